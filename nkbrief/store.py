@@ -1,0 +1,577 @@
+"""The embedded SQLite store: migrations, transactions, import batches and an audit log.
+
+One file holds everything. Every write runs inside one transaction (``with store.write()``),
+so a failure anywhere leaves the file as it was. The store returns pandas frames for
+reading and plain dicts for single records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from . import schema
+from .resources import resource_path
+
+SCHEMA_VERSION = 1
+
+_EVENT_COLS = list(schema.EVENT_FIELDS)
+_MISSILE_COLS = list(schema.MISSILE_FIELDS)
+_CAL_COLS = list(schema.CALENDAR_FIELDS)
+_STMT_COLS = list(schema.STATEMENT_FIELDS)
+
+_SQL_TYPES = {"count": "INTEGER", "km": "REAL", "lat": "REAL", "lon": "REAL", "bool": "INTEGER"}
+
+
+def _cols_sql(fields: dict[str, str], skip: tuple[str, ...] = ()) -> str:
+    return ",\n  ".join(f"{n} {_SQL_TYPES.get(k, 'TEXT')}" for n, k in fields.items() if n not in skip)
+
+
+MIGRATIONS: list[str] = [
+    # v1: the first schema.
+    f"""
+CREATE TABLE batches (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('seed','import','manual','init')),
+  file_name TEXT, sha256 TEXT, created_utc TEXT NOT NULL, user TEXT NOT NULL,
+  added INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,
+  identical INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0,
+  undone_utc TEXT, details TEXT
+);
+CREATE TABLE events (
+  id TEXT PRIMARY KEY,
+  {_cols_sql(schema.EVENT_FIELDS, ('id',))},
+  batch_id INTEGER NOT NULL REFERENCES batches(id),
+  updated_utc TEXT
+);
+CREATE INDEX events_date ON events(date);
+CREATE TABLE missiles (
+  id INTEGER PRIMARY KEY,
+  {_cols_sql(schema.MISSILE_FIELDS)},
+  batch_id INTEGER NOT NULL REFERENCES batches(id),
+  FOREIGN KEY (event_id) REFERENCES events(id) ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE INDEX missiles_event ON missiles(event_id);
+CREATE TABLE calendar (
+  id TEXT PRIMARY KEY,
+  {_cols_sql(schema.CALENDAR_FIELDS, ('id',))},
+  batch_id INTEGER NOT NULL REFERENCES batches(id)
+);
+CREATE INDEX calendar_date ON calendar(date);
+CREATE TABLE statements (
+  id INTEGER PRIMARY KEY,
+  {_cols_sql(schema.STATEMENT_FIELDS)},
+  batch_id INTEGER NOT NULL REFERENCES batches(id),
+  FOREIGN KEY (event_id) REFERENCES events(id) ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE INDEX statements_event ON statements(event_id);
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  at_utc TEXT NOT NULL, user TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('insert','update','delete')),
+  table_name TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT,
+  old_value TEXT, new_value TEXT,
+  batch_id INTEGER REFERENCES batches(id)
+);
+CREATE INDEX audit_record ON audit(table_name, record_id);
+CREATE INDEX audit_batch ON audit(batch_id);
+""",
+]
+
+
+class StoreError(Exception):
+    """A store problem phrased for the user (no traceback needed)."""
+
+
+def default_db_path() -> Path:
+    """--db is handled by callers; then NKBRIEF_DB; then the platform user-data folder."""
+    env = os.environ.get("NKBRIEF_DB")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("nkbrief", appauthor=False)) / "nkbrief.sqlite3"
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name on some locked-down sessions
+        return "unknown"
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _encode(kind: str, v: object) -> object:
+    if v is None:
+        return None
+    if kind == "list":
+        return json.dumps(list(v), ensure_ascii=False)
+    if kind == "bool":
+        return int(bool(v))
+    return v
+
+
+def _decode_row(fields: dict[str, str], row: sqlite3.Row) -> dict:
+    out = {}
+    for n, k in fields.items():
+        v = row[n]
+        if k == "list":
+            v = json.loads(v) if v else []
+        elif k == "bool" and v is not None:
+            v = bool(v)
+        out[n] = v
+    return out
+
+
+def _json(v: object) -> str | None:
+    return None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+class Store:
+    """An open nkbrief store. Use :meth:`open`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self._conn = conn
+        self._listeners: list[Callable[[str], None]] = []
+        self._in_write = False
+        self._pending: set[str] = set()
+        self.user = current_user()
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, seed: bool = True) -> Store:
+        """Open (creating and migrating if needed) the store at ``path``.
+
+        A brand-new store is seeded from the bundled dataset unless ``seed`` is False.
+        """
+        p = Path(path).expanduser() if path else default_db_path()
+        if p.is_dir():
+            raise StoreError(f"{p} is a folder, not a store file")
+        new = not p.exists() or p.stat().st_size == 0
+        if new:
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(f"cannot create the folder for the store {p}: {e.strerror}") from None
+        try:
+            conn = sqlite3.connect(p, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = FULL")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{p} is not an nkbrief store ({e})") from None
+        store = cls(p, conn)
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(f"{p} was written by a newer nkbrief (schema {version}); "
+                             f"this one reads up to schema {SCHEMA_VERSION}")
+        if version < SCHEMA_VERSION:
+            store._migrate(version)
+        if new and seed:
+            store.seed_from_resources()
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _migrate(self, version: int) -> None:
+        for v in range(version, SCHEMA_VERSION):
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                for stmt in _split_sql(MIGRATIONS[v]):
+                    self._conn.execute(stmt)
+                self._conn.execute(f"PRAGMA user_version = {v + 1}")
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._conn.execute("ROLLBACK")
+                raise StoreError(f"cannot upgrade the store {self.path} to schema {v + 1}: {e}") from None
+
+    @property
+    def schema_version(self) -> int:
+        return self._conn.execute("PRAGMA user_version").fetchone()[0]
+
+    # ------------------------------------------------------------- transactions
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: everything inside commits together or not at all."""
+        if self._in_write:
+            yield self._conn
+            return
+        self._in_write = True
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                self._pending.clear()
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"cannot write to the store {self.path}: {e}") from None
+        finally:
+            self._in_write = False
+        changed, self._pending = self._pending, set()
+        for what in sorted(changed):
+            for cb in list(self._listeners):
+                cb(what)
+
+    def on_change(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(kind)`` after a commit that changed events/calendar/statements."""
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[str], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(callback)
+
+    def _touch(self, kind: str) -> None:
+        self._pending.add(kind)
+
+    def new_batch(self, kind: str, file_name: str | None = None, sha256: str | None = None,
+                  details: dict | None = None) -> int:
+        with self.write() as c:
+            cur = c.execute(
+                "INSERT INTO batches(kind, file_name, sha256, created_utc, user, details) "
+                "VALUES (?,?,?,?,?,?)",
+                (kind, file_name, sha256, utc_now(), self.user, _json(details)))
+            return cur.lastrowid
+
+    def finish_batch(self, batch_id: int, **counts: int) -> None:
+        sets = ", ".join(f"{k} = ?" for k in counts)
+        with self.write() as c:
+            c.execute(f"UPDATE batches SET {sets} WHERE id = ?", (*counts.values(), batch_id))
+
+    def _audit(self, action: str, table: str, record_id: str, field: str | None,
+               old: object, new: object, batch_id: int | None) -> None:
+        self._conn.execute(
+            "INSERT INTO audit(at_utc, user, action, table_name, record_id, field, old_value, "
+            "new_value, batch_id) VALUES (?,?,?,?,?,?,?,?,?)",
+            (utc_now(), self.user, action, table, record_id, field, _json(old), _json(new), batch_id))
+
+    # ------------------------------------------------------------------ events
+    def insert_event(self, ev: dict, batch_id: int, *, missiles: Iterable[dict] = (),
+                     statements: Iterable[dict] = (), audit: bool = True) -> None:
+        """Insert one validated event (and its missiles and statements)."""
+        rep = schema.validate_event(ev)
+        if not rep.ok:
+            raise StoreError(f"event {ev.get('id')!r}: {rep}")
+        full = schema.empty_event() | ev
+        with self.write() as c:
+            c.execute(
+                f"INSERT INTO events({', '.join(_EVENT_COLS)}, batch_id, updated_utc) "
+                f"VALUES ({', '.join('?' * len(_EVENT_COLS))}, ?, ?)",
+                (*[_encode(schema.EVENT_FIELDS[n], full[n]) for n in _EVENT_COLS], batch_id, utc_now()))
+            for m in missiles:
+                self._insert_missile(m | {"event_id": full["id"]}, batch_id)
+            for s in statements:
+                self._insert_statement(s | {"event_id": full["id"]}, batch_id)
+            if audit:
+                self._audit("insert", "events", full["id"], None, None, full, batch_id)
+            self._touch("events")
+
+    def _insert_missile(self, m: dict, batch_id: int) -> None:
+        rep = schema.validate_missile(m)
+        if not rep.ok:
+            raise StoreError(f"missile of event {m.get('event_id')!r}: {rep}")
+        self._conn.execute(
+            f"INSERT INTO missiles({', '.join(_MISSILE_COLS)}, batch_id) "
+            f"VALUES ({', '.join('?' * len(_MISSILE_COLS))}, ?)",
+            (*[_encode(schema.MISSILE_FIELDS[n], m.get(n)) for n in _MISSILE_COLS], batch_id))
+
+    def _insert_statement(self, s: dict, batch_id: int) -> None:
+        rep = schema.validate_statement(s)
+        if not rep.ok:
+            raise StoreError(f"statement for event {s.get('event_id')!r}: {rep}")
+        self._conn.execute(
+            f"INSERT INTO statements({', '.join(_STMT_COLS)}, batch_id) VALUES (?,?,?,?,?)",
+            (*[s.get(n) for n in _STMT_COLS], batch_id))
+        self._touch("statements")
+
+    def add_statement(self, s: dict, batch_id: int | None = None) -> None:
+        with self.write():
+            b = batch_id or self.new_batch("manual")
+            self._insert_statement(s, b)
+            self._audit("insert", "statements", s["event_id"], s.get("actor"), None, s, b)
+
+    def update_event(self, event_id: str, changes: dict, *, batch_id: int | None = None) -> dict:
+        """Change fields of one event; each changed field is audited. Returns the old values."""
+        if "id" in changes and changes["id"] != event_id:
+            raise StoreError("an event's id cannot be changed")
+        with self.write() as c:
+            old = self.get_event(event_id)
+            if old is None:
+                raise StoreError(f"no event with id {event_id!r}")
+            new = old | changes
+            rep = schema.validate_event(new)
+            if not rep.ok:
+                raise StoreError(f"event {event_id!r}: {rep}")
+            diff = {k: v for k, v in changes.items() if old.get(k) != v}
+            if not diff:
+                return {}
+            sets = ", ".join(f"{k} = ?" for k in diff)
+            c.execute(f"UPDATE events SET {sets}, updated_utc = ? WHERE id = ?",
+                      (*[_encode(schema.EVENT_FIELDS[k], v) for k, v in diff.items()], utc_now(), event_id))
+            for k, v in diff.items():
+                self._audit("update", "events", event_id, k, old[k], v, batch_id)
+            self._touch("events")
+            return {k: old[k] for k in diff}
+
+    def delete_event(self, event_id: str, *, batch_id: int | None = None) -> dict:
+        """Delete an event with its missiles and statements; the audit keeps all of it."""
+        with self.write() as c:
+            old = self.get_event(event_id)
+            if old is None:
+                raise StoreError(f"no event with id {event_id!r}")
+            record = {"event": old, "missiles": self.missiles(event_id),
+                      "statements": self.statements(event_id)}
+            c.execute("DELETE FROM events WHERE id = ?", (event_id,))
+            self._audit("delete", "events", event_id, None, record, None, batch_id)
+            self._touch("events")
+            return record
+
+    def restore_event(self, record: dict, batch_id: int | None = None) -> None:
+        """Put back an event removed by :meth:`delete_event` (used by undo)."""
+        with self.write():
+            b = batch_id or self.new_batch("manual")
+            missiles = [{k: v for k, v in m.items() if k in schema.MISSILE_FIELDS}
+                        for m in record.get("missiles", [])]
+            stmts = [{k: v for k, v in s.items() if k in schema.STATEMENT_FIELDS}
+                     for s in record.get("statements", [])]
+            self.insert_event(record["event"], b, missiles=missiles, statements=stmts)
+
+    def get_event(self, event_id: str) -> dict | None:
+        row = self._conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
+        return _decode_row(schema.EVENT_FIELDS, row) if row else None
+
+    def has_event(self, event_id: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
+
+    def missiles(self, event_id: str) -> list[dict]:
+        rows = self._conn.execute("SELECT * FROM missiles WHERE event_id = ? ORDER BY seq, id",
+                                  (event_id,)).fetchall()
+        return [_decode_row(schema.MISSILE_FIELDS, r) for r in rows]
+
+    def statements(self, event_id: str) -> list[dict]:
+        rows = self._conn.execute("SELECT * FROM statements WHERE event_id = ? ORDER BY actor, id",
+                                  (event_id,)).fetchall()
+        return [_decode_row(schema.STATEMENT_FIELDS, r) for r in rows]
+
+    def events_frame(self, *, date_from: str | None = None, date_to: str | None = None,
+                     classes: Iterable[str] | None = None) -> pd.DataFrame:
+        """All events (optionally filtered) as a frame sorted by date and time.
+
+        Columns: the schema's event fields (``sources`` as lists), plus ``missiles``, the
+        number of per-missile rows behind each event.
+        """
+        where, args = [], []
+        if date_from:
+            where.append("e.date >= ?")
+            args.append(date_from)
+        if date_to:
+            where.append("e.date <= ?")
+            args.append(date_to)
+        if classes:
+            cl = list(classes)
+            where.append(f"e.missile_class IN ({', '.join('?' * len(cl))})")
+            args.extend(cl)
+        sql = (f"SELECT {', '.join('e.' + c for c in _EVENT_COLS)}, "
+               "COALESCE(m.n, 0) AS missiles FROM events e "
+               "LEFT JOIN (SELECT event_id, COUNT(*) AS n FROM missiles GROUP BY event_id) m "
+               "ON m.event_id = e.id"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY e.date, e.time_kst, e.id")
+        cur = self._conn.execute(sql, args)
+        rows = cur.fetchall()
+        cols = [*_EVENT_COLS, "missiles"]
+        df = pd.DataFrame.from_records([tuple(r) for r in rows], columns=cols)
+        return _finish_events_frame(df)
+
+    def missiles_frame(self, event_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        sql = f"SELECT {', '.join(_MISSILE_COLS)} FROM missiles"
+        args: list = []
+        if event_ids is not None:
+            ids = list(event_ids)
+            self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS _ids(id TEXT PRIMARY KEY)")
+            self._conn.execute("DELETE FROM _ids")
+            self._conn.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(i,) for i in ids])
+            sql += " WHERE event_id IN (SELECT id FROM _ids)"
+        sql += " ORDER BY event_id, seq, id"
+        rows = self._conn.execute(sql, args).fetchall()
+        return pd.DataFrame.from_records([tuple(r) for r in rows], columns=_MISSILE_COLS)
+
+    def statements_frame(self) -> pd.DataFrame:
+        rows = self._conn.execute(f"SELECT {', '.join(_STMT_COLS)} FROM statements ORDER BY event_id, actor").fetchall()
+        return pd.DataFrame.from_records([tuple(r) for r in rows], columns=_STMT_COLS)
+
+    def event_count(self) -> int:
+        return self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+
+    # ---------------------------------------------------------------- calendar
+    def insert_calendar_entry(self, entry: dict, batch_id: int, *, audit: bool = True) -> None:
+        full = {k: entry.get(k) for k in _CAL_COLS}
+        full["sources"] = full["sources"] or []
+        rep = schema.validate_calendar_entry(full)
+        if not rep.ok:
+            raise StoreError(f"calendar entry {entry.get('id')!r}: {rep}")
+        with self.write() as c:
+            c.execute(f"INSERT INTO calendar({', '.join(_CAL_COLS)}, batch_id) "
+                      f"VALUES ({', '.join('?' * len(_CAL_COLS))}, ?)",
+                      (*[_encode(schema.CALENDAR_FIELDS[n], full[n]) for n in _CAL_COLS], batch_id))
+            if audit:
+                self._audit("insert", "calendar", full["id"], None, None, full, batch_id)
+            self._touch("calendar")
+
+    def update_calendar_entry(self, entry_id: str, changes: dict, *, batch_id: int | None = None) -> dict:
+        with self.write() as c:
+            old = self.get_calendar_entry(entry_id)
+            if old is None:
+                raise StoreError(f"no calendar entry with id {entry_id!r}")
+            new = old | changes
+            rep = schema.validate_calendar_entry(new)
+            if not rep.ok:
+                raise StoreError(f"calendar entry {entry_id!r}: {rep}")
+            diff = {k: v for k, v in changes.items() if old.get(k) != v}
+            if diff:
+                sets = ", ".join(f"{k} = ?" for k in diff)
+                c.execute(f"UPDATE calendar SET {sets} WHERE id = ?",
+                          (*[_encode(schema.CALENDAR_FIELDS[k], v) for k, v in diff.items()], entry_id))
+                for k, v in diff.items():
+                    self._audit("update", "calendar", entry_id, k, old[k], v, batch_id)
+                self._touch("calendar")
+            return {k: old[k] for k in diff}
+
+    def delete_calendar_entry(self, entry_id: str, *, batch_id: int | None = None) -> dict:
+        with self.write() as c:
+            old = self.get_calendar_entry(entry_id)
+            if old is None:
+                raise StoreError(f"no calendar entry with id {entry_id!r}")
+            c.execute("DELETE FROM calendar WHERE id = ?", (entry_id,))
+            self._audit("delete", "calendar", entry_id, None, old, None, batch_id)
+            self._touch("calendar")
+            return old
+
+    def get_calendar_entry(self, entry_id: str) -> dict | None:
+        row = self._conn.execute("SELECT * FROM calendar WHERE id = ?", (entry_id,)).fetchone()
+        return _decode_row(schema.CALENDAR_FIELDS, row) if row else None
+
+    def calendar_frame(self) -> pd.DataFrame:
+        rows = self._conn.execute(f"SELECT {', '.join(_CAL_COLS)} FROM calendar ORDER BY date, id").fetchall()
+        df = pd.DataFrame.from_records([tuple(r) for r in rows], columns=_CAL_COLS)
+        df["sources"] = [json.loads(s) if isinstance(s, str) and s else [] for s in df["sources"]]
+        return df
+
+    # ------------------------------------------------------------------- audit
+    def audit_frame(self, record_id: str | None = None, batch_id: int | None = None) -> pd.DataFrame:
+        sql, args = "SELECT * FROM audit", []
+        conds = []
+        if record_id is not None:
+            conds.append("record_id = ?")
+            args.append(record_id)
+        if batch_id is not None:
+            conds.append("batch_id = ?")
+            args.append(batch_id)
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        sql += " ORDER BY id"
+        rows = self._conn.execute(sql, args).fetchall()
+        cols = ["id", "at_utc", "user", "action", "table_name", "record_id", "field",
+                "old_value", "new_value", "batch_id"]
+        df = pd.DataFrame.from_records([tuple(r) for r in rows], columns=cols)
+        for c in ("old_value", "new_value"):
+            df[c] = [json.loads(v) if isinstance(v, str) else None for v in df[c]]
+        return df
+
+    def batches_frame(self) -> pd.DataFrame:
+        rows = self._conn.execute("SELECT * FROM batches ORDER BY id").fetchall()
+        cols = ["id", "kind", "file_name", "sha256", "created_utc", "user", "added", "updated",
+                "identical", "rejected", "undone_utc", "details"]
+        return pd.DataFrame.from_records([tuple(r) for r in rows], columns=cols)
+
+    def execute(self, sql: str, args: tuple | list = ()) -> sqlite3.Cursor:
+        """Run raw SQL (read-only use outside :meth:`write`; for tests and analysis)."""
+        return self._conn.execute(sql, args)
+
+    # -------------------------------------------------------------------- seed
+    def seed_from_resources(self, events_path: Path | None = None,
+                            calendar_path: Path | None = None) -> int:
+        """Load the bundled dataset and calendar in one transaction. Returns the batch id."""
+        from .dataset import load_bundled_calendar, load_bundled_events
+
+        bundle = load_bundled_events(events_path or resource_path("events.json"))
+        calendar = load_bundled_calendar(calendar_path or resource_path("calendar.csv"))
+        with self.write():
+            b = self.new_batch("seed", file_name="resources/events.json",
+                               sha256=bundle["sha256"])
+            missiles_by_event: dict[str, list[dict]] = {}
+            for m in bundle["missiles"]:
+                missiles_by_event.setdefault(m["event_id"], []).append(m)
+            stmts_by_event: dict[str, list[dict]] = {}
+            for s in bundle["statements"]:
+                stmts_by_event.setdefault(s["event_id"], []).append(s)
+            for ev in bundle["events"]:
+                self.insert_event(ev, b, missiles=missiles_by_event.get(ev["id"], ()),
+                                  statements=stmts_by_event.get(ev["id"], ()), audit=False)
+            for entry in calendar:
+                self.insert_calendar_entry(entry, b, audit=False)
+            self.finish_batch(b, added=len(bundle["events"]) + len(calendar))
+        return b
+
+
+def _finish_events_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Give a raw events frame its proper dtypes (shared by every loader)."""
+    df["sources"] = [json.loads(s) if isinstance(s, str) and s else [] for s in df["sources"]]
+    for c in ("count", "missiles"):
+        df[c] = pd.array(df[c], dtype="Int64")
+    for c in ("distance_km", "distance_km_max", "apogee_km", "apogee_km_max", "latitude", "longitude"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    df["leader_attended"] = pd.array([None if v is None else bool(v) for v in df["leader_attended"]],
+                                     dtype="boolean")
+    return df
+
+
+def frame_records(df: pd.DataFrame) -> list[dict]:
+    """Rows of an events frame as plain dicts, with pandas' missing markers as None."""
+    cols = list(df.columns)
+    out = []
+    for row in df.itertuples(index=False, name=None):
+        rec = {}
+        for c, v in zip(cols, row):
+            if v is pd.NA or (isinstance(v, float) and v != v):
+                v = None
+            elif hasattr(v, "item") and not isinstance(v, (list, str)):
+                v = v.item()
+            rec[c] = v
+        out.append(rec)
+    return out
+
+
+def _split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
