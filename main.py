@@ -1,0 +1,8 @@
+"""nkbrief: open the window, or run a headless command (``python main.py --help``)."""
+
+import sys
+
+from nkbrief.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
