@@ -1,0 +1,40 @@
+"""Day counts against the political calendar."""
+
+import pandas as pd
+
+from nkbrief.context import days_since_previous_launch, nearest_entries
+
+CAL = pd.DataFrame([
+    {"id": "lx", "date": "2026-01-05", "end_date": None, "category": "summit", "title": "Lee–Xi summit"},
+    {"id": "c9", "date": "2026-02-19", "end_date": "2026-02-25", "category": "party_congress",
+     "title": "9th Party Congress"},
+    {"id": "fs", "date": "2026-03-09", "end_date": "2026-03-19", "category": "exercise",
+     "title": "Freedom Shield 2026"},
+])
+
+
+def test_seed_event_is_23_days_before_congress():
+    ctx = nearest_entries("2026-01-27", CAL)
+    assert ctx["next"].id == "c9" and ctx["next"].days == 23
+    assert ctx["next"].phrase() == "23 days before the 9th Party Congress (opened 2026-02-19)"
+    assert ctx["previous"].id == "lx" and ctx["previous"].days == -22
+    assert ctx["previous"].phrase() == "22 days after Lee–Xi summit (on 2026-01-05)"
+
+
+def test_one_day_before_summit_and_during_exercise():
+    assert nearest_entries("2026-01-04", CAL)["next"].phrase() == "1 day before Lee–Xi summit (on 2026-01-05)"
+    ctx = nearest_entries("2026-03-14", CAL)
+    assert [n.id for n in ctx["during"]] == ["fs"]
+    assert ctx["during"][0].phrase() == "during Freedom Shield 2026 (2026-03-09 to 2026-03-19)"
+    # the congress ended on 02-25: 17 days before 03-14
+    assert ctx["previous"].id == "c9" and ctx["previous"].days == -17
+
+
+def test_category_filter_and_empty_calendar():
+    assert nearest_entries("2026-01-27", CAL, categories=["summit"])["next"] is None
+
+
+def test_days_since_previous_launch_counts_distinct_days():
+    ev = pd.DataFrame({"date": ["2026-01-27", "2026-01-04", "2026-01-27", "2026-03-14"]})
+    s = days_since_previous_launch(ev)
+    assert pd.isna(s.iloc[1]) and s.iloc[0] == 23 and s.iloc[2] == 23 and s.iloc[3] == 46
