@@ -1,0 +1,1 @@
+"""nkbrief's Qt front end. Imports nkbrief; nkbrief never imports this package."""
