@@ -252,6 +252,11 @@ class Store:
         with contextlib.suppress(ValueError):
             self._listeners.remove(callback)
 
+    def notify(self, kind: str) -> None:
+        """Tell listeners that ``kind`` changed through another connection (e.g. a worker's)."""
+        for cb in list(self._listeners):
+            cb(kind)
+
     def _touch(self, kind: str) -> None:
         self._pending.add(kind)
 
