@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 
@@ -61,18 +61,17 @@ def open_store(args, *, seed: bool = True):
     return Store.open(getattr(args, "db", None), seed=seed)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, gui: Callable[[argparse.Namespace], int] | None = None) -> int:
+    """Run a command. With no command, call ``gui(args)`` (the window; see ui/launch.py)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        try:
-            from ui.app import run_gui
-        except ImportError as e:
-            sys.stderr.write(f"nkbrief: the window needs PySide6 and pyqtgraph ({e}); "
-                             "headless commands still work (nkbrief --help)\n")
-            return 1
-        return run_gui(args)
+        if gui is None:
+            sys.stderr.write("nkbrief: no command given (see nkbrief --help); "
+                             "the window opens through main.py or the nkbrief launcher\n")
+            return 2
+        return gui(args)
     from .store import StoreError
 
     try:
