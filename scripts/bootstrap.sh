@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install what nkbrief needs on a Debian machine, once: Qt's system libraries and fonts
+# (apt-get, only those missing), then a virtual environment in .venv with the project.
+#   NKBRIEF_TEST_TOOLS=1  also installs what the tests use (Xvfb, LibreOffice, poppler).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runtime_pkgs=(libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3
+  fonts-dejavu-core fonts-noto-cjk
+  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
+  libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1)
+test_pkgs=(xvfb xauth poppler-utils libreoffice-calc-nogui)
+
+pkgs=("${runtime_pkgs[@]}")
+[ "${NKBRIEF_TEST_TOOLS:-0}" = 1 ] && pkgs+=("${test_pkgs[@]}")
+python3 -m venv --help >/dev/null 2>&1 || pkgs+=(python3-venv)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || pkgs+=(python3-venv)
+
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing=()
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "bootstrap: installing system packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+extra=""
+[ "${NKBRIEF_TEST_TOOLS:-0}" = 1 ] && extra="[test]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" 2>&1 | grep -v -e "^WARNING: Location" -e "is ignored" || true
+.venv/bin/python -c "import nkbrief, PySide6, pyqtgraph, pandas, openpyxl" \
+  || { echo "bootstrap: the Python environment in .venv is incomplete" >&2; exit 1; }
