@@ -36,6 +36,10 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 extra=""
 [ "${NKBRIEF_TEST_TOOLS:-0}" = 1 ] && extra="[test]"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" 2>&1 | grep -v -e "^WARNING: Location" -e "is ignored" || true
+if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" >.venv/pip-install.log 2>&1; then
+  cat .venv/pip-install.log >&2
+  echo "bootstrap: pip could not install nkbrief (log above)" >&2
+  exit 1
+fi
 .venv/bin/python -c "import nkbrief, PySide6, pyqtgraph, pandas, openpyxl" \
   || { echo "bootstrap: the Python environment in .venv is incomplete" >&2; exit 1; }
