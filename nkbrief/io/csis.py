@@ -25,7 +25,7 @@ COLUMNS = (
     "row", "date", "date_precision", "type", "event", "missile_class", "classes", "is_launch",
     "class_note", "time_kst", "time_text", "count", "count_text", "distance_km", "distance_km_max",
     "distance_text", "apogee_km", "apogee_km_max", "apogee_text", "site", "site_text",
-    "leader_attended", "leader_text", "description", "sources",
+    "leader_attended", "leader_text", "stated_date", "stated_text", "description", "sources",
 )
 
 # ----------------------------------------------------------------------------- classes
@@ -169,6 +169,13 @@ _LEADER = re.compile(
     r"|under (?:leader )?Kim Jong[ -]?[Uu]n[’']s (?:direct |personal )?(?:supervision|guidance)"
     r"|\bleader\b[^.]{0,40}?\b(?:oversaw|inspected|guided|supervised|attended)\b")
 
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_STATED_MD = re.compile(r"\b[Oo]n (?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),? )?"
+                        r"(January|February|March|April|May|June|July|August|September|October|"
+                        r"November|December) (\d{1,2})(?:st|nd|rd|th)?(?:,? (\d{4}))?\b")
+_STATED_WD = re.compile(r"\b(?:on|On) (Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _MONTH_ONLY = re.compile(r"exact (?:day|date) of the (?:launch|test) (?:is|was) unknown", re.I)
 
 
@@ -287,6 +294,8 @@ def parse_site(text: str) -> tuple[str | None, str | None]:
     """The launch area as stated ("from the Pyongyang area" -> "Pyongyang area")."""
     for pat, fmt in _SITE_PATTERNS:
         for m in pat.finditer(text):
+            if m.group(1).endswith(("'s", "’s")):
+                continue  # "from Pyongyang's destroyer ...": not a place of launch
             name = re.sub(r"^North[’']s ", "", m.group(1))
             if name.split()[0].split("-")[0] in _NOT_SITES or name.startswith(("North Korea", "South Korea")):
                 continue
@@ -298,6 +307,41 @@ def parse_leader(text: str) -> tuple[bool | None, str | None]:
     """True when the text says Kim Jong Un (or the leader) oversaw/attended; else None."""
     m = _LEADER.search(text)
     return (True, m.group(0)) if m else (None, None)
+
+
+def parse_stated_date(text: str, row_date: str | None) -> tuple[str | None, str | None]:
+    """A launch day the first sentence states that differs from the row's date.
+
+    "On March 9, 2020 at 7:36 a.m." under a row dated 2020-03-06 gives ("2020-03-09", words);
+    "on Wednesday" under a Tuesday's date gives the Wednesday within a day of it. Dates
+    more than three days away from the row's date are ignored.
+    """
+    import datetime as _dt
+
+    if not row_date or not text:
+        return None, None
+    first = re.split(r"(?<=[a-z0-9)])\.\s+(?=[A-Z])", text, maxsplit=1)[0]
+    base = _dt.date.fromisoformat(row_date)
+    m = _STATED_MD.search(first)
+    if m:
+        year = int(m.group(3)) if m.group(3) else base.year
+        try:
+            d = _dt.date(year, _MONTH_NAMES.index(m.group(1).lower()) + 1, int(m.group(2)))
+        except ValueError:
+            return None, None
+        if d != base and abs((d - base).days) <= 3:
+            return d.isoformat(), m.group(0)
+        return None, None
+    m = _STATED_WD.search(first)
+    if m:
+        wd = _WEEKDAYS.index(m.group(1).lower())
+        if base.weekday() == wd:
+            return None, None
+        for delta in (1, -1):
+            d = base + _dt.timedelta(days=delta)
+            if d.weekday() == wd:
+                return d.isoformat(), m.group(0)
+    return None, None
 
 
 def _clean_source(s: str) -> str | None:
@@ -352,6 +396,8 @@ def read_csis_records(path: str | Path, missiles_only: bool = True) -> tuple[lis
         rec["apogee_km"], rec["apogee_km_max"], rec["apogee_text"] = meas["apogee"]
         rec["site"], rec["site_text"] = parse_site(desc)
         rec["leader_attended"], rec["leader_text"] = parse_leader(desc)
+        if rec["date_precision"] == "day":
+            rec["stated_date"], rec["stated_text"] = parse_stated_date(desc, rec["date"])
         srcs = [_clean_source(s) for s in parse.split_sources(cell(cells, "resources"))]
         rec["sources"] = [s for s in srcs if s]
         out.append(rec)
@@ -371,4 +417,4 @@ def read_csis_csv(path: str | Path, missiles_only: bool = True) -> tuple[pd.Data
 
 
 __all__ = ["read_csis_csv", "read_csis_records", "classify", "parse_time_kst", "parse_count",
-           "parse_measures", "parse_site", "parse_leader", "COLUMNS"]
+           "parse_measures", "parse_site", "parse_leader", "parse_stated_date", "COLUMNS"]
