@@ -17,7 +17,6 @@ from . import __version__
 #: Modules that add sub-commands; each has ``register(subparsers)``.
 COMMAND_MODULES = [
     "nkbrief.commands.core",
-    "nkbrief.commands.pack",
     "nkbrief.commands.timing",
 ]
 
