@@ -270,16 +270,24 @@ def _csis_label(r: dict) -> str:
 
 # ============================================================================= date basis
 
-def decide_basis(shots: list[Shot], cls: str, csis: CsisIndex) -> dict:
+def decide_basis(shots: list[Shot], cls: str, csis: CsisIndex, taken: set[str] | None = None) -> dict:
     """Decide whether a raw group's date is the UTC or the Korean date.
 
-    Returns {'basis': 'utc'|'local'|'same'|'none', 'evidence': str, 'how': str, ...}.
+    Returns {'basis': 'utc'|'local'|'same'|'none'|'next', 'evidence': str, 'how': str, ...}.
+    ``taken`` holds the other dates the same source has a launch of this class on.
     """
     d = shots[0].raw_date
     clocks = [s.clock for s in shots if s.clock]
     if shots[0].precision != "day":
         return {"basis": "none", "how": "month only", "evidence": "date known only to the month"}
     if not clocks:
+        nxt = add_days(d, 1)
+        if (csis.best(d, cls)[0] is None and csis.best(nxt, cls)[0] == 1
+                and nxt not in (taken or set())):
+            return {"basis": "next", "how": "CSIS (no time)", "candidates": {"utc": nxt, "local": d},
+                    "evidence": (f"no launch time; no CSIS row on {d} but CSIS has {nxt} (and the source "
+                                 f"has no other launch that day), read as an early-morning Korean launch "
+                                 f"filed under its UTC date")}
         return {"basis": "none", "how": "no time", "evidence": "no launch time; date kept as recorded"}
     if all(c < "15:00" for c in clocks):
         return {"basis": "same", "how": "UTC before 15:00",
@@ -351,7 +359,7 @@ def apply_basis(shots: list[Shot], basis: str) -> None:
     untimed = []
     for s in shots:
         if s.precision != "day" or not s.clock:
-            s.kst_date = s.raw_date
+            s.kst_date = add_days(s.raw_date, 1) if basis == "next" else s.raw_date
             untimed.append(s)
             continue
         utc_date = s.raw_date
@@ -370,6 +378,8 @@ def basis_note(src: str, raw: str, info: dict, kst: str, first: Shot) -> str:
     b = info["basis"]
     if b == "none":
         return f"Date basis: {label} date {raw} kept ({info['evidence']})."
+    if b == "next":
+        return f"Date basis: {label} date {raw}; KST date {kst} — {info['evidence']}."
     if b == "same":
         return f"Date basis: {label} date {raw}; {info['evidence']}."
     clock = first.clock
@@ -389,14 +399,17 @@ def group_shots(shots: list[Shot], csis: CsisIndex, log: Log) -> list[Ev]:
     raw_groups: dict[tuple, list[Shot]] = defaultdict(list)
     for s in shots:
         raw_groups[(s.src, s.raw_date, s.site_key, s.cls)].append(s)
+    taken: dict[tuple, set[str]] = defaultdict(set)
+    for (src, raw, _site, cls) in raw_groups:
+        taken[(src, cls)].add(raw)
     for (src, raw, _site, cls), grp in sorted(raw_groups.items(), key=lambda kv: (kv[0][1], kv[1][0].num)):
-        info = decide_basis(grp, cls, csis)
+        info = decide_basis(grp, cls, csis, taken[(src, cls)] - {raw})
         apply_basis(grp, info["basis"])
         kst_dates = sorted({s.kst_date for s in grp})
-        if info["basis"] in ("utc", "local"):
+        if info["basis"] in ("utc", "local", "next"):
             log.basis.append({"src": src, "raw": raw, "cls": cls, "site": grp[0].site,
                               "refs": _ref_range(grp), "kst": ", ".join(kst_dates),
-                              "clock": min(s.clock for s in grp if s.clock), **info})
+                              "clock": min((s.clock for s in grp if s.clock), default="—"), **info})
         for s in grp:
             s._basis = info  # type: ignore[attr-defined]
     events: dict[tuple, Ev] = {}

@@ -191,14 +191,15 @@ def generated_tables(built: reconcile.Built) -> str:
 
     decided = [b for b in log.basis]
     how = Counter(b["how"] for b in decided)
-    out.append("### Date-basis decisions (UTC time 15:00 or later)\n")
-    out.append(f"{len(decided)} CNS/nagix groups had a UTC time of 15:00 or later, so their Korean date "
-               "depended on the basis. Decided by: " +
+    out.append("### Date-basis decisions\n")
+    out.append(f"{len(decided)} CNS/nagix groups needed a decision: a UTC time of 15:00 or later (so the "
+               "Korean date depended on the basis), or no time and a CSIS row only on the next day. "
+               "Decided by: " +
                ", ".join(f"{k} {v}" for k, v in sorted(how.items())) + ".\n")
     out.append("| source rows | date in source | UTC time | class | site | basis | KST date | decided by | evidence |")
     out.append("|---|---|---|---|---|---|---|---|---|")
     for b in decided:
-        basis = "UTC date" if b["basis"] == "utc" else "Korean date"
+        basis = {"utc": "UTC date", "local": "Korean date", "next": "UTC date (no time)"}[b["basis"]]
         out.append(f"| {_cell(b['refs'])} | {b['raw']} | {b['clock']} | {b['cls']} | {_cell(b['site'])} | "
                    f"{basis} | {b['kst']} | {_cell(b['how'])} | {_cell(b['evidence'])} |")
     out.append("")
