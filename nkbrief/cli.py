@@ -18,6 +18,7 @@ from . import __version__
 COMMAND_MODULES = [
     "nkbrief.commands.core",
     "nkbrief.commands.timing",
+    "nkbrief.commands.selfcheck",
 ]
 
 
