@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 
@@ -86,6 +87,21 @@ def records_frame(records: list[dict], columns: tuple[str, ...] | list[str]):
                         columns=list(columns))
 
 
+def clean_sources(items: list[str]) -> list[str]:
+    """Tidy split source items: drop a stray quote or '>' after a URL and a glued "Video:" label.
+
+    "...05b.html\"" -> "...05b.html"; "...idUSKBN12F0S2Video" -> "...idUSKBN12F0S2" (the label of
+    a video link that followed it). Citations that are not URLs are left as they are.
+    """
+    out = []
+    for s in items:
+        if s.startswith(("http://", "https://")):
+            s = re.sub(r"(?<=[\w/])Video:?$", "", s).rstrip("\"'>").strip()
+        if s and s not in out:
+            out.append(s)
+    return out
+
+
 def csv_records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Split CSV text into (header, [(line where the record starts, cells)]).
 
@@ -109,4 +125,4 @@ def csv_records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header or [], out
 
 
-__all__ = ["ReadReport", "RowProblem", "csv_records", "decode_bytes", "records_frame"]
+__all__ = ["ReadReport", "RowProblem", "clean_sources", "csv_records", "decode_bytes", "records_frame"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import parse
-from . import ReadReport, csv_records, decode_bytes, records_frame
+from . import ReadReport, clean_sources, csv_records, decode_bytes, records_frame
 
 HEADERS = (
     "F1", "Date", "Date Entered/Updated", "Launch Time (UTC)", "Missile Name", "Missile Type",
@@ -184,7 +184,7 @@ def read_cns_records(path: str | Path) -> tuple[list[dict], ReadReport]:
         rec["outcome"] = _mapped(cell(cells, "Test Outcome"), OUTCOME_MAP, row, "Test Outcome",
                                  report, "unknown")
         rec["additional_info"] = _text(cell(cells, "Additional Information"))
-        rec["sources"] = parse.split_sources(_text(cell(cells, "Source(s)")))
+        rec["sources"] = clean_sources(parse.split_sources(_text(cell(cells, "Source(s)"))))
         records.append(rec)
     return records, report
 

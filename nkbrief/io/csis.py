@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import parse
-from . import ReadReport, csv_records, decode_bytes, records_frame
+from . import ReadReport, clean_sources, csv_records, decode_bytes, records_frame
 
 MISSILE_TYPE = "Missile Provocation"
 
@@ -164,7 +164,8 @@ _NOT_SITES = ("North Korea", "South Korea", "Japan", "China", "The", "Seoul", "K
 
 _LEADER = re.compile(
     r"Kim Jong[ -]?(?:Un|un|Il|il)(?:[’']s)?\s+(?:\w+\s+){0,2}?(?:personally\s+)?"
-    r"(?:oversaw|oversees|overseeing|attended|guided|supervised|inspected|observed|watched)"
+    r"(?:oversaw|oversees|overseeing|attended|attending|guided|guiding|supervised|supervising|"
+    r"inspected|observed|observing|watched|watching)\b"
     r"|(?:overseen|guided|supervised|attended|observed) by (?:leader )?Kim Jong"
     r"|under (?:leader )?Kim Jong[ -]?[Uu]n[’']s (?:direct |personal )?(?:supervision|guidance)"
     r"|\bleader\b[^.]{0,40}?\b(?:oversaw|inspected|guided|supervised|attended)\b")
@@ -305,8 +306,11 @@ def parse_site(text: str) -> tuple[str | None, str | None]:
 
 def parse_leader(text: str) -> tuple[bool | None, str | None]:
     """True when the text says Kim Jong Un (or the leader) oversaw/attended; else None."""
-    m = _LEADER.search(text)
-    return (True, m.group(0)) if m else (None, None)
+    for m in _LEADER.finditer(text or ""):
+        if re.search(r"\bnot\b|\bno\b|n't", m.group(0)):
+            continue
+        return True, m.group(0)
+    return None, None
 
 
 def parse_stated_date(text: str, row_date: str | None) -> tuple[str | None, str | None]:
@@ -342,11 +346,6 @@ def parse_stated_date(text: str, row_date: str | None) -> tuple[str | None, str 
             if d.weekday() == wd:
                 return d.isoformat(), m.group(0)
     return None, None
-
-
-def _clean_source(s: str) -> str | None:
-    s = re.sub(r"Video:$", "", s).rstrip('">\' ').strip()
-    return s or None
 
 
 # ----------------------------------------------------------------------------- reader
@@ -398,8 +397,7 @@ def read_csis_records(path: str | Path, missiles_only: bool = True) -> tuple[lis
         rec["leader_attended"], rec["leader_text"] = parse_leader(desc)
         if rec["date_precision"] == "day":
             rec["stated_date"], rec["stated_text"] = parse_stated_date(desc, rec["date"])
-        srcs = [_clean_source(s) for s in parse.split_sources(cell(cells, "resources"))]
-        rec["sources"] = [s for s in srcs if s]
+        rec["sources"] = clean_sources(parse.split_sources(cell(cells, "resources")))
         out.append(rec)
     if missiles_only:
         report.notes.append(f"{skipped} rows of other types (not '{MISSILE_TYPE}') left out")

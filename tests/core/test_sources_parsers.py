@@ -162,3 +162,14 @@ def test_news_notes_table(shared_data):
     assert rows[0].distance_km == 1100.0 and rows[0].apogee_km == 100.0   # "JCS: ~1,100 km, apogee ~100 km"
     assert rows[2].distance_km is None      # only the datasets' 60–100 km, which is not news
     assert rows[8].distance_km == 350.0 and rows[8].time_kst is None and rows[8].count == 10
+
+
+def test_source_items_are_tidied():
+    from nkbrief.io import clean_sources
+    from nkbrief.parse import split_sources
+
+    raw = ('https://en.yna.co.kr/view/A?input=tw\nhttps://www.mod.go.jp/j/press/news/2022/06/05b.html"\n'
+           'http://www.reuters.com/article/us-korea-north-usa-idUSKBN12F0S2Video; Jane\'s Intelligence Review')
+    assert clean_sources(split_sources(raw)) == [
+        "https://en.yna.co.kr/view/A?input=tw", "https://www.mod.go.jp/j/press/news/2022/06/05b.html",
+        "http://www.reuters.com/article/us-korea-north-usa-idUSKBN12F0S2", "Jane's Intelligence Review"]
