@@ -596,10 +596,32 @@ def fill_from_shots(ev: Ev) -> None:
             break
 
 
+_SYSTEM = re.compile(
+    r"\b(KN-\d+|Hwasong(?:pho)?-\d+\w*|Hwasal-\d+(?: Ra-\d+)?|Pulhwasal-[\d-]+|Padasuri-\d+|"
+    r"Pyoljji-[\d-]+|Nodong(?:-\d)?|Taepodong-\d|Unha-\d|Chollima-\d|Pukguksong-\d|Musudan|"
+    r"Kwangmyongsong-\d|Scud(?:-[A-Z]+)?|FROG|HY-2 Silkworm|AG-1|KH-35|Styx)\b")
+
+
+def name_from_text(r: dict) -> str | None:
+    """A system the CSIS text names ("Hwasong-11D", "KN-01"), or what kind of weapon it was."""
+    m = _SYSTEM.search(r["description"] or "")
+    if m:
+        return m.group(1)
+    d = (r["description"] or "").lower()
+    if _is_sam(r):
+        return "Surface-to-air missile"
+    mm = re.search(r"\b(600|300|240)\s?mm\b", d)
+    if r["missile_class"] == "MLRS" and mm:
+        return f"{mm.group(1)} mm multiple rocket launcher"
+    if r["missile_class"] == "cruise" and re.search(r"anti-ship|surface-to-ship|ship-to-ship", d):
+        return "Anti-ship cruise missile"
+    return None
+
+
 def fill_from_csis_only(ev: Ev) -> None:
     r = ev.csis[0][0]
     v = ev.values
-    v["missile_name"] = None
+    v["missile_name"] = name_from_text(r)
     v["count"] = r["count"]
     if r["count_text"]:
         ev.notes.append(f"Count from CSIS text: \"{r['count_text']}\".")
