@@ -17,6 +17,7 @@ from . import __version__
 #: Modules that add sub-commands; each has ``register(subparsers)``.
 COMMAND_MODULES = [
     "nkbrief.commands.core",
+    "nkbrief.commands.pack",
     "nkbrief.commands.timing",
     "nkbrief.commands.selfcheck",
 ]
