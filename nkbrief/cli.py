@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "nkbrief.commands.pack",
     "nkbrief.commands.timing",
     "nkbrief.commands.selfcheck",
+    "nkbrief.commands.importing",
 ]
 
 

@@ -1,0 +1,458 @@
+"""Turn one mapped row of a colleague's table into an event, or say exactly why not.
+
+Each column gets a converter for its target field. A converter takes the raw cell (text
+from CSV, typed values from Excel or JSON) and returns the field values it fills, or
+raises ``ValueError`` whose message completes "row 14: Date '31-Feb-26' ...". Converters
+are memoised per column: a 100k-row file repeats its dates, classes and distances.
+
+Two modes:
+
+- **colleague files** (the default): text is trimmed, "Unknown"/"N/A"/"-" mean blank, and
+  missing pieces are derived (time_utc from a KST time and back; a UTC clock time next to
+  a date reads that date as the UTC date, as its label says, and the Korean date follows).
+- **exact** (nkbrief's own exports, recognised by their header): every value is taken as
+  written, nothing is derived, so an export round-trips unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import re
+from collections.abc import Callable
+
+from . import parse, schema
+
+#: Target kinds that hold free text.
+TEXT_FIELDS = ("id", "missile_name", "launch_site", "landing_area", "description", "notes")
+#: Fields the schema fills with "" rather than None.
+EMPTY_STRING_FIELDS = ("description", "notes")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+CLASS_WORDS = {
+    "srbm": "SRBM", "short-range ballistic missile": "SRBM", "short range ballistic missile": "SRBM",
+    "short-range missile": "SRBM", "short-range": "SRBM", "단거리탄도미사일": "SRBM",
+    "단거리 탄도미사일": "SRBM", "단거리": "SRBM",
+    "crbm": "CRBM", "close-range ballistic missile": "CRBM", "근거리탄도미사일": "CRBM",
+    "mrbm": "MRBM", "medium-range ballistic missile": "MRBM", "준중거리탄도미사일": "MRBM",
+    "irbm": "IRBM", "intermediate-range ballistic missile": "IRBM", "중거리탄도미사일": "IRBM",
+    "중장거리탄도미사일": "IRBM",
+    "icbm": "ICBM", "intercontinental ballistic missile": "ICBM", "대륙간탄도미사일": "ICBM",
+    "slbm": "SLBM", "submarine-launched ballistic missile": "SLBM", "잠수함발사탄도미사일": "SLBM",
+    "slv": "SLV", "space launch vehicle": "SLV", "satellite launch": "SLV", "satellite": "SLV",
+    "satellite launch vehicle": "SLV", "위성": "SLV", "위성발사체": "SLV", "우주발사체": "SLV",
+    "hgv": "HGV", "hypersonic": "HGV", "hypersonic missile": "HGV", "hypersonic glide vehicle": "HGV",
+    "극초음속": "HGV", "극초음속미사일": "HGV",
+    "cruise": "cruise", "cruise missile": "cruise", "strategic cruise missile": "cruise",
+    "long-range cruise missile": "cruise", "lacm": "cruise", "순항미사일": "cruise",
+    "mlrs": "MLRS", "multiple rocket launcher": "MLRS", "multiple launch rocket system": "MLRS",
+    "rocket artillery": "MLRS", "방사포": "MLRS", "초대형방사포": "MLRS",
+    "unknown": "unknown", "ballistic missile": "unknown", "ballistic missile (type unknown)": "unknown",
+    "unidentified ballistic missile": "unknown", "탄도미사일": "unknown", "미상": "unknown",
+}
+_CLASS_KEYWORDS = (
+    ("CRBM", ("close-range", "근거리")), ("ICBM", ("intercontinental", "대륙간")),
+    ("IRBM", ("intermediate", "중거리")), ("MRBM", ("medium-range", "준중거리")),
+    ("SLBM", ("submarine", "잠수함")), ("HGV", ("hypersonic", "극초음속")),
+    ("cruise", ("cruise", "순항")), ("MLRS", ("rocket launcher", "rocket system", "방사포")),
+    ("SLV", ("satellite", "space launch", "위성", "발사체")), ("SRBM", ("short-range", "단거리")),
+)
+OUTCOME_WORDS = {
+    "success": "success", "successful": "success", "succeeded": "success", "성공": "success",
+    "failure": "failure", "failed": "failure", "fail": "failure", "exploded": "failure",
+    "실패": "failure", "unknown": "unknown", "미상": "unknown", "불명": "unknown",
+}
+CONFIRMATION_WORDS = {
+    "confirmed": "confirmed", "yes": "confirmed", "확인": "confirmed", "확인됨": "confirmed",
+    "unconfirmed": "unconfirmed", "unverified": "unconfirmed", "suspected": "unconfirmed",
+    "no": "unconfirmed", "미확인": "unconfirmed", "추정": "unconfirmed",
+}
+PRECISION_WORDS = {"day": "day", "month": "month", "year": "year", "일": "day", "월": "month", "년": "year"}
+
+Converter = Callable[[object], dict]
+
+
+class CellError(ValueError):
+    """A cell that cannot be used, with the reason phrased for the analyst."""
+
+
+def _check_text(s: str) -> str:
+    if len(s) > schema.MAX_TEXT_CHARS:
+        raise CellError(f"is longer than {schema.MAX_TEXT_CHARS:,} characters")
+    if _CONTROL.search(s):
+        raise CellError("contains control characters")
+    return s
+
+
+def text_value(v: object, exact: bool) -> str | None:
+    """Cell text, or None for a blank (and, for colleague files, a null token)."""
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, (list, dict)):
+        raise CellError("is a list, not text")
+    if isinstance(v, _dt.datetime):
+        s = v.isoformat(sep=" ")
+    elif isinstance(v, bool):
+        s = "yes" if v else "no"
+    elif isinstance(v, float) and v.is_integer():
+        s = str(int(v))
+    else:
+        s = str(v)
+    if exact:
+        return _check_text(s) if s != "" else None
+    s = s.replace("\u00a0", " ").strip()
+    if not s or parse.is_null(s):
+        return None
+    return _check_text(s)
+
+
+def _vocab(words: dict[str, str], allowed: tuple[str, ...]) -> Callable[[object, bool], str | None]:
+    def conv(v: object, exact: bool) -> str | None:
+        s = text_value(v, exact)
+        if s is None:
+            return None
+        if exact:
+            if s in allowed:
+                return s
+            raise CellError(f"is not one of {', '.join(allowed)}")
+        k = re.sub(r"\s+", " ", s.lower())
+        if k in words:
+            return words[k]
+        raise CellError(f"is not one of {', '.join(allowed)}")
+    return conv
+
+
+outcome_value = _vocab(OUTCOME_WORDS, schema.OUTCOMES)
+confirmation_value = _vocab(CONFIRMATION_WORDS, schema.CONFIRMATIONS)
+precision_value = _vocab(PRECISION_WORDS, schema.DATE_PRECISIONS)
+
+
+def class_value(v: object, exact: bool) -> str | None:
+    s = text_value(v, exact)
+    if s is None:
+        return None
+    if s in schema.MISSILE_CLASSES:
+        return s
+    if exact:
+        raise CellError(f"is not a missile class ({', '.join(schema.MISSILE_CLASSES)})")
+    k = re.sub(r"\s+", " ", s.lower()).strip(" .")
+    if k in CLASS_WORDS:
+        return CLASS_WORDS[k]
+    if k.endswith("s") and k[:-1] in CLASS_WORDS:  # plurals: "SRBMs"
+        return CLASS_WORDS[k[:-1]]
+    for cls in schema.MISSILE_CLASSES:  # "SRBM (KN-23)"
+        if re.search(rf"\b{re.escape(cls.lower())}s?\b", k):
+            return cls
+    for cls, words in _CLASS_KEYWORDS:
+        if any(w in k for w in words):
+            return cls
+    raise CellError(f"is not a missile class ({', '.join(schema.MISSILE_CLASSES)})")
+
+
+def date_value(v: object, exact: bool) -> tuple[str, str] | None:
+    if v is None or (isinstance(v, str) and v == ""):
+        return None
+    if isinstance(v, _dt.datetime):
+        return v.date().isoformat(), "day"
+    if isinstance(v, _dt.date):
+        return v.isoformat(), "day"
+    if exact:
+        s = str(v)
+        try:
+            d = _dt.date.fromisoformat(s)
+        except ValueError:
+            raise CellError("is not a date (YYYY-MM-DD)") from None
+        if len(s) != 10:
+            raise CellError("is not a date (YYYY-MM-DD)")
+        return d.isoformat(), "day"
+    if isinstance(v, str) and parse.is_null(v):
+        return None
+    try:
+        return parse.parse_date(v)
+    except ValueError as e:
+        raise CellError(str(e)) from None
+
+
+def clock_value(v: object) -> str | None:
+    """A time of day 'HH:MM' from a time cell, '10:22:00 PM', '15:50 (KST)', '2026-01-27 15:50'."""
+    if isinstance(v, _dt.datetime):
+        return v.strftime("%H:%M")
+    try:
+        return parse.parse_time(v)
+    except ValueError:
+        pass
+    if isinstance(v, str):
+        try:
+            return _dt.datetime.fromisoformat(v.strip().replace("Z", "+00:00")).strftime("%H:%M")
+        except ValueError:
+            pass
+    raise CellError("is not a time")
+
+
+_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
+
+
+def utc_value(v: object, exact: bool) -> dict:
+    """{'time_utc': ISO instant} for full date-times, {'_utc_clock': 'HH:MM'} for a clock."""
+    if exact:
+        s = text_value(v, True)
+        if s is None:
+            return {}
+        try:
+            _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+        except ValueError:
+            raise CellError("is not an ISO 8601 time") from None
+        return {"time_utc": s}
+    if v is None or (isinstance(v, str) and parse.is_null(v)):
+        return {}
+    if isinstance(v, _dt.datetime) and v.year > 1900:
+        t = v if v.tzinfo is None else v.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return {"time_utc": t.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if isinstance(v, str) and _ISO_INSTANT.match(v.strip()):
+        s = v.strip()
+        try:
+            t = _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+        except ValueError:
+            raise CellError("is not a date and time") from None
+        if t.tzinfo is not None:
+            t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return {"time_utc": t.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {"_utc_clock": clock_value(v)}
+
+
+def km_value(v: object, unit: str | None) -> tuple[float | None, float | None]:
+    if isinstance(v, str) and unit == "mi" and re.fullmatch(r"\s*[\d.,]+\s*", v):
+        v = v + " mi"
+    elif isinstance(v, (int, float)) and not isinstance(v, bool) and unit == "mi":
+        v = f"{v} mi"
+    try:
+        lo, hi = parse.parse_km(v)
+    except ValueError as e:
+        raise CellError(str(e)) from None
+    for x in (lo, hi):
+        if x is not None and (math.isnan(x) or math.isinf(x)):
+            raise CellError("is not a distance")
+    return lo, hi
+
+
+def sources_value(v: object, exact: bool) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, list):
+        if not all(isinstance(x, str) for x in v):
+            raise CellError("is not a list of text")
+        return [_check_text(x) for x in v] if exact else [
+            _check_text(s) for s in parse.split_sources(v)]
+    s = str(v)
+    if s.startswith("[") and s.endswith("]"):
+        try:
+            items = json.loads(s)
+        except json.JSONDecodeError:
+            items = None
+        if isinstance(items, list) and all(isinstance(x, str) for x in items):
+            return [_check_text(x) for x in items]
+    if not exact and parse.is_null(s):
+        return []
+    return [_check_text(x) for x in parse.split_sources(s)]
+
+
+def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
+    """A function cell -> {field: value, ...} for one column (raises CellError)."""
+    if field in TEXT_FIELDS:
+        return lambda v: {field: text_value(v, exact)}
+    if field == "date":
+        def conv_date(v):
+            r = date_value(v, exact)
+            if r is None:
+                return {}
+            return {"date": r[0], "_precision_from_date": r[1]}
+        return conv_date
+    if field == "date_precision":
+        return lambda v: {"date_precision": precision_value(v, exact)}
+    if field == "time_kst":
+        def conv_kst(v):
+            if exact:
+                s = text_value(v, True)
+                if s is not None and schema.check_value("hhmm", field, s):
+                    raise CellError("is not a time (HH:MM)")
+                return {"time_kst": s}
+            if v is None or (isinstance(v, str) and parse.is_null(v)):
+                return {}
+            return {"time_kst": clock_value(v)}
+        return conv_kst
+    if field == "time_utc":
+        return lambda v: utc_value(v, exact)
+    if field == "missile_class":
+        return lambda v: {"missile_class": class_value(v, exact)}
+    if field == "count":
+        def conv_count(v):
+            try:
+                n = parse.parse_int(v)
+            except ValueError as e:
+                raise CellError(str(e)) from None
+            if n is not None and n < 1:
+                raise CellError("must be 1 or more")
+            return {"count": n}
+        return conv_count
+    if field in ("distance_km", "apogee_km"):
+        limit_name = field
+
+        def conv_km(v):
+            lo, hi = km_value(v, unit)
+            for x in (lo, hi):
+                p = schema.check_value("km", limit_name, x)
+                if p:
+                    raise CellError(p.reason)
+            return {field: lo, field + "_max": hi} if hi is not None else {field: lo}
+        return conv_km
+    if field in ("distance_km_max", "apogee_km_max"):
+        def conv_km_max(v):
+            lo, hi = km_value(v, unit)
+            val = hi if hi is not None else lo
+            p = schema.check_value("km", field, val)
+            if p:
+                raise CellError(p.reason)
+            return {field: val}
+        return conv_km_max
+    if field in ("latitude", "longitude"):
+        kind = "lat" if field == "latitude" else "lon"
+
+        def conv_coord(v):
+            try:
+                f = parse.parse_float(v)
+            except ValueError as e:
+                raise CellError(str(e)) from None
+            if f is not None:
+                p = schema.check_value(kind, field, f)
+                if p:
+                    raise CellError(p.reason)
+            return {field: f}
+        return conv_coord
+    if field == "outcome":
+        return lambda v: {"outcome": outcome_value(v, exact)}
+    if field == "confirmation":
+        return lambda v: {"confirmation": confirmation_value(v, exact)}
+    if field == "leader_attended":
+        def conv_bool(v):
+            try:
+                return {"leader_attended": parse.parse_bool(v)}
+            except ValueError as e:
+                raise CellError(str(e)) from None
+        return conv_bool
+    if field == "sources":
+        return lambda v: {"sources": sources_value(v, exact)}
+    raise KeyError(field)
+
+
+class CachedConverter:
+    """Memoises a converter on hashable cell values (results and errors alike)."""
+
+    __slots__ = ("fn", "cache")
+
+    def __init__(self, fn: Converter):
+        self.fn = fn
+        self.cache: dict = {}
+
+    def __call__(self, v: object) -> dict:
+        try:
+            key = (v.__class__, v)
+            hit = self.cache.get(key)
+        except TypeError:  # lists from JSON
+            return self.fn(v)
+        if hit is None:
+            try:
+                hit = (True, self.fn(v))
+            except CellError as e:
+                hit = (False, str(e))
+            if len(self.cache) < 200_000:
+                self.cache[key] = hit
+        if hit[0]:
+            return dict(hit[1])
+        raise CellError(hit[1])
+
+
+def finish_event(ev: dict, exact: bool) -> tuple[dict, list[tuple[str, object, str]], list[str]]:
+    """Complete a row's field values into an event.
+
+    Returns (event, problems as (field, value, reason), notes to add). ``ev`` holds what the
+    converters produced, plus the private keys ``_precision_from_date``/``_utc_clock``.
+    """
+    problems: list[tuple[str, object, str]] = []
+    notes: list[str] = []
+    prec_from_date = ev.pop("_precision_from_date", None)
+    clock_utc = ev.pop("_utc_clock", None)
+    out = schema.empty_event()
+    if exact:
+        out["date_precision"] = None
+    for k, v in ev.items():
+        if v is not None or k not in ("description", "notes", "sources"):
+            out[k] = v
+    for k in EMPTY_STRING_FIELDS:
+        if out[k] is None:
+            out[k] = ""
+    if out["sources"] is None:
+        out["sources"] = []
+    if not exact:
+        if ev.get("date_precision") is None:
+            out["date_precision"] = prec_from_date or "day"
+        if out["missile_class"] is None:
+            out["missile_class"] = "unknown"
+        if out["outcome"] is None:
+            out["outcome"] = "unknown"
+        if out["confirmation"] is None:
+            out["confirmation"] = "confirmed"
+        _derive_times(out, clock_utc, problems, notes)
+    elif out["date_precision"] is None and out["date"] is not None:
+        out["date_precision"] = prec_from_date or "day"
+    if out["date"] is None:
+        problems.append(("date", None, "is required"))
+    return out, problems, notes
+
+
+def _derive_times(out: dict, clock_utc: str | None, problems: list, notes: list) -> None:
+    date, prec, tk, tu = out["date"], out["date_precision"], out["time_kst"], out["time_utc"]
+    if (tk or tu or clock_utc) and prec != "day":
+        field = "time_kst" if tk else "time_utc"
+        problems.append((field, tk or tu or clock_utc, f"is given for a date known only to the {prec}"))
+        return
+    if tu:  # a full UTC instant
+        kdate, ktime = schema.utc_to_kst(tu)
+        if date is None:
+            out["date"] = date = kdate
+        if tk is None:
+            if kdate != date:
+                problems.append(("time_utc", tu, f"falls on {kdate} in Korea, not on the date {date}"))
+                return
+            out["time_kst"] = ktime
+        elif (kdate, ktime) != (date, tk):
+            problems.append(("time_utc", tu, f"does not match the Korean date and time {date} {tk}"))
+        return
+    if date is None:
+        return
+    if clock_utc and tk:
+        expected = schema.kst_to_utc(date, tk)
+        if expected[11:16] != clock_utc:
+            problems.append(("time_utc", clock_utc, f"does not match the KST time {tk} "
+                             f"({expected[11:16]} UTC)"))
+            return
+        out["time_utc"] = expected
+        return
+    if clock_utc:
+        instant = f"{date}T{clock_utc}:00Z"
+        kdate, ktime = schema.utc_to_kst(instant)
+        out["time_utc"], out["time_kst"] = instant, ktime
+        if kdate != date:
+            notes.append(f"Date {date} was read as the UTC date (the time column is UTC); "
+                         f"the Korean date is {kdate}.")
+            out["date"] = kdate
+        return
+    if tk:
+        out["time_utc"] = schema.kst_to_utc(date, tk)
+
+
+__all__ = ["CellError", "CachedConverter", "make_converter", "finish_event", "text_value",
+           "class_value", "TEXT_FIELDS", "CLASS_WORDS"]

@@ -1,0 +1,813 @@
+"""Import a colleague's file: read, map, validate, group, merge with the store, apply, undo.
+
+The steps, each usable on its own (the dialog shows the result of each):
+
+1. :func:`read_file` reads any supported file into a :class:`ParsedFile`: the detected
+   format, encoding, sheet and header row, the column mapping, and every input row
+   accounted for as accepted (part of an incoming event), rejected (with row, column,
+   value and reason) or skipped (with a reason). Nothing is written.
+2. :func:`plan_merge` matches each incoming event to the store (same id, else same date,
+   launch site and class) and marks it new, identical or conflicting, with field diffs.
+3. :func:`apply_import` writes the plan as one import batch in one transaction: new
+   events, and for conflicts the chosen resolution (keep mine, take theirs, keep both).
+   A crash or kill at any moment leaves the store as before or as after.
+4. :func:`undo_batch` removes exactly what a batch added and restores what it overwrote,
+   from the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import convert, mapping, schema
+from .io import RowProblem
+from .io import public as public_io
+from .io.sniff import FileRejected, check_path
+from .io.tabular import Table, _NotAnObject, read_table
+from .progress import Progress, report
+from .store import Store, StoreError, sha256_file, utc_now
+
+PREVIEW_ROWS = 200
+RESOLUTIONS = ("keep_mine", "take_theirs", "keep_both")
+RESOLUTION_LABELS = {"keep_mine": "Keep mine", "take_theirs": "Take theirs", "keep_both": "Keep both"}
+KIND_LABELS = {
+    "table": "Table of launch events",
+    "nkbrief": "nkbrief dataset export",
+    "cns": "CNS North Korea Missile Test Database",
+    "nagix": "nagix nk-missile-tests (test.en.json)",
+    "csis": "CSIS Beyond Parallel provocations database",
+    "nagix-facilities": "nagix facility list (a lookup for test.en.json)",
+    "nagix-missiles": "nagix missile list (a lookup for test.en.json)",
+}
+#: Fields that change together when a colleague's value is taken.
+FIELD_GROUPS = (
+    ("date", "date_precision", "time_kst", "time_utc"),
+    ("distance_km", "distance_km_max"),
+    ("apogee_km", "apogee_km_max"),
+    ("latitude", "longitude"),
+)
+
+
+class ImportError_(Exception):
+    """An import that cannot go ahead, phrased for the analyst."""
+
+
+# ============================================================================ reading
+@dataclass
+class ImportOptions:
+    """Choices the analyst can make before the rows are checked."""
+
+    sheet: str | None = None
+    header_row: int | None = None
+    mapping: dict[str, str] = field(default_factory=dict)  # header -> field / "ignore" / ""
+    rows: str | None = None  # "events" or "missiles" (per-missile rows, grouped); None: detect
+
+
+@dataclass
+class ColumnMap:
+    index: int
+    header: str
+    field: str  # a mapping.TARGETS entry, mapping.UNMAPPED (kept in notes) or mapping.IGNORE
+    unit: str | None = None
+    auto: bool = True
+
+    @property
+    def label(self) -> str:
+        if self.field == mapping.IGNORE:
+            return "(ignored)"
+        if not self.field:
+            return "(kept in notes)"
+        return mapping.FIELD_LABELS.get(self.field, self.field)
+
+
+@dataclass
+class Incoming:
+    """One event the file brings, with the rows it came from."""
+
+    event: dict
+    missiles: list[dict]
+    statements: list[dict]
+    rows: list[int]
+    provided: frozenset  # fields the file gave a value for (the ones a merge compares)
+
+
+@dataclass
+class PreviewRow:
+    row: int
+    cells: list
+    status: str  # "accepted", "rejected" or "skipped"
+    message: str = ""
+
+
+@dataclass
+class ParsedFile:
+    """A file read and checked, ready to merge. Nothing has been written."""
+
+    path: Path
+    name: str
+    sha256: str
+    kind: str
+    format_label: str
+    encoding_label: str | None
+    delimiter: str | None
+    sheet: str | None
+    sheets: list[str]
+    header_row: int | None
+    header: list[str]
+    columns: list[ColumnMap]
+    rows_mode: str
+    rows_total: int = 0
+    accepted_rows: int = 0
+    rejections: list[RowProblem] = field(default_factory=list)
+    rejected_raw: dict[int, list] = field(default_factory=dict)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    incoming: list[Incoming] = field(default_factory=list)
+    preview: list[PreviewRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    blank_rows: int = 0
+    title_rows: int = 0
+    exact: bool = False
+    options: ImportOptions = field(default_factory=ImportOptions)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def rejected_rows(self) -> int:
+        return len(self.rejected_raw) if self.rejected_raw else len({p.row for p in self.rejections})
+
+    @property
+    def is_lookup(self) -> bool:
+        return self.kind in ("nagix-facilities", "nagix-missiles")
+
+    @property
+    def wholly_rejected(self) -> bool:
+        """True when the file has rows but none could be used."""
+        return not self.incoming and not self.is_lookup
+
+    def rejection_messages(self) -> list[str]:
+        return [f"{self.name}: {p}" for p in self.rejections]
+
+    def check_accounting(self) -> None:
+        """Every input row is accepted, rejected or skipped (raises AssertionError if not)."""
+        acc = self.accepted_rows + self.rejected_rows + len(self.skipped)
+        assert acc == self.rows_total, (acc, self.rows_total)
+
+
+def read_file(path: str | Path, options: ImportOptions | None = None, *,
+              progress: Progress | None = None) -> ParsedFile:
+    """Read and check one file (no store needed). Raises :class:`FileRejected`."""
+    opts = options or ImportOptions()
+    p = check_path(path)
+    table = read_table(p, sheet=opts.sheet, header_row=opts.header_row, progress=progress)
+    try:
+        sha = sha256_file(p)
+    except OSError as e:
+        raise FileRejected(f"{p.name}: cannot be read ({e.strerror or e})") from None
+    pf = ParsedFile(path=p, name=p.name, sha256=sha, kind=table.kind, format_label=table.format_label,
+                    encoding_label=table.encoding_label, delimiter=table.delimiter, sheet=table.sheet,
+                    sheets=table.sheets, header_row=table.header_row, header=table.header, columns=[],
+                    rows_mode="events", blank_rows=table.blank_rows, title_rows=table.title_rows,
+                    notes=list(table.notes), options=opts)
+    if table.title_rows:
+        pf.notes.append(f"{table.title_rows} row(s) above the header (titles) were not read as data")
+    if table.kind in ("nagix-facilities", "nagix-missiles"):
+        pf.notes.append("a lookup file with no launches of its own; import test.en.json from the same "
+                        "folder to use it")
+        return pf
+    if table.kind == "nagix":
+        missing = public_io.nagix_lookup_missing(p)
+        if missing:
+            raise FileRejected(f"{p.name}: the nagix lookup file(s) {' and '.join(missing)} must be in "
+                               "the same folder")
+        _from_public(pf, _run_public(public_io.read_nagix, p), table)
+        return pf
+    header_fields = set(table.header) - {"missiles"}
+    if table.kind == "nkbrief" or (header_fields == set(schema.EVENT_FIELDS)):
+        pf.kind, pf.exact = "nkbrief", True
+    elif not opts.mapping and opts.rows in (None, "missiles") and public_io.is_cns(table.header) \
+            and opts.header_row is None and (
+                (table.format == "delimited" and table.encoding in _PUBLIC_READER_ENCODINGS)
+                or (table.format == "xlsx" and table.sheet == table.sheets[0])):
+        pf.kind = "cns"
+        pf.columns = _columns(table.header, {}, exact=False)
+        pf.rows_mode = "missiles"
+        _from_public(pf, _run_public(public_io.read_cns, p), table)
+        return pf
+    elif not opts.mapping and public_io.is_csis(table.header) and table.format == "delimited" \
+            and opts.header_row is None and table.encoding in _PUBLIC_READER_ENCODINGS:
+        pf.kind = "csis"
+        pf.columns = _columns(table.header, {}, exact=False)
+        _from_public(pf, _run_public(public_io.read_csis, p), table)
+        return pf
+    elif public_io.is_cns(table.header):
+        pf.kind = "cns"
+    pf.columns = _columns(table.header, opts.mapping, exact=pf.exact)
+    if opts.rows:
+        pf.rows_mode = opts.rows
+    elif pf.kind == "cns":
+        pf.rows_mode = "missiles"
+    _parse_rows(pf, table, progress)
+    if pf.exact:
+        _attach_extras(pf, table)
+    return pf
+
+
+#: The public-file readers decode UTF-8 or cp1252 themselves; other encodings go the generic way.
+_PUBLIC_READER_ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
+
+
+def _run_public(reader, p: Path) -> public_io.PublicResult:
+    try:
+        return reader(p)
+    except FileRejected:
+        raise
+    except Exception as e:  # a reader bug must not reach the analyst as a traceback
+        raise FileRejected(f"{p.name}: could not be read ({e.__class__.__name__}: {e})") from None
+
+
+def _columns(header: list[str], overrides: dict[str, str], exact: bool) -> list[ColumnMap]:
+    if exact:
+        cols = [ColumnMap(i, h, h if h in schema.EVENT_FIELDS else mapping.IGNORE)
+                for i, h in enumerate(header)]
+    else:
+        cols = [ColumnMap(i, h, m.field, m.unit) for i, (h, m) in
+                enumerate(zip(header, mapping.auto_mapping(header)))]
+    lookup = {h.lower(): i for i, h in enumerate(header)}
+    for col, target in overrides.items():
+        i = lookup.get(col.strip().lower())
+        if i is None:
+            continue  # checked by the caller against all files
+        c = cols[i]
+        c.field, c.auto = target, False
+        c.unit = mapping.match_header(c.header).unit if target == mapping.match_header(c.header).field else None
+        if target and target not in (mapping.IGNORE, mapping.NOTES):
+            for other in cols:  # one column per field: an override takes it from the automatic one
+                if other is not c and other.field == target and other.auto:
+                    other.field = mapping.UNMAPPED
+    return cols
+
+
+def _from_public(pf: ParsedFile, res: public_io.PublicResult, table: Table) -> None:
+    pf.rows_total = res.rows_total
+    pf.notes.extend(res.notes)
+    pf.rejections = list(res.rejections)
+    pf.skipped = list(res.skipped)
+    raw_by_row = {n: c for n, c in table.rows}
+    pf.rejected_raw = {p.row: raw_by_row.get(p.row, []) for p in res.rejections}
+    used_ids: set[str] = set()
+    for ev, missiles, rows in res.events:
+        ev = public_io.event_fields(ev)
+        ev["id"] = _unique_id(ev["id"], used_ids)
+        provided = frozenset(k for k, v in ev.items() if v not in (None, "", []) and k != "id")
+        pf.incoming.append(Incoming(ev, missiles, [], rows, provided))
+        pf.accepted_rows += len(rows)
+    status: dict[int, tuple[str, str]] = {}
+    for p in res.rejections:
+        prev = status.get(p.row, ("", ""))[1]
+        status[p.row] = ("rejected", f"{prev}; {p}" if prev else str(p))
+    for n, reason in res.skipped:
+        status[n] = ("skipped", reason)
+    rows_for_preview = table.rows if table.rows else [(n, []) for n in range(1, res.rows_total + 1)]
+    for n, cells in rows_for_preview[:PREVIEW_ROWS]:
+        st, msg = status.get(n, ("accepted", ""))
+        pf.preview.append(PreviewRow(n, cells, st, msg))
+
+
+def _unique_id(base: str, used: set[str]) -> str:
+    i, cand = 1, base
+    while cand in used:
+        i += 1
+        cand = f"{base}-{i}"
+    used.add(cand)
+    return cand
+
+
+# ---------------------------------------------------------------------------- row parsing
+def _parse_rows(pf: ParsedFile, table: Table, progress: Progress | None) -> None:
+    cols = pf.columns
+    if not any(c.field == "date" for c in cols):
+        shown = ", ".join(f"'{h}'" for h in pf.header[:12]) + (", ..." if len(pf.header) > 12 else "")
+        raise FileRejected(f"{pf.name}: no column is recognised as the launch date (columns: {shown}); "
+                           "map one, e.g. --map \"Launch day=date\"")
+    width = len(pf.header)
+    conv = [(c.index, c.header, c.field, convert.CachedConverter(
+        convert.make_converter(c.field, c.unit, pf.exact)))
+        for c in cols if c.field and c.field != mapping.IGNORE]
+    unmapped = [(c.index, c.header) for c in cols if not c.field]
+    field_header = {c.field: c.header for c in cols if c.field and c.field != mapping.IGNORE}
+    for f in ("date_precision", "time_kst", "time_utc"):
+        field_header.setdefault(f, field_header.get("date", f) if f == "date_precision" else f)
+    has_id = "id" in field_header
+    exact = pf.exact
+    pf.rows_total = len(table.rows)
+    accepted: list[tuple[int, dict, frozenset, list]] = []  # (row, event, provided, cells)
+    n_rows = len(table.rows)
+    for k, (rownum, cells) in enumerate(table.rows):
+        if k % 2000 == 0:
+            report(progress, k, n_rows, "Checking rows")
+        problems: list[RowProblem] = []
+        if cells and isinstance(cells[0], _NotAnObject):
+            problems.append(RowProblem(rownum, "record", repr(cells[0]), "is not an object"))
+        elif len(cells) > width and any(c not in (None, "") for c in cells[width:]):
+            problems.append(RowProblem(rownum, "row", f"{len(cells)} values",
+                                       f"does not fit the header's {width} columns"))
+        vals: dict = {}
+        if not problems:
+            for idx, hdr, fld, fn in conv:
+                v = cells[idx] if idx < len(cells) else None
+                if v is None or v == "":
+                    continue
+                try:
+                    upd = fn(v)
+                except convert.CellError as e:
+                    problems.append(RowProblem(rownum, hdr, v, str(e)))
+                    continue
+                for key, x in upd.items():
+                    if x is not None or key not in vals:
+                        vals[key] = x
+        extra: list[str] = []
+        if not problems:
+            for idx, hdr in unmapped:
+                v = cells[idx] if idx < len(cells) else None
+                if v is None or v == "":
+                    continue
+                try:
+                    t = convert.text_value(v, False)
+                except convert.CellError as e:
+                    problems.append(RowProblem(rownum, hdr, v, str(e)))
+                    continue
+                if t is not None:
+                    extra.append(f"Colleague column '{hdr}': {t}")
+        if problems:
+            _reject(pf, rownum, cells, problems)
+            continue
+        ev, probs, notes = convert.finish_event(vals, exact)
+        if probs:
+            _reject(pf, rownum, cells, [RowProblem(rownum, field_header.get(f, f), v, r) for f, v, r in probs])
+            continue
+        lines = [x for x in [ev["notes"], *notes, *extra] if x] if not exact else [ev["notes"]]
+        ev["notes"] = "\n".join(lines) if not exact else (ev["notes"] or "")
+        if ev["id"] is None:
+            ev["id"] = schema.make_event_id(ev["date"], ev["missile_class"], ev["launch_site"])
+        rep = schema.validate_event(ev)
+        if not rep.ok:
+            _reject(pf, rownum, cells, [RowProblem(rownum, field_header.get(p.field, p.field),
+                                                   p.value, p.reason) for p in rep.problems])
+            continue
+        provided = frozenset(schema.EVENT_FIELDS) - {"id"} if exact else frozenset(
+            f for f, v in ev.items() if v not in (None, "", []) and f != "id"
+            and (f in vals or f in _DERIVED or f == "notes"))
+        accepted.append((rownum, ev, provided, cells))
+        if len(pf.preview) < PREVIEW_ROWS:
+            pf.preview.append(PreviewRow(rownum, cells, "accepted"))
+    report(progress, n_rows, n_rows, "Checking rows")
+    pf.accepted_rows = len(accepted)
+    if pf.rows_mode == "missiles":
+        _group_missiles(pf, accepted)
+    else:
+        used: set[str] = set()
+        first_row: dict[str, int] = {}
+        for rownum, ev, provided, cells in accepted:
+            if has_id or exact:
+                if ev["id"] in used:
+                    pf.accepted_rows -= 1
+                    _reject(pf, rownum, cells,
+                            [RowProblem(rownum, field_header.get("id", "id"), ev["id"],
+                                        f"is already used by row {first_row[ev['id']]} of this file")])
+                    continue
+                used.add(ev["id"])
+                first_row[ev["id"]] = rownum
+            else:
+                ev["id"] = _unique_id(ev["id"], used)
+            pf.incoming.append(Incoming(ev, [], [], [rownum], provided))
+    pf.preview.sort(key=lambda r: r.row)
+    del pf.preview[PREVIEW_ROWS:]
+
+
+_DERIVED = ("date_precision", "time_kst", "time_utc", "date", "distance_km_max", "apogee_km_max")
+
+
+def _reject(pf: ParsedFile, rownum: int, cells: list, problems: list[RowProblem]) -> None:
+    pf.rejections.extend(problems)
+    pf.rejected_raw[rownum] = list(cells)
+    msg = "; ".join(str(p) for p in problems)
+    for r in pf.preview:
+        if r.row == rownum:
+            r.status, r.message = "rejected", msg
+            return
+    if len(pf.preview) < PREVIEW_ROWS:
+        pf.preview.append(PreviewRow(rownum, cells, "rejected", msg))
+
+
+def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, list]]) -> None:
+    """Per-missile rows -> one event per (date, site, class), missiles kept as rows."""
+    groups: dict[tuple, list] = defaultdict(list)
+    for item in accepted:
+        ev = item[1]
+        groups[(ev["date"], ev["date_precision"], (ev["launch_site"] or "").lower(), ev["missile_class"])].append(item)
+    used: set[str] = set()
+    for items in groups.values():
+        evs = [it[1] for it in items]
+        rows = [it[0] for it in items]
+        first = min(evs, key=lambda e: (e["time_utc"] or "9999", ))
+        out = dict(evs[0])
+        out["count"] = len(evs)
+        out["time_utc"], out["time_kst"] = first["time_utc"], first["time_kst"]
+        names = _uniq(e["missile_name"] for e in evs)
+        out["missile_name"] = " / ".join(names) if names else None
+        for f in ("distance_km", "apogee_km"):
+            lo = [e[f] for e in evs if e[f] is not None]
+            hi = [e[f + "_max"] if e[f + "_max"] is not None else e[f] for e in evs if e[f] is not None]
+            out[f] = min(lo) if lo else None
+            top = max(hi) if hi else None
+            out[f + "_max"] = top if top is not None and lo and top != min(lo) else None
+        coords = next(((e["latitude"], e["longitude"]) for e in evs if e["latitude"] is not None), (None, None))
+        out["latitude"], out["longitude"] = coords
+        out["landing_area"] = " / ".join(_uniq(e["landing_area"] for e in evs)) or None
+        outcomes = _uniq(e["outcome"] for e in evs)
+        out["outcome"] = outcomes[0] if len(outcomes) == 1 else "unknown"
+        out["confirmation"] = "confirmed" if any(e["confirmation"] == "confirmed" for e in evs) else "unconfirmed"
+        att = [e["leader_attended"] for e in evs if e["leader_attended"] is not None]
+        out["leader_attended"] = True if any(att) else (False if att else None)
+        out["description"] = "\n\n".join(_uniq(e["description"] for e in evs))
+        out["sources"] = _uniq(s for e in evs for s in e["sources"])
+        notes = [f"Grouped from {len(rows)} row(s) of {pf.name} (rows {_ranges(rows)})."]
+        if len(outcomes) > 1:
+            split = ", ".join(f"{sum(e['outcome'] == o for e in evs)} {o}" for o in outcomes)
+            notes.append(f"Outcome split per missile ({split}); recorded as unknown.")
+        out["notes"] = " ".join(notes)
+        out["id"] = _unique_id(schema.make_event_id(out["date"], out["missile_class"], out["launch_site"]), used)
+        missiles = []
+        for seq, (rownum, e, _, _cells) in enumerate(items, start=1):
+            missiles.append({
+                "seq": seq, "missile_name": e["missile_name"], "missile_class": e["missile_class"],
+                "time_utc": e["time_utc"], "time_kst": e["time_kst"], "distance_km": e["distance_km"],
+                "distance_km_max": e["distance_km_max"], "apogee_km": e["apogee_km"],
+                "apogee_km_max": e["apogee_km_max"], "landing_area": e["landing_area"],
+                "outcome": e["outcome"], "confirmation": e["confirmation"],
+                "source_ref": f"{pf.name} row {rownum}",
+                "notes": e["notes"] or None,
+            })
+        provided = frozenset().union(*(it[2] for it in items)) | {"count", "notes"}
+        pf.incoming.append(Incoming(out, missiles, [], rows, provided))
+
+
+def _uniq(values) -> list:
+    seen, out = set(), []
+    for v in values:
+        if v and v not in seen:
+            seen.add(v)
+            out.append(v)
+    return out
+
+
+def _ranges(nums: list[int]) -> str:
+    nums = sorted(nums)
+    parts, start, prev = [], nums[0], nums[0]
+    for n in nums[1:] + [None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}–{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
+
+
+def _attach_extras(pf: ParsedFile, table: Table) -> None:
+    """nkbrief exports: per-missile rows and statements travel with their events."""
+    by_id = {inc.event["id"]: inc for inc in pf.incoming}
+    for m in table.extra.get("missiles", []):
+        inc = by_id.get(m.get("event_id"))
+        if inc is None:
+            continue
+        rec = {k: _exact_missile_value(k, m.get(k)) for k in schema.MISSILE_FIELDS if k != "event_id"}
+        inc.missiles.append(rec)
+    for s in table.extra.get("statements", []):
+        inc = by_id.get(s.get("event_id"))
+        if inc is None:
+            continue
+        inc.statements.append({k: (s.get(k) if s.get(k) != "" else None)
+                               for k in schema.STATEMENT_FIELDS if k != "event_id"})
+    for inc in pf.incoming:
+        inc.missiles.sort(key=lambda m: (m["seq"] is None, m["seq"] or 0))
+
+
+def _exact_missile_value(k: str, v: object) -> object:
+    kind = schema.MISSILE_FIELDS[k]
+    if v == "" or v is None:
+        return None
+    if kind == "km":
+        return float(v)
+    if kind == "count":
+        return int(v)
+    return v
+
+
+# ============================================================================ merging
+@dataclass
+class MergeItem:
+    index: int  # into ParsedFile.incoming
+    status: str  # "new", "identical" or "conflicting"
+    existing_id: str | None = None
+    diffs: dict[str, tuple[object, object]] = field(default_factory=dict)  # field -> (mine, theirs)
+    changes: dict[str, object] = field(default_factory=dict)  # what "take theirs" writes
+    take_error: str | None = None  # why "take theirs" is impossible, if it is
+    resolution: str = ""
+
+
+@dataclass
+class MergePlan:
+    items: list[MergeItem]
+
+    def counts(self) -> dict[str, int]:
+        c = {"new": 0, "identical": 0, "conflicting": 0}
+        for it in self.items:
+            c[it.status] += 1
+        return c
+
+    def conflicts(self) -> list[MergeItem]:
+        return [it for it in self.items if it.status == "conflicting"]
+
+
+def _same(a: object, b: object) -> bool:
+    if a in (None, "", []) and b in (None, "", []):
+        return True
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9)
+    return a == b
+
+
+def _site_key(site: object) -> str:
+    return " ".join(str(site or "").lower().split())
+
+
+def plan_merge(store: Store, parsed: ParsedFile, *, default: str = "keep_mine",
+               resolutions: dict[int, str] | None = None) -> MergePlan:
+    """Match each incoming event to the store and decide what applying would do."""
+    if default not in RESOLUTIONS:
+        raise ValueError(f"resolution {default!r} is not one of {', '.join(RESOLUTIONS)}")
+    resolutions = resolutions or {}
+    rows = store.execute("SELECT id, date, launch_site, missile_class FROM events").fetchall()
+    ids = {r[0] for r in rows}
+    by_key: dict[tuple, list[str]] = defaultdict(list)
+    for r in rows:
+        by_key[(r[1], _site_key(r[2]), r[3])].append(r[0])
+    claimed: set[str] = {inc.event["id"] for inc in parsed.incoming if inc.event["id"] in ids}
+    items: list[MergeItem] = []
+    for i, inc in enumerate(parsed.incoming):
+        ev = inc.event
+        existing = ev["id"] if ev["id"] in ids else None
+        if existing is None:
+            for cand in by_key.get((ev["date"], _site_key(ev["launch_site"]), ev["missile_class"]), []):
+                if cand not in claimed:
+                    existing = cand
+                    claimed.add(cand)
+                    break
+        if existing is None:
+            items.append(MergeItem(i, "new"))
+            continue
+        mine = store.get_event(existing)
+        diffs = {f: (mine[f], ev[f]) for f in schema.EVENT_FIELDS
+                 if f != "id" and f in inc.provided and not _same(mine[f], ev[f])}
+        if not diffs:
+            items.append(MergeItem(i, "identical", existing))
+            continue
+        changes = {}
+        for f in diffs:
+            group = next((g for g in FIELD_GROUPS if f in g), (f,))
+            for g in group:
+                changes[g] = ev[g]
+        changes = {k: v for k, v in changes.items() if not _same(mine[k], v) or k in diffs}
+        rep = schema.validate_event(mine | changes)
+        item = MergeItem(i, "conflicting", existing, diffs, changes,
+                         None if rep.ok else str(rep))
+        item.resolution = resolutions.get(i, default)
+        items.append(item)
+    return MergePlan(items)
+
+
+# ============================================================================ applying
+@dataclass
+class ImportResult:
+    batch_id: int | None
+    added: int = 0
+    identical: int = 0
+    conflicting: int = 0
+    kept_mine: int = 0
+    took_theirs: int = 0
+    kept_both: int = 0
+    missiles_added: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("batch_id", "added", "identical", "conflicting",
+                                              "kept_mine", "took_theirs", "kept_both", "missiles_added")}
+
+
+def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine",
+                 resolutions: dict[int, str] | None = None,
+                 progress: Progress | None = None) -> ImportResult:
+    """Write one parsed file as one import batch, in one transaction (all or nothing).
+
+    The merge is planned again inside the transaction, so it reflects the store as it is
+    when the write happens; ``resolutions`` (incoming index -> resolution) carry the
+    analyst's choices, anything else gets ``default``.
+    """
+    if parsed.wholly_rejected:
+        raise ImportError_(f"{parsed.name}: no row could be imported; the store was not changed")
+    res = ImportResult(batch_id=None)
+    if parsed.is_lookup:
+        return res
+    with store.write():
+        plan = plan_merge(store, parsed, default=default, resolutions=resolutions)
+        details = _batch_details(parsed, plan)
+        b = store.new_batch("import", file_name=parsed.name, sha256=parsed.sha256, details=details)
+        res.batch_id = b
+        taken_ids = {r[0] for r in store.execute("SELECT id FROM events").fetchall()}
+        taken_ids |= {inc.event["id"] for inc in parsed.incoming}
+        total = len(plan.items)
+        for k, item in enumerate(plan.items):
+            if k % 500 == 0:
+                report(progress, k, total, "Writing events")
+            inc = parsed.incoming[item.index]
+            if item.status == "new":
+                store.insert_event(inc.event, b, missiles=inc.missiles, statements=inc.statements)
+                res.added += 1
+                res.missiles_added += len(inc.missiles)
+            elif item.status == "identical":
+                res.identical += 1
+            else:
+                res.conflicting += 1
+                how = item.resolution or default
+                if how == "take_theirs" and item.take_error:
+                    res.notes.append(f"{inc.event['id']}: kept mine, because taking theirs would make the "
+                                     f"event invalid ({item.take_error})")
+                    how = "keep_mine"
+                if how == "take_theirs":
+                    store.update_event(item.existing_id, item.changes, batch_id=b)
+                    res.took_theirs += 1
+                elif how == "keep_both":
+                    new_id = _unique_id(inc.event["id"], taken_ids)
+                    store.insert_event(inc.event | {"id": new_id}, b, missiles=inc.missiles,
+                                       statements=inc.statements)
+                    res.kept_both += 1
+                    res.missiles_added += len(inc.missiles)
+                else:
+                    res.kept_mine += 1
+        report(progress, total, total, "Writing events")
+        store.finish_batch(b, added=res.added + res.kept_both, updated=res.took_theirs,
+                           identical=res.identical, rejected=parsed.rejected_rows)
+    return res
+
+
+def _batch_details(parsed: ParsedFile, plan: MergePlan) -> dict:
+    c = plan.counts()
+    return {
+        "path": str(parsed.path), "kind": parsed.kind, "format": parsed.format_label,
+        "encoding": parsed.encoding_label, "sheet": parsed.sheet, "header_row": parsed.header_row,
+        "mapping": {c.header: c.field for c in parsed.columns},
+        "rows": parsed.rows_total, "accepted_rows": parsed.accepted_rows,
+        "rejected_rows": parsed.rejected_rows, "skipped_rows": len(parsed.skipped),
+        "events": len(parsed.incoming), **c,
+    }
+
+
+# ============================================================================ undo
+@dataclass
+class UndoResult:
+    batch_id: int
+    removed: int = 0
+    restored: int = 0
+    file_name: str | None = None
+
+
+def import_batches(store: Store) -> list[dict]:
+    """Import batches, newest first: id, file_name, created_utc, user, counts, undone_utc."""
+    df = store.batches_frame()
+    df = df[df["kind"] == "import"]
+    out = []
+    for r in df.itertuples(index=False):
+        out.append({"id": int(r.id), "file_name": r.file_name, "created_utc": r.created_utc,
+                    "user": r.user, "added": int(r.added), "updated": int(r.updated),
+                    "identical": int(r.identical), "rejected": int(r.rejected),
+                    "undone_utc": r.undone_utc if isinstance(r.undone_utc, str) else None})
+    return out[::-1]
+
+
+def last_undoable_batch(store: Store) -> dict | None:
+    for b in import_batches(store):
+        if b["undone_utc"] is None:
+            return b
+    return None
+
+
+def undo_batch(store: Store, batch_id: int, *, progress: Progress | None = None) -> UndoResult:
+    """Remove what import batch ``batch_id`` added and restore what it overwrote.
+
+    Refuses (with the reason) when the batch is not an import, was already undone, or when
+    an event it touched was changed later by something still in effect.
+    """
+    with store.write():
+        row = store.execute("SELECT kind, file_name, undone_utc, created_utc FROM batches WHERE id = ?",
+                            (batch_id,)).fetchone()
+        if row is None:
+            raise ImportError_(f"there is no import batch {batch_id}")
+        kind, file_name, undone, created = row
+        if kind != "import":
+            raise ImportError_(f"batch {batch_id} is not an import (it is the {kind} batch)")
+        if undone:
+            raise ImportError_(f"import {batch_id} ({file_name}) was already undone at {undone}")
+        audit = store.execute(
+            "SELECT id, action, record_id, field, old_value FROM audit "
+            "WHERE batch_id = ? AND table_name = 'events' ORDER BY id", (batch_id,)).fetchall()
+        touched = {r[2] for r in audit}
+        last = max((r[0] for r in audit), default=0)
+        if touched:
+            inactive = _inactive_batches(store)
+            marks = ",".join("?" * len(touched))
+            later = store.execute(
+                f"SELECT record_id, user, at_utc, batch_id FROM audit WHERE table_name = 'events' "
+                f"AND id > ? AND record_id IN ({marks}) ORDER BY id", (last, *touched)).fetchall()
+            for rec, user, at, b in later:
+                if b is None or b not in inactive:
+                    raise ImportError_(f"cannot undo import {batch_id} ({file_name}): event '{rec}' was "
+                                       f"changed after it (by {user} at {at}); undo that change first")
+        undo_b = store.new_batch("manual", file_name=file_name, details={"undo_of": batch_id})
+        res = UndoResult(batch_id, file_name=file_name)
+        inserted: list[str] = []
+        originals: dict[str, dict] = defaultdict(dict)  # record -> field -> value before the batch
+        for _aid, action, rec, fld, old in audit:
+            if action == "insert":
+                inserted.append(rec)
+            elif action == "update" and fld not in originals[rec]:
+                originals[rec][fld] = json.loads(old) if old is not None else None
+        total = len(inserted) + len(originals)
+        done = 0
+        for rec in reversed(inserted):
+            if done % 500 == 0:
+                report(progress, done, total, "Undoing import")
+            done += 1
+            if store.has_event(rec):
+                store.delete_event(rec, batch_id=undo_b)
+                res.removed += 1
+        for rec, fields in originals.items():
+            if rec in inserted or not store.has_event(rec):
+                continue
+            store.update_event(rec, fields, batch_id=undo_b)
+            res.restored += 1
+        store.execute("UPDATE batches SET undone_utc = ? WHERE id = ?", (utc_now(), batch_id))
+        store.finish_batch(undo_b, updated=res.restored)
+    return res
+
+
+def _inactive_batches(store: Store) -> set[int]:
+    """Batches whose changes no longer stand: undone imports and the undo batches themselves."""
+    out = set()
+    for bid, undone, details in store.execute("SELECT id, undone_utc, details FROM batches").fetchall():
+        if undone:
+            out.add(bid)
+        elif details and '"undo_of"' in details:
+            out.add(bid)
+    return out
+
+
+# ============================================================================ helpers
+def write_rejected_rows(parsed: ParsedFile, out_path: str | Path) -> int:
+    """Save the rejected rows, as they were, with the reasons, for the colleague. Returns n."""
+    from .export import write_csv_rows
+
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for p in parsed.rejections:
+        reasons[p.row].append(f"{p.column} '{p.value}' {p.reason}" if p.value not in (None, "")
+                              else f"{p.column} {p.reason}")
+    header = ["File row", "Problem", *parsed.header]
+    rows = []
+    for n in sorted(parsed.rejected_raw):
+        cells = parsed.rejected_raw[n]
+        rows.append([n, "; ".join(reasons[n]), *[_cell_text(c) for c in cells]])
+    write_csv_rows(Path(out_path), header, rows)
+    return len(rows)
+
+
+def _cell_text(v: object) -> object:
+    if isinstance(v, _NotAnObject):
+        return repr(v)
+    if isinstance(v, (_dt.date, _dt.time)):
+        return v.isoformat()
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, ensure_ascii=False)
+    return v
+
+
+__all__ = ["ImportOptions", "ParsedFile", "Incoming", "ColumnMap", "MergeItem", "MergePlan", "ImportResult",
+           "UndoResult", "ImportError_", "FileRejected", "StoreError", "read_file", "plan_merge",
+           "apply_import", "undo_batch", "import_batches", "last_undoable_batch", "write_rejected_rows",
+           "RESOLUTIONS", "RESOLUTION_LABELS"]

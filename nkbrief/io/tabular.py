@@ -1,0 +1,397 @@
+"""Read a delimited text file, an .xlsx sheet or a JSON list into one plain table.
+
+The result, :class:`Table`, is a header plus ``(row number as seen in the file, cells)``
+pairs, whatever the format: the importer maps and validates it the same way for all.
+Row numbers are what the analyst sees: the physical line where a CSV record starts (a
+quoted cell with line breaks spans several lines), the sheet row in Excel, and the
+position (1, 2, ...) of an object in a JSON list.
+
+The header is found by name: the row among the first 30 whose cells most look like known
+headers (English or Korean), so title rows and blank rows above it are skipped. Excel
+cells keep their types (dates, times, numbers); formula cells give their cached value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import schema
+from ..mapping import header_score
+from ..progress import Progress, report
+from .sniff import DELIMITER_LABELS, FileRejected, Sniffed, check_path, detect_delimiter, sniff
+
+#: Limits, documented in docs/import.md.
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 1_000
+MAX_CELL_CHARS = schema.MAX_TEXT_CHARS
+HEADER_SEARCH_ROWS = 30
+
+NKBRIEF_JSON_FORMAT = "nkbrief-dataset"
+
+
+@dataclass
+class Table:
+    """One sheet-like table read from a file, before any mapping."""
+
+    name: str
+    format: str  # "delimited", "xlsx" or "json"
+    header: list[str]
+    rows: list[tuple[int, list]]  # non-blank rows below the header
+    header_row: int | None = None
+    encoding: str | None = None
+    encoding_label: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    blank_rows: int = 0  # blank rows below the header (nothing to import)
+    title_rows: int = 0  # non-blank rows above the header (titles, notes)
+    kind: str = "table"  # "table", "nkbrief", "nagix", "nagix-facilities", "nagix-missiles"
+    extra: dict = field(default_factory=dict)  # nkbrief exports: missiles, statements
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def format_label(self) -> str:
+        if self.format == "delimited":
+            return f"{DELIMITER_LABELS.get(self.delimiter or ',', 'delimited')}-separated text"
+        return {"xlsx": "Excel workbook (.xlsx)", "json": "JSON"}.get(self.format, self.format)
+
+
+def read_table(path: str | Path, *, sheet: str | None = None, header_row: int | None = None,
+               progress: Progress | None = None) -> Table:
+    """Read ``path`` into a :class:`Table`; raises :class:`FileRejected` for unusable files."""
+    p = check_path(path)
+    sn = sniff(p)
+    if sn.format == "xlsx":
+        return read_xlsx(p, sheet=sheet, header_row=header_row, progress=progress)
+    if sn.format == "json":
+        return read_json(p, sn, header_row=header_row)
+    return read_delimited(p, sn, header_row=header_row, progress=progress)
+
+
+# ------------------------------------------------------------------------ header finding
+def _header_name(v: object, i: int) -> str:
+    s = "" if v is None else str(v).replace("\r\n", " ").replace("\n", " ").strip()
+    return s or f"Column {i + 1}"
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        k = n.lower()
+        if k in seen:
+            seen[k] += 1
+            n = f"{n} ({seen[k]})"
+        else:
+            seen[k] = 1
+        out.append(n)
+    return out
+
+
+def _nonblank(cells: list) -> int:
+    return sum(1 for c in cells if c is not None and not (isinstance(c, str) and not c.strip()))
+
+
+def find_header(rows: list[tuple[int, list]]) -> int:
+    """Index (into ``rows``, non-blank rows only) of the header row."""
+    head = rows[:HEADER_SEARCH_ROWS]
+    best, best_score = -1, 0
+    for i, (_, cells) in enumerate(head):
+        s = header_score(cells)
+        if s > best_score:
+            best, best_score = i, s
+    if best_score >= 2:
+        return best
+    # nothing recognisable: the first row that is about as wide as the table
+    widest = max((_nonblank(c) for _, c in head), default=0)
+    for i, (_, cells) in enumerate(head):
+        if _nonblank(cells) >= max(2, widest // 2) or widest < 2:
+            return i
+    return 0
+
+
+def _split_header(name: str, all_rows: list[tuple[int, list]], header_row: int | None,
+                  blank_rows: int) -> tuple[list[str], int, list[tuple[int, list]], int, int]:
+    """(header names, header row number, data rows, blank rows below, title rows above)."""
+    nonblank = [(n, c) for n, c in all_rows if _nonblank(c)]
+    if not nonblank:
+        raise FileRejected(f"{name}: has no data (every row is blank)")
+    if header_row is not None:
+        idx = next((i for i, (n, _) in enumerate(nonblank) if n == header_row), None)
+        if idx is None:
+            raise FileRejected(f"{name}: row {header_row} is blank or beyond the end; it cannot "
+                               "be the header")
+    else:
+        idx = find_header(nonblank)
+    hnum, hcells = nonblank[idx]
+    while hcells and (hcells[-1] is None or (isinstance(hcells[-1], str) and not hcells[-1].strip())):
+        hcells = hcells[:-1]
+    if len(hcells) > MAX_COLUMNS:
+        raise FileRejected(f"{name}: the header has {len(hcells):,} columns; the import limit is "
+                           f"{MAX_COLUMNS:,}")
+    header = _dedupe([_header_name(v, i) for i, v in enumerate(hcells)])
+    data = nonblank[idx + 1:]
+    blank_below = sum(1 for n, c in all_rows if n > hnum and not _nonblank(c)) + blank_rows
+    return header, hnum, data, blank_below, idx
+
+
+# ------------------------------------------------------------------------ delimited text
+def read_delimited(p: Path, sn: Sniffed, *, header_row: int | None = None,
+                   progress: Progress | None = None) -> Table:
+    name = p.name
+    text = sn.text or ""
+    if not text.strip():
+        raise FileRejected(f"{name}: has no data (it holds only blank space)")
+    delim = detect_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    rows: list[tuple[int, list]] = []
+    last_line = 0
+    total_lines = text.count("\n") + 1
+    from ..export import csv_unescape
+
+    try:
+        for cells in reader:
+            start = last_line + 1
+            last_line = reader.line_num
+            for j, c in enumerate(cells):
+                if c[:1] == "'":  # the OWASP apostrophe an export added (see nkbrief.export)
+                    cells[j] = csv_unescape(c)
+            rows.append((start, cells))
+            if len(rows) % 20000 == 0:
+                report(progress, last_line, total_lines, "Reading rows")
+                if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
+                    raise FileRejected(f"{name}: has more than {MAX_ROWS:,} rows; the import limit "
+                                       f"is {MAX_ROWS:,}")
+    except csv.Error as e:
+        msg = str(e)
+        line = reader.line_num
+        if "unexpected end of data" in msg:
+            raise FileRejected(f"{name}: line {last_line + 1}: a quoted value is never closed "
+                               "(a \" is missing)") from None
+        if "field larger than field limit" in msg:
+            raise FileRejected(f"{name}: line {last_line + 1}: a value is longer than "
+                               f"{csv.field_size_limit():,} characters; cells are limited to "
+                               f"{MAX_CELL_CHARS:,}") from None
+        raise FileRejected(f"{name}: line {line}: the quoting is broken ({msg})") from None
+    header, hnum, data, blank, title = _split_header(name, rows, header_row, 0)
+    if len(data) > MAX_ROWS:
+        raise FileRejected(f"{name}: has {len(data):,} rows; the import limit is {MAX_ROWS:,}")
+    return Table(name=name, format="delimited", header=header, rows=data, header_row=hnum,
+                 encoding=sn.encoding, encoding_label=sn.encoding_label, delimiter=delim,
+                 blank_rows=blank, title_rows=title)
+
+
+# ------------------------------------------------------------------------ xlsx
+def xlsx_sheet_names(p: Path) -> list[str]:
+    """Sheet names of a workbook (after the safety checks)."""
+    wb = _open_workbook(p)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _open_workbook(p: Path):
+    from .xlsx_guard import assert_defusedxml, check_xlsx
+
+    check_xlsx(p)
+    assert_defusedxml()
+    import openpyxl
+
+    try:
+        return openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except FileRejected:
+        raise
+    except Exception as e:  # openpyxl raises many kinds for damaged parts
+        kind = e.__class__.__name__
+        detail = str(e).splitlines()[0][:120] if str(e) else kind
+        if kind in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"):
+            raise FileRejected(f"{p.name}: contains XML entity declarations (a possible "
+                               "entity-expansion attack); the workbook was not opened") from None
+        raise FileRejected(f"{p.name}: is not a readable .xlsx workbook ({detail})") from None
+
+
+def _sheet_rows(ws, name: str, limit: int | None = None) -> list[tuple[int, list]]:
+    max_col = ws.max_column
+    if max_col is not None and max_col > MAX_COLUMNS:
+        raise FileRejected(f"{name}: sheet '{ws.title}' is {max_col:,} columns wide; the import "
+                           f"limit is {MAX_COLUMNS:,}")
+    max_row = ws.max_row
+    if limit is None and max_row is not None and max_row > MAX_ROWS + HEADER_SEARCH_ROWS:
+        raise FileRejected(f"{name}: sheet '{ws.title}' has {max_row:,} rows; the import limit "
+                           f"is {MAX_ROWS:,}")
+    from ..export import xlsx_unescape
+
+    out = []
+    for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        if limit is not None and n > limit:
+            break
+        cells = list(values)
+        for j, c in enumerate(cells):
+            if c.__class__ is str and "_x" in c:  # Excel's _xHHHH_ escape (CR, control characters)
+                cells[j] = xlsx_unescape(c)
+        out.append((n, cells))
+        if len(out) > MAX_ROWS + HEADER_SEARCH_ROWS:
+            raise FileRejected(f"{name}: sheet '{ws.title}' has more than {MAX_ROWS:,} rows; the "
+                               "import limit")
+    return out
+
+
+def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = None,
+              progress: Progress | None = None) -> Table:
+    name = p.name
+    wb = _open_workbook(p)
+    try:
+        names = list(wb.sheetnames)
+        if not names:
+            raise FileRejected(f"{name}: the workbook has no sheets")
+        if sheet is not None:
+            match = [s for s in names if s == sheet] or [s for s in names if s.lower() == sheet.lower()]
+            if not match:
+                raise FileRejected(f"{name}: has no sheet '{sheet}' (sheets: {', '.join(names)})")
+            chosen = match[0]
+        else:
+            chosen = _best_sheet(wb, names, name)
+        ws = wb[chosen]
+        report(progress, 0, 0, f"Reading sheet {chosen}")
+        try:
+            rows = _sheet_rows(ws, name)
+        except FileRejected:
+            raise
+        except Exception as e:
+            detail = str(e).splitlines()[0][:120] if str(e) else e.__class__.__name__
+            raise FileRejected(f"{name}: sheet '{chosen}' cannot be read ({detail})") from None
+        header, hnum, data, blank, title = _split_header(f"{name} (sheet '{chosen}')", rows,
+                                                         header_row, 0)
+        table = Table(name=name, format="xlsx", header=header, rows=data, header_row=hnum,
+                      sheet=chosen, sheets=names, blank_rows=blank, title_rows=title,
+                      encoding_label="binary (xlsx)")
+        if set(header) - {"missiles"} == set(schema.EVENT_FIELDS):
+            table.kind = "nkbrief"
+            for extra, fields in (("Missiles", schema.MISSILE_FIELDS), ("Statements", schema.STATEMENT_FIELDS)):
+                if extra in names:
+                    xrows = _sheet_rows(wb[extra], name)
+                    xh, _, xdata, _, _ = _split_header(name, xrows, None, 0) if any(
+                        _nonblank(c) for _, c in xrows) else ([], 0, [], 0, 0)
+                    if xh == list(fields):
+                        table.extra[extra.lower()] = [dict(zip(xh, c)) | {"_row": n} for n, c in xdata]
+        return table
+    finally:
+        wb.close()
+
+
+def _best_sheet(wb, names: list[str], name: str) -> str:
+    """The sheet whose first rows look most like a launch table (ties: the first sheet)."""
+    if len(names) == 1:
+        return names[0]
+    best, best_score = names[0], -1
+    for s in names:
+        ws = wb[s]
+        if getattr(ws, "sheet_state", "visible") != "visible" and best_score >= 0:
+            continue
+        try:
+            rows = _sheet_rows(ws, name, limit=HEADER_SEARCH_ROWS + 10)
+        except FileRejected:
+            continue
+        score = max((header_score(c) for _, c in rows[:HEADER_SEARCH_ROWS]), default=0)
+        if score > best_score:
+            best, best_score = s, score
+    return best
+
+
+# ------------------------------------------------------------------------ JSON
+def read_json(p: Path, sn: Sniffed, *, header_row: int | None = None) -> Table:
+    name = p.name
+    try:
+        data = json.loads(sn.text or "")
+    except json.JSONDecodeError as e:
+        raise FileRejected(f"{name}: is not valid JSON (line {e.lineno}, column {e.colno}: "
+                           f"{e.msg})") from None
+    except RecursionError:
+        raise FileRejected(f"{name}: is nested too deeply to be a data file") from None
+    base = dict(name=name, format="json", encoding=sn.encoding, encoding_label=sn.encoding_label)
+    if isinstance(data, dict):
+        if data.get("format") == NKBRIEF_JSON_FORMAT:
+            events = data.get("events")
+            if not isinstance(events, list):
+                raise FileRejected(f"{name}: is an nkbrief export without an \"events\" list")
+            t = _objects_table(name, events, base, fixed=list(schema.EVENT_FIELDS))
+            t.kind = "nkbrief"
+            for extra in ("missiles", "statements"):
+                items = data.get(extra) or []
+                if not isinstance(items, list):
+                    raise FileRejected(f"{name}: \"{extra}\" is not a list")
+                t.extra[extra] = [dict(o) | {"_row": i} if isinstance(o, dict) else {"_row": i, "_bad": o}
+                                  for i, o in enumerate(items, start=1)]
+            return t
+        if isinstance(data.get("timeBins"), list):
+            return Table(header=[], rows=[], kind="nagix", **base)
+        if isinstance(data.get("facilities"), dict):
+            t = Table(header=[], rows=[], kind="nagix-facilities", **base)
+            t.notes.append(f"{len(data['facilities'])} facilities")
+            return t
+        if data and all(isinstance(v, dict) and "type" in v and "name" in v for v in data.values()):
+            t = Table(header=[], rows=[], kind="nagix-missiles", **base)
+            t.notes.append(f"{len(data)} missile types")
+            return t
+        if isinstance(data.get("events"), list):
+            return _objects_table(name, data["events"], base)
+        raise FileRejected(f"{name}: is JSON but not a list of launch events (expected a list of "
+                           "objects, an object with an \"events\" list, or an nkbrief export)")
+    if isinstance(data, list):
+        return _objects_table(name, data, base)
+    raise FileRejected(f"{name}: is JSON but not a list of launch events (expected a list of "
+                       "objects, an object with an \"events\" list, or an nkbrief export)")
+
+
+def _objects_table(name: str, items: list, base: dict, fixed: list[str] | None = None) -> Table:
+    if not items:
+        raise FileRejected(f"{name}: the list of events is empty")
+    if len(items) > MAX_ROWS:
+        raise FileRejected(f"{name}: has {len(items):,} records; the import limit is {MAX_ROWS:,}")
+    header: list[str] = list(fixed or [])
+    seen = set(header)
+    for o in items:
+        if isinstance(o, dict):
+            for k in o:
+                if k not in seen:
+                    if len(header) >= MAX_COLUMNS:
+                        raise FileRejected(f"{name}: the records have more than {MAX_COLUMNS:,} "
+                                           "different keys; the import limit is "
+                                           f"{MAX_COLUMNS:,}")
+                    seen.add(k)
+                    header.append(str(k))
+    if not any(isinstance(o, dict) for o in items):
+        raise FileRejected(f"{name}: is JSON but its list holds no objects (expected one object "
+                           "per launch event)")
+    rows: list[tuple[int, list]] = []
+    for i, o in enumerate(items, start=1):
+        if isinstance(o, dict):
+            rows.append((i, [_json_cell(o.get(k)) for k in header]))
+        else:
+            rows.append((i, [_NotAnObject(o)] + [None] * (len(header) - 1)))
+    return Table(header=header, rows=rows, header_row=None, **base)
+
+
+class _NotAnObject:
+    """Marks a JSON list item that is not an object (the importer rejects its row)."""
+
+    def __init__(self, value: object):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return json.dumps(self.value, ensure_ascii=False)[:60]
+
+
+def _json_cell(v: object) -> object:
+    if isinstance(v, dict):
+        return json.dumps(v, ensure_ascii=False)
+    return v
+
+
+__all__ = ["Table", "read_table", "read_delimited", "read_xlsx", "read_json", "xlsx_sheet_names",
+           "find_header", "MAX_ROWS", "MAX_COLUMNS", "MAX_CELL_CHARS", "NKBRIEF_JSON_FORMAT"]
