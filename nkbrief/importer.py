@@ -632,7 +632,7 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
         b = store.new_batch("import", file_name=parsed.name, sha256=parsed.sha256, details=details)
         res.batch_id = b
         taken_ids = {r[0] for r in store.execute("SELECT id FROM events").fetchall()}
-        taken_ids |= {inc.event["id"] for inc in parsed.incoming}
+        incoming_ids = {inc.event["id"] for inc in parsed.incoming}
         total = len(plan.items)
         for k, item in enumerate(plan.items):
             if k % 500 == 0:
@@ -655,7 +655,9 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
                     store.update_event(item.existing_id, item.changes, batch_id=b)
                     res.took_theirs += 1
                 elif how == "keep_both":
-                    new_id = _unique_id(inc.event["id"], taken_ids)
+                    own = inc.event["id"]
+                    new_id = _unique_id(own, taken_ids | (incoming_ids - {own}))
+                    taken_ids.add(new_id)
                     store.insert_event(inc.event | {"id": new_id}, b, missiles=inc.missiles,
                                        statements=inc.statements)
                     res.kept_both += 1
