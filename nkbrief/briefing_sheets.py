@@ -111,7 +111,7 @@ MISSILE_COLUMNS: list[tuple[str, str, float, str]] = [
 ]
 
 _KIND_FORMAT = {"km": KM, "int": INT, "coord": COORD, "time": TIME, "datetime": DATETIME,
-                "date": DATE, "days": DAYS}
+                "date": DATE, "days": DAYS, "float": "#,##0.00"}
 
 
 # ------------------------------------------------------------------ values
@@ -871,13 +871,15 @@ class PackWriter:
     # ------------------------------------------------------------ context
     def write_context(self) -> None:
         self.stage("Context & timing")
+        # Every column is at least 11 wide: the timing analysis's tables share them, with dates.
         cols = [("date", "Date (KST)", 11.5, "date"), ("id", "Event ID", 30, "text"),
-                ("class", "Class", 9, "class"), ("missile", "Missile", 20, "text"),
-                ("prev", "Previous calendar entry", 44, "text"), ("prev_days", "Days after", 8, "int"),
-                ("next", "Next calendar entry", 44, "text"), ("next_days", "Days before", 8, "int"),
+                ("class", "Class", 11, "class"), ("missile", "Missile", 20, "text"),
+                ("prev", "Previous calendar entry", 44, "text"), ("prev_days", "Days after", 11, "int"),
+                ("next", "Next calendar entry", 44, "text"), ("next_days", "Days before", 11, "int"),
                 ("during", "Under way that day", 36, "text"),
-                ("gap", "Days since previous launch", 10, "int")]
-        sh = Sheet(self, "Context & timing", [w for _, _, w, _ in cols])
+                ("gap", "Days since previous launch", 11, "int")]
+        # an 11th column for the timing analysis's widest table
+        sh = Sheet(self, "Context & timing", [w for _, _, w, _ in cols] + ([30] if self.o.timing else []))
         sh.title_block("Context & timing", "Each launch against the political calendar"
                        + (" and the timing analysis" if self.o.timing else "") + " · " + self.o.marking.text)
         if self.o.timing:
@@ -902,10 +904,74 @@ class PackWriter:
         sh.table(self.table_name("Context"), cols, rows(), "Context & timing")
         sh.finish()
 
-    def _write_timing(self, sh: Sheet, timing: dict, depth: int = 0) -> None:
-        """Render a timing-analysis dict: scalars as label/value, lists of dicts as tables."""
+    def _write_timing(self, sh: Sheet, timing: dict) -> None:
+        """The timing analysis: nkbrief.timing's sheet sections when the dict is its result
+        (or carries ``"sections"`` in that shape), else a generic rendering of the dict."""
+        sections = timing_sections(timing)
+        if sections is None:
+            self._write_mapping(sh, timing)
+            return
+        for sec in sections:
+            kind = sec.get("kind")
+            rows = list(sec.get("rows") or [])
+            sh.heading(str(sec.get("title") or "Timing analysis"), sh.ncols)
+            if kind == "pairs":
+                for r in rows:
+                    self._pair(sh, r[0] if r else None, r[1] if len(r) > 1 else None)
+            elif kind == "notes":
+                for r in rows:
+                    text = r[0] if r else ""
+                    row = sh.add([sh.cell("•", ("value", None, None)), sh.cell(text, ("value", None, None))],
+                                 height=_height(str(text), int(sum(sh.widths[1:9]) * CHARS_PER_WIDTH) - 3, LINE_PT))
+                    sh.ws.merged_cells.add(f"B{row}:I{row}")
+            elif kind == "table" and rows:
+                header = [str(h) for h in sec.get("header") or []]
+                cols = [(f"c{i}", h or f"Column {i + 1}", 0, _value_kind(rows, i)) for i, h in enumerate(header)]
+                header_row = sh.row + 1
+                sh.table(self.table_name("Timing"), cols, ([_timing_value(v) for v in r] for r in rows))
+                if sec.get("chart") and len(header) >= 3:
+                    self._timing_chart(sh, header_row, len(rows), header)
+            elif kind == "table":
+                sh.add([sh.cell("None.", ("value", None, "muted"))])
+            sh.blank()
+
+    def _pair(self, sh: Sheet, label: object, value: object) -> None:
+        value = _timing_value(value)
+        fmt = None
+        if isinstance(value, float):
+            fmt = "0.0000" if abs(value) < 1 else "#,##0.00"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            fmt = INT
+        elif isinstance(value, _dt.date):
+            fmt = DATE
+        width = sum(sh.widths[2:7])
+        text = value if isinstance(value, str) else ""
+        row = sh.add([sh.cell(label, ("label",)), None, sh.cell(value, ("value", fmt, None))],
+                     height=_height(text, int(width * CHARS_PER_WIDTH) - 3, LINE_PT) if len(text) > 60 else None)
+        sh.ws.merged_cells.add(f"A{row}:B{row}")
+        sh.ws.merged_cells.add(f"C{row}:G{row}")
+
+    def _timing_chart(self, sh: Sheet, header_row: int, n: int, header: list[str]) -> None:
+        chart = BarChart()
+        chart.type, chart.grouping, chart.gapWidth = "col", "clustered", 30
+        chart.title = header[0]
+        chart.y_axis.title = header[1]
+        chart.add_data(Reference(sh.ws, min_col=2, max_col=3, min_row=header_row, max_row=header_row + n),
+                       titles_from_data=True)
+        chart.set_categories(Reference(sh.ws, min_col=1, min_row=header_row + 1, max_row=header_row + n))
+        for s, col in zip(chart.series, (palette.ACCENT.lstrip("#"), "B8C0CC")):
+            s.graphicalProperties.solidFill = col
+            s.graphicalProperties.line.solidFill = col
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.legend.position = "b"
+        chart.width, chart.height = 16, 8
+        sh.ws.add_chart(chart, f"E{header_row}")
+
+    def _write_mapping(self, sh: Sheet, timing: dict, depth: int = 0) -> None:
+        """Any other dict: scalars as label/value, lists as bullets, lists of dicts as tables."""
         title = timing.get("title") if isinstance(timing.get("title"), str) else None
-        sh.heading(title or "Timing analysis", sh.ncols if depth == 0 else 4)
+        sh.heading(title or "Timing analysis", sh.ncols)
         for key, value in timing.items():
             if key == "title":
                 continue
@@ -913,7 +979,7 @@ class PackWriter:
             if isinstance(value, dict):
                 if depth < 2:
                     sh.blank()
-                    self._write_timing(sh, {"title": label, **value}, depth + 1)
+                    self._write_mapping(sh, {"title": label, **value}, depth + 1)
                     continue
                 value = "; ".join(f"{k}: {v}" for k, v in value.items())
             if isinstance(value, pd.DataFrame):
@@ -921,16 +987,15 @@ class PackWriter:
             if isinstance(value, (list, tuple)) and value and all(isinstance(x, dict) for x in value):
                 keys = list(dict.fromkeys(k for x in value for k in x))[: sh.ncols]
                 sh.add([sh.cell(label, ("label",))])
-                cols = [(k, str(k).replace("_", " ").capitalize(), 0, "text") for k in keys]
-                sh.table(self.table_name("Timing"), cols, ([x.get(k) for k in keys] for x in value))
+                cols = [(str(k), str(k).replace("_", " ").capitalize(), 0, "text") for k in keys]
+                sh.table(self.table_name("Timing"), cols,
+                         ([_timing_value(x.get(k)) for k in keys] for x in value))
             elif isinstance(value, (list, tuple)):
                 sh.add([sh.cell(label, ("label",))])
                 for x in value:
-                    sh.add([sh.cell("•", ("value", None, None)), sh.cell(x, ("value", None, "nowrap"))])
+                    sh.add([sh.cell("•", ("value", None, None)), sh.cell(_timing_value(x), ("value", None, "nowrap"))])
             else:
-                if isinstance(value, float):
-                    value = round(value, 3)
-                sh.add([sh.cell(label, ("label",)), sh.cell(value, ("value", None, "nowrap"))])
+                self._pair(sh, label, value)
 
     # ------------------------------------------------------- stakeholders
     def write_stakeholders(self) -> None:
@@ -1036,6 +1101,49 @@ def _height(text: str | None, chars_per_line: int, line_height: float = 14.5) ->
         return line_height + 2
     lines = sum(max(1, math.ceil(len(p) / chars_per_line)) for p in str(text).split("\n"))
     return min(409, lines * line_height + 3)
+
+
+def timing_sections(timing: dict) -> list[dict] | None:
+    """The timing analysis as sheet sections, or None when the dict has another shape."""
+    secs = timing.get("sections")
+    if isinstance(secs, list) and all(isinstance(x, dict) and "kind" in x for x in secs):
+        return secs
+    if "histogram" in timing and "summary" in timing and "per_launch" in timing:
+        try:
+            from .timing import timing_sheet_sections
+        except ImportError:  # the timing module is optional for the pack
+            return None
+        return timing_sheet_sections(timing)
+    return None
+
+
+def _timing_value(v: object) -> object:
+    """Numbers, dates and text as they are; lists and dicts as readable text."""
+    if isinstance(v, (list, tuple)):
+        return ", ".join(str(x) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {x}" for k, x in v.items())
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _value_kind(rows: list, i: int) -> str:
+    """The number format kind of column ``i``, from its first non-empty value."""
+    for r in rows:
+        v = r[i] if i < len(r) else None
+        if v is None:
+            continue
+        if isinstance(v, bool) or isinstance(v, str):
+            return "text"
+        if isinstance(v, _dt.date):
+            return "date"
+        if isinstance(v, int):
+            return "int"
+        if isinstance(v, float):
+            return "float"
+        return "text"
+    return "text"
 
 
 def _darker(hex6: str, f: float = 0.6) -> str:

@@ -1,0 +1,231 @@
+"""The briefing pack, opened back with openpyxl: sheets, rows, print set-up, charts, image."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import openpyxl
+import pytest
+from briefing_helpers import small_store
+
+from nkbrief.briefing import SECTIONS, PackError, PackOptions, build_pack
+from nkbrief.briefing_sheets import calendar_context
+from nkbrief.classification import COLOURS
+from nkbrief.context import nearest_entries
+from nkbrief.progress import Cancelled, Progress
+
+SHEETS = list(SECTIONS.values())
+
+
+@pytest.fixture(scope="module")
+def seeded_pack(tmp_path_factory, _seeded_template):
+    """One pack of the bundled events from 2016 on, built once for the read-only checks."""
+    from nkbrief.store import Store
+
+    d = tmp_path_factory.mktemp("pack")
+    db = d / "s.sqlite3"
+    shutil.copyfile(_seeded_template, db)
+    with Store.open(db) as st:
+        ids = list(st.events_frame(date_from="2016-01-01")["id"])
+        out = build_pack(st, ids, PackOptions(
+            output=d / "pack.xlsx", title="DPRK launches since 2016", subtitle="Test pack",
+            author="A. Analyst", organisation="Desk", date="2026-03-01",
+            key_judgments=["Tempo rose.", "ICBMs cluster."], classification="SECRET//NOFORN",
+            filters="Korean dates from 2016-01-01"))
+        missiles = len(st.missiles_frame(ids))
+    return out, ids, missiles
+
+
+def test_sheets_in_order_with_document_properties(seeded_pack):
+    path, ids, _ = seeded_pack
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == SHEETS
+    assert wb.properties.title == "DPRK launches since 2016"
+    assert wb.properties.creator == "A. Analyst"
+    props = {p.name: p.value for p in wb.custom_doc_props.props}
+    assert props["Classification"] == "SECRET//NOFORN"
+
+
+def test_event_log_rows_equal_the_selection(seeded_pack):
+    path, ids, _ = seeded_pack
+    ws = openpyxl.load_workbook(path)["Event log"]
+    header = [c.value for c in ws[3]]
+    assert header[:2] == ["Event ID", "Date (KST)"]
+    assert "Distance (km)" in header and "Sources" in header and "Notes" in header
+    got = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)]
+    assert got == ids  # every selected event once, in date order, nothing else
+    table = ws.tables["EventLog"]
+    assert table.ref == f"A3:{openpyxl.utils.get_column_letter(len(header))}{3 + len(ids)}"
+    assert table.autoFilter is not None and table.tableStyleInfo.name
+    assert ws.freeze_panes == "C4"
+    # real dates, real numbers with a km format
+    date_col = header.index("Date (KST)") + 1
+    km_col = header.index("Distance (km)") + 1
+    c = ws.cell(4, date_col)
+    assert isinstance(c.value, dt.datetime) and c.number_format in ("yyyy-mm-dd", "yyyy-mm", "yyyy")
+    kms = [ws.cell(r, km_col) for r in range(4, ws.max_row + 1) if ws.cell(r, km_col).value is not None]
+    assert kms and all(isinstance(k.value, (int, float)) and k.number_format == '#,##0 "km"' for k in kms)
+    # the header row is dark with white bold text
+    h = ws.cell(3, 1)
+    assert h.font.bold and h.font.color.rgb.endswith("FFFFFF") and h.fill.fgColor.rgb.endswith("23313F")
+
+
+def test_missiles_sheet_has_every_missile_row(seeded_pack):
+    path, ids, n_missiles = seeded_pack
+    ws = openpyxl.load_workbook(path)["Missiles"]
+    assert n_missiles > 0
+    rows = [r for r in range(4, ws.max_row + 1) if ws.cell(r, 1).value]
+    assert len(rows) == n_missiles
+    assert {ws.cell(r, 1).value for r in rows} <= set(ids)
+
+
+def test_every_sheet_prints_with_the_marking(seeded_pack):
+    path, _, _ = seeded_pack
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for part in (ws.oddHeader.center, ws.oddFooter.center):
+            assert part.text == "SECRET//NOFORN", ws.title
+            assert part.color == COLOURS["SECRET"].lstrip("#"), ws.title
+            assert "Bold" in (part.font or ""), ws.title
+        assert ws.oddFooter.right.text == "Page &P of &N"
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.print_title_rows, ws.title
+        assert ws.print_area, ws.title
+
+
+def test_charts_and_timeline_image(seeded_pack):
+    from openpyxl.chart import BarChart, ScatterChart
+
+    path, _, _ = seeded_pack
+    wb = openpyxl.load_workbook(path)
+    charts = wb["Summary"]._charts
+    kinds = {type(c) for c in charts}
+    assert kinds == {BarChart, ScatterChart}
+    bar = next(c for c in charts if isinstance(c, BarChart))
+    assert bar.grouping == "stacked" and len(bar.series) >= 2
+    for c in charts:
+        assert c.x_axis.delete is False and c.y_axis.delete is False
+    scatter = next(c for c in charts if isinstance(c, ScatterChart))
+    assert scatter.x_axis.number_format.formatCode in ("yyyy", "mmm yyyy")
+    images = wb["Timeline"]._images
+    assert len(images) == 1
+    data = images[0]._data()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cover_reads_like_a_memo(seeded_pack):
+    path, ids, _ = seeded_pack
+    ws = openpyxl.load_workbook(path)["Cover"]
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    joined = "\n".join(texts)
+    assert texts[0] == "SECRET//NOFORN" and texts[-1] == "SECRET//NOFORN"  # banners
+    assert ws.cell(1, 1).fill.fgColor.rgb.endswith(COLOURS["SECRET"].lstrip("#"))
+    for needle in ("DPRK launches since 2016", "Test pack", "Tempo rose.", "ICBMs cluster.",
+                   "A. Analyst, Desk", "1 March 2026", "Korean dates from 2016-01-01",
+                   f"{len(ids):,} launch events"):
+        assert needle in joined, needle
+    assert ws.page_setup.fitToHeight == 1
+
+
+def test_small_store_pack_every_section(tmp_path):
+    st = small_store(tmp_path / "s.sqlite3")
+    ids = list(st.events_frame()["id"])
+    out = build_pack(st, ids, PackOptions(output=tmp_path / "p.xlsx", date="2018-01-02"))
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == SHEETS
+    log = wb["Event log"]
+    header = [c.value for c in log[3]]
+    # the month-only date shows as a month; the time and the UTC instant are real values
+    row = {log.cell(r, 1).value: r for r in range(4, log.max_row + 1)}
+    month = log.cell(row["2017-05-01-srbm-unknown"], header.index("Date (KST)") + 1)
+    assert month.number_format == "yyyy-mm"
+    r = row["2016-06-22-irbm-wonsan"]
+    assert log.cell(r, header.index("Time (KST)") + 1).value == dt.time(5, 58)
+    assert log.cell(r, header.index("Time (UTC)") + 1).value == dt.datetime(2016, 6, 21, 20, 58)
+    assert log.cell(r, header.index("Leader attended") + 1).value == "yes"
+    # stakeholder views: by actor, links only for http(s)
+    sv = wb["Stakeholder views"]
+    actors = [sv.cell(r, 1).value for r in range(4, sv.max_row + 1)]
+    assert actors == ["Seoul", "Washington", "Tokyo"]
+    links = {c.hyperlink.target for row in sv.iter_rows() for c in row if c.hyperlink}
+    assert links == {"https://example.org/s1"}
+    # sources: numbered bibliography, a source cited twice counted twice
+    so = wb["Sources"]
+    bib = {so.cell(r, 2).value: so.cell(r, 3).value for r in range(5, 5 + 7) if so.cell(r, 2).value}
+    assert bib["https://example.org/a"] == 2
+    assert so.cell(5, 1).value == "No." and so.cell(6, 1).value == 1
+    assert not any(c.hyperlink and not c.hyperlink.target.startswith(("http://", "https://"))
+                   for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+    # context: the day counts to the calendar
+    cx = wb["Context & timing"]
+    found = {cx.cell(r, 2).value: r for r in range(1, cx.max_row + 1) if cx.cell(r, 2).value}
+    r = found["2017-08-29-irbm-sunan"]
+    values = [cx.cell(r, c).value for c in range(1, 11)]
+    assert "5 days before the 6th nuclear test (on 2017-09-03)" in values
+    assert any("during Ulchi Freedom Guardian 2017" in str(v) for v in values)
+    st.close()
+
+
+def test_sections_can_be_left_out(tmp_path):
+    st = small_store(tmp_path / "s.sqlite3")
+    ids = list(st.events_frame()["id"])
+    out = build_pack(st, ids, PackOptions(output=tmp_path / "p.xlsx", sections="sources, events"))
+    assert openpyxl.load_workbook(out).sheetnames == ["Event log", "Sources"]
+    with pytest.raises(PackError, match="unknown section 'maps'"):
+        build_pack(st, ids, PackOptions(output=tmp_path / "q.xlsx", sections=["maps"]))
+    with pytest.raises(PackError, match="at least one section"):
+        build_pack(st, ids, PackOptions(output=tmp_path / "q.xlsx", sections=[]))
+    assert not (tmp_path / "q.xlsx").exists()
+    st.close()
+
+
+def test_bad_options_are_refused_before_writing(tmp_path):
+    st = small_store(tmp_path / "s.sqlite3")
+    ids = list(st.events_frame()["id"])
+    out = tmp_path / "p.xlsx"
+    cases = [
+        (dict(classification="  "), "classification marking is empty"),
+        (dict(date="31-02-2026"), "the date '31-02-2026' is not a date"),
+        (dict(title="x" * 500), "title is longer than 200"),
+    ]
+    for kw, msg in cases:
+        with pytest.raises(PackError, match=msg):
+            build_pack(st, ids, PackOptions(output=out, **kw))
+    with pytest.raises(PackError, match="no event with id 'nope'"):
+        build_pack(st, ids + ["nope"], PackOptions(output=out))
+    with pytest.raises(PackError, match="no events selected"):
+        build_pack(st, [], PackOptions(output=out))
+    assert list(tmp_path.iterdir()) == [tmp_path / "s.sqlite3"]
+    st.close()
+
+
+def test_cancel_leaves_nothing(tmp_path):
+    st = small_store(tmp_path / "s.sqlite3")
+    ids = list(st.events_frame()["id"])
+    (tmp_path / "out").mkdir()
+    seen = []
+    prog = Progress(lambda d, t, s: (seen.append(s), prog.cancel() if s == "Timeline picture" else None))
+    with pytest.raises(Cancelled):
+        build_pack(st, ids, PackOptions(output=tmp_path / "out" / "p.xlsx"), progress=prog)
+    assert "Event log" in seen
+    assert list((tmp_path / "out").iterdir()) == []  # no pack, no partial file
+    st.close()
+
+
+def test_calendar_context_matches_nearest_entries():
+    """The vectorised context used by the pack gives exactly nearest_entries' answers."""
+    import pandas as pd
+
+    from nkbrief.dataset import load_bundled_calendar
+    from nkbrief.resources import resource_path
+
+    cal = pd.DataFrame(load_bundled_calendar(resource_path("calendar.csv")))
+    start = dt.date(1980, 9, 1)
+    dates = [(start + dt.timedelta(days=i * 7 + i % 5)).isoformat() for i in range(2400)]
+    dates += list(cal["date"]) + [d for d in cal["end_date"] if isinstance(d, str) and d]
+    got = calendar_context(dates, cal)
+    for d, g in zip(dates, got):
+        assert g == nearest_entries(d, cal), d
