@@ -104,7 +104,8 @@ def split_calendar_sources(cell: str) -> list[str]:
 def make_calendar_id(category: str, date: str, title: str, taken=()) -> str:
     """A readable id for a new entry: 'summit-2026-01-05-lee-xi-summit' (accents dropped,
     '-2', '-3'... added while the id is in ``taken``)."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    dashed = re.sub(r"[\u2010-\u2015\u2212]", "-", title)  # "Trump–Kim" -> "trump-kim", not "trumpkim"
+    ascii_title = unicodedata.normalize("NFKD", dashed).encode("ascii", "ignore").decode()
     base = f"{category.replace('_', '-')}-{date}-{schema.slug(ascii_title, 30)}"
     eid, n = base, 1
     while eid in taken:
@@ -234,8 +235,15 @@ def import_calendar_csv(store: Store, path: str | os.PathLike, *,
     if not rep.ok:
         raise CalendarImportError(p.name, rep.messages())
     sha = hashlib.sha256(p.read_bytes()).hexdigest()
+    return import_calendar_entries(store, entries, file_name=p.name, sha256=sha, progress=progress)
+
+
+def import_calendar_entries(store: Store, entries: list[dict], *, file_name: str | None = None,
+                            sha256: str | None = None, progress: Progress | None = None) -> ImportResult:
+    """Write checked entries (from :func:`read_calendar_csv`) in one transaction and one
+    import batch: new ids are added, changed ones updated field by field, the rest counted."""
     with store.write():
-        batch = store.new_batch("import", file_name=p.name, sha256=sha,
+        batch = store.new_batch("import", file_name=file_name, sha256=sha256,
                                 details={"kind": "calendar", "rows": len(entries)})
         res = ImportResult(batch_id=batch)
         for i, entry in enumerate(entries):

@@ -109,7 +109,8 @@ def category_phrase(categories: Iterable[str]) -> str:
         return "any calendar entry"
     nouns = [CATEGORY_NOUNS[c] for c in cats]
     text = nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " or " + nouns[-1]
-    article = "an" if nouns[0][0] in "aeiouAEIU" or nouns[0].startswith(("SPA", "UN ")) else "a"
+    # by sound: "an inauguration", "an SPA session", but "a US–ROK exercise", "a UN resolution"
+    article = "an" if nouns[0][0] in "aeioAEIO" or nouns[0].startswith("SPA") else "a"
     return f"{article} {text}"
 
 
@@ -143,6 +144,10 @@ class _Entries:
         self._s_sorted = self.start[self._s_order]
         self._e_order = np.argsort(self.end, kind="stable")
         self._e_sorted = self.end[self._e_order]
+        # plain lists: building thousands of Nearby objects from iloc rows would be slow
+        f = self.frame
+        self._rows = list(zip(f["id"], f["title"], f["category"], f["date"],
+                              [e if isinstance(e, str) and e else None for e in f["end_date"]])) if n else []
 
     def __len__(self) -> int:
         return len(self.start)
@@ -177,9 +182,8 @@ class _Entries:
         return idx, gap
 
     def nearby(self, i: int, days: int, during: bool = False) -> Nearby:
-        row = self.frame.iloc[i]
-        end = row["end_date"] if isinstance(row["end_date"], str) and row["end_date"] else None
-        return Nearby(row["id"], row["title"], row["category"], row["date"], end, int(days), during)
+        eid, title, category, date, end = self._rows[i]
+        return Nearby(eid, title, category, date, end, int(days), during)
 
 
 # ------------------------------------------------------------------ per launch
@@ -338,7 +342,7 @@ def timing_analysis(events: pd.DataFrame, calendar: pd.DataFrame, categories: It
             "date_from": date_from, "date_to": date_to, "within_window": 0, "within_window_events": 0,
             "expected": None, "ratio": None, "excess": None, "p_value": None, "p_value_exact": None,
             "null_sd": None, "null_interval": None, "years": [], "per_launch": [],
-            "histogram": _histogram(np.zeros(0, "int64"), np.zeros(0, "int64"), np.zeros(0)),
+            "histogram": _histogram(np.zeros(0, "int64"), np.zeros(0, "int64"), np.zeros(0), window),
             "summary": "No launches with a known day in this scope, so there is nothing to test.",
         }
 
@@ -398,7 +402,7 @@ def timing_analysis(events: pd.DataFrame, calendar: pd.DataFrame, categories: It
             "within_window": int(l_within[l_year == i].sum()), "expected": float(k[i] * frac[i]),
         })
     weights = (k / y_days)[year_idx]
-    hist = _histogram(l_next, all_next, weights)
+    hist = _histogram(l_next, all_next, weights, window)
     ratio = observed / expected if expected > 0 else None
     result = base | {
         "date_from": day_to_iso(lo), "date_to": day_to_iso(hi),
@@ -458,15 +462,33 @@ def _per_launch_records(day_ev: pd.DataFrame, ev_days: np.ndarray, calendar: pd.
     return out
 
 
+def histogram_bins(window: int) -> tuple[int, int]:
+    """(bin width, last edge) so that the window ends on a bin edge when it can.
+
+    A week when the window is a whole number of weeks, else the first of 6, 5, 8, 10, 4, 9, 3
+    (and 2, 1 for windows up to 14 days) that divides it into at most 40 bins (30 days ->
+    6-day bins), else a week; the histogram reaches at least 182 days and twice the window
+    (at most 730).
+    """
+    width = HISTOGRAM_BIN_DAYS
+    for w in (7, 6, 5, 8, 10, 4, 9, 3) + ((2, 1) if window <= 14 else ()):
+        if window % w == 0 and window // w <= 40:
+            width = w
+            break
+    reach = min(max(HISTOGRAM_MAX_DAYS, 2 * window), 730)
+    return width, int(-(-reach // width) * width)
+
+
 def _histogram(launch_next: np.ndarray, day_next: np.ndarray, day_weights: np.ndarray,
-               bin_days: int = HISTOGRAM_BIN_DAYS, max_days: int = HISTOGRAM_MAX_DAYS) -> dict:
+               window: int = DEFAULT_WINDOW) -> dict:
     """Observed launch days, and the expectation under the null, by days to the next entry.
 
-    Bin i holds ``edges[i] < days <= edges[i+1]``; ``beyond`` is more than ``max_days``;
-    ``none`` means no later entry of the chosen categories is in the calendar.
+    Bin i holds ``edges[i] < days <= edges[i+1]`` (see :func:`histogram_bins`); ``beyond`` is
+    past the last edge; ``none`` means no later entry of the chosen categories is in the
+    calendar.
     """
+    bin_days, max_days = histogram_bins(window)
     edges = np.arange(0, max_days + bin_days, bin_days)
-    max_days = int(edges[-1])
 
     def count(values: np.ndarray, weights=None):
         has = values >= 1

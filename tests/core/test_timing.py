@@ -161,9 +161,13 @@ def test_histogram_adds_up():
         d = r["next"]["days"] if r["next"] else None
         if d is not None and d <= edges[-1]:
             assert any(a < d <= b for a, b in zip(edges[:-1], edges[1:]))
-    # the bins that lie inside the window hold exactly the launch days within it
-    inside = sum(o for b, o in zip(edges[1:], h["observed"]) if b <= 28)
-    assert inside == len({r["date"] for r in res["per_launch"] if r["next"] and r["next"]["days"] <= 28})
+    # the window ends on a bin edge, so the bins inside it hold exactly the launch days within it
+    assert h["bin_days"] == 6 and 30 in edges
+    inside = sum(o for b, o in zip(edges[1:], h["observed"]) if b <= 30)
+    assert inside == res["within_window"]
+    for window, width in ((28, 7), (30, 6), (45, 5), (31, 7), (3, 3), (13, 1)):
+        assert timing_analysis(events(dates), cal, ["exercise"], window=window, seed=1, simulations=10,
+                               per_launch=False)["histogram"]["bin_days"] == width
 
 
 # ------------------------------------------------------------------ the test itself
@@ -291,6 +295,9 @@ def test_categories_and_bad_arguments():
     assert category_phrase(["summit", "party_congress"]) == "a party congress or summit"
     assert category_phrase(["inauguration"]) == "an inauguration"
     assert category_phrase(["un_resolution", "spa_session"]) == "an SPA session or UN resolution"
+    assert category_phrase(["un_resolution"]) == "a UN resolution"
+    assert category_phrase(["exercise"]) == "a US–ROK exercise"
+    assert category_phrase(["other"]) == "an other calendar entry"
     with pytest.raises(ValueError, match=r"^category 'parade' is not a calendar category \(party_congress"):
         parse_categories(["parade"])
     with pytest.raises(ValueError, match=r"^window 0 must be a whole number from 1 to 3,650"):
