@@ -1,0 +1,438 @@
+"""Filter, sort and format the events frame for the table and timeline, with numpy. Qt-free.
+
+:class:`EventView` wraps one events frame (``Store.events_frame()``) and keeps one array,
+``rows``, that maps each visible (filtered, sorted) row to its row in the frame. Display
+strings are formatted once per column per load, and sort keys are integer ranks computed
+once per column, so a re-sort or a re-filter is a handful of vectorised operations even on
+100k events. The Qt table model is a thin shell over this class, so headless tests and
+benchmarks exercise the same code the window runs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+KST_OFFSET_S = 9 * 3600
+
+#: Table columns: (key, header). ``key`` names the frame column it shows.
+COLUMNS: list[tuple[str, str]] = [
+    ("date", "Date"),
+    ("time_kst", "Time (KST)"),
+    ("missile_class", "Class"),
+    ("missile_name", "Name"),
+    ("count", "Count"),
+    ("distance_km", "Distance (km)"),
+    ("apogee_km", "Apogee (km)"),
+    ("launch_site", "Site"),
+    ("outcome", "Outcome"),
+    ("confirmation", "Confirmation"),
+    ("sources", "Sources"),
+]
+COLUMN_KEYS = [k for k, _ in COLUMNS]
+NUMERIC_COLUMNS = frozenset({"count", "distance_km", "apogee_km", "sources"})
+SEARCH_FIELDS = ("missile_name", "launch_site", "description", "notes")
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """What the filter bar asks for. Empty/None fields do not filter."""
+
+    text: str = ""
+    date_from: str | None = None  # ISO date, inclusive
+    date_to: str | None = None  # ISO date, inclusive
+    classes: frozenset[str] | None = None
+    outcome: str | None = None
+    confirmation: str | None = None
+    has_notes: bool = False
+
+    def is_empty(self) -> bool:
+        return self == FilterSpec()
+
+
+def parse_date_bound(text: str | None, *, end: bool = False) -> str | None:
+    """'2017' -> '2017-01-01' (or '2017-12-31' with ``end``); also 'YYYY-MM' and full dates.
+
+    Blank gives None. Raises ValueError("'2017-13' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)").
+    """
+    v = (text or "").strip()
+    if not v:
+        return None
+    try:
+        if len(v) == 4 and v.isdigit():
+            return f"{v}-12-31" if end else f"{v}-01-01"
+        if len(v) == 7 and v[4] == "-":
+            d = _dt.date.fromisoformat(v + "-01")
+            if end:
+                nxt = (d.replace(day=28) + _dt.timedelta(days=4)).replace(day=1)
+                return (nxt - _dt.timedelta(days=1)).isoformat()
+            return d.isoformat()
+        if len(v) == 10:
+            return _dt.date.fromisoformat(v).isoformat()
+    except ValueError:
+        pass
+    raise ValueError(f"{v!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+
+
+def merge_runs(rows: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted unique row numbers -> inclusive (first, last) runs: [1,2,3,7] -> [(1,3),(7,7)]."""
+    r = np.asarray(rows, dtype=np.int64)
+    if r.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(r) != 1)
+    starts = np.concatenate(([r[0]], r[breaks + 1]))
+    ends = np.concatenate((r[breaks], [r[-1]]))
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def _text(values) -> np.ndarray:
+    """An object array of str with missing values as ''."""
+    if isinstance(values, pd.Series):
+        arr = values.to_numpy(dtype=object)
+    else:
+        arr = np.asarray(values, dtype=object)
+    out = arr.copy()
+    bad = np.fromiter((type(v) is not str for v in arr.tolist()), bool, arr.shape[0])
+    if bad.any():
+        out[bad] = ""
+    return out
+
+
+def _floats(series: pd.Series) -> np.ndarray:
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _km(v: float) -> str:
+    return f"{v:,.0f}" if v >= 10 else f"{v:g}"
+
+
+def _format_range(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    out = np.empty(lo.shape[0], dtype=object)
+    out[:] = [
+        "" if a != a else (_km(a) if (b != b or b == a) else f"{_km(a)}–{_km(b)}")
+        for a, b in zip(lo.tolist(), hi.tolist())
+    ]
+    return out
+
+
+def format_date(date: str | None, precision: str | None) -> str:
+    """The table's date: '2026-01-27', '1986-05' (month only) or '1986' (year only)."""
+    if not isinstance(date, str):
+        return ""
+    if precision == "month":
+        return date[:7]
+    if precision == "year":
+        return date[:4]
+    return date
+
+
+def launch_times(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """POSIX seconds (UTC) for each event: ``x`` the point, ``x0``/``x1`` the span it may cover.
+
+    A known UTC time wins; else the KST time on the Korean date; else noon KST. Month- and
+    year-only dates sit mid-span, with ``x0``/``x1`` the start and end of the month or year,
+    and ``precise`` False, so a plot can draw the span instead of pretending to a day.
+    """
+    n = len(frame)
+    if n == 0:
+        z = np.zeros(0)
+        return {"x": z, "x0": z, "x1": z, "precise": np.zeros(0, bool)}
+    day = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
+    day_s = day.to_numpy("datetime64[s]").astype("int64").astype("float64")
+    midnight_kst = day_s - KST_OFFSET_S
+    prec = _text(frame["date_precision"])
+    t_kst = _text(frame["time_kst"])
+    minutes = np.full(n, np.nan)
+    has_t = np.array([len(t) == 5 for t in t_kst], dtype=bool)
+    if has_t.any():
+        hm = np.array([t.split(":") for t in t_kst[has_t]], dtype="int64")
+        minutes[has_t] = hm[:, 0] * 60 + hm[:, 1]
+    utc = pd.to_datetime(frame["time_utc"], utc=True, errors="coerce", format="ISO8601")
+    utc_s = utc.to_numpy("datetime64[s]").astype("int64").astype("float64")
+    utc_s[utc.isna().to_numpy()] = np.nan
+    x = np.where(np.isfinite(minutes), midnight_kst + minutes * 60, midnight_kst + 12 * 3600)
+    x = np.where(np.isfinite(utc_s), utc_s, x)
+    x0 = x.copy()
+    x1 = x.copy()
+    month = prec == "month"
+    year = prec == "year"
+    if month.any() or year.any():
+        m = day.dt.to_period("M")
+        ms = (m.dt.start_time.to_numpy("datetime64[s]").astype("int64") - KST_OFFSET_S).astype(float)
+        me = ((m + 1).dt.start_time.to_numpy("datetime64[s]").astype("int64") - KST_OFFSET_S).astype(float)
+        y = day.dt.to_period("Y")
+        ys = (y.dt.start_time.to_numpy("datetime64[s]").astype("int64") - KST_OFFSET_S).astype(float)
+        ye = ((y + 1).dt.start_time.to_numpy("datetime64[s]").astype("int64") - KST_OFFSET_S).astype(float)
+        x0 = np.where(month, ms, np.where(year, ys, x0))
+        x1 = np.where(month, me, np.where(year, ye, x1))
+        x = np.where(month | year, (x0 + x1) / 2, x)
+    return {"x": x, "x0": x0, "x1": x1, "precise": ~(month | year)}
+
+
+def missiles_per_event(frame: pd.DataFrame) -> np.ndarray:
+    """Missiles in each event: ``count`` where known, else the per-missile rows, else 1."""
+    count = frame["count"].to_numpy(dtype="float64", na_value=np.nan)
+    rows = frame["missiles"].to_numpy(dtype="float64", na_value=0) if "missiles" in frame else np.zeros(len(frame))
+    out = np.where(np.isfinite(count), count, np.where(rows > 0, rows, 1))
+    return out.astype(np.int64)
+
+
+def selection_summary(frame: pd.DataFrame) -> dict:
+    """Summary of several events: count, missiles, classes (most frequent first), span, max range."""
+    if frame.empty:
+        return {"events": 0, "missiles": 0, "classes": {}, "first": None, "last": None,
+                "max_range_km": None, "max_range_id": None}
+    dist = np.fmax(_floats(frame["distance_km"]), _floats(frame["distance_km_max"]))
+    best = int(np.nanargmax(dist)) if np.isfinite(dist).any() else None
+    classes = frame["missile_class"].fillna("unknown").value_counts()
+    dates = frame["date"].dropna()
+    return {
+        "events": len(frame),
+        "missiles": int(missiles_per_event(frame).sum()),
+        "classes": {str(k): int(v) for k, v in classes.items()},
+        "first": str(dates.min()) if len(dates) else None,
+        "last": str(dates.max()) if len(dates) else None,
+        "max_range_km": None if best is None else float(dist[best]),
+        "max_range_id": None if best is None else str(frame["id"].iloc[best]),
+    }
+
+
+def _safe_cell(s: str) -> str:
+    """A TSV cell: tabs/newlines flattened; formula-like text defused with a leading apostrophe."""
+    s = s.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    if s[:1] in ("=", "+", "-", "@") and not _is_number(s):
+        return "'" + s
+    return s
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class EventView:
+    """One events frame, filtered and sorted: ``rows[i]`` is the frame row shown at row ``i``."""
+
+    frame: pd.DataFrame
+    spec: FilterSpec = field(default_factory=FilterSpec)
+    sort_column: str | None = None
+    ascending: bool = True
+
+    def __post_init__(self) -> None:
+        self.frame = self.frame.reset_index(drop=True)
+        self.n = len(self.frame)
+        self.ids = _text(self.frame["id"])
+        self._index = pd.Index(self.ids)
+        self._display: dict[str, np.ndarray] = {}
+        self._keys: dict[str, np.ndarray] = {}
+        self._haystack: np.ndarray | None = None
+        self._days: np.ndarray | None = None
+        self._missiles: np.ndarray | None = None
+        self.mask = np.ones(self.n, dtype=bool)
+        self.rows = np.arange(self.n, dtype=np.int64)
+        self.inverse = np.arange(self.n, dtype=np.int64)
+        self.set_filter(self.spec)
+
+    # -------------------------------------------------------------- display
+    def display(self, key: str) -> np.ndarray:
+        """Display strings of one column for every frame row (formatted on first use)."""
+        out = self._display.get(key)
+        if out is None:
+            out = self._format(key)
+            self._display[key] = out
+        return out
+
+    def _format(self, key: str) -> np.ndarray:
+        f = self.frame
+        if key == "date":
+            out = np.empty(self.n, dtype=object)
+            out[:] = [format_date(d, p) for d, p in zip(f["date"].tolist(), f["date_precision"].tolist())]
+            return out
+        if key == "count":
+            c = f["count"].to_numpy(dtype="float64", na_value=np.nan)
+            out = np.empty(self.n, dtype=object)
+            out[:] = ["" if v != v else str(int(v)) for v in c.tolist()]
+            return out
+        if key == "distance_km":
+            return _format_range(_floats(f["distance_km"]), _floats(f["distance_km_max"]))
+        if key == "apogee_km":
+            return _format_range(_floats(f["apogee_km"]), _floats(f["apogee_km_max"]))
+        if key == "sources":
+            out = np.empty(self.n, dtype=object)
+            out[:] = [str(len(s)) if isinstance(s, list) else "0" for s in f["sources"].tolist()]
+            return out
+        return _text(f[key])
+
+    # ----------------------------------------------------------------- keys
+    def sort_key(self, key: str) -> np.ndarray:
+        """A float key per frame row (NaN for missing), computed once per column."""
+        k = self._keys.get(key)
+        if k is None:
+            k = self._make_key(key)
+            self._keys[key] = k
+        return k
+
+    def _make_key(self, key: str) -> np.ndarray:
+        f = self.frame
+        if key in ("distance_km", "apogee_km"):
+            return _floats(f[key])
+        if key == "count":
+            return f["count"].to_numpy(dtype="float64", na_value=np.nan)
+        if key == "sources":
+            return np.array([len(s) if isinstance(s, list) else 0 for s in f["sources"].tolist()], dtype=float)
+        if key == "date":
+            # date, then time of day (unknown time first, as the store orders it); ties keep
+            # frame order, which is the store's (date, time, id) order.
+            minutes = np.full(self.n, -1.0)
+            t = _text(f["time_kst"])
+            has_t = np.fromiter((len(x) == 5 for x in t.tolist()), bool, self.n)
+            if has_t.any():
+                hm = np.array([x.split(":") for x in t[has_t].tolist()], dtype="int64")
+                minutes[has_t] = hm[:, 0] * 60 + hm[:, 1]
+            days = self.days.astype("float64")
+            days[self.days == np.iinfo(np.int64).min] = np.nan  # NaT
+            return days * 1440.0 + minutes
+        vals = f[key]
+        if key == "time_kst":
+            return _rank(vals.to_numpy(dtype=object))
+        return _rank(vals.str.casefold().to_numpy(dtype=object))
+
+    # --------------------------------------------------------------- filter
+    @property
+    def days(self) -> np.ndarray:
+        if self._days is None:
+            d = pd.to_datetime(self.frame["date"], format="%Y-%m-%d", errors="coerce")
+            self._days = d.to_numpy("datetime64[D]").astype("int64")
+        return self._days
+
+    @property
+    def haystack(self) -> np.ndarray:
+        """Lower-cased name, site, description and notes per row, for the free-text search."""
+        if self._haystack is None:
+            parts = [_text(self.frame[c]) for c in SEARCH_FIELDS]
+            hay = np.empty(self.n, dtype=object)
+            hay[:] = ["\n".join(t).casefold() for t in zip(*parts)] if self.n else []
+            self._haystack = hay
+        return self._haystack
+
+    def filter_mask(self, spec: FilterSpec) -> np.ndarray:
+        """Boolean mask over frame rows for ``spec``."""
+        f = self.frame
+        m = np.ones(self.n, dtype=bool)
+        if spec.date_from:
+            m &= self.days >= _day(spec.date_from)
+        if spec.date_to:
+            m &= self.days <= _day(spec.date_to)
+        if spec.classes is not None:
+            m &= f["missile_class"].fillna("unknown").isin(list(spec.classes)).to_numpy()
+        if spec.outcome:
+            m &= (f["outcome"].fillna("unknown") == spec.outcome).to_numpy()
+        if spec.confirmation:
+            m &= (f["confirmation"] == spec.confirmation).fillna(False).to_numpy(dtype=bool)
+        if spec.has_notes:
+            m &= np.array([isinstance(v, str) and bool(v.strip()) for v in f["notes"].tolist()], dtype=bool)
+        words = spec.text.casefold().split()
+        if words and m.any():
+            hay = self.haystack
+            cand = np.flatnonzero(m)
+            keep = np.fromiter((all(w in hay[i] for w in words) for i in cand.tolist()), bool, cand.size)
+            m[cand[~keep]] = False
+        return m
+
+    def set_filter(self, spec: FilterSpec) -> None:
+        self.spec = spec
+        self.mask = self.filter_mask(spec) if not spec.is_empty() else np.ones(self.n, dtype=bool)
+        self._reorder()
+
+    def sort(self, key: str | None, ascending: bool = True) -> None:
+        """Sort visible rows by a column (None: the frame's chronological order)."""
+        if key is not None and key not in COLUMN_KEYS:
+            raise KeyError(f"no column {key!r}")
+        self.sort_column, self.ascending = key, ascending
+        self._reorder()
+
+    def _reorder(self) -> None:
+        base = np.flatnonzero(self.mask)
+        if self.sort_column is not None:
+            k = self.sort_key(self.sort_column)[base]
+            # missing values always last; ties keep chronological order (stable sort)
+            order = np.argsort(k if self.ascending else -k, kind="stable")
+            rows = base[order]
+        else:
+            rows = base
+            if not self.ascending:
+                rows = rows[::-1]
+        self.rows = rows.astype(np.int64, copy=False)
+        inv = np.full(self.n, -1, dtype=np.int64)
+        inv[self.rows] = np.arange(self.rows.size, dtype=np.int64)
+        self.inverse = inv
+
+    # ---------------------------------------------------------------- lookup
+    def frame_rows_for_ids(self, ids: Iterable[str]) -> np.ndarray:
+        """Frame rows of the given ids (unknown ids dropped), in the given order."""
+        ids = list(ids)
+        if not ids:
+            return np.zeros(0, dtype=np.int64)
+        pos = self._index.get_indexer(ids)
+        return pos[pos >= 0].astype(np.int64)
+
+    def view_rows_for_ids(self, ids: Iterable[str]) -> np.ndarray:
+        """Sorted visible rows showing the given ids (hidden or unknown ids dropped)."""
+        v = self.inverse[self.frame_rows_for_ids(ids)]
+        return np.unique(v[v >= 0])
+
+    def ids_for_view_rows(self, view_rows) -> list[str]:
+        r = np.asarray(view_rows, dtype=np.int64)
+        return self.ids[self.rows[r]].tolist()
+
+    def visible_ids(self) -> list[str]:
+        return self.ids[self.rows].tolist()
+
+    @property
+    def missiles(self) -> np.ndarray:
+        if self._missiles is None:
+            self._missiles = missiles_per_event(self.frame) if self.n else np.zeros(0, np.int64)
+        return self._missiles
+
+    def counts(self) -> tuple[int, int, int]:
+        """(visible events, all events, missiles in the visible events)."""
+        return int(self.rows.size), self.n, int(self.missiles[self.rows].sum()) if self.n else 0
+
+    def status_text(self) -> str:
+        """'312 of 412 events · 1,024 missiles'."""
+        shown, total, missiles = self.counts()
+        noun = "missile" if missiles == 1 else "missiles"
+        return f"{shown:,} of {total:,} events · {missiles:,} {noun}"
+
+    def tsv(self, view_rows, keys: list[str] | None = None, header: bool = True) -> str:
+        """Tab-separated text of the given visible rows (for the clipboard)."""
+        keys = keys or COLUMN_KEYS
+        heads = dict(COLUMNS)
+        lines = ["\t".join(heads[k] for k in keys)] if header else []
+        rows = self.rows[np.asarray(view_rows, dtype=np.int64)]
+        cols = [self.display(k) for k in keys]
+        for r in rows.tolist():
+            lines.append("\t".join(_safe_cell(str(c[r])) for c in cols))
+        return "\n".join(lines) + "\n"
+
+
+def _day(iso: str) -> int:
+    return _dt.date.fromisoformat(iso).toordinal() - 719163
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    """Dense rank of text values as floats; missing (non-str or '') -> NaN (sorted last)."""
+    codes, _ = pd.factorize(pd.Series(values, dtype=object).where(
+        pd.Series([isinstance(v, str) and v != "" for v in values], dtype=bool)), sort=True)
+    out = codes.astype("float64")
+    out[codes < 0] = np.nan
+    return out
+

@@ -1,0 +1,196 @@
+"""nkbrief.filtering: the numpy filter/sort/format layer under the event table (no Qt)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nkbrief import schema
+from nkbrief.filtering import (COLUMN_KEYS, EventView, FilterSpec, launch_times, merge_runs,
+                               missiles_per_event, parse_date_bound, selection_summary)
+
+
+def _ev(**kw):
+    ev = schema.empty_event() | kw
+    ev["id"] = ev["id"] or schema.make_event_id(ev["date"], ev["missile_class"], ev.get("launch_site"))
+    if ev.get("time_kst") and ev["date_precision"] == "day":
+        ev["time_utc"] = schema.kst_to_utc(ev["date"], ev["time_kst"])
+    return ev
+
+
+@pytest.fixture
+def store(empty_store):
+    evs = [
+        _ev(date="1986-05-01", date_precision="month", missile_class="SRBM", missile_name="Scud-B",
+            launch_site="Musudan-ri", count=None),
+        _ev(date="2017-07-04", time_kst="09:40", missile_class="ICBM", missile_name="Hwasong-14",
+            launch_site="Panghyon", count=1, distance_km=933.0, notes="first ICBM"),
+        _ev(date="2017-11-29", time_kst="03:17", missile_class="ICBM", missile_name="Hwasong-15",
+            launch_site="Pyongsong", count=1, distance_km=950.0),
+        _ev(date="2019-07-25", time_kst="05:34", missile_class="SRBM", missile_name="KN-23",
+            launch_site="Hodo", count=2, distance_km=600.0, distance_km_max=690.0, outcome="success"),
+        _ev(date="2022-03-24", missile_class="ICBM", missile_name="화성-17", launch_site="Sunan",
+            count=None, distance_km=1090.0, description="Hangul name; no time reported"),
+        _ev(date="2026-03-14", missile_class="unknown", confirmation="unconfirmed",
+            description='=HYPERLINK("http://x") looks like a formula'),
+    ]
+    b = empty_store.new_batch("manual")
+    for e in evs:
+        empty_store.insert_event(e, b)
+    # two per-missile rows for the 1986 event, whose count is unknown
+    with empty_store.write():
+        for i in (1, 2):
+            empty_store._insert_missile({"event_id": evs[0]["id"], "seq": i, "missile_class": "SRBM"}, b)
+    return empty_store
+
+
+@pytest.fixture
+def view(store):
+    return EventView(store.events_frame())
+
+
+def test_parse_date_bound_widens_partial_dates():
+    assert parse_date_bound("2017") == "2017-01-01"
+    assert parse_date_bound("2017", end=True) == "2017-12-31"
+    assert parse_date_bound("2024-02", end=True) == "2024-02-29"
+    assert parse_date_bound(" 2026-01-27 ") == "2026-01-27"
+    assert parse_date_bound("") is None
+    with pytest.raises(ValueError, match=r"'2017-13' is not a date \(YYYY, YYYY-MM or YYYY-MM-DD\)"):
+        parse_date_bound("2017-13")
+    with pytest.raises(ValueError, match="is not a date"):
+        parse_date_bound("31-Feb-26")
+
+
+def test_merge_runs():
+    assert merge_runs(np.array([1, 2, 3, 7, 9, 10])) == [(1, 3), (7, 7), (9, 10)]
+    assert merge_runs(np.array([], dtype=int)) == []
+    assert merge_runs(np.arange(20_000) * 2)[:2] == [(0, 0), (2, 2)]
+
+
+def test_display_strings_state_precision_and_ranges(view):
+    f = view.frame
+    row = {i: k for k, i in enumerate(f["id"])}
+    kn23 = row[f.loc[f["missile_name"] == "KN-23", "id"].iloc[0]]
+    scud = row[f.loc[f["missile_name"] == "Scud-B", "id"].iloc[0]]
+    assert view.display("date")[scud] == "1986-05"
+    assert view.display("distance_km")[kn23] == "600–690"
+    assert view.display("count")[scud] == ""
+    assert view.display("sources")[kn23] == "0"
+    assert view.display("time_kst")[row[f["id"].iloc[-1]]] == ""
+
+
+def test_filters(view):
+    assert view.counts()[:2] == (6, 6)
+    view.set_filter(FilterSpec(text="HWASONG"))
+    assert sorted(view.ids_for_view_rows(range(view.rows.size))) == sorted(
+        view.frame.loc[view.frame["missile_name"].str.startswith("Hwasong"), "id"])
+    view.set_filter(FilterSpec(text="first icbm"))  # words may sit in different fields/orders
+    assert [view.frame["missile_name"][r] for r in view.rows] == ["Hwasong-14"]
+    view.set_filter(FilterSpec(text="화성"))
+    assert [view.frame["missile_name"][r] for r in view.rows] == ["화성-17"]
+    view.set_filter(FilterSpec(date_from="2017-01-01", date_to="2017-12-31"))
+    assert view.rows.size == 2
+    view.set_filter(FilterSpec(classes=frozenset({"SRBM", "unknown"})))
+    assert view.rows.size == 3
+    view.set_filter(FilterSpec(outcome="success"))
+    assert view.rows.size == 1
+    view.set_filter(FilterSpec(confirmation="unconfirmed"))
+    assert view.rows.size == 1
+    view.set_filter(FilterSpec(has_notes=True))
+    assert view.visible_ids() == [view.frame.loc[view.frame["notes"] == "first ICBM", "id"].iloc[0]]
+    view.set_filter(FilterSpec(classes=frozenset()))
+    assert view.rows.size == 0 and view.status_text() == "0 of 6 events · 0 missiles"
+
+
+def test_sort_every_column_missing_last_and_stable(view):
+    for key in COLUMN_KEYS:
+        for asc in (True, False):
+            view.sort(key, asc)
+            k = view.sort_key(key)[view.rows]
+            known = k[~np.isnan(k)]
+            assert np.isnan(k[known.size:]).all(), key  # missing values always at the end
+            assert (np.all(np.diff(known) >= 0) if asc else np.all(np.diff(known) <= 0)), key
+    view.sort("distance_km", False)
+    names = [view.frame["missile_name"][r] for r in view.rows]
+    assert names[:4] == ["화성-17", "Hwasong-15", "Hwasong-14", "KN-23"]
+    view.sort(None)
+    assert list(view.rows) == list(range(view.n))
+    with pytest.raises(KeyError):
+        view.sort("nope")
+
+
+def test_sort_then_filter_keeps_order_and_inverse_map(view):
+    view.sort("missile_class", True)
+    view.set_filter(FilterSpec(text="a"))
+    assert view.sort_column == "missile_class"
+    inv = view.inverse
+    for i, r in enumerate(view.rows):
+        assert inv[r] == i
+    hidden = np.setdiff1d(np.arange(view.n), view.rows)
+    assert (inv[hidden] == -1).all()
+    ids = view.visible_ids()
+    assert list(view.view_rows_for_ids(ids[::-1] + ["no-such-id"])) == list(range(len(ids)))
+
+
+def test_status_counts_missiles_from_count_then_rows(view):
+    # counts: None->2 per-missile rows, 1, 1, 2, None->1, None->1
+    assert list(missiles_per_event(view.frame)) == [2, 1, 1, 2, 1, 1]
+    assert view.status_text() == "6 of 6 events · 8 missiles"
+
+
+def test_tsv_is_formula_safe_and_single_line(view):
+    view.sort(None)
+    last = view.rows.size - 1
+    text = view.tsv([last], ["date", "missile_class", "launch_site"])
+    assert text == "Date\tClass\tSite\n2026-03-14\tunknown\t\n"
+    from nkbrief.filtering import _safe_cell
+
+    assert _safe_cell('=HYPERLINK("x")') == "'=HYPERLINK(\"x\")"
+    assert _safe_cell("-12") == "-12"  # a negative number stays a number
+    assert _safe_cell("a\tb\nc") == "a b c"
+
+
+def test_launch_times_use_utc_kst_or_noon_and_spans_for_months(view):
+    t = launch_times(view.frame)
+    f = view.frame
+    i = int(np.flatnonzero(f["missile_name"] == "Hwasong-14")[0])
+    assert t["x"][i] == pd.Timestamp("2017-07-04T00:40:00Z").timestamp()  # 09:40 KST
+    j = int(np.flatnonzero(f["missile_name"] == "화성-17")[0])  # no time: noon KST
+    assert t["x"][j] == pd.Timestamp("2022-03-24T03:00:00Z").timestamp()
+    k = int(np.flatnonzero(f["missile_name"] == "Scud-B")[0])
+    assert not t["precise"][k]
+    assert t["x0"][k] == pd.Timestamp("1986-04-30T15:00:00Z").timestamp()  # 1 May 00:00 KST
+    assert t["x1"][k] == pd.Timestamp("1986-05-31T15:00:00Z").timestamp()
+    assert t["x0"][k] < t["x"][k] < t["x1"][k]
+
+
+def test_selection_summary(view):
+    s = selection_summary(view.frame)
+    assert s["events"] == 6 and s["missiles"] == 8
+    assert s["classes"] == {"ICBM": 3, "SRBM": 2, "unknown": 1}
+    assert (s["first"], s["last"]) == ("1986-05-01", "2026-03-14")
+    assert s["max_range_km"] == 1090.0
+    assert selection_summary(view.frame.iloc[:0])["events"] == 0
+
+
+def test_100k_style_frame_roundtrip_is_consistent():
+    rng = np.random.default_rng(1)
+    n = 5000
+    frame = pd.DataFrame({
+        "id": [f"e{i:05d}" for i in range(n)],
+        "date": pd.to_datetime(rng.integers(0, 15000, n), unit="D", origin="1984-01-01").strftime("%Y-%m-%d"),
+        "date_precision": "day", "time_kst": None, "time_utc": None,
+        "missile_name": rng.choice(["A", "B", None], n), "missile_class": rng.choice(["SRBM", "ICBM"], n),
+        "count": pd.array(rng.integers(1, 4, n), dtype="Int64"),
+        "distance_km": np.where(rng.random(n) > 0.3, rng.random(n) * 1000, np.nan),
+        "distance_km_max": np.nan, "apogee_km": np.nan, "apogee_km_max": np.nan,
+        "launch_site": None, "latitude": np.nan, "longitude": np.nan, "landing_area": None,
+        "outcome": "unknown", "confirmation": "confirmed", "leader_attended": None,
+        "description": "", "sources": [[] for _ in range(n)], "notes": "",
+        "missiles": pd.array(np.zeros(n, int), dtype="Int64"),
+    }).sort_values("date", kind="stable").reset_index(drop=True)
+    v = EventView(frame)
+    v.sort("distance_km", True)
+    expected = frame.sort_values("distance_km", kind="stable", na_position="last")["id"].tolist()
+    assert v.visible_ids() == expected

@@ -1,0 +1,537 @@
+"""The main window: wiring only. Timeline over table in the centre, the detail pane in a dock.
+
+Extension hooks for feature modules (import dialog, pack dialog, timing view): each module
+named in :data:`FEATURE_MODULES` has ``install(window)`` and may use ``window.store``,
+``.selection``, ``.undo_stack``, ``.menus``, ``.toolbar``, ``.timeline``, ``.table``,
+``.detail``, ``.add_dock()``, ``.reload()`` and ``.visible_event_ids()``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QHBoxLayout,
+                               QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QTextBrowser, QToolBar,
+                               QVBoxLayout, QWidget)
+
+from nkbrief import __version__, schema
+from nkbrief.resources import resource_path
+from nkbrief.selection import Selection
+from nkbrief.store import Store, StoreError
+
+from . import undo
+from .detail_pane import DetailPane
+from .event_table import EventTable
+from .filter_bar import FilterBar
+from .selection_bridge import SelectionBridge
+from .style import STYLESHEET, app_icon, icon, settings
+from .timeline import Y_MODES, Timeline
+
+#: Feature modules installed after the window is built: ``importlib.import_module(name).install(window)``.
+FEATURE_MODULES: list[str] = []
+
+SCREENSHOT_SIZE = (1600, 1000)
+
+
+class MainWindow(QMainWindow):
+    """The analyst's window over one open :class:`nkbrief.store.Store`."""
+
+    reloaded = Signal()  # after frames were re-read from the store
+
+    def __init__(self, store: Store, parent=None, *, install_features: bool = True, restore: bool = True):
+        super().__init__(parent)
+        self.setObjectName("main_window")
+        self.store = store
+        self.selection = Selection()
+        self.undo_stack = QUndoStack(self)
+        self.menus: dict[str, QMenu] = {}
+        self.frame = None
+        self.calendar = None
+        self._first_load = True
+        self._persist = restore
+        self.setWindowTitle(f"nkbrief — {Path(str(store.path)).name}")
+        self.setWindowIcon(app_icon())
+        self.setStyleSheet(STYLESHEET)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+
+        self.timeline = Timeline(self)
+        self.table = EventTable(self)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("central_splitter")
+        self.splitter.addWidget(self.timeline)
+        self.splitter.addWidget(self.table)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 6)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self.detail = DetailPane(self)
+        self.detail.set_store(store)
+        self.detail_dock = self.add_dock(self.detail, "Details", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.detail_dock.setMinimumWidth(360)
+
+        self.filter_bar = FilterBar(self)
+        self.bridge = SelectionBridge(self.selection, self.table, self.timeline, self.detail, self)
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbars()
+        self._build_status()
+
+        self.filter_bar.filter_changed.connect(self._on_filter_bar_filter_changed)
+        self.table.table_model.rows_changed.connect(self._update_status)
+        self.table.doubleClicked.connect(lambda *_: self.edit_event())
+        self.selection.on_change(lambda *_: self._on_selection_changed())
+        self.detail.notes_saved.connect(self._on_detail_notes_saved)
+        undo.error_handler = self._on_undo_failed
+
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(0)
+        self._reload_timer.timeout.connect(self.reload)
+        store.on_change(self._on_store_changed)
+        self.setAcceptDrops(True)
+
+        self.reload()
+        self.resize(1500, 940)
+        if install_features:
+            for name in FEATURE_MODULES:
+                importlib.import_module(name).install(self)
+        if restore:
+            self.restore_settings()
+
+    # ------------------------------------------------------------ hooks
+    def add_dock(self, widget: QWidget, title: str,
+                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        """Put ``widget`` in a dock (its show/hide toggle goes in the View menu)."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName("dock_" + schema.slug(title))
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        view = self.menus.get("View")
+        if view is not None:
+            view.insertAction(self._docks_anchor, dock.toggleViewAction())
+        else:
+            self._pending_docks = [*getattr(self, "_pending_docks", []), dock]
+        return dock
+
+    def visible_event_ids(self) -> list[str]:
+        """Ids of the events the filters let through, in table order."""
+        return self.table.table_model.view.visible_ids()
+
+    def select_ids(self, ids, current: str | None = None) -> None:
+        self.selection.set(list(ids), current=current, source=None)
+
+    def reload(self) -> None:
+        """Re-read events and calendar from the store; filters, sort and selection survive."""
+        self._reload_timer.stop()
+        self.frame = self.store.events_frame()
+        self.calendar = self.store.calendar_frame()
+        self.detail.set_frames(self.frame, self.calendar)
+        self.timeline.set_data(self.frame, self.calendar)
+        self.table.table_model.set_frame(self.frame)  # -> rows_changed: visible rows, selection
+        if self._first_load:
+            self._first_load = False
+            self.timeline.zoom_to_all()
+        self.detail.refresh()
+        self._update_status()
+        self.reloaded.emit()
+
+    def _on_store_changed(self, kind: str) -> None:
+        if kind in ("events", "calendar", "statements"):
+            self._reload_timer.start()  # coalesce the kinds of one commit into one reload
+
+    # ---------------------------------------------------------- actions
+    def _act(self, text, slot, shortcut=None, icon_name=None, tip=None) -> QAction:
+        a = QAction(text, self)
+        if icon_name:
+            a.setIcon(icon(icon_name))
+        if shortcut is not None:
+            a.setShortcuts(shortcut if isinstance(shortcut, list) else [shortcut])
+        if tip:
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
+        a.triggered.connect(lambda *_: slot())
+        return a
+
+    def _build_actions(self) -> None:
+        K = QKeySequence
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(K.StandardKey.Undo)
+        self.undo_action.setIcon(icon("undo"))
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([K("Ctrl+Shift+Z"), K("Ctrl+Y")])
+        self.redo_action.setIcon(icon("redo"))
+        self.add_action = self._act("&Add event…", self.add_event, K(K.StandardKey.New), "add",
+                                    "Add a launch event")
+        self.edit_action = self._act("&Edit event…", self.edit_event, K("Ctrl+E"), "edit",
+                                     "Edit the selected event")
+        self.delete_action = self._act("&Delete", self.delete_events, K(K.StandardKey.Delete), "delete",
+                                       "Delete the selected events (undoable)")
+        # Delete only where events have focus, never while typing notes or a search.
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.table.addAction(self.delete_action)
+        self.timeline.addAction(self.delete_action)
+        self.copy_action = self._act("&Copy rows", self.table.copy_selection, None, "copy",
+                                     "Copy the selected rows as tab-separated text (Ctrl+C in the table)")
+        self.select_all_action = self._act("Select &all shown", self.select_all, None)
+        self.clear_selection_action = self._act("Clear selection", lambda: self.selection.clear(), K("Esc"))
+        self.find_action = self._act("&Find…", self.filter_bar.focus_search, K(K.StandardKey.Find))
+        self.export_png_action = self._act("Export timeline as &PNG…", self.export_timeline_png,
+                                           K("Ctrl+Shift+E"), "export-png", "Save the timeline as a PNG image")
+        self.zoom_selection_action = self._act("&Zoom to selection", self.timeline.zoom_to_selection,
+                                               K("Ctrl+."), "zoom-selection", "Zoom the timeline to the selection")
+        self.zoom_all_action = self._act("Show &all", self.timeline.zoom_to_all, K("Ctrl+0"), "zoom-all",
+                                         "Show every event on the timeline")
+        self.quit_action = self._act("&Quit", self.close, K(K.StandardKey.Quit))
+        self.about_action = self._act("&About nkbrief", self.show_about)
+        self.reset_layout_action = self._act("Reset layout", self.reset_layout)
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        f.addAction(self.export_png_action)
+        f.addSeparator()
+        f.addAction(self.quit_action)
+        e = mb.addMenu("&Edit")
+        for a in (self.undo_action, self.redo_action, None, self.add_action, self.edit_action,
+                  self.delete_action, None, self.copy_action, self.select_all_action,
+                  self.clear_selection_action, None, self.find_action):
+            e.addSeparator() if a is None else e.addAction(a)
+        v = mb.addMenu("&View")
+        ymenu = v.addMenu("Timeline shows")
+        for a in self.timeline.mode_actions.values():
+            ymenu.addAction(a)
+        self.timeline.calendar_menu.setTitle("Political calendar")
+        v.addMenu(self.timeline.calendar_menu)
+        v.addAction(self.zoom_selection_action)
+        v.addAction(self.zoom_all_action)
+        v.addSeparator()
+        self.columns_menu = v.addMenu("Table columns")
+        self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
+        v.addSeparator()
+        self._docks_anchor = v.addSeparator()
+        v.addAction(self.reset_layout_action)
+        h = mb.addMenu("&Help")
+        h.addAction(self.about_action)
+        self.menus = {"File": f, "Edit": e, "View": v, "Help": h}
+        for dock in getattr(self, "_pending_docks", []):
+            v.insertAction(self._docks_anchor, dock.toggleViewAction())
+        self._pending_docks = []
+
+    def _fill_columns_menu(self) -> None:
+        self.columns_menu.clear()
+        for a in self.table.column_menu().actions():
+            self.columns_menu.addAction(a)
+
+    def _build_toolbars(self) -> None:
+        tb = QToolBar("Main toolbar", self)
+        tb.setObjectName("main_toolbar")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.setIconSize(tb.iconSize().scaled(20, 20, Qt.AspectRatioMode.KeepAspectRatio))
+        for a in (self.add_action, self.edit_action, self.delete_action, None, self.undo_action,
+                  self.redo_action, None, self.zoom_selection_action, self.export_png_action):
+            tb.addSeparator() if a is None else tb.addAction(a)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+        self.toolbar = tb
+        self.addToolBarBreak()
+        fb = QToolBar("Filters", self)
+        fb.setObjectName("filter_bar")
+        fb.addWidget(self.filter_bar)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, fb)
+        self.filter_toolbar = fb
+
+    def _build_status(self) -> None:
+        sb = self.statusBar()
+        self.status_counts = QLabel(self)
+        self.status_counts.setObjectName("status_counts")
+        self.status_store = QLabel(self)
+        self.status_import = QLabel(self)
+        sb.addWidget(self.status_counts)
+        sb.addPermanentWidget(self.status_import)
+        sb.addPermanentWidget(self.status_store)
+
+    def _update_status(self) -> None:
+        text = self.table.table_model.view.status_text()
+        n = len(self.selection)
+        if n:
+            text += f" · {n:,} selected"
+        self.status_counts.setText(text)
+        self.status_store.setText(f"store: {self.store.path}")
+        self.status_store.setToolTip(str(self.store.path))
+        try:
+            row = self.store.execute("SELECT file_name, created_utc FROM batches WHERE kind = 'import' "
+                                     "ORDER BY id DESC LIMIT 1").fetchone()
+        except Exception:  # a store from another tool may lack the table; the status is optional
+            row = None
+        self.status_import.setText(f"last import: {row[0]} ({row[1][:10]})" if row else "no imports yet")
+
+    # -------------------------------------------------------- handlers
+    def _on_filter_bar_filter_changed(self, spec) -> None:
+        self.table.table_model.set_filter(spec)
+
+    def _on_selection_changed(self) -> None:
+        n = len(self.selection)
+        self.edit_action.setEnabled(n == 1)
+        self.delete_action.setEnabled(n > 0)
+        self.zoom_selection_action.setEnabled(n > 0)
+        self._update_status()
+
+    def _on_detail_notes_saved(self, event_id: str, text: str) -> None:
+        try:
+            undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, {"notes": text},
+                                                             f"Edit notes of {event_id}"))
+        except StoreError as e:
+            self.detail.notes_save_failed(str(e))
+            return
+        self.reload()
+
+    def _on_undo_failed(self, message: str) -> None:
+        QMessageBox.warning(self, "nkbrief", f"The store refused the change: {message}")
+
+    # ---------------------------------------------------------- editing
+    def select_all(self) -> None:
+        self.selection.set(self.visible_event_ids(), source=None)
+
+    def add_event(self) -> str | None:
+        from .edit_dialog import EventEditDialog
+
+        dlg = EventEditDialog(self.store, None, self)
+        if dlg.exec() != QDialog.DialogCode.Accepted or dlg.result_event is None:
+            return None
+        ev = dlg.result_event
+        try:
+            undo.push(self.undo_stack, undo.AddEventCommand(self.store, ev))
+        except StoreError as e:
+            QMessageBox.warning(self, "Add event", str(e))
+            return None
+        self.reload()
+        self.select_ids([ev["id"]])
+        return ev["id"]
+
+    def edit_event(self, event_id: str | None = None) -> bool:
+        from .edit_dialog import EventEditDialog
+
+        event_id = event_id or self.selection.current
+        if not event_id:
+            return False
+        ev = self.store.get_event(event_id)
+        if ev is None:
+            return False
+        dlg = EventEditDialog(self.store, ev, self)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return False
+        changes = dlg.changes()
+        if not changes:
+            return False
+        try:
+            undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, changes))
+        except StoreError as e:
+            QMessageBox.warning(self, "Edit event", str(e))
+            return False
+        self.reload()
+        return True
+
+    def delete_events(self, ids=None, confirm: bool = True) -> bool:
+        ids = list(ids if ids is not None else self.selection.ids)
+        if not ids:
+            return False
+        if confirm:
+            what = ids[0] if len(ids) == 1 else f"{len(ids):,} events"
+            ans = QMessageBox.question(self, "Delete", f"Delete {what}? Undo (Ctrl+Z) brings "
+                                       f"{'it' if len(ids) == 1 else 'them'} back.")
+            if ans != QMessageBox.StandardButton.Yes:
+                return False
+        try:
+            undo.push(self.undo_stack, undo.DeleteEventsCommand(self.store, ids))
+        except StoreError as e:
+            QMessageBox.warning(self, "Delete", str(e))
+            return False
+        self.reload()
+        return True
+
+    def export_timeline_png(self, path: str | None = None) -> str | None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export timeline", "timeline.png", "PNG image (*.png)")
+            if not path:
+                return None
+            if not path.lower().endswith(".png"):
+                path += ".png"
+        try:
+            self.timeline.export_png(path)
+        except OSError as e:
+            QMessageBox.warning(self, "Export timeline", str(e))
+            return None
+        self.statusBar().showMessage(f"Timeline saved to {path}", 5000)
+        return path
+
+    # ------------------------------------------------------------ about
+    def show_about(self) -> QDialog:
+        dlg = QDialog(self)
+        dlg.setWindowTitle("About nkbrief")
+        dlg.setWindowIcon(app_icon())
+        lay = QVBoxLayout(dlg)
+        top = QHBoxLayout()
+        logo = QLabel(dlg)
+        logo.setPixmap(app_icon().pixmap(64, 64))
+        top.addWidget(logo, 0, Qt.AlignmentFlag.AlignTop)
+        head = QLabel(f"<h2>nkbrief {__version__}</h2><p>A briefing workstation for analysts tracking "
+                      "North Korean missile launches. It works offline: nothing here opens a network "
+                      "connection.</p><p>Icons drawn for nkbrief. Data attribution below "
+                      "(resources/DATA_SOURCES.md).</p>", dlg)
+        head.setWordWrap(True)
+        top.addWidget(head, 1)
+        lay.addLayout(top)
+        body = QTextBrowser(dlg)
+        body.setOpenLinks(False)
+        body.setOpenExternalLinks(False)
+        p = resource_path("DATA_SOURCES.md")
+        body.setMarkdown(p.read_text(encoding="utf-8") if p.exists() else "DATA_SOURCES.md is missing.")
+        lay.addWidget(body, 1)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dlg)
+        bb.rejected.connect(dlg.reject)
+        lay.addWidget(bb)
+        dlg.resize(640, 520)
+        self.about_dialog = dlg
+        dlg.open()
+        return dlg
+
+    # --------------------------------------------------------- drag/drop
+    def dragEnterEvent(self, event):  # noqa: N802 (Qt override)
+        if callable(getattr(self, "import_files", None)) and event.mimeData().hasUrls() and all(
+                u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event):  # noqa: N802
+        handler = getattr(self, "import_files", None)
+        if not callable(handler) or not event.mimeData().hasUrls():
+            event.ignore()
+            return
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        handler(paths)
+
+    # ---------------------------------------------------------- settings
+    def restore_settings(self) -> None:
+        s = settings()
+        geo = s.value("window/geometry")
+        if isinstance(geo, QByteArray) and not geo.isEmpty():
+            self.restoreGeometry(geo)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        split = s.value("window/splitter")
+        if isinstance(split, QByteArray) and not split.isEmpty():
+            self.splitter.restoreState(split)
+        self.table.restore_state(s)
+        mode = s.value("timeline/mode")
+        if mode in Y_MODES:
+            self.timeline.set_y_mode(mode)
+        cats = s.value("timeline/categories")
+        if isinstance(cats, str):
+            self.timeline.set_calendar_categories([c for c in cats.split(",") if c])
+
+    def save_settings(self) -> None:
+        s = settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/splitter", self.splitter.saveState())
+        self.table.save_state(s)
+        s.setValue("timeline/mode", self.timeline.y_mode)
+        s.setValue("timeline/categories", ",".join(sorted(self.timeline.calendar_categories)))
+        s.sync()
+
+    def reset_layout(self) -> None:
+        self.removeDockWidget(self.detail_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
+        self.detail_dock.setFloating(False)
+        self.detail_dock.show()
+        self.table.reset_columns()
+        self.splitter.setSizes([4, 6])
+
+    def closeEvent(self, event):  # noqa: N802
+        if self.detail.notes_dirty():
+            self.detail.save_notes()
+        if self._persist:
+            self.save_settings()
+        self.store.remove_listener(self._on_store_changed)
+        super().closeEvent(event)
+
+
+# ---------------------------------------------------------------- running
+def _ensure_app() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    app.setOrganizationName("nkbrief")
+    app.setApplicationName("nkbrief")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def render_screenshot(window: MainWindow, path: str, size=SCREENSHOT_SIZE) -> str:
+    """Render ``window`` at ``size`` into a PNG at ``path``."""
+    app = QApplication.instance()
+    window.resize(*size)
+    window.show()
+    for _ in range(5):
+        app.processEvents()
+    window.timeline.plot.repaint()
+    app.processEvents()
+    img = window.grab()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp.png")
+    if not img.save(str(tmp), "PNG"):
+        raise OSError(f"cannot write {out}")
+    os.replace(tmp, out)
+    return str(out)
+
+
+def run_gui(args) -> int:
+    """Open the window (``python main.py``), or render it to a PNG with ``--screenshot PATH``."""
+    shot = getattr(args, "screenshot", None)
+    if shot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") \
+            and sys.platform.startswith("linux"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = _ensure_app()
+    try:
+        store = Store.open(getattr(args, "db", None))
+    except StoreError as e:
+        sys.stderr.write(f"nkbrief: {e}\n")
+        if not shot:
+            QMessageBox.critical(None, "nkbrief", str(e))
+        return 1
+    window = MainWindow(store, restore=not shot)
+    sel = getattr(args, "select", None)
+    if sel:
+        if not store.has_event(sel):
+            sys.stderr.write(f"nkbrief: --select: no event with id {sel!r}\n")
+            store.close()
+            return 1
+        window.select_ids([sel])
+        window.timeline.zoom_to_all()
+    if shot:
+        try:
+            render_screenshot(window, shot)
+        except OSError as e:
+            sys.stderr.write(f"nkbrief: {e}\n")
+            return 1
+        finally:
+            window.close()
+            store.close()
+        print(shot)
+        return 0
+    window.show()
+    code = app.exec()
+    store.close()
+    return code

@@ -1,0 +1,395 @@
+"""The detail pane: one launch explained (Launch · Map · Context · Sources · Notes), or a summary.
+
+Read-only views are rich text in QTextBrowsers that never follow links: sources can be
+copied to the clipboard, never opened (the workstation is offline by design). Notes are
+edited in place and saved through the window's undo stack, so they are audited and undoable.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPlainTextEdit, QPushButton, QTabWidget,
+                               QTextBrowser, QVBoxLayout, QWidget)
+
+from nkbrief import context, palette
+from nkbrief.filtering import selection_summary
+from nkbrief.store import frame_records
+
+from .map_widget import MapWidget
+
+CONTEXT_CATEGORIES = ("party_congress", "plenum", "summit", "exercise", "un_resolution", "nuclear_test",
+                      "inauguration")
+_MUTED = palette.MUTED_TEXT
+_CSS = f"""
+body {{ color: {palette.TEXT}; }}
+h3 {{ margin: 0 0 4px 0; }}
+td.k {{ color: {_MUTED}; padding-right: 10px; white-space: nowrap; vertical-align: top; }}
+td {{ padding: 1px 0; vertical-align: top; }}
+.muted {{ color: {_MUTED}; }}
+"""
+
+
+def _e(v) -> str:
+    return html.escape(str(v))
+
+
+def date_text(ev: dict) -> tuple[str, str]:
+    """(KST text, UTC text) with the precision stated: ('May 1986 (month only)', '—')."""
+    d, prec = ev.get("date"), ev.get("date_precision") or "day"
+    if not d:
+        return "date unknown", "—"
+    if prec == "month":
+        return f"{_dt.date.fromisoformat(d).strftime('%B %Y')} (month only)", "—"
+    if prec == "year":
+        return f"{d[:4]} (year only)", "—"
+    t_kst, t_utc = ev.get("time_kst"), ev.get("time_utc")
+    kst = f"{d} {t_kst} KST" if t_kst else f"{d} (time not reported)"
+    if t_utc:
+        u = pd.Timestamp(t_utc)
+        u = u.tz_convert("UTC") if u.tzinfo else u
+        utc = f"{u.strftime('%Y-%m-%d %H:%M')} UTC"
+    else:
+        utc = "—"
+    return kst, utc
+
+
+def km_text(lo, hi, what: str = "") -> str:
+    if lo is None:
+        return "not reported"
+    if hi is not None and hi != lo:
+        return f"{lo:,.0f}–{hi:,.0f} km (sources give a range)"
+    return f"about {lo:,.0f} km" if lo >= 10 else f"about {lo:g} km"
+
+
+def _yes_no(v) -> str:
+    return "not reported" if v is None else ("yes" if v else "no")
+
+
+def _rows(pairs) -> str:
+    return "<table>" + "".join(f"<tr><td class='k'>{_e(k)}</td><td>{v}</td></tr>" for k, v in pairs) + "</table>"
+
+
+def _browser(parent) -> QTextBrowser:
+    b = QTextBrowser(parent)
+    b.setOpenLinks(False)
+    b.setOpenExternalLinks(False)
+    b.document().setDefaultStyleSheet(_CSS)
+    b.setFrameShape(QTextBrowser.Shape.NoFrame)
+    return b
+
+
+class DetailPane(QWidget):
+    """Follows the selection: :meth:`show_ids`. Emits :attr:`notes_saved` (event id, text)."""
+
+    notes_saved = Signal(str, str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("detail_pane")
+        self.store = None
+        self.frame = pd.DataFrame()
+        self.calendar = pd.DataFrame()
+        self._since = pd.Series(dtype="float64")
+        self._row_of = pd.Index([])
+        self.ids: list[str] = []
+        self.current: str | None = None
+        self.shown_event: dict | None = None
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        lay.addWidget(self.tabs)
+
+        self.launch = _browser(self)
+        self.map = MapWidget(self)
+        self.context = _browser(self)
+        self.tabs.addTab(self.launch, "Launch")
+        self.tabs.addTab(self.map, "Map")
+        self.tabs.addTab(self.context, "Context")
+
+        src = QWidget(self)
+        sl = QVBoxLayout(src)
+        sl.setContentsMargins(6, 6, 6, 6)
+        self.sources = QListWidget(src)
+        self.sources.setWordWrap(True)
+        self.sources.setAlternatingRowColors(True)
+        self.sources.itemDoubleClicked.connect(lambda it: self.copy_link(it.text()))
+        sl.addWidget(self.sources, 1)
+        row = QHBoxLayout()
+        self.copy_button = QPushButton("Copy link", src)
+        self.copy_button.clicked.connect(self._on_copy_clicked)
+        self.copy_all_button = QPushButton("Copy all", src)
+        self.copy_all_button.clicked.connect(self._on_copy_all_clicked)
+        row.addWidget(self.copy_button)
+        row.addWidget(self.copy_all_button)
+        row.addStretch(1)
+        sl.addLayout(row)
+        hint = QLabel("Links are copied to the clipboard, never opened here.", src)
+        hint.setObjectName("muted")
+        sl.addWidget(hint)
+        self.tabs.addTab(src, "Sources")
+
+        notes = QWidget(self)
+        nl = QVBoxLayout(notes)
+        nl.setContentsMargins(6, 6, 6, 6)
+        self.notes_edit = QPlainTextEdit(notes)
+        self.notes_edit.setPlaceholderText("Analyst notes for this launch (saved to the store, audited)")
+        self.notes_edit.textChanged.connect(self._on_notes_text_changed)
+        nl.addWidget(self.notes_edit, 2)
+        row = QHBoxLayout()
+        self.save_notes_button = QPushButton("Save notes", notes)
+        self.save_notes_button.clicked.connect(self.save_notes)
+        self.revert_notes_button = QPushButton("Revert", notes)
+        self.revert_notes_button.clicked.connect(self._load_notes)
+        self.notes_state = QLabel("", notes)
+        self.notes_state.setObjectName("muted")
+        row.addWidget(self.save_notes_button)
+        row.addWidget(self.revert_notes_button)
+        row.addWidget(self.notes_state, 1)
+        nl.addLayout(row)
+        self.history = _browser(notes)
+        nl.addWidget(self.history, 1)
+        self.tabs.addTab(notes, "Notes")
+        self._loading_notes = False
+        self.show_ids([])
+
+    # -------------------------------------------------------------- data
+    def set_store(self, store) -> None:
+        self.store = store
+
+    def set_frames(self, events: pd.DataFrame, calendar: pd.DataFrame) -> None:
+        """The current events and calendar (for days-since and the calendar context)."""
+        self.frame = events.reset_index(drop=True)
+        self.calendar = calendar
+        self._row_of = pd.Index(self.frame["id"]) if len(self.frame) else pd.Index([])
+        since = context.days_since_previous_launch(self.frame) if len(self.frame) else pd.Series(dtype=float)
+        self._since = since
+
+    def refresh(self) -> None:
+        """Re-read the shown events from the store (after an edit)."""
+        self.show_ids(self.ids, self.current, force=True)
+
+    # ---------------------------------------------------------- selection
+    def show_ids(self, ids, current: str | None = None, force: bool = False) -> None:
+        ids = list(ids)
+        current = current if current in ids else (ids[-1] if ids else None)
+        if not force and ids == self.ids and current == self.current:
+            return
+        if self.notes_dirty() and self.shown_event is not None and current != self.shown_event["id"]:
+            self.save_notes()  # leaving an event never loses typed notes
+        self.ids, self.current = ids, current
+        ev = self.store.get_event(current) if (self.store is not None and current) else None
+        self.shown_event = ev if len(ids) == 1 else None
+        if len(ids) == 1 and ev is not None:
+            self._show_one(ev)
+        elif len(ids) > 1:
+            self._show_many(ids)
+        else:
+            self._show_none()
+
+    def _show_none(self) -> None:
+        msg = "<p class='muted'>Select an event in the table or on the timeline.</p>"
+        for b in (self.launch, self.context, self.history):
+            b.setHtml(msg if b is not self.history else "")
+        self.map.show_events([])
+        self.sources.clear()
+        self._set_notes_enabled(False, "")
+
+    def _show_one(self, ev: dict) -> None:
+        self.launch.setHtml(self.launch_html(ev))
+        self.context.setHtml(self.context_html(ev))
+        self.map.show_events([ev])
+        self.sources.clear()
+        for s in ev.get("sources") or []:
+            self.sources.addItem(s)
+        if self.sources.count():
+            self.sources.setCurrentRow(0)
+        self._set_notes_enabled(True, ev.get("notes") or "")
+        self.history.setHtml(self.history_html(ev["id"]))
+
+    def _show_many(self, ids: list[str]) -> None:
+        rows = self._row_of.get_indexer(ids)
+        sub = self.frame.iloc[rows[rows >= 0]]
+        self.launch.setHtml(self.summary_html(sub))
+        self.context.setHtml("<p class='muted'>Select one event to see its calendar context.</p>")
+        recs = frame_records(sub[["id", "latitude", "longitude", "missile_class", "launch_site",
+                                  "distance_km", "distance_km_max"]].head(5000))
+        self.map.show_events(recs)
+        self.sources.clear()
+        self._set_notes_enabled(False, "")
+        self.history.setHtml("")
+
+    # -------------------------------------------------------------- html
+    def launch_html(self, ev: dict) -> str:
+        kst, utc = date_text(ev)
+        color = palette.class_color(ev.get("missile_class"))
+        cls = _e(ev.get("missile_class") or "unknown")
+        name = _e(ev.get("missile_name") or "unnamed system")
+        count = ev.get("count")
+        n_rows = len(self.store.missiles(ev["id"])) if self.store is not None else 0
+        count_txt = (f"{count} missile{'s' if count != 1 else ''}" if count else "not reported")
+        if n_rows:
+            count_txt += f" <span class='muted'>({n_rows} per-missile record{'s' if n_rows != 1 else ''})</span>"
+        site = _e(ev.get("launch_site") or "not reported")
+        if ev.get("latitude") is not None:
+            site += f" <span class='muted'>({ev['latitude']:.2f}° N, {ev['longitude']:.2f}° E)</span>"
+        pairs = [
+            ("Date (KST)", _e(kst)), ("Time (UTC)", _e(utc)),
+            ("Class", f"<span style='color:{color}'>●</span> {cls}"), ("System", name),
+            ("Count", count_txt),
+            ("Distance", _e(km_text(ev.get("distance_km"), ev.get("distance_km_max")))),
+            ("Apogee", _e(km_text(ev.get("apogee_km"), ev.get("apogee_km_max")))),
+            ("Launch site", site), ("Landing area", _e(ev.get("landing_area") or "not reported")),
+            ("Outcome", _e(ev.get("outcome") or "unknown")),
+            ("Confirmation", _e(ev.get("confirmation") or "—")),
+            ("Leader attended", _e(_yes_no(ev.get("leader_attended")))),
+        ]
+        desc = _e(ev.get("description") or "").replace("\n", "<br>")
+        return (f"<h3><span style='color:{color}'>●</span> {_e(kst)} · {cls} · {name}</h3>"
+                + _rows(pairs)
+                + (f"<p>{desc}</p>" if desc else "<p class='muted'>No description.</p>")
+                + f"<p class='muted'>id {_e(ev['id'])}</p>")
+
+    def context_html(self, ev: dict) -> str:
+        parts = []
+        pos = self._row_of.get_indexer([ev["id"]])[0] if len(self._row_of) else -1
+        since = self._since.iloc[pos] if pos >= 0 else np.nan
+        if np.isfinite(since):
+            days = int(since)
+            parts.append(("Since previous launch", f"{days:,} day{'s' if days != 1 else ''}"))
+        else:
+            parts.append(("Since previous launch", "first launch in the store"))
+        cal = self.calendar
+        html_out = ""
+        if cal is not None and len(cal) and ev.get("date"):
+            near = context.nearest_entries(ev["date"], cal)
+            if near["previous"] is not None:
+                parts.append(("Before it", _e(near["previous"].phrase())))
+            if near["next"] is not None:
+                parts.append(("After it", _e(near["next"].phrase())))
+            for d in near["during"]:
+                parts.append(("Under way", _e(d.phrase())))
+            html_out = _rows(parts)
+            by_cat = []
+            for cat in CONTEXT_CATEGORIES:
+                n = context.nearest_entries(ev["date"], cal, categories=[cat])
+                bits = [x.phrase() for x in (n["previous"], n["next"]) if x is not None and abs(x.days) <= 120]
+                bits += [d.phrase() for d in n["during"]]
+                if bits:
+                    by_cat.append((context.CATEGORY_LABELS[cat], "<br>".join(_e(b) for b in bits)))
+            if by_cat:
+                html_out += "<h4>Within 120 days, by category</h4>" + _rows(by_cat)
+            if ev.get("date_precision") in ("month", "year"):
+                html_out += ("<p class='muted'>The date is known only to the "
+                             f"{_e(ev['date_precision'])}; day counts use its first day.</p>")
+        else:
+            html_out = _rows(parts) + "<p class='muted'>No political calendar in the store.</p>"
+        html_out += "<h4>Stakeholder statements</h4>" + self.statements_html(ev["id"])
+        return html_out
+
+    def statements_html(self, event_id: str) -> str:
+        stmts = self.store.statements(event_id) if self.store is not None else []
+        if not stmts:
+            return "<p class='muted'>None recorded.</p>"
+        rows = []
+        for s in stmts:
+            src = f"<br><span class='muted'>{_e(s['source'])}</span>" if s.get("source") else ""
+            rows.append((s.get("actor") or "other", _e(s.get("summary") or "") + src))
+        return _rows(rows)
+
+    def summary_html(self, sub: pd.DataFrame) -> str:
+        s = selection_summary(sub)
+        chips = ", ".join(f"<span style='color:{palette.class_color(c)}'>●</span> {_e(c)} {n}"
+                          for c, n in s["classes"].items())
+        rng = "not reported"
+        if s["max_range_km"] is not None:
+            rng = f"{s['max_range_km']:,.0f} km"
+            rid = s["max_range_id"]
+            row = sub[sub["id"] == rid]
+            if len(row):
+                r = row.iloc[0]
+                rng += f" <span class='muted'>({_e(r['date'])} {_e(r['missile_class'])})</span>"
+        span = f"{s['first']} to {s['last']}" if s["first"] != s["last"] else str(s["first"])
+        return (f"<h3>{s['events']:,} events selected</h3>"
+                + _rows([("Missiles", f"{s['missiles']:,}"), ("Classes", chips or "—"),
+                         ("Dates", _e(span)), ("Maximum range", rng)]))
+
+    def history_html(self, event_id: str) -> str:
+        if self.store is None:
+            return ""
+        a = self.store.audit_frame(record_id=event_id)
+        if a.empty:
+            return "<p class='muted'>No edits recorded since this event was loaded.</p>"
+        rows = []
+        for r in a.tail(8).iloc[::-1].itertuples():
+            what = r.field.replace("_", " ") if isinstance(r.field, str) else r.action
+            rows.append((f"{r.at_utc[:16].replace('T', ' ')} UTC", f"{_e(r.user)}: {_e(r.action)} {_e(what)}"))
+        return "<h4>Change history</h4>" + _rows(rows)
+
+    # ------------------------------------------------------------- sources
+    def copy_link(self, text: str | None = None) -> str:
+        """Put a source on the clipboard (the selected one by default)."""
+        if text is None:
+            it = self.sources.currentItem()
+            text = it.text() if it is not None else ""
+        if text:
+            QGuiApplication.clipboard().setText(text)
+        return text
+
+    def _on_copy_clicked(self) -> None:
+        self.copy_link()
+
+    def _on_copy_all_clicked(self) -> None:
+        texts = [self.sources.item(i).text() for i in range(self.sources.count())]
+        if texts:
+            QGuiApplication.clipboard().setText("\n".join(texts))
+
+    # --------------------------------------------------------------- notes
+    def _set_notes_enabled(self, on: bool, text: str) -> None:
+        self._loading_notes = True
+        self.notes_edit.setPlainText(text)
+        self._loading_notes = False
+        self._saved_notes = text
+        self.notes_edit.setEnabled(on)
+        self.save_notes_button.setEnabled(False)
+        self.revert_notes_button.setEnabled(False)
+        self.notes_state.setText("" if on else "Select one event to edit its notes.")
+
+    def _load_notes(self) -> None:
+        if self.shown_event is not None:
+            self._set_notes_enabled(True, self.shown_event.get("notes") or "")
+
+    def notes_dirty(self) -> bool:
+        return self.notes_edit.isEnabled() and self.notes_edit.toPlainText() != getattr(self, "_saved_notes", "")
+
+    def _on_notes_text_changed(self) -> None:
+        if self._loading_notes:
+            return
+        dirty = self.notes_dirty()
+        self.save_notes_button.setEnabled(dirty)
+        self.revert_notes_button.setEnabled(dirty)
+        self.notes_state.setText("Unsaved changes" if dirty else "")
+
+    def save_notes(self) -> None:
+        """Emit :attr:`notes_saved` for the shown event if the notes changed."""
+        if self.shown_event is None or not self.notes_dirty():
+            return
+        text = self.notes_edit.toPlainText()
+        self._saved_notes = text
+        self.save_notes_button.setEnabled(False)
+        self.revert_notes_button.setEnabled(False)
+        self.notes_state.setText("Saved (audited; Ctrl+Z undoes)")
+        self.notes_saved.emit(self.shown_event["id"], text)
+
+    def notes_save_failed(self, message: str) -> None:
+        """The store refused the notes: keep the text, mark it unsaved, say why."""
+        self._saved_notes = (self.shown_event or {}).get("notes") or ""
+        self._on_notes_text_changed()
+        self.notes_state.setText(f"Not saved: {message}")

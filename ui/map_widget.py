@@ -1,0 +1,166 @@
+"""A small map: bundled coastlines, the launch site, and a range ring at the reported distance.
+
+Equirectangular (x = longitude, y = latitude) with the aspect ratio locked to cos(latitude)
+of the view's centre, which is faithful enough at Korean latitudes. Everything is drawn
+from ``resources/coastline.json``; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from nkbrief import geo, palette
+
+from .style import qcolor
+
+#: Reference places for orientation (lat, lon).
+PLACES = {
+    "Pyongyang": (39.02, 125.75),
+    "Seoul": (37.57, 126.98),
+    "Tokyo": (35.68, 139.69),
+    "Vladivostok": (43.12, 131.89),
+    "Beijing": (39.90, 116.40),
+}
+HOME_VIEW = (123.0, 146.0, 30.0, 46.0)  # lon0, lon1, lat0, lat1: the coastline's extent
+
+
+class MapWidget(QWidget):
+    """Shows one or several events' launch sites; one event also gets its range ring(s)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("map")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        self.plot = pg.PlotWidget(background="#F4F7FA")
+        pi = self.plot.getPlotItem()
+        pi.hideButtons()
+        pi.setMenuEnabled(False)
+        pi.showGrid(x=True, y=True, alpha=0.15)
+        for ax in ("left", "bottom"):
+            pi.getAxis(ax).setTextPen(palette.MUTED_TEXT)
+            pi.getAxis(ax).setPen(pg.mkPen("#B8BDC4"))
+        pi.getAxis("bottom").setLabel("longitude °E")
+        pi.getAxis("left").setLabel("latitude °N")
+        self.vb = pi.getViewBox()
+        lay.addWidget(self.plot, 1)
+        self.caption = QLabel(self)
+        self.caption.setObjectName("muted")
+        self.caption.setWordWrap(True)
+        lay.addWidget(self.caption)
+
+        self._coast_loaded = False
+        self.coast = pg.PlotCurveItem(pen=pg.mkPen("#5B6770", width=1), connect="finite")
+        pi.addItem(self.coast)
+        self.places = pg.ScatterPlotItem(symbol="s", size=4, brush=qcolor("#5B6770"), pen=None)
+        pi.addItem(self.places)
+        self._place_labels = []
+        for name, (lat, lon) in PLACES.items():
+            t = pg.TextItem(name, color="#5B6770", anchor=(0, 1))
+            t.setPos(lon, lat)
+            pi.addItem(t)
+            self._place_labels.append(t)
+        self.places.setData(x=[p[1] for p in PLACES.values()], y=[p[0] for p in PLACES.values()])
+        self.rings: list[pg.PlotCurveItem] = []
+        self.sites = pg.ScatterPlotItem(symbol="star", size=16, pen=pg.mkPen("#FFFFFF", width=1))
+        self.sites.setZValue(10)
+        pi.addItem(self.sites)
+        self.site_label = pg.TextItem("", color=palette.TEXT, anchor=(0, 0))
+        self.site_label.setZValue(11)
+        pi.addItem(self.site_label)
+        self.shown_events: list[dict] = []
+        self.ring_radii_km: list[float] = []
+        self._set_view(*HOME_VIEW)
+
+    def _ensure_coastline(self) -> None:
+        if self._coast_loaded:
+            return
+        self._coast_loaded = True
+        try:
+            lines = geo.load_coastline()
+        except (OSError, ValueError):
+            self.caption.setText("The coastline file is missing (resources/coastline.json).")
+            return
+        parts = []
+        for ln in lines:
+            parts.append(ln)
+            parts.append(np.array([[np.nan, np.nan]]))
+        xy = np.vstack(parts) if parts else np.zeros((0, 2))
+        self.coast.setData(x=xy[:, 0], y=xy[:, 1])
+
+    def _set_view(self, lon0: float, lon1: float, lat0: float, lat1: float) -> None:
+        mid = (lat0 + lat1) / 2
+        self.vb.setAspectLocked(True, ratio=math.cos(math.radians(mid)))
+        self.vb.setRange(xRange=(lon0, lon1), yRange=(lat0, lat1), padding=0.02)
+
+    def show_events(self, events: list[dict]) -> None:
+        """Draw the launch sites of ``events`` (dicts with latitude/longitude/distance_km...)."""
+        self._ensure_coastline()
+        pi = self.plot.getPlotItem()
+        for r in self.rings:
+            pi.removeItem(r)
+        self.rings = []
+        self.ring_radii_km = []
+        self.shown_events = list(events)
+        located = [e for e in events if e.get("latitude") is not None and e.get("longitude") is not None]
+        if located:
+            self.sites.setData(x=[e["longitude"] for e in located], y=[e["latitude"] for e in located],
+                               brush=[qcolor(palette.class_color(e.get("missile_class")))
+                                      for e in located])
+        else:
+            self.sites.clear()
+        self.site_label.setText("")
+        if len(events) == 1 and located:
+            self._show_one(located[0])
+        elif len(events) == 1:
+            self.caption.setText("Launch site coordinates unknown; no map position.")
+            self._set_view(*HOME_VIEW)
+        elif located:
+            lons = [e["longitude"] for e in located]
+            lats = [e["latitude"] for e in located]
+            self._fit(min(lons), max(lons), min(lats), max(lats), margin=1.5)
+            missing = len(events) - len(located)
+            self.caption.setText(f"{len(located)} launch sites"
+                                 + (f"; {missing} events without coordinates" if missing else ""))
+        else:
+            self.caption.setText("No launch site coordinates for the selection." if events else
+                                 "Select an event to see its launch site.")
+            self._set_view(*HOME_VIEW)
+
+    def _show_one(self, e: dict) -> None:
+        lat, lon = float(e["latitude"]), float(e["longitude"])
+        color = palette.class_color(e.get("missile_class"))
+        pi = self.plot.getPlotItem()
+        self.site_label.setText(f" {e.get('launch_site') or 'launch site'}")
+        self.site_label.setPos(lon, lat)
+        radii = [r for r in (e.get("distance_km"), e.get("distance_km_max")) if r]
+        bounds = [lon, lon, lat, lat]
+        for i, r in enumerate(dict.fromkeys(radii)):
+            ring = geo.range_ring(lat, lon, float(r), n=180)
+            item = pg.PlotCurveItem(x=ring[:, 0], y=ring[:, 1], pen=pg.mkPen(
+                qcolor(color, 220), width=1.6, style=Qt.PenStyle.DashLine if i else Qt.PenStyle.SolidLine))
+            pi.addItem(item)
+            self.rings.append(item)
+            self.ring_radii_km.append(float(r))
+            bounds = [min(bounds[0], ring[:, 0].min()), max(bounds[1], ring[:, 0].max()),
+                      min(bounds[2], ring[:, 1].min()), max(bounds[3], ring[:, 1].max())]
+        if radii:
+            rng = " to ".join(f"{r:,.0f}" for r in dict.fromkeys(radii))
+            self.caption.setText(f"Ring: {rng} km from the launch site (reported flight distance; "
+                                 f"direction not drawn). Landing area: {e.get('landing_area') or 'not reported'}.")
+        else:
+            self.caption.setText("Distance unknown: launch site only.")
+        self._fit(*bounds, margin=1.2)
+
+    def _fit(self, lon0, lon1, lat0, lat1, margin: float = 1.0) -> None:
+        # Never zoom in closer than ~6° so the coastline stays recognisable.
+        cx, cy = (lon0 + lon1) / 2, (lat0 + lat1) / 2
+        w = max(lon1 - lon0 + 2 * margin, 6.0)
+        h = max(lat1 - lat0 + 2 * margin, 5.0)
+        self._set_view(cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)

@@ -1,0 +1,85 @@
+"""Keeps the table, the timeline and the detail pane in step with :class:`nkbrief.selection.Selection`.
+
+The Selection is the only selection state. A view that changes it passes itself as
+``source``; the bridge then updates every other view and skips the source, so nothing
+echoes back. Table updates are one ``select()`` of merged row ranges.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from nkbrief.selection import Selection
+
+
+class SelectionBridge(QObject):
+    """Wires ``table`` (EventTable), ``timeline`` (Timeline) and ``detail`` (DetailPane) to ``selection``."""
+
+    synced = Signal()  # after every view follows a selection change
+
+    def __init__(self, selection: Selection, table, timeline, detail, parent=None):
+        super().__init__(parent)
+        self.selection = selection
+        self.table = table
+        self.timeline = timeline
+        self.detail = detail
+        selection.on_change(self._on_selection_changed)
+        table.selection_edited.connect(self._on_table_selection_edited)
+        timeline.points_picked.connect(self._on_timeline_points_picked)
+        table.table_model.rows_changed.connect(self._on_table_rows_changed)
+
+    # ---------------------------------------------------------- from views
+    def _on_table_selection_edited(self) -> None:
+        ids = self.table.selected_ids()
+        cur = self.table.current_id()
+        self.selection.set(ids, current=cur, source=self.table)
+
+    def _on_timeline_points_picked(self, ids, mode: str) -> None:
+        ids = list(ids)
+        if mode == "toggle":
+            have = set(self.selection.ids)
+            drop = [i for i in ids if i in have]
+            if drop:
+                self.selection.discard(drop, source=self.timeline)
+            else:
+                self.selection.set([*self.selection.ids, *ids], current=ids[-1] if ids else None,
+                                   source=self.timeline)
+        elif mode == "add":
+            self.selection.set([*self.selection.ids, *ids], current=ids[-1] if ids else None,
+                               source=self.timeline)
+        else:
+            self.selection.set(ids, current=ids[0] if len(ids) == 1 else None, source=self.timeline)
+
+    def _on_table_rows_changed(self) -> None:
+        """A load, filter or sort: drop hidden events from the selection, re-apply the rest."""
+        view = self.table.table_model.view
+        self.timeline.set_visible_rows(view.rows)
+        ids = self.selection.ids
+        if ids:
+            rows = view.frame_rows_for_ids(ids)
+            keep = set(view.ids[rows[view.inverse[rows] >= 0]].tolist())
+            kept = [i for i in ids if i in keep]
+            if len(kept) != len(ids):
+                cur = self.selection.current if self.selection.current in keep else None
+                self.selection.set(kept, current=cur, source=None)
+                return
+        self.table.apply_selection(ids, self.selection.current, scroll=False)
+        self._show_timeline()
+
+    # ------------------------------------------------------------ to views
+    def _on_selection_changed(self, selection: Selection, source) -> None:
+        if source is not self.table:
+            self.table.apply_selection(selection.ids, selection.current, scroll=True)
+        # The timeline keeps no selection of its own (its overlay is drawn from the Selection),
+        # so redrawing it for its own pick is not an echo.
+        self._show_timeline()
+        self.detail.show_ids(selection.ids, selection.current)
+        self.synced.emit()
+
+    def _show_timeline(self) -> None:
+        view = self.table.table_model.view
+        rows = view.frame_rows_for_ids(self.selection.ids)
+        cur = self.selection.current
+        cur_row = view.frame_rows_for_ids([cur]) if cur else np.zeros(0, dtype=np.int64)
+        self.timeline.show_selection(rows, int(cur_row[0]) if cur_row.size else None)

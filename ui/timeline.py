@@ -1,0 +1,633 @@
+"""The timeline: one point per launch on a date axis (KST), with the political calendar behind.
+
+x is the launch time; y is distance (linear or log) or one lane per class. Points are drawn
+by one scatter item per class (so the colours need no per-point brushes), and selection is
+an overlay item, so highlighting 20k events is one ``setData`` call. Hover and click use a
+numpy hit-test on the visible points (``ScatterPlotItem.pointsAt`` is far too slow at 100k).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QActionGroup, QCursor
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QToolTip, QVBoxLayout,
+                               QWidget)
+
+from nkbrief import palette, schema
+from nkbrief.context import CATEGORY_LABELS
+from nkbrief.filtering import KST_OFFSET_S, launch_times
+
+from .style import icon, qcolor
+
+Y_MODES = {"distance": "Distance", "log": "Distance (log)", "lanes": "Class lanes"}
+DEFAULT_CATEGORIES = frozenset({"party_congress", "summit", "nuclear_test"})
+#: Class lanes, top to bottom.
+LANE_ORDER = ("ICBM", "SLV", "IRBM", "HGV", "MRBM", "SLBM", "SRBM", "CRBM", "MLRS", "cruise", "unknown")
+_LANE_Y = {c: float(len(LANE_ORDER) - 1 - i) for i, c in enumerate(LANE_ORDER)}
+_DAY = 86400.0
+LABEL_LIMIT = 24  # calendar labels are drawn when at most this many entries are in view
+
+
+class _YAxis(pg.AxisItem):
+    """Distance axis with a labelled 'unknown' lane below zero, decade ticks in log mode."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.mode = "log"
+        self.lane_y: float | None = None
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph override)
+        if self.mode == "log":
+            lo, hi = math.floor(minVal), math.ceil(maxVal)
+            major = [float(d) for d in range(max(lo, 0), hi + 1) if minVal <= d <= maxVal]
+            minor = [d + math.log10(m) for d in range(max(lo, 0), hi + 1) for m in (2, 5)
+                     if minVal <= d + math.log10(m) <= maxVal]
+            levels = [(1.0, major), (0.5, minor)]
+        else:
+            levels = [(sp, [v for v in vals if v >= 0])
+                      for sp, vals in super().tickValues(minVal, maxVal, size)]
+        if self.lane_y is not None and minVal <= self.lane_y <= maxVal and levels:
+            levels[0] = (levels[0][0], [*levels[0][1], self.lane_y])
+        return levels
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802
+        out = []
+        for v in values:
+            if self.lane_y is not None and abs(v - self.lane_y) < 1e-9:
+                out.append("unknown")
+            elif self.mode == "log":
+                out.append(f"{10 ** v:,.0f}" if spacing == 1.0 else "")
+            else:
+                out.append(f"{v:,.0f}")
+        return out
+
+
+class _TimelineViewBox(pg.ViewBox):
+    """A ViewBox where Shift+drag picks a time window instead of panning."""
+
+    def __init__(self, timeline, *a, **k):
+        super().__init__(*a, **k)
+        self._timeline = timeline
+
+    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 (pyqtgraph override)
+        if ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            ev.accept()
+            a = self.mapSceneToView(ev.buttonDownScenePos()).x()
+            b = self.mapSceneToView(ev.scenePos()).x()
+            self._timeline._on_region_dragged(min(a, b), max(a, b), ev.isFinish(),
+                                              bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier))
+            return
+        super().mouseDragEvent(ev, axis)
+
+
+class Timeline(QWidget):
+    """Launch timeline. Emits :attr:`points_picked` (ids, mode) when the analyst picks events."""
+
+    points_picked = Signal(object, str)  # ids, "replace" | "toggle" | "add"
+    y_mode_changed = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("timeline")
+        pg.setConfigOptions(antialias=True)
+        self.y_mode = "log"
+        self.lane_y: float | None = None
+        self.calendar_categories: set[str] = set(DEFAULT_CATEGORIES)
+        self.calendar_highlight: set[str] | None = None
+        self._calendar = pd.DataFrame(columns=list(schema.CALENDAR_FIELDS))
+        self._cal_items: list[tuple[str, float, float, list]] = []  # category, x0, x1, items
+        self._empty_arrays()
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self._build_bar())
+
+        self.axis_x = pg.DateAxisItem(orientation="bottom", utcOffset=-KST_OFFSET_S)
+        self.axis_y = _YAxis(orientation="left")
+        self.vb = _TimelineViewBox(self)
+        self.plot = pg.PlotWidget(viewBox=self.vb, axisItems={"bottom": self.axis_x, "left": self.axis_y},
+                                  background=palette.BACKGROUND)
+        self.plot.setObjectName("timeline_plot")
+        pi = self.plot.getPlotItem()
+        pi.hideButtons()
+        pi.setMenuEnabled(False)
+        pi.showGrid(x=True, y=True, alpha=0.12)
+        pi.getAxis("bottom").setLabel("Launch date (KST)")
+        for ax in ("bottom", "left"):
+            pi.getAxis(ax).setTextPen(palette.MUTED_TEXT)
+            pi.getAxis(ax).setPen(pg.mkPen("#B8BDC4"))
+        lay.addWidget(self.plot, 1)
+
+        # Layers, back to front: calendar, lane band, spans/whiskers, points, selection.
+        self.lane_band = pg.LinearRegionItem(orientation="horizontal", movable=False,
+                                             brush=qcolor("#8C98A8", 28), pen=pg.mkPen(None))
+        self.lane_band.setZValue(-20)
+        pi.addItem(self.lane_band, ignoreBounds=True)
+        self.today_line = pg.InfiniteLine(pos=time.time(), angle=90, movable=False,
+                                          pen=pg.mkPen(palette.TODAY, width=1, style=Qt.PenStyle.DashLine),
+                                          label="today", labelOpts={"position": 0.04, "color": palette.TODAY,
+                                                                    "anchors": [(1, 1), (1, 1)]})
+        self.today_line.setZValue(-5)
+        pi.addItem(self.today_line, ignoreBounds=True)
+        self.span_items: dict[str, pg.PlotCurveItem] = {}
+        self.whisker_items: dict[str, pg.PlotCurveItem] = {}
+        self.scatter_items: dict[str, pg.ScatterPlotItem] = {}
+        for c in schema.MISSILE_CLASSES:
+            col = palette.class_color(c)
+            sp = pg.PlotCurveItem(pen=pg.mkPen(qcolor(col, 170), width=2.5), connect="pairs")
+            wh = pg.PlotCurveItem(pen=pg.mkPen(qcolor(col, 150), width=1.2), connect="pairs")
+            sc = pg.ScatterPlotItem(pen=pg.mkPen(255, 255, 255, 160, width=0.8), brush=qcolor(col, 215),
+                                    symbol="o", pxMode=True)
+            for it, z in ((sp, 1), (wh, 1), (sc, 5)):
+                it.setZValue(z)
+                pi.addItem(it)
+            self.span_items[c], self.whisker_items[c], self.scatter_items[c] = sp, wh, sc
+        self.selection_item = pg.ScatterPlotItem(pen=pg.mkPen(palette.SELECTION_RING, width=1.8),
+                                                 brush=None, symbol="o", pxMode=True)
+        self.current_item = pg.ScatterPlotItem(pen=pg.mkPen(palette.ACCENT, width=3), brush=None,
+                                               symbol="o", pxMode=True)
+        self.selection_item.setZValue(10)
+        self.current_item.setZValue(11)
+        pi.addItem(self.selection_item, ignoreBounds=True)
+        pi.addItem(self.current_item, ignoreBounds=True)
+        self.region_item = pg.LinearRegionItem(movable=False, brush=qcolor(palette.ACCENT, 40),
+                                               pen=pg.mkPen(palette.ACCENT))
+        self.region_item.setZValue(20)
+        self.region_item.hide()
+        pi.addItem(self.region_item, ignoreBounds=True)
+
+        scene = self.plot.scene()
+        self._hover_proxy = pg.SignalProxy(scene.sigMouseMoved, rateLimit=40, slot=self._on_scene_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        self.vb.sigXRangeChanged.connect(self._on_view_x_changed)
+        self.plot.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.plot.customContextMenuRequested.connect(self._on_plot_menu_requested)
+        self._update_legend()
+        self._apply_y_axis()
+
+    # ------------------------------------------------------------------ UI
+    def _build_bar(self) -> QWidget:
+        bar = QWidget(self)
+        bar.setObjectName("timeline_bar")
+        h = QHBoxLayout(bar)
+        h.setContentsMargins(6, 2, 6, 2)
+        h.setSpacing(4)
+        self.mode_buttons: dict[str, QToolButton] = {}
+        group = QActionGroup(self)
+        for key, text in Y_MODES.items():
+            b = QToolButton(bar)
+            act = group.addAction(text)
+            act.setCheckable(True)
+            act.setChecked(key == self.y_mode)
+            act.triggered.connect(lambda _=False, k=key: self.set_y_mode(k))
+            b.setDefaultAction(act)
+            b.setAutoRaise(True)
+            h.addWidget(b)
+            self.mode_buttons[key] = b
+        self.mode_actions = {k: b.defaultAction() for k, b in self.mode_buttons.items()}
+        self.calendar_button = QToolButton(bar)
+        self.calendar_button.setText("Calendar ")
+        self.calendar_button.setAutoRaise(True)
+        self.calendar_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.calendar_menu = QMenu(self.calendar_button)
+        self.calendar_actions = {}
+        for cat, label in CATEGORY_LABELS.items():
+            a = self.calendar_menu.addAction(label)
+            a.setCheckable(True)
+            a.setChecked(cat in self.calendar_categories)
+            a.toggled.connect(lambda on, c=cat: self._on_calendar_category_toggled(c, on))
+            self.calendar_actions[cat] = a
+        self.calendar_button.setMenu(self.calendar_menu)
+        h.addWidget(self.calendar_button)
+        self.zoom_selection_button = QToolButton(bar)
+        self.zoom_selection_button.setIcon(icon("zoom-selection"))
+        self.zoom_selection_button.setToolTip("Zoom to the selected events")
+        self.zoom_selection_button.setAutoRaise(True)
+        self.zoom_selection_button.clicked.connect(self.zoom_to_selection)
+        self.zoom_all_button = QToolButton(bar)
+        self.zoom_all_button.setIcon(icon("zoom-all"))
+        self.zoom_all_button.setToolTip("Show all events")
+        self.zoom_all_button.setAutoRaise(True)
+        self.zoom_all_button.clicked.connect(self.zoom_to_all)
+        h.addWidget(self.zoom_selection_button)
+        h.addWidget(self.zoom_all_button)
+        h.addSpacing(12)
+        self.legend = QLabel(bar)
+        self.legend.setObjectName("timeline_legend")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        h.addWidget(self.legend)
+        # The key to the marks is clipped first when the window is narrow (it never sets
+        # the window's minimum width); the full text is in its tooltip.
+        self.legend_hint = QLabel(bar)
+        self.legend_hint.setObjectName("muted")
+        self.legend_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.legend_hint.setText("size = missiles · bar = month/year only · whisker = range · "
+                                 "Shift+drag selects a period")
+        self.legend_hint.setToolTip(self.legend_hint.text())
+        h.addWidget(self.legend_hint, 1)
+        return bar
+
+    def _update_legend(self) -> None:
+        present = [c for c in schema.MISSILE_CLASSES if (self.cls == c).any()] or list(schema.MISSILE_CLASSES)
+        chips = " ".join(f'<span style="color:{palette.class_color(c)}">●</span>&nbsp;{html.escape(c)}'
+                         for c in present)
+        self.legend.setText(chips + "&nbsp;&nbsp;")
+
+    # ---------------------------------------------------------------- data
+    def _empty_arrays(self) -> None:
+        self.ids = np.zeros(0, dtype=object)
+        self.xs = self.x0 = self.x1 = self.dist = self.dmax = self.sizes = self.ys = np.zeros(0)
+        self.precise = np.zeros(0, dtype=bool)
+        self.cls = np.zeros(0, dtype=object)
+        self.visible = np.zeros(0, dtype=bool)
+        self.names = self.dates = np.zeros(0, dtype=object)
+        self.selected_rows = np.zeros(0, dtype=np.int64)
+        self.current_row: int | None = None
+        self._hit_rows = np.zeros(0, dtype=np.int64)
+        self._hit_x = self._hit_y = self._hit_r = np.zeros(0)
+
+    def set_data(self, frame: pd.DataFrame, calendar: pd.DataFrame | None = None) -> None:
+        """Take a new events frame (all events; filters come through :meth:`set_visible_rows`)."""
+        self._empty_arrays()
+        n = len(frame)
+        t = launch_times(frame)
+        self.ids = frame["id"].to_numpy(dtype=object)
+        self.xs, self.x0, self.x1, self.precise = t["x"], t["x0"], t["x1"], t["precise"]
+        self.dist = pd.to_numeric(frame["distance_km"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        self.dmax = pd.to_numeric(frame["distance_km_max"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        count = frame["count"].to_numpy(dtype=float, na_value=np.nan)
+        self.sizes = 6.0 + 2.6 * np.sqrt(np.clip(np.nan_to_num(count, nan=1.0), 1, 25) - 1)
+        self.cls = frame["missile_class"].fillna("unknown").to_numpy(dtype=object)
+        self.names = frame["missile_name"].fillna("").to_numpy(dtype=object)
+        self.dates = frame["date"].fillna("").to_numpy(dtype=object)
+        self.precisions = frame["date_precision"].fillna("day").to_numpy(dtype=object)
+        self.visible = np.ones(n, dtype=bool)
+        if calendar is not None:
+            self._calendar = calendar
+        self._compute_y()
+        self._rebuild_points()
+        self._build_calendar()
+        self._update_legend()
+
+    def set_visible_rows(self, frame_rows) -> None:
+        """Show only these frame rows (the table's filter)."""
+        vis = np.zeros(self.ids.size, dtype=bool)
+        vis[np.asarray(frame_rows, dtype=np.int64)] = True
+        if vis.shape == self.visible.shape and np.array_equal(vis, self.visible):
+            return
+        self.visible = vis
+        self._rebuild_points()
+
+    def set_y_mode(self, mode: str) -> None:
+        if mode not in Y_MODES:
+            raise ValueError(f"unknown timeline mode {mode!r}")
+        self.mode_actions[mode].setChecked(True)
+        if mode == self.y_mode:
+            return
+        self.y_mode = mode
+        self._compute_y()
+        self._rebuild_points()
+        self.y_mode_changed.emit(mode)
+
+    def _compute_y(self) -> None:
+        known = np.isfinite(self.dist) & (self.dist > 0)
+        if self.y_mode == "lanes":
+            self.ys = np.array([_LANE_Y.get(c, 0.0) for c in self.cls], dtype=float)
+            self.lane_y = None
+        elif self.y_mode == "log":
+            lo = float(np.log10(self.dist[known].min())) if known.any() else 1.0
+            self.lane_y = math.floor(lo) - 0.6
+            self.ys = np.where(known, np.log10(np.where(known, self.dist, 1.0)), self.lane_y)
+        else:
+            hi = float(self.dist[known].max()) if known.any() else 1000.0
+            self.lane_y = -0.07 * hi
+            self.ys = np.where(np.isfinite(self.dist), self.dist, self.lane_y)
+        self._apply_y_axis()
+
+    def _y_of(self, km: np.ndarray) -> np.ndarray:
+        if self.y_mode == "log":
+            return np.log10(np.clip(km, 1.0, None))
+        return km
+
+    def _apply_y_axis(self) -> None:
+        ax = self.axis_y
+        ax.mode = self.y_mode
+        ax.lane_y = self.lane_y
+        if self.y_mode == "lanes":
+            ax.setTicks([[(y, c) for c, y in _LANE_Y.items()]])
+            ax.setLabel("Class")
+            self.vb.setMouseEnabled(x=True, y=False)
+            self.lane_band.hide()
+        else:
+            ax.setTicks(None)
+            ax.setLabel("Distance (km, log)" if self.y_mode == "log" else "Distance (km)")
+            self.vb.setMouseEnabled(x=True, y=True)
+            if self.lane_y is not None:
+                half = 0.3 if self.y_mode == "log" else abs(self.lane_y) * 0.5
+                self.lane_band.setRegion((self.lane_y - half, self.lane_y + half))
+                self.lane_band.show()
+        ax.picture = None
+        ax.update()
+
+    def _rebuild_points(self) -> None:
+        vis = self.visible
+        for c in schema.MISSILE_CLASSES:
+            m = vis & (self.cls == c)
+            sc = self.scatter_items[c]
+            if m.any():
+                sc.setData(x=self.xs[m], y=self.ys[m], size=self.sizes[m])
+            else:
+                sc.clear()
+            spans = m & ~self.precise
+            if spans.any():
+                xs = np.column_stack([self.x0[spans], self.x1[spans]]).ravel()
+                ys = np.repeat(self.ys[spans], 2)
+                self.span_items[c].setData(x=xs, y=ys)
+            else:
+                self.span_items[c].setData(x=[], y=[])
+            wh = m & np.isfinite(self.dmax) & (self.dmax > np.nan_to_num(self.dist, nan=np.inf))
+            if wh.any() and self.y_mode != "lanes":
+                xs = np.repeat(self.xs[wh], 2)
+                ys = np.column_stack([self._y_of(self.dist[wh]), self._y_of(self.dmax[wh])]).ravel()
+                self.whisker_items[c].setData(x=xs, y=ys)
+            else:
+                self.whisker_items[c].setData(x=[], y=[])
+        rows = np.flatnonzero(vis)
+        self._hit_rows = rows
+        self._hit_x, self._hit_y = self.xs[rows], self.ys[rows]
+        self._hit_r = self.sizes[rows] / 2 + 3
+        self._refresh_selection()
+        self.zoom_to_all(x=False)
+
+    # ----------------------------------------------------------- selection
+    def show_selection(self, frame_rows, current_row: int | None = None) -> None:
+        """Highlight these frame rows (and ring the current one)."""
+        self.selected_rows = np.asarray(frame_rows, dtype=np.int64)
+        self.current_row = current_row
+        self._refresh_selection()
+
+    def _refresh_selection(self) -> None:
+        r = self.selected_rows
+        r = r[(r >= 0) & (r < self.ids.size)]
+        if r.size:
+            self.selection_item.setData(x=self.xs[r], y=self.ys[r], size=self.sizes[r] + 5)
+        else:
+            self.selection_item.clear()
+        c = self.current_row
+        if c is not None and 0 <= c < self.ids.size:
+            self.current_item.setData(x=[self.xs[c]], y=[self.ys[c]], size=[self.sizes[c] + 10])
+        else:
+            self.current_item.clear()
+
+    def highlighted_ids(self) -> list[str]:
+        return [str(i) for i in self.ids[self.selected_rows]]
+
+    # ------------------------------------------------------------- picking
+    def hit_test(self, scene_pos: QPointF) -> int | None:
+        """The frame row of the visible point under ``scene_pos`` (nearest wins), or None."""
+        if self._hit_rows.size == 0 or not self.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.vb.mapSceneToView(scene_pos)
+        pw, ph = self.vb.viewPixelSize()
+        if not pw or not ph:
+            return None
+        dx = (self._hit_x - p.x()) / pw
+        dy = (self._hit_y - p.y()) / ph
+        d2 = dx * dx + dy * dy
+        ok = d2 <= self._hit_r * self._hit_r
+        if not ok.any():
+            return None
+        return int(self._hit_rows[np.argmin(np.where(ok, d2, np.inf))])
+
+    def scene_pos_of(self, frame_row: int) -> QPointF:
+        """Where a point is drawn, in scene coordinates (for tests and tooltips)."""
+        return self.vb.mapViewToScene(QPointF(float(self.xs[frame_row]), float(self.ys[frame_row])))
+
+    def rows_in_window(self, x0: float, x1: float) -> np.ndarray:
+        """Visible frame rows whose launch time falls in [x0, x1]."""
+        return np.flatnonzero(self.visible & (self.xs >= x0) & (self.xs <= x1))
+
+    def _on_scene_mouse_clicked(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or ev.double():
+            return
+        row = self.hit_test(ev.scenePos())
+        if row is None:
+            return
+        mods = ev.modifiers()
+        mode = ("toggle" if mods & Qt.KeyboardModifier.ControlModifier
+                else "add" if mods & Qt.KeyboardModifier.ShiftModifier else "replace")
+        self.points_picked.emit([str(self.ids[row])], mode)
+
+    def _on_region_dragged(self, x0: float, x1: float, finished: bool, add: bool) -> None:
+        self.region_item.setRegion((x0, x1))
+        self.region_item.setVisible(not finished)
+        if finished:
+            rows = self.rows_in_window(x0, x1)
+            self.points_picked.emit([str(i) for i in self.ids[rows]], "add" if add else "replace")
+
+    def select_window(self, x0: float, x1: float) -> None:
+        """Pick every visible event in a time window, as a Shift+drag does."""
+        self._on_region_dragged(x0, x1, True, False)
+
+    def _on_scene_mouse_moved(self, args) -> None:
+        pos = args[0]
+        row = self.hit_test(pos)
+        if row is not None:
+            QToolTip.showText(QCursor.pos(), self.tooltip_html(row), self.plot)
+            return
+        entry = self._calendar_at(pos)
+        if entry is not None:
+            QToolTip.showText(QCursor.pos(), entry, self.plot)
+        else:
+            QToolTip.hideText()
+
+    def tooltip_html(self, row: int) -> str:
+        d = self.dates[row]
+        prec = self.precisions[row]
+        if prec == "month":
+            d = f"{d[:7]} (month only)"
+        elif prec == "year":
+            d = f"{d[:4]} (year only)"
+        dist = self.dist[row]
+        km = "distance unknown" if not np.isfinite(dist) else f"{dist:,.0f} km"
+        if np.isfinite(self.dmax[row]) and np.isfinite(dist) and self.dmax[row] > dist:
+            km = f"{dist:,.0f}–{self.dmax[row]:,.0f} km"
+        name = html.escape(str(self.names[row]) or "unnamed")
+        col = palette.class_color(self.cls[row])
+        return (f"<b>{html.escape(d)}</b><br><span style='color:{col}'>●</span> "
+                f"{html.escape(str(self.cls[row]))} · {name}<br>{km}")
+
+    def _calendar_at(self, scene_pos) -> str | None:
+        if not self._cal_items or not self.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        x = self.vb.mapSceneToView(scene_pos).x()
+        pw = self.vb.viewPixelSize()[0]
+        for cat, x0, x1, items, title, date in self._cal_items:
+            if cat in self._shown_categories() and x0 - 3 * pw <= x <= x1 + 3 * pw:
+                return f"<b>{html.escape(title)}</b><br>{html.escape(date)} · {CATEGORY_LABELS.get(cat, cat)}"
+        return None
+
+    # ------------------------------------------------------------ calendar
+    def _shown_categories(self) -> set[str]:
+        return self.calendar_categories | (self.calendar_highlight or set())
+
+    def _build_calendar(self) -> None:
+        pi = self.plot.getPlotItem()
+        for *_, items, _t, _d in self._cal_items:
+            for it in items:
+                pi.removeItem(it)
+        self._cal_items = []
+        cal = self._calendar
+        if cal is None or cal.empty:
+            return
+        for rec in cal.to_dict("records"):
+            try:
+                start = pd.Timestamp(rec["date"]).value / 1e9 - KST_OFFSET_S
+            except (TypeError, ValueError):
+                continue
+            end_date = rec.get("end_date")
+            end = start + _DAY
+            if isinstance(end_date, str) and end_date and end_date != rec["date"]:
+                end = pd.Timestamp(end_date).value / 1e9 - KST_OFFSET_S + _DAY
+            cat = rec.get("category") or "other"
+            color = palette.category_color(cat)
+            title = str(rec.get("title") or "")
+            items = []
+            line = pg.InfiniteLine(pos=start, angle=90, movable=False,
+                                   pen=pg.mkPen(qcolor(color, 150), width=1, style=Qt.PenStyle.DashLine),
+                                   label=title, labelOpts={"position": 0.97, "rotateAxis": (1, 0),
+                                                           "anchors": [(1, 1), (1, 1)],
+                                                           "color": color})
+            line.setZValue(-10)
+            items.append(line)
+            if end - start > 1.5 * _DAY:
+                band = pg.LinearRegionItem(values=(start, end), movable=False,
+                                           brush=qcolor(color, 30), pen=pg.mkPen(None))
+                band.setZValue(-15)
+                items.append(band)
+            for it in items:
+                pi.addItem(it, ignoreBounds=True)
+            date = rec["date"] + (f" to {end_date}" if isinstance(end_date, str) and end_date else "")
+            self._cal_items.append((cat, start, end, items, title, date))
+        self._apply_calendar_style()
+
+    def _apply_calendar_style(self) -> None:
+        shown = self._shown_categories()
+        hl = self.calendar_highlight
+        for cat, _x0, _x1, items, _t, _d in self._cal_items:
+            on = cat in shown
+            strong = hl is not None and cat in hl
+            dim = hl is not None and not strong
+            color = palette.category_color(cat)
+            for it in items:
+                it.setVisible(on)
+                if isinstance(it, pg.InfiniteLine):
+                    it.setPen(pg.mkPen(qcolor(color, 60 if dim else 230 if strong else 150),
+                                       width=2 if strong else 1, style=Qt.PenStyle.DashLine))
+                else:
+                    it.setBrush(qcolor(color, 12 if dim else 60 if strong else 30))
+        self._update_calendar_labels()
+
+    def _update_calendar_labels(self) -> None:
+        if not self._cal_items:
+            return
+        (x0, x1), _ = self.vb.viewRange()
+        shown = self._shown_categories()
+        in_view = [c for c in self._cal_items if c[0] in shown and c[2] >= x0 and c[1] <= x1]
+        few = len(in_view) <= LABEL_LIMIT
+        for cat, _a, _b, items, _t, _d in self._cal_items:
+            line = items[0]
+            if getattr(line, "label", None) is not None:
+                line.label.setVisible(few or cat == "party_congress" or
+                                      (self.calendar_highlight is not None and cat in self.calendar_highlight))
+
+    def set_calendar_categories(self, categories) -> None:
+        """Show calendar entries of these categories (lines and bands)."""
+        self.calendar_categories = set(categories)
+        for c, a in self.calendar_actions.items():
+            a.blockSignals(True)
+            a.setChecked(c in self.calendar_categories)
+            a.blockSignals(False)
+        self._apply_calendar_style()
+
+    def set_calendar_highlight(self, categories: set[str] | None) -> None:
+        """Emphasise these calendar categories (shown even if toggled off); None: back to normal."""
+        self.calendar_highlight = set(categories) if categories is not None else None
+        self._apply_calendar_style()
+
+    def _on_calendar_category_toggled(self, category: str, on: bool) -> None:
+        (self.calendar_categories.add if on else self.calendar_categories.discard)(category)
+        self._apply_calendar_style()
+
+    def _on_view_x_changed(self, *_):
+        self._update_calendar_labels()
+
+    # --------------------------------------------------------------- zoom
+    def _y_range(self, rows: np.ndarray | None = None) -> tuple[float, float]:
+        if self.y_mode == "lanes":
+            return -0.6, len(LANE_ORDER) - 0.4
+        y = self.ys if rows is None else self.ys[rows]
+        top_km = np.fmax(self.dist, np.nan_to_num(self.dmax, nan=-np.inf))
+        top = self._y_of(top_km) if rows is None else self._y_of(top_km[rows])
+        top = top[np.isfinite(top)]
+        hi = float(top.max()) if top.size else (float(np.nanmax(y)) if y.size else 1.0)
+        lo = self.lane_y if self.lane_y is not None else 0.0
+        pad = 0.35 if self.y_mode == "log" else 0.12 * (hi - lo)
+        return lo - (0.4 if self.y_mode == "log" else abs(lo) * 0.8), hi + pad
+
+    def zoom_to_all(self, x: bool = True) -> None:
+        """Fit every visible event (and today) in view."""
+        rows = np.flatnonzero(self.visible)
+        if x:
+            if rows.size:
+                lo = float(self.x0[rows].min())
+                hi = max(float(self.x1[rows].max()), time.time())
+            else:
+                hi = time.time()
+                lo = hi - 365 * _DAY
+            pad = max((hi - lo) * 0.02, 5 * _DAY)
+            self.vb.setXRange(lo - pad, hi + pad, padding=0)
+        self.vb.setYRange(*self._y_range(rows if rows.size else None), padding=0)
+
+    def zoom_to_selection(self) -> None:
+        """Fit the selected events in view (with a little room around them)."""
+        r = self.selected_rows
+        if r.size == 0:
+            return
+        lo, hi = float(self.x0[r].min()), float(self.x1[r].max())
+        pad = max((hi - lo) * 0.1, 20 * _DAY)
+        self.vb.setXRange(lo - pad, hi + pad, padding=0)
+        self.vb.setYRange(*self._y_range(r), padding=0)
+
+    def x_range(self) -> tuple[float, float]:
+        return tuple(self.vb.viewRange()[0])
+
+    # ------------------------------------------------------------- export
+    def export_png(self, path) -> str:
+        """Save the timeline (with its legend bar) as a PNG. Returns the path."""
+        img = self.grab()
+        if not img.save(str(path), "PNG"):
+            raise OSError(f"cannot write {path}")
+        return str(path)
+
+    # --------------------------------------------------------------- menu
+    def _on_plot_menu_requested(self, pos) -> None:
+        self.context_menu().exec(self.plot.mapToGlobal(pos))
+
+    def context_menu(self) -> QMenu:
+        m = QMenu(self)
+        for a in self.mode_actions.values():
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(icon("zoom-selection"), "Zoom to selection", self.zoom_to_selection)
+        m.addAction(icon("zoom-all"), "Show all", self.zoom_to_all)
+        m.addMenu(self.calendar_menu)
+        return m

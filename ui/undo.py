@@ -1,0 +1,122 @@
+"""Undoable store edits. Every command goes through the store, so every step is audited.
+
+A command is applied once before it is pushed (:func:`push`), so a store error (an invalid
+value, a vanished event) reaches the caller and nothing lands on the stack. Undo and redo
+apply the inverse through the store again, which audits them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from nkbrief.store import Store, StoreError
+
+#: Called with a message when an undo/redo fails in the store (set by the window).
+error_handler: Callable[[str], None] | None = None
+
+
+def _report(e: Exception) -> None:
+    if error_handler is not None:
+        error_handler(str(e))
+    else:  # pragma: no cover - only without a window
+        raise e
+
+
+class _StoreCommand(QUndoCommand):
+    def __init__(self, store: Store, text: str):
+        super().__init__(text)
+        self.store = store
+        self._applied = False
+
+    def apply(self) -> None:
+        """Do it now (may raise StoreError); the push's first redo() is then skipped."""
+        self._do()
+        self._applied = True
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False
+            return
+        try:
+            self._do()
+        except StoreError as e:
+            _report(e)
+
+    def undo(self) -> None:
+        try:
+            self._undo()
+        except StoreError as e:
+            _report(e)
+
+    def _do(self) -> None:
+        raise NotImplementedError
+
+    def _undo(self) -> None:
+        raise NotImplementedError
+
+
+class EditEventCommand(_StoreCommand):
+    """Change some fields of one event."""
+
+    def __init__(self, store: Store, event_id: str, changes: dict, text: str | None = None):
+        fields = ", ".join(k.replace("_", " ") for k in changes)
+        super().__init__(store, text or f"Edit {fields} of {event_id}")
+        self.event_id = event_id
+        self.changes = dict(changes)
+        self.old: dict = {}
+
+    def _do(self) -> None:
+        self.old = self.store.update_event(self.event_id, self.changes)
+
+    def _undo(self) -> None:
+        if self.old:
+            self.store.update_event(self.event_id, self.old)
+
+
+class AddEventCommand(_StoreCommand):
+    """Add one event (in a new 'manual' batch)."""
+
+    def __init__(self, store: Store, event: dict, text: str | None = None):
+        super().__init__(store, text or f"Add {event.get('id')}")
+        self.event = dict(event)
+        self.record: dict | None = None
+
+    def _do(self) -> None:
+        with self.store.write():
+            if self.record is not None:  # redo after undo: put back exactly what was removed
+                self.store.restore_event(self.record)
+            else:
+                batch = self.store.new_batch("manual", details={"action": "add event"})
+                self.store.insert_event(self.event, batch)
+                self.store.finish_batch(batch, added=1)
+
+    def _undo(self) -> None:
+        self.record = self.store.delete_event(self.event["id"])
+
+
+class DeleteEventsCommand(_StoreCommand):
+    """Delete events (with their missiles and statements); undo restores them all."""
+
+    def __init__(self, store: Store, event_ids: list[str], text: str | None = None):
+        n = len(event_ids)
+        super().__init__(store, text or (f"Delete {event_ids[0]}" if n == 1 else f"Delete {n} events"))
+        self.event_ids = list(event_ids)
+        self.records: list[dict] = []
+
+    def _do(self) -> None:
+        with self.store.write():
+            self.records = [self.store.delete_event(i) for i in self.event_ids]
+
+    def _undo(self) -> None:
+        with self.store.write():
+            batch = self.store.new_batch("manual", details={"action": "undo delete"})
+            for rec in self.records:
+                self.store.restore_event(rec, batch)
+
+
+def push(stack: QUndoStack, command: _StoreCommand) -> None:
+    """Apply ``command`` (raising StoreError if the store refuses) and put it on ``stack``."""
+    command.apply()
+    stack.push(command)
