@@ -535,7 +535,8 @@ def summary_text(result: dict) -> str:
         text += (f" That is {result['ratio']:.1f} times the number expected; random timing would "
                  f"rarely produce so many.")
     elif result["ratio"] is not None and x < result["expected"]:
-        text += " That is fewer than expected: no sign of launches being timed before these entries."
+        text += (" That is no more than random timing would give: no sign of launches being timed "
+                 "before these entries.")
     else:
         text += " That is within what random timing readily produces."
     return text

@@ -269,6 +269,8 @@ class CalendarEditor(QDialog):
         for col, w in enumerate((92, 92, 130, 480, 60)):
             self.table.setColumnWidth(col, w)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # newest first: the entries an analyst edits are mostly recent ones
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemDoubleClicked.connect(lambda *_: self.edit_selected())
 

@@ -270,7 +270,8 @@ class TimingView(QWidget):
             self._schedule.start()
 
     def _emit_highlight(self) -> None:
-        self.highlight_changed.emit(set(self.categories()) if self._active else None)
+        cats = set(self.categories())
+        self.highlight_changed.emit(cats if self._active and cats else None)
 
     def scoped_events(self) -> pd.DataFrame:
         ev = self.events
@@ -326,9 +327,11 @@ class TimingView(QWidget):
         start(worker, QThreadPool.globalInstance())
 
     def cancel(self, quiet: bool = False) -> None:
+        """Stop the running analysis; a result that arrives anyway is ignored."""
         if self._worker is not None:
             self._worker.cancel()
             self._worker = None
+            self._generation += 1
         self._busy_timer.stop()
         self.busy_row.setVisible(False)
         if not quiet:
@@ -416,6 +419,9 @@ class TimingView(QWidget):
         top = max(float(obs.max(initial=0)), float(max(h["expected"], default=0)), 1.0)
         self.plot.setXRange(0, edges[-1] + 1, padding=0.01)
         self.plot.setYRange(0, top * 1.15, padding=0)
+        # counts: whole-number ticks (auto ticks would label 0.5 launch days)
+        step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 10**9) if top / s <= 6)
+        self.plot.getAxis("left").setTickSpacing(step, step)
         parts = []
         if h["beyond"] or h["beyond_expected"] > 0.05:
             parts.append(f"{h['beyond']} more than {h['edges'][-1]} days away "
@@ -463,17 +469,24 @@ class TimingView(QWidget):
     def _show_selection(self) -> None:
         if self.selection is None:
             return
-        chosen = set(self.selection.ids)
+        # in the selection scope every row is selected by definition; marking them all hides the table
+        chosen = set(self.selection.ids) if self.scope() != "selection" else set()
         self._filling_table = True
         t = self.table
         t.clearSelection()
         mode = t.selectionMode()
         t.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        first = None
         for row in range(t.rowCount()):
             item = t.item(row, 0)
             if item is not None and item.data(Qt.ItemDataRole.UserRole) in chosen:
                 t.selectRow(row)
+                first = item if first is None else first
         t.setSelectionMode(mode)
+        if first is not None:
+            t.scrollToItem(first, QAbstractItemView.ScrollHint.PositionAtTop)
+        else:
+            t.scrollToTop()
         self._filling_table = False
 
     def selected_table_ids(self) -> list[str]:

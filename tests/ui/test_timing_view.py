@@ -97,7 +97,30 @@ def test_no_category_chosen_says_so(qtbot, store):
     for cb in view.category_boxes.values():
         cb.setChecked(False)
     qtbot.waitUntil(lambda: view.result is None and "Choose at least one" in view.summary_label.text())
-    assert highlights[-1] == set()
+    assert highlights[-1] is None
+
+
+def test_visible_scope_follows_the_table_and_cancel_discards_a_run(qtbot, store):
+    shown = ["e3", "e4"]
+    view = TimingView(Selection(), visible_ids=lambda: list(shown))
+    qtbot.addWidget(view)
+    view.set_scope("visible")
+    with qtbot.waitSignal(view.result_changed, timeout=10_000):
+        view.set_frames(store.events_frame(), store.calendar_frame())
+        view.show()
+    assert (view.result["events"], view.result["launches"]) == (2, 2)
+    shown.append("e5")
+    with qtbot.waitSignal(view.result_changed, timeout=10_000):
+        view.on_visible_rows_changed()
+    assert (view.result["events"], view.result["launches"]) == (3, 2)
+
+    got = []
+    view.result_changed.connect(got.append)
+    view.recompute()
+    view.cancel()
+    view.wait()
+    qtbot.wait(50)
+    assert got == [] and view.summary_label.text() == "Cancelled." and view.result is None
 
 
 def test_selection_scope_and_table_selection(qtbot, store):
