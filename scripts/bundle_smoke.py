@@ -1,0 +1,533 @@
+"""Offline smoke test of the portable folder built by scripts/build_bundle.sh.
+
+    python scripts/bundle_smoke.py [dist/nkbrief] [--json-report FILE] [--isolation MODE]
+
+Runs the bundled executable with no network (a fresh network namespace: ``unshare -n``,
+else ``ip netns``) and with HOME and the XDG folders pointed at a temporary directory, and
+checks that:
+
+- the namespace really has no network (only a loopback interface);
+- ``selfcheck`` passes inside the bundle: openpyxl reports defusedxml active (and refuses an
+  XML entity), the resources come from the bundle, the store path is the user-data folder;
+- ``list --json`` works and the store lands in $XDG_DATA_HOME/nkbrief/, nowhere else;
+- the window starts: ``--screenshot`` (offscreen) writes a PNG that is not blank;
+- ``import`` of a small CSV works and the events are then listed;
+- ``pack -o`` writes a workbook where asked;
+- the bundle still runs when its folder is mounted read-only (Linux, mount namespace);
+- the bundle wrote nothing into its own folder during all of the above (the folder tree
+  with sizes, modes and mtimes is compared before and after).
+
+A check whose feature is not in the source tree yet (``ui/app.py``, the ``import`` or
+``pack`` command) is reported as SKIP with the reason; anything else that goes wrong is a
+FAIL. Exit status 0 when nothing failed. Uses only the standard library, so any Python 3.11+
+can run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+import zlib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+IS_WIN = sys.platform == "win32"
+CMD_TIMEOUT = 180  # seconds for one run of the bundle (the window gets the same)
+
+# Synthetic launches for the import check: dated inside the 1999-2006 flight-test
+# moratorium so they cannot collide with a real event in the bundled dataset.
+IMPORT_ROWS = [
+    {"date": "2001-03-05", "missile_name": "Smoke-Test A", "missile_class": "SRBM", "count": "1",
+     "distance_km": "250", "apogee_km": "50", "launch_site": "Bundle smoke test site",
+     "description": "synthetic row written by scripts/bundle_smoke.py"},
+    {"date": "2001-03-19", "missile_name": "Smoke-Test B", "missile_class": "MRBM", "count": "2",
+     "distance_km": "800", "apogee_km": "200", "launch_site": "Bundle smoke test site",
+     "description": "synthetic row written by scripts/bundle_smoke.py"},
+]
+IMPORT_RANGE = ("2001-03-01", "2001-03-31")
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class Check:
+    name: str
+    status: str  # "pass" | "fail" | "skip"
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    bundle: str
+    isolation: str
+    checks: list[Check] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != "fail" for c in self.checks)
+
+    def add(self, name: str, status: str, detail: str = "", seconds: float = 0.0) -> Check:
+        c = Check(name, status, detail, round(seconds, 3))
+        self.checks.append(c)
+        print(f"  {status.upper():4}  {name:<12} {detail}" + (f"  [{seconds:.1f} s]" if seconds else ""),
+              flush=True)
+        return c
+
+    def as_dict(self) -> dict:
+        return {"bundle": self.bundle, "isolation": self.isolation, "ok": self.ok,
+                "checks": [asdict(c) for c in self.checks], "timings": self.timings}
+
+
+# --------------------------------------------------------------------------- PNG
+def png_pixels(data: bytes) -> tuple[int, int, list[tuple[int, ...]]]:
+    """Decode an 8-bit, non-interlaced greyscale/RGB/RGBA PNG into (width, height, pixels).
+
+    Enough for the screenshots Qt writes; anything else raises ValueError.
+    """
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG file")
+    pos, idat, header = 8, [], None
+    while pos < len(data):
+        if pos + 8 > len(data):
+            raise ValueError("truncated PNG")
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if len(body) != length:
+            raise ValueError("truncated PNG chunk")
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IEND":
+            break
+        pos += 12 + length
+    if header is None or not idat:
+        raise ValueError("PNG without IHDR or IDAT")
+    width, height, depth, ctype, _, _, interlace = header
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(ctype)
+    if depth != 8 or channels is None or interlace:
+        raise ValueError(f"unsupported PNG (depth {depth}, colour type {ctype}, interlace {interlace})")
+    raw = zlib.decompress(b"".join(idat))
+    stride = width * channels
+    if len(raw) != height * (stride + 1):
+        raise ValueError("PNG data does not match its size")
+    prev = bytearray(stride)
+    pixels: list[tuple[int, ...]] = []
+    bpp = channels
+    for y in range(height):
+        ftype = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        if ftype == 1:
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 0xFF
+        elif ftype == 2:
+            for i in range(stride):
+                line[i] = (line[i] + prev[i]) & 0xFF
+        elif ftype == 3:
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 0xFF
+        elif ftype == 4:
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b = prev[i]
+                c = prev[i - bpp] if i >= bpp else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[i] = (line[i] + pred) & 0xFF
+        elif ftype != 0:
+            raise ValueError(f"bad PNG filter type {ftype} in row {y}")
+        pixels.extend(tuple(line[i:i + channels]) for i in range(0, stride, channels))
+        prev = line
+    return width, height, pixels
+
+
+def screenshot_problem(path: Path, *, min_size=(800, 500), min_colours=16,
+                       max_share=0.95) -> str | None:
+    """Why the PNG at ``path`` does not look like a drawn window, or None when it does."""
+    if not path.is_file():
+        return "no PNG was written"
+    try:
+        w, h, px = png_pixels(path.read_bytes())
+    except (ValueError, zlib.error) as e:
+        return f"unreadable PNG: {e}"
+    if w < min_size[0] or h < min_size[1]:
+        return f"PNG is only {w}x{h}"
+    counts = Counter(px)
+    top_share = counts.most_common(1)[0][1] / len(px)
+    if len(counts) < min_colours:
+        return f"PNG has only {len(counts)} colours (blank window?)"
+    if top_share > max_share:
+        return f"{top_share:.0%} of the PNG is one colour (blank window?)"
+    return None
+
+
+# --------------------------------------------------------------------------- folder snapshot
+def snapshot(folder: Path) -> dict[str, tuple]:
+    """Every file, folder and link under ``folder`` with its kind, size, mode and mtime."""
+    out: dict[str, tuple] = {}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        for name in [*dirnames, *filenames, ""] if dirpath == str(folder) else [*dirnames, *filenames]:
+            p = os.path.join(dirpath, name) if name else dirpath
+            st = os.lstat(p)
+            kind = "link" if stat.S_ISLNK(st.st_mode) else ("dir" if stat.S_ISDIR(st.st_mode) else "file")
+            size = 0 if kind == "dir" else st.st_size
+            out[os.path.relpath(p, folder)] = (kind, size, stat.S_IMODE(st.st_mode), st.st_mtime_ns)
+    return out
+
+
+def snapshot_diff(before: dict, after: dict) -> list[str]:
+    """Human-readable differences between two snapshots (empty when identical)."""
+    lines = [f"added {p}" for p in sorted(after.keys() - before.keys())]
+    lines += [f"removed {p}" for p in sorted(before.keys() - after.keys())]
+    for p in sorted(before.keys() & after.keys()):
+        if before[p] != after[p]:
+            what = [n for n, a, b in zip(("kind", "size", "mode", "mtime"), before[p], after[p]) if a != b]
+            lines.append(f"changed {p} ({', '.join(what)})")
+    return lines
+
+
+# --------------------------------------------------------------------------- isolation
+class Isolation:
+    """Runs commands without network: a prefix for the command line, and cleanup."""
+
+    def __init__(self, name: str, prefix: list[str], cleanup=None, can_mount_ro: bool = False):
+        self.name, self.prefix, self._cleanup, self.can_mount_ro = name, prefix, cleanup, can_mount_ro
+
+    def wrap(self, argv: list[str], *, read_only: Path | None = None) -> list[str]:
+        if read_only is None:
+            return [*self.prefix, *argv]
+        # A private mount namespace where the bundle folder is bind-mounted read-only.
+        script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+        return ["unshare", "-n", "-m", "--", "sh", "-c", script, "sh", str(read_only), *argv]
+
+    def close(self) -> None:
+        if self._cleanup:
+            self._cleanup()
+
+
+def _works(argv: list[str]) -> bool:
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def make_isolation(mode: str) -> Isolation:
+    """``auto`` tries unshare, then ip netns; ``none`` runs with the machine's network."""
+    if mode == "none":
+        return Isolation("none (network NOT isolated)", [])
+    if mode in ("auto", "unshare") and shutil.which("unshare") and _works(["unshare", "-n", "--", "true"]):
+        ro = _works(["unshare", "-n", "-m", "--", "sh", "-c",
+                     'mount --bind /tmp /tmp && mount -o remount,bind,ro /tmp && ! touch /tmp/.nkbrief-ro-probe'])
+        return Isolation("unshare -n", ["unshare", "-n", "--"], can_mount_ro=ro)
+    if mode in ("auto", "netns") and shutil.which("ip"):
+        ns = f"nkbrief-smoke-{os.getpid()}"
+        if _works(["ip", "netns", "add", ns]):
+            return Isolation(f"ip netns {ns}", ["ip", "netns", "exec", ns],
+                             cleanup=lambda: subprocess.run(["ip", "netns", "delete", ns], capture_output=True))
+    raise SystemExit(f"bundle_smoke: cannot make a network namespace ({mode}); run as root on Linux, "
+                     "or pass --isolation none to test without network isolation")
+
+
+# --------------------------------------------------------------------------- the runs
+def find_executable(bundle: Path) -> Path:
+    for name in ("nkbrief.exe", "nkbrief"):
+        if (bundle / name).is_file():
+            return bundle / name
+    raise SystemExit(f"bundle_smoke: no nkbrief executable in {bundle} (build it with scripts/build_bundle.sh)")
+
+
+def make_env(root: Path) -> dict[str, str]:
+    """A clean environment whose every user folder is under ``root``."""
+    dirs = {k: root / k.lower() for k in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+                                          "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "TMPDIR")}
+    for d in dirs.values():
+        d.mkdir(parents=True, exist_ok=True)
+    os.chmod(dirs["XDG_RUNTIME_DIR"], 0o700)  # Qt insists on a private runtime folder
+    env = {k: str(v) for k, v in dirs.items()}
+    env.update(PATH=os.environ.get("PATH", "/usr/bin:/bin"), LANG="C.UTF-8", QT_QPA_PLATFORM="offscreen")
+    if IS_WIN:
+        env.update(USERPROFILE=env["HOME"], APPDATA=str(root / "appdata"),
+                   LOCALAPPDATA=str(root / "localappdata"), TEMP=env["TMPDIR"], TMP=env["TMPDIR"],
+                   SYSTEMROOT=os.environ.get("SYSTEMROOT", r"C:\Windows"))
+        for k in ("APPDATA", "LOCALAPPDATA"):
+            Path(env[k]).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def expected_store(env: dict[str, str]) -> Path:
+    if IS_WIN:
+        return Path(env["LOCALAPPDATA"]) / "nkbrief" / "nkbrief.sqlite3"
+    if sys.platform == "darwin":
+        return Path(env["HOME"]) / "Library" / "Application Support" / "nkbrief" / "nkbrief.sqlite3"
+    return Path(env["XDG_DATA_HOME"]) / "nkbrief" / "nkbrief.sqlite3"
+
+
+class Runner:
+    def __init__(self, exe: Path, iso: Isolation, env: dict[str, str], cwd: Path):
+        self.exe, self.iso, self.env, self.cwd = exe, iso, env, cwd
+
+    def __call__(self, *args: str, read_only: Path | None = None,
+                 timeout: float = CMD_TIMEOUT) -> tuple[subprocess.CompletedProcess, float]:
+        argv = self.iso.wrap([str(self.exe), *args], read_only=read_only)
+        t0 = time.perf_counter()
+        try:
+            r = subprocess.run(argv, env=self.env, cwd=self.cwd, capture_output=True, text=True,
+                               timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as e:
+            r = subprocess.CompletedProcess(argv, -9, e.stdout or "", f"timed out after {timeout} s")
+        return r, time.perf_counter() - t0
+
+    def has_command(self, name: str) -> bool | str:
+        """True/False, or the error text when the executable cannot even answer --help."""
+        r, _ = self(name, "--help", timeout=60)
+        if r.returncode == 0:
+            return True
+        if "invalid choice" in (r.stderr or ""):
+            return False
+        return _tail(r)
+
+
+def _tail(r: subprocess.CompletedProcess) -> str:
+    text = ((r.stderr or "") + (r.stdout or "")).strip().splitlines()
+    return f"exit {r.returncode}: " + (" | ".join(text[-3:]) if text else "(no output)")
+
+
+def check_network(rep: Report, iso: Isolation, python: str) -> None:
+    if not iso.prefix:
+        rep.add("network", "skip", "no isolation requested (--isolation none)")
+        return
+    r = subprocess.run(iso.wrap([python, "-c", "import socket; print([n for _, n in socket.if_nameindex()])"]),
+                       capture_output=True, text=True, timeout=60)
+    names = r.stdout.strip()
+    if r.returncode == 0 and names == "['lo']":
+        rep.add("network", "pass", f"{iso.name}: interfaces {names}")
+    else:
+        rep.add("network", "fail", f"{iso.name}: expected only 'lo', got {names or _tail(r)}")
+
+
+def check_selfcheck(rep: Report, run: Runner, bundle: Path) -> None:
+    r, dt = run("selfcheck", "--json")
+    try:
+        info = json.loads(r.stdout)
+    except ValueError:
+        rep.add("selfcheck", "fail", _tail(r), dt)
+        return
+    want_store = expected_store(run.env)
+    res = Path(info.get("resources", {}).get("path", ""))
+    problems = list(info.get("problems", []))
+    d = info.get("defusedxml", {})
+    if d.get("openpyxl_DEFUSEDXML") is not True or d.get("entities_refused") is not True:
+        problems.append(f"defusedxml not active: {d}")
+    if not info.get("frozen"):
+        problems.append("the executable does not report itself frozen")
+    if bundle.resolve() not in res.resolve().parents:
+        problems.append(f"resources come from {res}, not from the bundle")
+    if Path(info.get("store", {}).get("path", "")) != want_store:
+        problems.append(f"store path {info.get('store', {}).get('path')} is not {want_store}")
+    if r.returncode != 0 and not problems:
+        problems.append(_tail(r))
+    if problems:
+        rep.add("selfcheck", "fail", "; ".join(problems), dt)
+    else:
+        lib = info["libraries"]
+        rep.add("selfcheck", "pass", f"openpyxl {lib.get('openpyxl')} DEFUSEDXML=True, entity refused; "
+                f"PySide6 {lib.get('PySide6_Essentials')}", dt)
+
+
+def check_list(rep: Report, run: Runner) -> None:
+    store = expected_store(run.env)
+    r, dt = run("list", "--json")
+    rep.timings["list"] = round(dt, 3)
+    try:
+        events = json.loads(r.stdout)
+    except ValueError:
+        rep.add("list", "fail", _tail(r), dt)
+        return
+    if r.returncode != 0 or not isinstance(events, list) or not events:
+        rep.add("list", "fail", f"no events listed ({_tail(r)})", dt)
+    elif not store.is_file():
+        rep.add("list", "fail", f"{len(events)} events, but the store is not at {store}", dt)
+    else:
+        rep.add("list", "pass", f"{len(events)} events; store created at {store}", dt)
+
+
+def check_gui(rep: Report, run: Runner, out_dir: Path) -> None:
+    shot = out_dir / "window.png"
+    r, dt = run("--screenshot", str(shot))
+    rep.timings["screenshot"] = round(dt, 3)
+    if r.returncode != 0 and "ui.app" in (r.stderr or "") and not (REPO / "ui" / "app.py").exists():
+        rep.add("gui", "skip", "ui/app.py is not in the source tree yet, so the window is not built", dt)
+        return
+    if r.returncode != 0:
+        rep.add("gui", "fail", _tail(r), dt)
+        return
+    problem = screenshot_problem(shot)
+    if problem:
+        rep.add("gui", "fail", problem, dt)
+    else:
+        rep.add("gui", "pass", f"--screenshot wrote a drawn {shot.name} ({shot.stat().st_size // 1024} KB)", dt)
+
+
+def check_import(rep: Report, run: Runner, out_dir: Path) -> None:
+    has = run.has_command("import")
+    if has is False:
+        rep.add("import", "skip", "the bundle has no 'import' command yet")
+        return
+    if has is not True:
+        rep.add("import", "fail", f"'import --help' failed: {has}")
+        return
+    src = out_dir / "smoke_events.csv"
+    with open(src, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(IMPORT_ROWS[0]))
+        w.writeheader()
+        w.writerows(IMPORT_ROWS)
+    r, dt = run("import", str(src))
+    if r.returncode != 0:
+        rep.add("import", "fail", _tail(r), dt)
+        return
+    r2, _ = run("list", "--json", "--from", IMPORT_RANGE[0], "--to", IMPORT_RANGE[1])
+    try:
+        names = sorted(e.get("missile_name") for e in json.loads(r2.stdout))
+    except (ValueError, AttributeError, TypeError):
+        rep.add("import", "fail", f"imported, but listing failed: {_tail(r2)}", dt)
+        return
+    want = sorted(row["missile_name"] for row in IMPORT_ROWS)
+    if names != want:
+        rep.add("import", "fail", f"after import, {IMPORT_RANGE[0][:7]} lists {names}, expected {want}", dt)
+    else:
+        rep.add("import", "pass", f"{len(want)} events from {src.name} are in the store", dt)
+
+
+def check_pack(rep: Report, run: Runner, out_dir: Path) -> None:
+    has = run.has_command("pack")
+    if has is False:
+        rep.add("pack", "skip", "the bundle has no 'pack' command yet")
+        return
+    if has is not True:
+        rep.add("pack", "fail", f"'pack --help' failed: {has}")
+        return
+    out = out_dir / "pack.xlsx"
+    r, dt = run("pack", "-o", str(out))
+    rep.timings["pack"] = round(dt, 3)
+    if r.returncode != 0:
+        rep.add("pack", "fail", _tail(r), dt)
+        return
+    try:
+        with zipfile.ZipFile(out) as z:
+            wb = z.read("xl/workbook.xml").decode("utf-8")
+            bad = z.testzip()
+    except (OSError, KeyError, zipfile.BadZipFile) as e:
+        rep.add("pack", "fail", f"{out.name} is not a workbook: {e}", dt)
+        return
+    sheets = re.findall(r'<(?:\w+:)?sheet [^>]*name="([^"]+)"', wb)
+    if bad or not sheets:
+        rep.add("pack", "fail", f"{out.name}: damaged member {bad}" if bad else f"{out.name} has no sheets", dt)
+    else:
+        rep.add("pack", "pass", f"{out.name}: {len(sheets)} sheets ({', '.join(sheets[:4])}"
+                f"{', ...' if len(sheets) > 4 else ''})", dt)
+
+
+def check_read_only(rep: Report, run: Runner, bundle: Path) -> None:
+    if not run.iso.can_mount_ro:
+        rep.add("read-only", "skip", "no mount namespace here to make the folder read-only")
+        return
+    probe = run.iso.wrap(["sh", "-c", 'touch "$1/.nkbrief-ro-probe"', "sh", str(bundle)], read_only=bundle)
+    if subprocess.run(probe, capture_output=True, timeout=60).returncode == 0:
+        (bundle / ".nkbrief-ro-probe").unlink(missing_ok=True)
+        rep.add("read-only", "fail", "could not make the bundle folder read-only for the test")
+        return
+    r1, dt1 = run("selfcheck", read_only=bundle)
+    r2, dt2 = run("list", "--json", read_only=bundle)
+    if r1.returncode != 0 or r2.returncode != 0:
+        bad = r1 if r1.returncode != 0 else r2
+        rep.add("read-only", "fail", f"with the folder read-only: {_tail(bad)}", dt1 + dt2)
+    else:
+        rep.add("read-only", "pass", "selfcheck and list work with the folder mounted read-only", dt1 + dt2)
+
+
+def check_no_writes(rep: Report, before: dict, bundle: Path) -> None:
+    diff = snapshot_diff(before, snapshot(bundle))
+    if diff:
+        more = f" (+{len(diff) - 8} more)" if len(diff) > 8 else ""
+        rep.add("no-writes", "fail", "the bundle folder changed: " + "; ".join(diff[:8]) + more)
+    else:
+        rep.add("no-writes", "pass", f"{len(before)} entries in the bundle folder unchanged")
+
+
+def run_smoke(bundle: Path, *, isolation: str = "auto", keep: bool = False) -> Report:
+    bundle = bundle.resolve()
+    exe = find_executable(bundle)
+    iso = make_isolation(isolation)
+    rep = Report(str(bundle), iso.name)
+    root = Path(tempfile.mkdtemp(prefix="nkbrief-smoke-"))
+    try:
+        env = make_env(root)
+        out_dir = root / "outputs"
+        out_dir.mkdir()
+        run = Runner(exe, iso, env, cwd=out_dir)
+        print(f"bundle smoke: {bundle} ({iso.name}; user folders under {root})", flush=True)
+        before = snapshot(bundle)
+        t0 = time.perf_counter()
+        check_network(rep, iso, sys.executable)
+        check_selfcheck(rep, run, bundle)
+        check_list(rep, run)
+        check_gui(rep, run, out_dir)
+        check_import(rep, run, out_dir)
+        check_pack(rep, run, out_dir)
+        check_no_writes(rep, before, bundle)  # before the read-only run, which mounts over it
+        check_read_only(rep, run, bundle)
+        rep.timings["total"] = round(time.perf_counter() - t0, 3)
+        stray = sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                       if p.is_file() and "outputs" not in p.parts and p != expected_store(env)
+                       and not p.name.startswith("nkbrief.sqlite3"))
+        rep.timings["other_user_files"] = len(stray)
+        if stray:
+            print("  note  files written to the user folders besides the store: "
+                  + ", ".join(stray[:6]) + (" ..." if len(stray) > 6 else ""))
+    finally:
+        iso.close()
+        if keep:
+            print(f"  kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    return rep
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="Offline smoke test of the portable nkbrief folder.")
+    p.add_argument("bundle", nargs="?", default=str(REPO / "dist" / "nkbrief"),
+                   help="the bundle folder (default: dist/nkbrief)")
+    p.add_argument("--isolation", choices=("auto", "unshare", "netns", "none"), default="auto",
+                   help="how to cut the network (default: unshare -n, else ip netns)")
+    p.add_argument("--json-report", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--keep", action="store_true", help="keep the temporary user folders")
+    a = p.parse_args(argv)
+    rep = run_smoke(Path(a.bundle), isolation=a.isolation, keep=a.keep)
+    if a.json_report:
+        Path(a.json_report).write_text(json.dumps(rep.as_dict(), indent=1), encoding="utf-8")
+    counts = Counter(c.status for c in rep.checks)
+    verdict = "PASS" if rep.ok else "FAIL"
+    print(f"bundle smoke: {verdict} - {counts['pass']} checks passed, {counts['fail']} failing, "
+          f"{counts['skip']} skipped ({rep.timings.get('total', 0):.1f} s)")
+    return 0 if rep.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
