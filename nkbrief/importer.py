@@ -175,6 +175,9 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
                     sheets=table.sheets, header_row=table.header_row, header=table.header, columns=[],
                     rows_mode="events", blank_rows=table.blank_rows, title_rows=table.title_rows,
                     notes=list(table.notes), options=opts)
+    if table.header and not table.rows and table.kind in ("table", "nkbrief"):
+        where = f" (sheet '{table.sheet}')" if table.sheet else ""
+        raise FileRejected(f"{p.name}: has a header row{where} but no data rows")
     if table.title_rows:
         pf.notes.append(f"{table.title_rows} row(s) above the header (titles) were not read as data")
     if table.kind in ("nagix-facilities", "nagix-missiles"):
@@ -293,7 +296,8 @@ def _unique_id(base: str, used: set[str]) -> str:
 def _parse_rows(pf: ParsedFile, table: Table, progress: Progress | None) -> None:
     cols = pf.columns
     if not any(c.field == "date" for c in cols):
-        shown = ", ".join(f"'{h}'" for h in pf.header[:12]) + (", ..." if len(pf.header) > 12 else "")
+        shown = ", ".join(f"'{h[:40]}'" + ("..." if len(h) > 40 else "") for h in pf.header[:12]) \
+            + (", ..." if len(pf.header) > 12 else "")
         raise FileRejected(f"{pf.name}: no column is recognised as the launch date (columns: {shown}); "
                            "map one, e.g. --map \"Launch day=date\"")
     width = len(pf.header)

@@ -143,13 +143,13 @@ def decode_text(raw: bytes, name: str) -> tuple[str, str]:
             return raw.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError as e:
             raise FileRejected(f"{name}: starts with a UTF-8 BOM but is not valid UTF-8 "
-                               f"(byte {e.start})") from None
+                               f"(byte {e.start + 3:,})") from None
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text = raw.decode("utf-16")
         except UnicodeDecodeError as e:
             raise FileRejected(f"{name}: starts with a UTF-16 BOM but is not valid UTF-16 "
-                               f"(byte {e.start})") from None
+                               f"(byte {e.start:,})") from None
         _refuse_control(text, name)
         return text, "utf-16"
     enc16 = _utf16_without_bom(raw)
@@ -243,6 +243,9 @@ def sniff(path: Path, raw: bytes | None = None) -> Sniffed:
                            "save it as .xlsx (Excel Workbook) and import that")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         raise FileRejected(f"{name}: is not a valid .xlsx workbook (it is not a ZIP archive)")
+    if path.suffix.lower() in (".md", ".markdown", ".html", ".htm", ".pdf", ".doc", ".rtf"):
+        raise FileRejected(f"{name}: is a document, not a data table; import CSV, TSV, .xlsx or JSON "
+                           "files")
     if raw is None:
         raw = read_all(path)
     text, enc = decode_text(raw, name)
