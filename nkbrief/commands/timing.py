@@ -81,7 +81,7 @@ def _print_timing(res: dict, out) -> None:
         rows.append(("left out", f"{len(res['excluded'])} events known only to the month or year"))
     for k, v in rows:
         out.write(f"{k:<14}{v}\n")
-    out.write(f"repeat with    --seed {res['seed']}\n\n")
+    out.write(f"{'repeat with':<14}--seed {res['seed']}\n\n")
     out.write(f"{'date':<10}  {'in':<2}  {'days':>4}  {'next entry':<40}  {'days':>4}  previous entry\n")
     for r in res["per_launch"]:
         nxt, prv = r["next"], r["previous"]

@@ -365,7 +365,7 @@ def test_cli_timing_text(timing_db, capsys):
                  "--simulations", "2000"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("1 of 4 launch days in 2026 fell within 30 days before a party congress;")
-    assert "repeat with    --seed 3" in out and "2,000 simulations" in out
+    assert "repeat with   --seed 3" in out and "2,000 simulations" in out
     assert "1 events known only to the month or year" in out
 
 
