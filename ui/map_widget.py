@@ -62,7 +62,7 @@ class MapWidget(QWidget):
         pi.addItem(self.places)
         self._place_labels = []
         for name, (lat, lon) in PLACES.items():
-            t = pg.TextItem(name, color="#5B6770", anchor=(0, 1))
+            t = pg.TextItem(name, color="#7A858E", anchor=(0, 1))
             t.setPos(lon, lat)
             pi.addItem(t)
             self._place_labels.append(t)
@@ -116,6 +116,10 @@ class MapWidget(QWidget):
         else:
             self.sites.clear()
         self.site_label.setText("")
+        # A reference place right next to a shown site would print over the site's label.
+        for (lat, lon), t in zip(PLACES.values(), self._place_labels):
+            t.setVisible(not any(abs(e["latitude"] - lat) < 0.6 and abs(e["longitude"] - lon) < 0.9
+                                 for e in located[:50]))
         if len(events) == 1 and located:
             self._show_one(located[0])
         elif len(events) == 1:

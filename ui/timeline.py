@@ -33,6 +33,21 @@ LANE_ORDER = ("ICBM", "SLV", "IRBM", "HGV", "MRBM", "SLBM", "SRBM", "CRBM", "MLR
 _LANE_Y = {c: float(len(LANE_ORDER) - 1 - i) for i, c in enumerate(LANE_ORDER)}
 _DAY = 86400.0
 LABEL_LIMIT = 24  # calendar labels are drawn when at most this many entries are in view
+DENSE_POINTS = 3000  # above this many visible points, draw them small and translucent
+_OUTLINE = pg.mkPen(255, 255, 255, 160, width=0.8)
+
+
+class _ElidedLabel(QLabel):
+    """A one-line label that ends in '…' instead of being cut mid-word when narrow."""
+
+    def paintEvent(self, event):  # noqa: N802 (Qt override)
+        from PySide6.QtGui import QPainter
+
+        p = QPainter(self)
+        p.setPen(self.palette().color(self.foregroundRole()))
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.width())
+        p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
+        p.end()
 
 
 class _YAxis(pg.AxisItem):
@@ -144,7 +159,7 @@ class Timeline(QWidget):
             col = palette.class_color(c)
             sp = pg.PlotCurveItem(pen=pg.mkPen(qcolor(col, 170), width=2.5), connect="pairs")
             wh = pg.PlotCurveItem(pen=pg.mkPen(qcolor(col, 150), width=1.2), connect="pairs")
-            sc = pg.ScatterPlotItem(pen=pg.mkPen(255, 255, 255, 160, width=0.8), brush=qcolor(col, 215),
+            sc = pg.ScatterPlotItem(pen=_OUTLINE, brush=qcolor(col, 215),
                                     symbol="o", pxMode=True)
             for it, z in ((sp, 1), (wh, 1), (sc, 5)):
                 it.setZValue(z)
@@ -226,7 +241,7 @@ class Timeline(QWidget):
         h.addWidget(self.legend)
         # The key to the marks is clipped first when the window is narrow (it never sets
         # the window's minimum width); the full text is in its tooltip.
-        self.legend_hint = QLabel(bar)
+        self.legend_hint = _ElidedLabel(bar)
         self.legend_hint.setObjectName("muted")
         self.legend_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.legend_hint.setText("size = missiles · bar = month/year only · whisker = range · "
@@ -339,11 +354,21 @@ class Timeline(QWidget):
 
     def _rebuild_points(self) -> None:
         vis = self.visible
-        for c in schema.MISSILE_CLASSES:
+        n_vis = int(vis.sum())
+        # Thousands of points: smaller, translucent, no outline, so density reads as colour
+        # rather than a grey wash of outlines. Rare classes are drawn above common ones.
+        dense = n_vis > DENSE_POINTS
+        scale = 0.55 if dense else 1.0
+        counts = {c: int((vis & (self.cls == c)).sum()) for c in schema.MISSILE_CLASSES}
+        order = sorted(schema.MISSILE_CLASSES, key=lambda c: -counts[c])
+        for z, c in enumerate(order):
             m = vis & (self.cls == c)
             sc = self.scatter_items[c]
+            sc.setZValue(5 + z * 0.01)
             if m.any():
-                sc.setData(x=self.xs[m], y=self.ys[m], size=self.sizes[m])
+                sc.setData(x=self.xs[m], y=self.ys[m], size=self.sizes[m] * scale,
+                           pen=None if dense else _OUTLINE,
+                           brush=qcolor(palette.class_color(c), 110 if dense else 215))
             else:
                 sc.clear()
             spans = m & ~self.precise
@@ -363,7 +388,7 @@ class Timeline(QWidget):
         rows = np.flatnonzero(vis)
         self._hit_rows = rows
         self._hit_x, self._hit_y = self.xs[rows], self.ys[rows]
-        self._hit_r = self.sizes[rows] / 2 + 3
+        self._hit_r = self.sizes[rows] * scale / 2 + 3
         self._refresh_selection()
         self.zoom_to_all(x=False)
 

@@ -1,0 +1,253 @@
+"""Window plumbing: persistence, clipboard, extension hooks, drops, screenshot, about, timeline modes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import types
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import QApplication, QLabel
+
+from ui import app as app_module
+from ui.app import MainWindow
+
+SEED_EVENT = "2026-01-27-srbm-north-of-pyongyang"
+
+
+def test_column_layout_persists_across_windows(qtbot, small_store):
+    w1 = MainWindow(small_store)
+    qtbot.addWidget(w1)
+    hh = w1.table.horizontalHeader()
+    model = w1.table.table_model
+    site, name, outcome = (model.column_of(k) for k in ("launch_site", "missile_name", "outcome"))
+    w1.table.set_column_visible(outcome, False)
+    hh.resizeSection(name, 333)
+    hh.moveSection(hh.visualIndex(site), 0)
+    w1.timeline.set_y_mode("lanes")
+    w1.close()  # saves settings (to the test's private settings folder)
+    w2 = MainWindow(small_store)
+    qtbot.addWidget(w2)
+    hh2 = w2.table.horizontalHeader()
+    assert hh2.isSectionHidden(outcome)
+    assert hh2.sectionSize(name) == 333
+    assert hh2.logicalIndex(0) == site
+    assert w2.timeline.y_mode == "lanes"
+    w2.close()
+
+
+def test_settings_go_to_the_private_test_folder(qtbot, small_window, _private_settings):
+    import os
+
+    small_window.save_settings()
+    found = [f for _, _, fs in os.walk(_private_settings) for f in fs]
+    assert any(f.endswith(".ini") for f in found)
+
+
+def test_column_chooser_never_hides_the_last_column(qtbot, small_window):
+    t = small_window.table
+    for i in range(1, t.model().columnCount()):
+        t.set_column_visible(i, False)
+    menu = t.column_menu()
+    acts = [a for a in menu.actions() if a.isCheckable()]
+    assert acts[0].isChecked() and not acts[0].isEnabled()
+    assert all(not a.isChecked() and a.isEnabled() for a in acts[1:])
+    t.reset_columns()
+    assert not any(t.horizontalHeader().isSectionHidden(i) for i in range(t.model().columnCount()))
+
+
+def test_ctrl_c_copies_selected_rows_as_tsv_in_screen_order(qtbot, small_window, small_events):
+    w = small_window
+    t = w.table
+    hh = t.horizontalHeader()
+    m = t.table_model
+    for k in ("time_kst", "count", "apogee_km", "outcome", "confirmation", "sources", "distance_km"):
+        t.set_column_visible(m.column_of(k), False)
+    hh.moveSection(hh.visualIndex(m.column_of("missile_name")), 0)
+    w.select_ids([small_events[2]["id"], small_events[9]["id"]])
+    t.setFocus()
+    qtbot.keyClick(t, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    text = QApplication.clipboard().text()
+    assert text.splitlines() == [
+        "Name\tDate\tClass\tSite",
+        "Hwasong-14\t2017-07-04\tICBM\tPanghyon",
+        "\t2026-03-14\tunknown\t",
+    ]
+
+
+def test_feature_modules_install_and_add_docks(qtbot, small_store, monkeypatch):
+    calls = []
+    mod = types.ModuleType("fake_feature")
+
+    def install(window):
+        calls.append(window)
+        assert {"File", "Edit", "View", "Help"} <= set(window.menus)
+        window.fake_dock = window.add_dock(QLabel("timing"), "Timing view")
+
+    mod.install = install
+    monkeypatch.setitem(sys.modules, "fake_feature", mod)
+    monkeypatch.setattr(app_module, "FEATURE_MODULES", ["fake_feature"])
+    w = MainWindow(small_store)
+    qtbot.addWidget(w)
+    assert calls == [w]
+    assert w.fake_dock.objectName() == "dock_timing-view"
+    assert w.fake_dock.toggleViewAction() in w.menus["View"].actions()
+    assert w.toolbar is not None and w.timeline is not None and w.detail is not None
+    assert w.visible_event_ids() == list(small_store.events_frame()["id"])
+    w.close()
+
+
+def _drag_enter(w, paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
+    ev = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.NoModifier)
+    w.dragEnterEvent(ev)
+    return ev, mime
+
+
+def test_drops_go_to_import_files_only_when_installed(qtbot, small_window, tmp_path):
+    f = tmp_path / "launches.csv"
+    f.write_text("date\n", encoding="utf-8")
+    ev, _ = _drag_enter(small_window, [str(f)])
+    assert not ev.isAccepted()
+    got = []
+    small_window.import_files = got.extend
+    ev, mime = _drag_enter(small_window, [str(f)])
+    assert ev.isAccepted()
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    small_window.dropEvent(drop)
+    assert got == [str(f)]
+
+
+def test_reload_keeps_filter_sort_and_selection(qtbot, small_window, small_events):
+    w = small_window
+    w.filter_bar.set_classes({"ICBM", "SRBM"})
+    w.table.sortByColumn(w.table.table_model.column_of("distance_km"), Qt.SortOrder.DescendingOrder)
+    w.select_ids([small_events[3]["id"]])
+    before = w.visible_event_ids()
+    w.reload()
+    assert w.visible_event_ids() == before
+    assert w.selection.ids == (small_events[3]["id"],)
+    assert w.table.selected_ids() == [small_events[3]["id"]]
+
+
+def test_store_changes_from_elsewhere_reload_the_window(qtbot, small_window, small_events):
+    w = small_window
+    eid = small_events[5]["id"]
+    w.store.update_event(eid, {"missile_name": "Hwasong-17 (renamed)"})
+    qtbot.waitUntil(lambda: "Hwasong-17 (renamed)" in list(
+        w.table.table_model.view.display("missile_name")), timeout=2000)
+
+
+def test_screenshot_mode_writes_a_1600x1000_png(qtbot, small_store, small_events, tmp_path):
+    out = tmp_path / "shot.png"
+    args = argparse.Namespace(db=str(small_store.path), screenshot=str(out), select=small_events[8]["id"])
+    assert app_module.run_gui(args) == 0
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (1600, 1000)
+    sys.path.insert(0, str(app_module.Path(__file__).resolve().parents[2] / "scripts"))
+    try:
+        import screenshot_check
+    finally:
+        sys.path.pop(0)
+    assert screenshot_check.check(out) == []
+
+
+def test_screenshot_check_flags_blank_images(tmp_path):
+    from PIL import Image
+
+    sys.path.insert(0, str(app_module.Path(__file__).resolve().parents[2] / "scripts"))
+    try:
+        import screenshot_check
+    finally:
+        sys.path.pop(0)
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (1600, 1000), (236, 236, 236)).save(blank)
+    probs = screenshot_check.check(blank, (1600, 1000))
+    assert any("distinct colours" in p for p in probs) and any("nearly uniform" in p for p in probs)
+    assert screenshot_check.main([str(blank)]) == 1
+    assert screenshot_check.check(tmp_path / "missing.png") == [f"{tmp_path / 'missing.png'}: no such file"]
+
+
+def test_screenshot_with_an_unknown_event_fails_cleanly(qtbot, small_store, tmp_path, capsys):
+    args = argparse.Namespace(db=str(small_store.path), screenshot=str(tmp_path / "x.png"), select="nope")
+    assert app_module.run_gui(args) == 1
+    assert "no event with id 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_about_box_shows_data_attribution(qtbot, small_window):
+    dlg = small_window.show_about()
+    qtbot.addWidget(dlg)
+    from PySide6.QtWidgets import QTextBrowser
+
+    body = dlg.findChild(QTextBrowser).toPlainText()
+    assert "Natural Earth" in body and "public domain" in body
+    assert not dlg.findChild(QTextBrowser).openExternalLinks()
+    dlg.close()
+
+
+def test_export_timeline_png(qtbot, small_window, tmp_path):
+    path = small_window.export_timeline_png(str(tmp_path / "tl.png"))
+    img = QImage(path)
+    assert img.width() > 300 and img.height() > 150
+
+
+def test_timeline_modes_and_calendar_highlight(qtbot, small_window):
+    tl = small_window.timeline
+    tl.set_y_mode("lanes")
+    from ui.timeline import _LANE_Y
+
+    assert all(tl.ys[i] == _LANE_Y[c] for i, c in enumerate(tl.cls))
+    tl.set_y_mode("distance")
+    known = np.isfinite(tl.dist)
+    assert np.allclose(tl.ys[known], tl.dist[known])
+    tl.set_y_mode("log")
+    assert np.allclose(tl.ys[known], np.log10(tl.dist[known]))
+    with pytest.raises(ValueError):
+        tl.set_y_mode("polar")
+    ex = [c for c in tl._cal_items if c[0] == "exercise"]
+    assert ex and "exercise" not in tl.calendar_categories
+    assert not any(it.isVisible() for c in ex for it in c[3])
+    tl.set_calendar_highlight({"exercise"})
+    assert all(it.isVisible() for c in ex for it in c[3])
+    tl.set_calendar_highlight(None)
+    assert not any(it.isVisible() for c in ex for it in c[3])
+    tl.calendar_actions["exercise"].setChecked(True)
+    assert all(it.isVisible() for c in ex for it in c[3])
+
+
+def test_timeline_tooltip_and_hit_test(qtbot, small_window, small_events):
+    tl = small_window.timeline
+    row = int(np.flatnonzero(tl.ids == small_events[0]["id"])[0])
+    assert "1986-05 (month only)" in tl.tooltip_html(row)
+    row = int(np.flatnonzero(tl.ids == small_events[4]["id"])[0])
+    html = tl.tooltip_html(row)
+    assert "2019-07-25" in html and "600–690 km" in html and "KN-23" in html
+    far = tl.vb.mapViewToScene(QPointF(tl.vb.viewRange()[0][0], tl.vb.viewRange()[1][1]))
+    assert tl.hit_test(far) is None
+    assert tl.hit_test(tl.scene_pos_of(row)) == row
+
+
+def test_ctrl_f_focuses_the_search(qtbot, small_window):
+    small_window.table.setFocus()
+    qtbot.keyClick(small_window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert small_window.filter_bar.search.hasFocus()
+
+
+def test_invalid_date_filter_is_marked_and_ignored(qtbot, small_window):
+    fb = small_window.filter_bar
+    fb.date_from.setText("2017-13")
+    fb._emit()
+    assert fb.date_from.property("invalid") is True
+    assert "is not a date" in fb.date_from.toolTip()
+    assert small_window.table.model().rowCount() == 10
+    fb.date_from.setText("2017")
+    fb.date_to.setText("2019")
+    fb._emit()
+    assert small_window.table.model().rowCount() == 3
