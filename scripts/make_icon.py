@@ -1,8 +1,9 @@
-"""Draw the application icon: resources/icons/nkbrief.png (256 px) and nkbrief.ico.
+"""Make the application icon files: resources/icons/nkbrief.png (256 px) and nkbrief.ico.
 
-The Windows build embeds the .ico in nkbrief.exe; the PNG is there for the window
-icon and for Linux desktop shortcuts. Run it again only to change the drawing:
-``python scripts/make_icon.py`` (needs Pillow).
+The Windows build embeds the .ico in nkbrief.exe; the PNG serves the window icon and Linux
+desktop shortcuts. The design is resources/icons/app.svg (the window's icon), rendered with
+Qt's SVG renderer so every icon looks the same; without PySide6 or the SVG, a similar tile
+is drawn with Pillow. Run it again after changing app.svg: ``python scripts/make_icon.py``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,35 @@ def draw(size: int = SIZE) -> Image.Image:
     return img
 
 
+def render_svg(svg: Path, size: int = 256) -> Image.Image | None:
+    """app.svg as a Pillow image, or None when PySide6 is not installed."""
+    try:
+        from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+        from PySide6.QtGui import QGuiApplication, QImage, QPainter
+        from PySide6.QtSvg import QSvgRenderer
+    except ImportError:
+        return None
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841 (keeps Qt alive)
+    renderer = QSvgRenderer(str(svg))
+    if not renderer.isValid():
+        raise SystemExit(f"make_icon: {svg} is not a valid SVG")
+    img = QImage(size, size, QImage.Format.Format_ARGB32)
+    img.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(img)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(painter)
+    painter.end()
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    img.save(buf, "PNG")
+    buf.close()
+    import io
+
+    return Image.open(io.BytesIO(bytes(data))).convert("RGBA")
+
+
 def _atomic_save(img: Image.Image, path: Path, **kw) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     os.close(fd)
@@ -78,12 +108,15 @@ def _atomic_save(img: Image.Image, path: Path, **kw) -> None:
 
 def main() -> None:
     ICONS.mkdir(parents=True, exist_ok=True)
-    big = draw()
-    png = big.resize((256, 256), Image.LANCZOS)
+    svg = ICONS / "app.svg"
+    png = render_svg(svg) if svg.is_file() else None
+    source = f"rendered from {svg.name}"
+    if png is None:
+        png = draw().resize((256, 256), Image.LANCZOS)
+        source = "drawn with Pillow (no app.svg or no PySide6)"
     _atomic_save(png, ICONS / "nkbrief.png", format="PNG", optimize=True)
-    _atomic_save(big.resize((256, 256), Image.LANCZOS), ICONS / "nkbrief.ico", format="ICO",
-                 sizes=ICO_SIZES)
-    print(f"wrote {ICONS / 'nkbrief.png'} and {ICONS / 'nkbrief.ico'}")
+    _atomic_save(png, ICONS / "nkbrief.ico", format="ICO", sizes=ICO_SIZES)
+    print(f"wrote {ICONS / 'nkbrief.png'} and {ICONS / 'nkbrief.ico'}, {source}")
 
 
 if __name__ == "__main__":
