@@ -230,12 +230,13 @@ class EventView:
         self.frame = self.frame.reset_index(drop=True)
         self.n = len(self.frame)
         self.ids = _text(self.frame["id"])
-        self._index = pd.Index(self.ids)
+        self._row_of: dict[str, int] | None = None
         self._display: dict[str, np.ndarray] = {}
         self._keys: dict[str, np.ndarray] = {}
         self._haystack: np.ndarray | None = None
         self._days: np.ndarray | None = None
         self._missiles: np.ndarray | None = None
+        self._class_codes: tuple | None = None
         self.mask = np.ones(self.n, dtype=bool)
         self.rows = np.arange(self.n, dtype=np.int64)
         self.inverse = np.arange(self.n, dtype=np.int64)
@@ -378,11 +379,11 @@ class EventView:
     # ---------------------------------------------------------------- lookup
     def frame_rows_for_ids(self, ids: Iterable[str]) -> np.ndarray:
         """Frame rows of the given ids (unknown ids dropped), in the given order."""
-        ids = list(ids)
-        if not ids:
-            return np.zeros(0, dtype=np.int64)
-        pos = self._index.get_indexer(ids)
-        return pos[pos >= 0].astype(np.int64)
+        if self._row_of is None:  # a dict lookup beats Index.get_indexer ~4x for 20k ids
+            self._row_of = dict(zip(self.ids.tolist(), range(self.n)))
+        get = self._row_of.get
+        pos = np.fromiter((get(i, -1) for i in ids), dtype=np.int64)
+        return pos[pos >= 0]
 
     def view_rows_for_ids(self, ids: Iterable[str]) -> np.ndarray:
         """Sorted visible rows showing the given ids (hidden or unknown ids dropped)."""
@@ -401,6 +402,34 @@ class EventView:
         if self._missiles is None:
             self._missiles = missiles_per_event(self.frame) if self.n else np.zeros(0, np.int64)
         return self._missiles
+
+    def summary(self, frame_rows) -> dict:
+        """:func:`selection_summary` of some frame rows, from cached arrays (fast at 20k rows)."""
+        r = np.asarray(frame_rows, dtype=np.int64)
+        if r.size == 0 or self.n == 0:
+            return selection_summary(self.frame.iloc[:0])
+        if self._class_codes is None:
+            codes, uniques = pd.factorize(self.frame["missile_class"].fillna("unknown"))
+            dist = np.fmax(_floats(self.frame["distance_km"]), _floats(self.frame["distance_km_max"]))
+            self._class_codes = (codes, list(uniques), dist)
+        codes, uniques, dist = self._class_codes
+        cnt = np.bincount(codes[r], minlength=len(uniques))
+        classes = {str(uniques[i]): int(cnt[i]) for i in np.argsort(-cnt, kind="stable") if cnt[i]}
+        d = dist[r]
+        best = int(r[np.nanargmax(d)]) if np.isfinite(d).any() else None
+        days = self.days[r]
+        days = days[days != np.iinfo(np.int64).min]
+        iso = (lambda v: str(np.datetime64(int(v), "D"))) if days.size else None
+        return {
+            "events": int(r.size),
+            "missiles": int(self.missiles[r].sum()),
+            "classes": classes,
+            "first": iso(days.min()) if days.size else None,
+            "last": iso(days.max()) if days.size else None,
+            "max_range_km": None if best is None else float(dist[best]),
+            "max_range_id": None if best is None else str(self.ids[best]),
+            "max_range_row": best,
+        }
 
     def counts(self) -> tuple[int, int, int]:
         """(visible events, all events, missiles in the visible events)."""

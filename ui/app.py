@@ -134,9 +134,9 @@ class MainWindow(QMainWindow):
         self._reload_timer.stop()
         self.frame = self.store.events_frame()
         self.calendar = self.store.calendar_frame()
-        self.detail.set_frames(self.frame, self.calendar)
         self.timeline.set_data(self.frame, self.calendar)
         self.table.table_model.set_frame(self.frame)  # -> rows_changed: visible rows, selection
+        self.detail.set_frames(self.frame, self.calendar, view=self.table.table_model.view)
         if self._first_load:
             self._first_load = False
             self.timeline.zoom_to_all()

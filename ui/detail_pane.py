@@ -18,8 +18,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPlainTextEdit,
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from nkbrief import context, palette
-from nkbrief.filtering import selection_summary
-from nkbrief.store import frame_records
+from nkbrief.filtering import EventView
 
 from .map_widget import MapWidget
 
@@ -97,6 +96,7 @@ class DetailPane(QWidget):
         self.calendar = pd.DataFrame()
         self._since = pd.Series(dtype="float64")
         self._row_of = pd.Index([])
+        self.event_view = EventView(pd.DataFrame({"id": pd.Series(dtype=object)}))
         self.ids: list[str] = []
         self.current: str | None = None
         self.shown_event: dict | None = None
@@ -164,11 +164,14 @@ class DetailPane(QWidget):
     def set_store(self, store) -> None:
         self.store = store
 
-    def set_frames(self, events: pd.DataFrame, calendar: pd.DataFrame) -> None:
-        """The current events and calendar (for days-since and the calendar context)."""
+    def set_frames(self, events: pd.DataFrame, calendar: pd.DataFrame, view: EventView | None = None) -> None:
+        """The current events and calendar (for days-since and the calendar context).
+
+        ``view`` may be the table's EventView over the same frame, to share its caches."""
         self.frame = events.reset_index(drop=True)
         self.calendar = calendar
         self._row_of = pd.Index(self.frame["id"]) if len(self.frame) else pd.Index([])
+        self.event_view = view if view is not None and view.n == len(self.frame) else EventView(self.frame)
         since = context.days_since_previous_launch(self.frame) if len(self.frame) else pd.Series(dtype=float)
         self._since = since
 
@@ -215,13 +218,10 @@ class DetailPane(QWidget):
         self.history.setHtml(self.history_html(ev["id"]))
 
     def _show_many(self, ids: list[str]) -> None:
-        rows = self._row_of.get_indexer(ids)
-        sub = self.frame.iloc[rows[rows >= 0]]
-        self.launch.setHtml(self.summary_html(sub))
+        rows = self.event_view.frame_rows_for_ids(ids)
+        self.launch.setHtml(self.summary_html(rows))
         self.context.setHtml("<p class='muted'>Select one event to see its calendar context.</p>")
-        recs = frame_records(sub[["id", "latitude", "longitude", "missile_class", "launch_site",
-                                  "distance_km", "distance_km_max"]].head(5000))
-        self.map.show_events(recs)
+        self.map.show_sites(self.event_view, rows)
         self.sources.clear()
         self._set_notes_enabled(False, "")
         self.history.setHtml("")
@@ -304,18 +304,16 @@ class DetailPane(QWidget):
             rows.append((s.get("actor") or "other", _e(s.get("summary") or "") + src))
         return _rows(rows)
 
-    def summary_html(self, sub: pd.DataFrame) -> str:
-        s = selection_summary(sub)
+    def summary_html(self, rows) -> str:
+        """Several events (frame rows): count, missiles, classes, date span, maximum range."""
+        s = self.event_view.summary(rows)
         chips = ", ".join(f"<span style='color:{palette.class_color(c)}'>●</span> {_e(c)} {n}"
                           for c, n in s["classes"].items())
         rng = "not reported"
         if s["max_range_km"] is not None:
             rng = f"{s['max_range_km']:,.0f} km"
-            rid = s["max_range_id"]
-            row = sub[sub["id"] == rid]
-            if len(row):
-                r = row.iloc[0]
-                rng += f" <span class='muted'>({_e(r['date'])} {_e(r['missile_class'])})</span>"
+            r = self.frame.iloc[s["max_range_row"]]
+            rng += f" <span class='muted'>({_e(r['date'])} {_e(r['missile_class'])})</span>"
         span = f"{s['first']} to {s['last']}" if s["first"] != s["last"] else str(s["first"])
         return (f"<h3>{s['events']:,} events selected</h3>"
                 + _rows([("Missiles", f"{s['missiles']:,}"), ("Classes", chips or "—"),

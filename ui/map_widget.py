@@ -29,6 +29,17 @@ PLACES = {
 HOME_VIEW = (123.0, 146.0, 30.0, 46.0)  # lon0, lon1, lat0, lat1: the coastline's extent
 
 
+_BRUSHES: dict = {}
+
+
+def _brush(missile_class):
+    """One shared brush per class (pyqtgraph caches symbols per brush object)."""
+    b = _BRUSHES.get(missile_class)
+    if b is None:
+        b = _BRUSHES[missile_class] = pg.mkBrush(palette.class_color(missile_class))
+    return b
+
+
 class MapWidget(QWidget):
     """Shows one or several events' launch sites; one event also gets its range ring(s)."""
 
@@ -99,6 +110,27 @@ class MapWidget(QWidget):
         self.vb.setAspectLocked(True, ratio=math.cos(math.radians(mid)))
         self.vb.setRange(xRange=(lon0, lon1), yRange=(lat0, lat1), padding=0.02)
 
+    def show_sites(self, view, frame_rows) -> None:
+        """Many events (rows of an EventView's frame): one star per distinct site and class."""
+        f = view.frame
+        r = np.asarray(frame_rows, dtype=np.int64)
+        lat = f["latitude"].to_numpy(dtype=float, na_value=np.nan)[r]
+        lon = f["longitude"].to_numpy(dtype=float, na_value=np.nan)[r]
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        codes, classes, _ = view._class_codes if view._class_codes is not None else (None, None, None)
+        if codes is None:
+            view.summary(r[:1])  # builds the class codes
+            codes, classes, _ = view._class_codes
+        keys = np.column_stack([lat[ok], lon[ok], codes[r][ok].astype(float)])
+        uniq = np.unique(keys, axis=0) if keys.size else keys
+        recs = [{"latitude": a, "longitude": b, "missile_class": classes[int(c)]} for a, b, c in uniq.tolist()]
+        self.show_events(recs)
+        if recs:
+            n_sites = len(np.unique(keys[:, :2], axis=0))
+            missing = int((~ok).sum())
+            self.caption.setText(f"{r.size:,} events from {n_sites:,} launch sites"
+                                 + (f"; {missing:,} without coordinates" if missing else ""))
+
     def show_events(self, events: list[dict]) -> None:
         """Draw the launch sites of ``events`` (dicts with latitude/longitude/distance_km...)."""
         self._ensure_coastline()
@@ -111,8 +143,7 @@ class MapWidget(QWidget):
         located = [e for e in events if e.get("latitude") is not None and e.get("longitude") is not None]
         if located:
             self.sites.setData(x=[e["longitude"] for e in located], y=[e["latitude"] for e in located],
-                               brush=[qcolor(palette.class_color(e.get("missile_class")))
-                                      for e in located])
+                               brush=[_brush(e.get("missile_class")) for e in located])
         else:
             self.sites.clear()
         self.site_label.setText("")

@@ -11,12 +11,13 @@ from __future__ import annotations
 import html
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QActionGroup, QCursor
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QActionGroup, QCursor, QPen
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QToolTip, QVBoxLayout,
                                QWidget)
 
@@ -35,6 +36,137 @@ _DAY = 86400.0
 LABEL_LIMIT = 24  # calendar labels are drawn when at most this many entries are in view
 DENSE_POINTS = 3000  # above this many visible points, draw them small and translucent
 _OUTLINE = pg.mkPen(255, 255, 255, 160, width=0.8)
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One political-calendar entry on the time axis (POSIX seconds, end exclusive)."""
+
+    category: str
+    start: float
+    end: float
+    title: str
+    dates: str
+
+    @property
+    def is_band(self) -> bool:
+        return self.end - self.start > 1.5 * _DAY
+
+
+class _CalendarLayer(pg.GraphicsObject):
+    """All calendar lines and bands in one item, painted across the view's full height.
+
+    A few hundred InfiniteLine/LinearRegionItem objects cost ~0.9 s to create at start-up;
+    one item that paints only the entries in view costs next to nothing.
+    """
+
+    def __init__(self, viewbox):
+        super().__init__()
+        self._vb = viewbox
+        self.entries: list[CalendarEntry] = []
+        self._shown: set[str] = set()
+        self._highlight: set[str] | None = None
+        self._starts = np.zeros(0)
+        self._ends = np.zeros(0)
+
+    def set_entries(self, entries: list[CalendarEntry]) -> None:
+        self.prepareGeometryChange()
+        self.entries = list(entries)
+        self._starts = np.array([e.start for e in self.entries], dtype=float)
+        self._ends = np.array([e.end for e in self.entries], dtype=float)
+        self.update()
+
+    def set_style(self, shown: set[str], highlight: set[str] | None) -> None:
+        self._shown, self._highlight = set(shown), (set(highlight) if highlight is not None else None)
+        self.update()
+
+    def view_changed(self) -> None:
+        self.prepareGeometryChange()
+
+    def entries_near(self, x: float, tol: float, shown: set[str]):
+        hit = np.flatnonzero((self._starts - tol <= x) & (x <= self._ends + tol))
+        return [self.entries[i] for i in hit if self.entries[i].category in shown]
+
+    def boundingRect(self):  # noqa: N802 (Qt override)
+        (x0, x1), (y0, y1) = self._vb.viewRange()
+        return QRectF(x0, y0, x1 - x0, y1 - y0)
+
+    def dataBounds(self, axis, frac=1.0, orthoRange=None):  # noqa: N802 (pyqtgraph API)
+        return None  # never part of auto-range
+
+    def paint(self, p, *args):
+        (x0, x1), (y0, y1) = self._vb.viewRange()
+        in_view = np.flatnonzero((self._ends >= x0) & (self._starts <= x1))
+        hl = self._highlight
+        for i in in_view.tolist():
+            e = self.entries[i]
+            if e.category not in self._shown:
+                continue
+            strong = hl is not None and e.category in hl
+            dim = hl is not None and not strong
+            color = palette.category_color(e.category)
+            if e.is_band:
+                p.fillRect(QRectF(e.start, y0, e.end - e.start, y1 - y0),
+                           qcolor(color, 12 if dim else 60 if strong else 28))
+            pen = pg.mkPen(qcolor(color, 60 if dim else 230 if strong else 150),
+                           width=2 if strong else 1, style=Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            p.setPen(pen)
+            p.drawLine(QPointF(e.start, y0), QPointF(e.start, y1))
+
+
+class _HaloLayer(pg.GraphicsObject):
+    """Selected events as dark halos drawn just under their points.
+
+    One ``drawPoints`` call per distinct symbol size with a round cosmetic pen: 20k selected
+    events cost a few milliseconds, where a ScatterPlotItem overlay builds a style key per
+    point in Python (~8 us each).
+    """
+
+    def __init__(self, viewbox, color: str, pad_px: float):
+        super().__init__()
+        self._vb = viewbox
+        self._color = qcolor(color)
+        self._pad = pad_px
+        self._groups: list[tuple[float, object]] = []
+        self.count = 0
+
+    def set_points(self, x: np.ndarray, y: np.ndarray, sizes: np.ndarray) -> None:
+        self.prepareGeometryChange()
+        self._groups = []
+        self.count = int(x.size)
+        if x.size:
+            px = np.round(sizes).astype(int)
+            for size in np.unique(px):
+                m = px == size
+                poly = pg.functions.create_qpolygonf(int(m.sum()))
+                arr = pg.functions.ndarray_from_qpolygonf(poly)
+                arr[:, 0] = x[m]
+                arr[:, 1] = y[m]
+                self._groups.append((float(size) + self._pad, poly))
+        self.update()
+
+    def view_changed(self) -> None:
+        self.prepareGeometryChange()
+
+    def boundingRect(self):  # noqa: N802 (Qt override)
+        (x0, x1), (y0, y1) = self._vb.viewRange()
+        return QRectF(x0, y0, x1 - x0, y1 - y0)
+
+    def dataBounds(self, axis, frac=1.0, orthoRange=None):  # noqa: N802 (pyqtgraph API)
+        return None
+
+    def paint(self, p, *args):
+        # Antialiased wide round points cost ~3 us each; beyond a few thousand the halos
+        # overlap anyway, so they are drawn aliased and square.
+        many = self.count > 3000
+        p.setRenderHint(p.RenderHint.Antialiasing, not many)
+        cap = Qt.PenCapStyle.SquareCap if many else Qt.PenCapStyle.RoundCap  # squares fill ~3x faster
+        for width, poly in self._groups:
+            pen = QPen(self._color, width, Qt.PenStyle.SolidLine, cap)
+            pen.setCosmetic(True)
+            p.setPen(pen)
+            p.drawPoints(poly)
 
 
 class _ElidedLabel(QLabel):
@@ -57,6 +189,7 @@ class _YAxis(pg.AxisItem):
         super().__init__(*a, **k)
         self.mode = "log"
         self.lane_y: float | None = None
+        self._scale = 1.0
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph override)
         if self.mode == "log":
@@ -117,7 +250,7 @@ class Timeline(QWidget):
         self.calendar_categories: set[str] = set(DEFAULT_CATEGORIES)
         self.calendar_highlight: set[str] | None = None
         self._calendar = pd.DataFrame(columns=list(schema.CALENDAR_FIELDS))
-        self._cal_items: list[tuple[str, float, float, list]] = []  # category, x0, x1, items
+        self._labels: dict[int, pg.TextItem] = {}
         self._empty_arrays()
 
         lay = QVBoxLayout(self)
@@ -146,6 +279,9 @@ class Timeline(QWidget):
                                              brush=qcolor("#8C98A8", 28), pen=pg.mkPen(None))
         self.lane_band.setZValue(-20)
         pi.addItem(self.lane_band, ignoreBounds=True)
+        self.calendar_layer = _CalendarLayer(self.vb)
+        self.calendar_layer.setZValue(-15)
+        pi.addItem(self.calendar_layer, ignoreBounds=True)
         self.today_line = pg.InfiniteLine(pos=time.time(), angle=90, movable=False,
                                           pen=pg.mkPen(palette.TODAY, width=1, style=Qt.PenStyle.DashLine),
                                           label="today", labelOpts={"position": 0.04, "color": palette.TODAY,
@@ -161,15 +297,17 @@ class Timeline(QWidget):
             wh = pg.PlotCurveItem(pen=pg.mkPen(qcolor(col, 150), width=1.2), connect="pairs")
             sc = pg.ScatterPlotItem(pen=_OUTLINE, brush=qcolor(col, 215),
                                     symbol="o", pxMode=True)
+            # Selection changes repaint the view; the points then come from a pixmap cache
+            # instead of being drawn again (70 ms at 100k points).
+            sc.setCacheMode(sc.CacheMode.DeviceCoordinateCache)
             for it, z in ((sp, 1), (wh, 1), (sc, 5)):
                 it.setZValue(z)
                 pi.addItem(it)
             self.span_items[c], self.whisker_items[c], self.scatter_items[c] = sp, wh, sc
-        self.selection_item = pg.ScatterPlotItem(pen=pg.mkPen(palette.SELECTION_RING, width=1.8),
-                                                 brush=None, symbol="o", pxMode=True)
+        self.selection_item = _HaloLayer(self.vb, palette.SELECTION_RING, pad_px=6.0)
         self.current_item = pg.ScatterPlotItem(pen=pg.mkPen(palette.ACCENT, width=3), brush=None,
                                                symbol="o", pxMode=True)
-        self.selection_item.setZValue(10)
+        self.selection_item.setZValue(4.5)  # under the points: a dark halo around each
         self.current_item.setZValue(11)
         pi.addItem(self.selection_item, ignoreBounds=True)
         pi.addItem(self.current_item, ignoreBounds=True)
@@ -182,7 +320,7 @@ class Timeline(QWidget):
         scene = self.plot.scene()
         self._hover_proxy = pg.SignalProxy(scene.sigMouseMoved, rateLimit=40, slot=self._on_scene_mouse_moved)
         scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
-        self.vb.sigXRangeChanged.connect(self._on_view_x_changed)
+        self.vb.sigRangeChanged.connect(self._on_view_range_changed)
         self.plot.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.plot.customContextMenuRequested.connect(self._on_plot_menu_requested)
         self._update_legend()
@@ -358,7 +496,7 @@ class Timeline(QWidget):
         # Thousands of points: smaller, translucent, no outline, so density reads as colour
         # rather than a grey wash of outlines. Rare classes are drawn above common ones.
         dense = n_vis > DENSE_POINTS
-        scale = 0.55 if dense else 1.0
+        scale = self._scale = 0.55 if dense else 1.0
         counts = {c: int((vis & (self.cls == c)).sum()) for c in schema.MISSILE_CLASSES}
         order = sorted(schema.MISSILE_CLASSES, key=lambda c: -counts[c])
         for z, c in enumerate(order):
@@ -402,13 +540,10 @@ class Timeline(QWidget):
     def _refresh_selection(self) -> None:
         r = self.selected_rows
         r = r[(r >= 0) & (r < self.ids.size)]
-        if r.size:
-            self.selection_item.setData(x=self.xs[r], y=self.ys[r], size=self.sizes[r] + 5)
-        else:
-            self.selection_item.clear()
+        self.selection_item.set_points(self.xs[r], self.ys[r], self.sizes[r] * self._scale)
         c = self.current_row
         if c is not None and 0 <= c < self.ids.size:
-            self.current_item.setData(x=[self.xs[c]], y=[self.ys[c]], size=[self.sizes[c] + 10])
+            self.current_item.setData(x=[self.xs[c]], y=[self.ys[c]], size=[self.sizes[c] * self._scale + 10])
         else:
             self.current_item.clear()
 
@@ -491,88 +626,73 @@ class Timeline(QWidget):
                 f"{html.escape(str(self.cls[row]))} · {name}<br>{km}")
 
     def _calendar_at(self, scene_pos) -> str | None:
-        if not self._cal_items or not self.vb.sceneBoundingRect().contains(scene_pos):
+        if not self.vb.sceneBoundingRect().contains(scene_pos):
             return None
         x = self.vb.mapSceneToView(scene_pos).x()
         pw = self.vb.viewPixelSize()[0]
-        for cat, x0, x1, items, title, date in self._cal_items:
-            if cat in self._shown_categories() and x0 - 3 * pw <= x <= x1 + 3 * pw:
-                return f"<b>{html.escape(title)}</b><br>{html.escape(date)} · {CATEGORY_LABELS.get(cat, cat)}"
+        for e in self.calendar_layer.entries_near(x, 3 * pw, self._shown_categories()):
+            return (f"<b>{html.escape(e.title)}</b><br>{html.escape(e.dates)} · "
+                    f"{CATEGORY_LABELS.get(e.category, e.category)}")
         return None
 
     # ------------------------------------------------------------ calendar
     def _shown_categories(self) -> set[str]:
         return self.calendar_categories | (self.calendar_highlight or set())
 
+    def shown_calendar_entries(self) -> list[CalendarEntry]:
+        """Calendar entries currently drawn (their category is on or highlighted)."""
+        shown = self._shown_categories()
+        return [e for e in self.calendar_layer.entries if e.category in shown]
+
     def _build_calendar(self) -> None:
-        pi = self.plot.getPlotItem()
-        for *_, items, _t, _d in self._cal_items:
-            for it in items:
-                pi.removeItem(it)
-        self._cal_items = []
+        entries = []
         cal = self._calendar
-        if cal is None or cal.empty:
-            return
-        for rec in cal.to_dict("records"):
-            try:
-                start = pd.Timestamp(rec["date"]).value / 1e9 - KST_OFFSET_S
-            except (TypeError, ValueError):
-                continue
-            end_date = rec.get("end_date")
-            end = start + _DAY
-            if isinstance(end_date, str) and end_date and end_date != rec["date"]:
-                end = pd.Timestamp(end_date).value / 1e9 - KST_OFFSET_S + _DAY
-            cat = rec.get("category") or "other"
-            color = palette.category_color(cat)
-            title = str(rec.get("title") or "")
-            items = []
-            line = pg.InfiniteLine(pos=start, angle=90, movable=False,
-                                   pen=pg.mkPen(qcolor(color, 150), width=1, style=Qt.PenStyle.DashLine),
-                                   label=title, labelOpts={"position": 0.97, "rotateAxis": (1, 0),
-                                                           "anchors": [(1, 1), (1, 1)],
-                                                           "color": color})
-            line.setZValue(-10)
-            items.append(line)
-            if end - start > 1.5 * _DAY:
-                band = pg.LinearRegionItem(values=(start, end), movable=False,
-                                           brush=qcolor(color, 30), pen=pg.mkPen(None))
-                band.setZValue(-15)
-                items.append(band)
-            for it in items:
-                pi.addItem(it, ignoreBounds=True)
-            date = rec["date"] + (f" to {end_date}" if isinstance(end_date, str) and end_date else "")
-            self._cal_items.append((cat, start, end, items, title, date))
+        if cal is not None and not cal.empty:
+            for rec in cal.to_dict("records"):
+                try:
+                    start = pd.Timestamp(rec["date"]).value / 1e9 - KST_OFFSET_S
+                    end_date = rec.get("end_date")
+                    end = start + _DAY
+                    if isinstance(end_date, str) and end_date and end_date != rec["date"]:
+                        end = pd.Timestamp(end_date).value / 1e9 - KST_OFFSET_S + _DAY
+                except (TypeError, ValueError):
+                    continue  # the store validates dates; a bad one is skipped, not fatal
+                dates = rec["date"] + (f" to {end_date}" if isinstance(end_date, str) and end_date else "")
+                entries.append(CalendarEntry(rec.get("category") or "other", start, end,
+                                             str(rec.get("title") or ""), dates))
+        self.calendar_layer.set_entries(entries)
+        for lab in self._labels.values():
+            self.plot.getPlotItem().removeItem(lab)
+        self._labels = {}
         self._apply_calendar_style()
 
     def _apply_calendar_style(self) -> None:
-        shown = self._shown_categories()
-        hl = self.calendar_highlight
-        for cat, _x0, _x1, items, _t, _d in self._cal_items:
-            on = cat in shown
-            strong = hl is not None and cat in hl
-            dim = hl is not None and not strong
-            color = palette.category_color(cat)
-            for it in items:
-                it.setVisible(on)
-                if isinstance(it, pg.InfiniteLine):
-                    it.setPen(pg.mkPen(qcolor(color, 60 if dim else 230 if strong else 150),
-                                       width=2 if strong else 1, style=Qt.PenStyle.DashLine))
-                else:
-                    it.setBrush(qcolor(color, 12 if dim else 60 if strong else 30))
+        self.calendar_layer.set_style(self._shown_categories(), self.calendar_highlight)
         self._update_calendar_labels()
 
     def _update_calendar_labels(self) -> None:
-        if not self._cal_items:
-            return
-        (x0, x1), _ = self.vb.viewRange()
+        """Label the entries in view when there are few; party congresses (and highlighted
+        categories) always. Labels are made on first need: most entries never get one."""
+        (x0, x1), (y0, y1) = self.vb.viewRange()
         shown = self._shown_categories()
-        in_view = [c for c in self._cal_items if c[0] in shown and c[2] >= x0 and c[1] <= x1]
+        hl = self.calendar_highlight or set()
+        in_view = [e for e in self.calendar_layer.entries
+                   if e.category in shown and e.end >= x0 and e.start <= x1]
         few = len(in_view) <= LABEL_LIMIT
-        for cat, _a, _b, items, _t, _d in self._cal_items:
-            line = items[0]
-            if getattr(line, "label", None) is not None:
-                line.label.setVisible(few or cat == "party_congress" or
-                                      (self.calendar_highlight is not None and cat in self.calendar_highlight))
+        want = {id(e): e for e in in_view if few or e.category == "party_congress" or e.category in hl}
+        pi = self.plot.getPlotItem()
+        for key, lab in self._labels.items():
+            lab.setVisible(key in want)
+        for key, e in want.items():
+            lab = self._labels.get(key)
+            if lab is None:
+                lab = pg.TextItem(e.title, color=palette.category_color(e.category), angle=90,
+                                  anchor=(1, 1))
+                lab.setZValue(-4)
+                pi.addItem(lab, ignoreBounds=True)
+                self._labels[key] = lab
+            lab.setPos(e.start, y1)
+            lab.setVisible(True)
 
     def set_calendar_categories(self, categories) -> None:
         """Show calendar entries of these categories (lines and bands)."""
@@ -592,7 +712,9 @@ class Timeline(QWidget):
         (self.calendar_categories.add if on else self.calendar_categories.discard)(category)
         self._apply_calendar_style()
 
-    def _on_view_x_changed(self, *_):
+    def _on_view_range_changed(self, *_):
+        self.calendar_layer.view_changed()
+        self.selection_item.view_changed()
         self._update_calendar_labels()
 
     # --------------------------------------------------------------- zoom

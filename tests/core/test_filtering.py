@@ -194,3 +194,12 @@ def test_100k_style_frame_roundtrip_is_consistent():
     v.sort("distance_km", True)
     expected = frame.sort_values("distance_km", kind="stable", na_position="last")["id"].tolist()
     assert v.visible_ids() == expected
+
+
+def test_view_summary_matches_frame_summary(view):
+    rows = np.array([0, 2, 3, 5])
+    a = view.summary(rows)
+    b = selection_summary(view.frame.iloc[rows])
+    assert a.pop("max_range_row") == int(np.flatnonzero(view.frame["id"] == b["max_range_id"])[0])
+    assert a == b
+    assert view.summary([])["events"] == 0

@@ -211,15 +211,17 @@ def test_timeline_modes_and_calendar_highlight(qtbot, small_window):
     assert np.allclose(tl.ys[known], np.log10(tl.dist[known]))
     with pytest.raises(ValueError):
         tl.set_y_mode("polar")
-    ex = [c for c in tl._cal_items if c[0] == "exercise"]
-    assert ex and "exercise" not in tl.calendar_categories
-    assert not any(it.isVisible() for c in ex for it in c[3])
+    def shown_exercises():
+        return [e for e in tl.shown_calendar_entries() if e.category == "exercise"]
+
+    assert "exercise" not in tl.calendar_categories and shown_exercises() == []
     tl.set_calendar_highlight({"exercise"})
-    assert all(it.isVisible() for c in ex for it in c[3])
+    assert [e.title for e in shown_exercises()] == ["Freedom Shield 2026"]
+    assert shown_exercises()[0].is_band
     tl.set_calendar_highlight(None)
-    assert not any(it.isVisible() for c in ex for it in c[3])
+    assert shown_exercises() == []
     tl.calendar_actions["exercise"].setChecked(True)
-    assert all(it.isVisible() for c in ex for it in c[3])
+    assert len(shown_exercises()) == 1
 
 
 def test_timeline_tooltip_and_hit_test(qtbot, small_window, small_events):
