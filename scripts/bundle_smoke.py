@@ -524,8 +524,8 @@ def main(argv=None) -> int:
         Path(a.json_report).write_text(json.dumps(rep.as_dict(), indent=1), encoding="utf-8")
     counts = Counter(c.status for c in rep.checks)
     verdict = "PASS" if rep.ok else "FAIL"
-    print(f"bundle smoke: {verdict} - {counts['pass']} checks passed, {counts['fail']} failing, "
-          f"{counts['skip']} skipped ({rep.timings.get('total', 0):.1f} s)")
+    print(f"bundle smoke: {verdict} - checks passed {counts['pass']}, failing {counts['fail']}, "
+          f"skipped {counts['skip']} ({rep.timings.get('total', 0):.1f} s)")
     return 0 if rep.ok else 1
 
 
