@@ -101,6 +101,8 @@ class MainWindow(QMainWindow):
         if install_features:
             for name in FEATURE_MODULES:
                 importlib.import_module(name).install(self)
+        # The detail pane starts at a reading width; the table and timeline get the rest.
+        self.resizeDocks([self.detail_dock], [460], Qt.Orientation.Horizontal)
         if restore:
             self.restore_settings()
 

@@ -28,8 +28,8 @@ _CLASS_COL = [k for k, _ in COLUMNS].index("missile_class")
 
 #: Default widths in pixels (the header never measures contents: slow on big tables).
 DEFAULT_WIDTHS = {
-    "date": 92, "time_kst": 78, "missile_class": 80, "missile_name": 250, "count": 52,
-    "distance_km": 96, "apogee_km": 88, "launch_site": 220, "outcome": 76,
+    "date": 92, "time_kst": 78, "missile_class": 96, "missile_name": 230, "count": 52,
+    "distance_km": 96, "apogee_km": 88, "launch_site": 200, "outcome": 76,
     "confirmation": 96, "sources": 62,
 }
 
@@ -200,8 +200,8 @@ class EventTable(QTableView):
             if cur_rows.size:
                 idx = m.index(int(cur_rows[0]), max(self.currentIndex().column(), 0))
                 sm.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.NoUpdate)
-                if scroll:
-                    self.scrollTo(idx, QAbstractItemView.ScrollHint.EnsureVisible)
+                if scroll and not self.viewport().rect().intersects(self.visualRect(idx)):
+                    self.scrollTo(idx, QAbstractItemView.ScrollHint.PositionAtCenter)
         finally:
             self._applying = False
 
