@@ -253,3 +253,34 @@ def test_invalid_date_filter_is_marked_and_ignored(qtbot, small_window):
     fb.date_to.setText("2019")
     fb._emit()
     assert small_window.table.model().rowCount() == 3
+
+
+def test_dock_layout_persists(qtbot, small_store):
+    w1 = MainWindow(small_store)
+    qtbot.addWidget(w1)
+    w1.show()
+    w1.detail_dock.hide()
+    w1.close()
+    w2 = MainWindow(small_store)
+    qtbot.addWidget(w2)
+    w2.show()
+    assert not w2.detail_dock.isVisible()
+    w2.reset_layout()
+    assert w2.detail_dock.isVisible()
+    w2.close()
+
+
+def test_zoom_to_selection_and_today_marker(qtbot, small_window, small_events):
+    import time as _time
+
+    tl = small_window.timeline
+    small_window.select_ids([small_events[2]["id"], small_events[3]["id"]])  # both in 2017
+    small_window.zoom_selection_action.trigger()
+    x0, x1 = tl.x_range()
+    rows = tl.selected_rows
+    assert x0 < tl.xs[rows].min() and tl.xs[rows].max() < x1
+    assert x1 - x0 < 2 * 365 * 86400  # zoomed in from 40 years to about a year
+    assert abs(tl.today_line.value() - _time.time()) < 3600
+    small_window.zoom_all_action.trigger()
+    x0, x1 = tl.x_range()
+    assert x0 < tl.x0.min() and x1 > _time.time()
