@@ -17,6 +17,7 @@ Two modes:
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import math
 import re
@@ -348,31 +349,9 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
     raise KeyError(field)
 
 
-class CachedConverter:
-    """Memoises a converter on hashable cell values (results and errors alike)."""
-
-    __slots__ = ("fn", "cache")
-
-    def __init__(self, fn: Converter):
-        self.fn = fn
-        self.cache: dict = {}
-
-    def __call__(self, v: object) -> dict:
-        try:
-            key = (v.__class__, v)
-            hit = self.cache.get(key)
-        except TypeError:  # lists from JSON
-            return self.fn(v)
-        if hit is None:
-            try:
-                hit = (True, self.fn(v))
-            except CellError as e:
-                hit = (False, str(e))
-            if len(self.cache) < 200_000:
-                self.cache[key] = hit
-        if hit[0]:
-            return dict(hit[1])
-        raise CellError(hit[1])
+_TEMPLATE = schema.empty_event()
+_kst_to_utc = functools.lru_cache(maxsize=1 << 16)(schema.kst_to_utc)
+_utc_to_kst = functools.lru_cache(maxsize=1 << 16)(schema.utc_to_kst)
 
 
 def finish_event(ev: dict, exact: bool) -> tuple[dict, list[tuple[str, object, str]], list[str]]:
@@ -385,12 +364,13 @@ def finish_event(ev: dict, exact: bool) -> tuple[dict, list[tuple[str, object, s
     notes: list[str] = []
     prec_from_date = ev.pop("_precision_from_date", None)
     clock_utc = ev.pop("_utc_clock", None)
-    out = schema.empty_event()
+    out = _TEMPLATE.copy()
+    out["sources"] = []
     if exact:
         out["date_precision"] = None
     for k, v in ev.items():
         if v is not None or k not in ("description", "notes", "sources"):
-            out[k] = v
+            out[k] = list(v) if k == "sources" else v  # cached values are shared between rows
     for k in EMPTY_STRING_FIELDS:
         if out[k] is None:
             out[k] = ""
@@ -420,7 +400,7 @@ def _derive_times(out: dict, clock_utc: str | None, problems: list, notes: list)
         problems.append((field, tk or tu or clock_utc, f"is given for a date known only to the {prec}"))
         return
     if tu:  # a full UTC instant
-        kdate, ktime = schema.utc_to_kst(tu)
+        kdate, ktime = _utc_to_kst(tu)
         if date is None:
             out["date"] = date = kdate
         if tk is None:
@@ -434,7 +414,7 @@ def _derive_times(out: dict, clock_utc: str | None, problems: list, notes: list)
     if date is None:
         return
     if clock_utc and tk:
-        expected = schema.kst_to_utc(date, tk)
+        expected = _kst_to_utc(date, tk)
         if expected[11:16] != clock_utc:
             problems.append(("time_utc", clock_utc, f"does not match the KST time {tk} "
                              f"({expected[11:16]} UTC)"))
@@ -443,7 +423,7 @@ def _derive_times(out: dict, clock_utc: str | None, problems: list, notes: list)
         return
     if clock_utc:
         instant = f"{date}T{clock_utc}:00Z"
-        kdate, ktime = schema.utc_to_kst(instant)
+        kdate, ktime = _utc_to_kst(instant)
         out["time_utc"], out["time_kst"] = instant, ktime
         if kdate != date:
             notes.append(f"Date {date} was read as the UTC date (the time column is UTC); "
@@ -451,8 +431,8 @@ def _derive_times(out: dict, clock_utc: str | None, problems: list, notes: list)
             out["date"] = kdate
         return
     if tk:
-        out["time_utc"] = schema.kst_to_utc(date, tk)
+        out["time_utc"] = _kst_to_utc(date, tk)
 
 
-__all__ = ["CellError", "CachedConverter", "make_converter", "finish_event", "text_value",
+__all__ = ["CellError", "make_converter", "finish_event", "text_value",
            "class_value", "TEXT_FIELDS", "CLASS_WORDS"]

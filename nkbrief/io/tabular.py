@@ -96,6 +96,17 @@ def _nonblank(cells: list) -> int:
     return sum(1 for c in cells if c is not None and not (isinstance(c, str) and not c.strip()))
 
 
+def _has_value(cells: list) -> bool:
+    """True when any cell holds something (stops at the first one)."""
+    for c in cells:
+        if c is None or c == "":
+            continue
+        if c.__class__ is str and c.isspace():
+            continue
+        return True
+    return False
+
+
 def find_header(rows: list[tuple[int, list]]) -> int:
     """Index (into ``rows``, non-blank rows only) of the header row."""
     head = rows[:HEADER_SEARCH_ROWS]
@@ -117,7 +128,13 @@ def find_header(rows: list[tuple[int, list]]) -> int:
 def _split_header(name: str, all_rows: list[tuple[int, list]], header_row: int | None,
                   blank_rows: int) -> tuple[list[str], int, list[tuple[int, list]], int, int]:
     """(header names, header row number, data rows, blank rows below, title rows above)."""
-    nonblank = [(n, c) for n, c in all_rows if _nonblank(c)]
+    nonblank = []
+    blank_at: list[int] = []
+    for n, c in all_rows:
+        if _has_value(c):
+            nonblank.append((n, c))
+        else:
+            blank_at.append(n)
     if not nonblank:
         raise FileRejected(f"{name}: has no data (every row is blank)")
     if header_row is not None:
@@ -135,7 +152,7 @@ def _split_header(name: str, all_rows: list[tuple[int, list]], header_row: int |
                            f"{MAX_COLUMNS:,}")
     header = _dedupe([_header_name(v, i) for i, v in enumerate(hcells)])
     data = nonblank[idx + 1:]
-    blank_below = sum(1 for n, c in all_rows if n > hnum and not _nonblank(c)) + blank_rows
+    blank_below = sum(1 for n in blank_at if n > hnum) + blank_rows
     return header, hnum, data, blank_below, idx
 
 
@@ -276,7 +293,7 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
                 if extra in names:
                     xrows = _sheet_rows(wb[extra], name)
                     xh, _, xdata, _, _ = _split_header(name, xrows, None, 0) if any(
-                        _nonblank(c) for _, c in xrows) else ([], 0, [], 0, 0)
+                        _has_value(c) for _, c in xrows) else ([], 0, [], 0, 0)
                     if xh == list(fields):
                         table.extra[extra.lower()] = [dict(zip(xh, c)) | {"_row": n} for n, c in xdata]
         return table

@@ -121,16 +121,11 @@ def test_undo_refuses_non_imports(empty_store):
 def test_apply_is_all_or_nothing(tmp_path, empty_store, monkeypatch):
     pf = read_file(_file(tmp_path))
     raw = empty_store.path.read_bytes()
-    calls = []
-    original = empty_store.insert_event
+    def failing(*a, **k):  # after every event was written, before the batch is finished
+        assert empty_store.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2
+        raise RuntimeError("disk on fire")
 
-    def failing(ev, *a, **k):
-        calls.append(ev["id"])
-        if len(calls) == 2:
-            raise RuntimeError("disk on fire")
-        return original(ev, *a, **k)
-
-    monkeypatch.setattr(empty_store, "insert_event", failing)
+    monkeypatch.setattr(empty_store, "finish_batch", failing)
     with pytest.raises(RuntimeError):
         apply_import(empty_store, pf)
     assert empty_store.event_count() == 0 and len(empty_store.batches_frame()) == 0
