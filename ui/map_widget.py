@@ -49,6 +49,21 @@ class MapWidget(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
+        self._lay = lay
+        self.caption = QLabel(self)
+        self.caption.setObjectName("muted")
+        self.caption.setWordWrap(True)
+        lay.addWidget(self.caption)
+        self.plot = None  # built the first time the map is on screen (start-up stays lean)
+        self._caption_text: str | None = None
+        self.shown_events: list[dict] = []
+        self.ring_radii_km: list[float] = []
+        self.rings: list[pg.PlotCurveItem] = []
+        self._coast_loaded = False
+
+    def _build(self) -> None:
+        if self.plot is not None:
+            return
         self.plot = pg.PlotWidget(background="#F4F7FA")
         pi = self.plot.getPlotItem()
         pi.hideButtons()
@@ -60,13 +75,7 @@ class MapWidget(QWidget):
         pi.getAxis("bottom").setLabel("longitude °E")
         pi.getAxis("left").setLabel("latitude °N")
         self.vb = pi.getViewBox()
-        lay.addWidget(self.plot, 1)
-        self.caption = QLabel(self)
-        self.caption.setObjectName("muted")
-        self.caption.setWordWrap(True)
-        lay.addWidget(self.caption)
-
-        self._coast_loaded = False
+        self._lay.insertWidget(0, self.plot, 1)
         self.coast = pg.PlotCurveItem(pen=pg.mkPen("#5B6770", width=1), connect="finite")
         pi.addItem(self.coast)
         self.places = pg.ScatterPlotItem(symbol="s", size=4, brush=qcolor("#5B6770"), pen=None)
@@ -78,15 +87,12 @@ class MapWidget(QWidget):
             pi.addItem(t)
             self._place_labels.append(t)
         self.places.setData(x=[p[1] for p in PLACES.values()], y=[p[0] for p in PLACES.values()])
-        self.rings: list[pg.PlotCurveItem] = []
         self.sites = pg.ScatterPlotItem(symbol="star", size=16, pen=pg.mkPen("#FFFFFF", width=1))
         self.sites.setZValue(10)
         pi.addItem(self.sites)
         self.site_label = pg.TextItem("", color=palette.TEXT, anchor=(0, 0))
         self.site_label.setZValue(11)
         pi.addItem(self.site_label)
-        self.shown_events: list[dict] = []
-        self.ring_radii_km: list[float] = []
         self._set_view(*HOME_VIEW)
 
     def _ensure_coastline(self) -> None:
@@ -124,22 +130,53 @@ class MapWidget(QWidget):
         keys = np.column_stack([lat[ok], lon[ok], codes[r][ok].astype(float)])
         uniq = np.unique(keys, axis=0) if keys.size else keys
         recs = [{"latitude": a, "longitude": b, "missile_class": classes[int(c)]} for a, b, c in uniq.tolist()]
-        self.show_events(recs)
+        caption = None
         if recs:
             n_sites = len(np.unique(keys[:, :2], axis=0))
             missing = int((~ok).sum())
-            self.caption.setText(f"{r.size:,} events from {n_sites:,} launch sites"
-                                 + (f"; {missing:,} without coordinates" if missing else ""))
+            caption = (f"{r.size:,} events from {n_sites:,} launch sites"
+                       + (f"; {missing:,} without coordinates" if missing else ""))
+        self.show_events(recs, caption)
 
-    def show_events(self, events: list[dict]) -> None:
-        """Draw the launch sites of ``events`` (dicts with latitude/longitude/distance_km...)."""
-        self._ensure_coastline()
+    def showEvent(self, event):  # noqa: N802 (Qt override)
+        # The plot and the coastline are made the first time the map is on screen.
+        if self.plot is None:
+            self._build()
+            self._ensure_coastline()
+            self._draw(self.shown_events)
+            if self._caption_text is not None:
+                self.caption.setText(self._caption_text)
+        super().showEvent(event)
+
+    def show_events(self, events: list[dict], caption: str | None = None) -> None:
+        """Draw the launch sites of ``events`` (dicts with latitude/longitude/distance_km...).
+
+        ``caption`` replaces the text under the map that would otherwise be written."""
+        self.shown_events = list(events)
+        self._caption_text = caption
+        if self.plot is not None:
+            self._draw(self.shown_events)
+        else:
+            self._caption_for(self.shown_events)
+        if caption is not None:
+            self.caption.setText(caption)
+
+    def _caption_for(self, events) -> None:
+        located = [e for e in events if e.get("latitude") is not None and e.get("longitude") is not None]
+        if len(events) == 1 and not located:
+            self.caption.setText("Launch site coordinates unknown; no map position.")
+        elif not located:
+            self.caption.setText("No launch site coordinates for the selection." if events else
+                                 "Select an event to see its launch site.")
+        else:
+            self.caption.setText("")
+
+    def _draw(self, events: list[dict]) -> None:
         pi = self.plot.getPlotItem()
         for r in self.rings:
             pi.removeItem(r)
         self.rings = []
         self.ring_radii_km = []
-        self.shown_events = list(events)
         located = [e for e in events if e.get("latitude") is not None and e.get("longitude") is not None]
         if located:
             self.sites.setData(x=[e["longitude"] for e in located], y=[e["latitude"] for e in located],

@@ -292,18 +292,11 @@ class Timeline(QWidget):
         self.whisker_items: dict[str, pg.PlotCurveItem] = {}
         self.scatter_items: dict[str, pg.ScatterPlotItem] = {}
         for c in schema.MISSILE_CLASSES:
-            col = palette.class_color(c)
-            sp = pg.PlotCurveItem(pen=pg.mkPen(qcolor(col, 170), width=2.5), connect="pairs")
-            wh = pg.PlotCurveItem(pen=pg.mkPen(qcolor(col, 150), width=1.2), connect="pairs")
-            sc = pg.ScatterPlotItem(pen=_OUTLINE, brush=qcolor(col, 215),
+            sc = pg.ScatterPlotItem(pen=_OUTLINE, brush=qcolor(palette.class_color(c), 215),
                                     symbol="o", pxMode=True)
-            # Selection changes repaint the view; the points then come from a pixmap cache
-            # instead of being drawn again (70 ms at 100k points).
-            sc.setCacheMode(sc.CacheMode.DeviceCoordinateCache)
-            for it, z in ((sp, 1), (wh, 1), (sc, 5)):
-                it.setZValue(z)
-                pi.addItem(it)
-            self.span_items[c], self.whisker_items[c], self.scatter_items[c] = sp, wh, sc
+            sc.setZValue(5)
+            pi.addItem(sc)
+            self.scatter_items[c] = sc
         self.selection_item = _HaloLayer(self.vb, palette.SELECTION_RING, pad_px=6.0)
         self.current_item = pg.ScatterPlotItem(pen=pg.mkPen(palette.ACCENT, width=3), brush=None,
                                                symbol="o", pxMode=True)
@@ -513,15 +506,15 @@ class Timeline(QWidget):
             if spans.any():
                 xs = np.column_stack([self.x0[spans], self.x1[spans]]).ravel()
                 ys = np.repeat(self.ys[spans], 2)
-                self.span_items[c].setData(x=xs, y=ys)
-            else:
+                self._curve(self.span_items, c, 170, 2.5).setData(x=xs, y=ys)
+            elif c in self.span_items:
                 self.span_items[c].setData(x=[], y=[])
             wh = m & np.isfinite(self.dmax) & (self.dmax > np.nan_to_num(self.dist, nan=np.inf))
             if wh.any() and self.y_mode != "lanes":
                 xs = np.repeat(self.xs[wh], 2)
                 ys = np.column_stack([self._y_of(self.dist[wh]), self._y_of(self.dmax[wh])]).ravel()
-                self.whisker_items[c].setData(x=xs, y=ys)
-            else:
+                self._curve(self.whisker_items, c, 150, 1.2).setData(x=xs, y=ys)
+            elif c in self.whisker_items:
                 self.whisker_items[c].setData(x=[], y=[])
         rows = np.flatnonzero(vis)
         self._hit_rows = rows
@@ -529,6 +522,17 @@ class Timeline(QWidget):
         self._hit_r = self.sizes[rows] * scale / 2 + 3
         self._refresh_selection()
         self.zoom_to_all(x=False)
+
+    def _curve(self, items: dict, c: str, alpha: int, width: float) -> pg.PlotCurveItem:
+        """The span or whisker item of a class, made on first need (most classes never need one)."""
+        it = items.get(c)
+        if it is None:
+            it = pg.PlotCurveItem(pen=pg.mkPen(qcolor(palette.class_color(c), alpha), width=width),
+                                  connect="pairs")
+            it.setZValue(1)
+            self.plot.getPlotItem().addItem(it)
+            items[c] = it
+        return it
 
     # ----------------------------------------------------------- selection
     def show_selection(self, frame_rows, current_row: int | None = None) -> None:

@@ -207,6 +207,8 @@ def test_sort_keeps_the_selection(qtbot, window):
 def test_map_tab_draws_site_and_range_ring(qtbot, window):
     window.select_ids([SEED_EVENT])
     m = window.detail.map
+    assert m.plot is None  # the map is built when first shown, not at start-up
+    window.detail.tabs.setCurrentWidget(m)
     assert m.ring_radii_km == [350.0]
     assert len(m.sites.data) == 1
     ring = m.rings[0]
