@@ -537,3 +537,17 @@ def run_gui(args) -> int:
     code = app.exec()
     store.close()
     return code
+
+
+if __name__ == "__main__":  # preview on the bundled data in a scratch store: python -m ui.app [--about]
+    import tempfile
+
+    _app = _ensure_app()
+    _store = Store.open(Path(tempfile.mkdtemp(prefix="nkbrief-preview-")) / "preview.sqlite3")
+    _win = MainWindow(_store, restore=False)
+    _win.select_ids(["2026-01-27-srbm-north-of-pyongyang"] if _store.has_event(
+        "2026-01-27-srbm-north-of-pyongyang") else [])
+    _win.show()
+    if "--about" in sys.argv:
+        _win.show_about()
+    sys.exit(_app.exec())

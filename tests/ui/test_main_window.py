@@ -175,8 +175,13 @@ def test_context_tab_for_the_seed_event_counts_days_to_the_party_congress(qtbot,
     text = window.detail.context.toPlainText()
     assert "23 days before the 9th Party Congress (opened 2026-02-19)" in text
     assert "Since previous launch" in text
-    # the 2026-01-04 launch is the previous one: 23 days earlier
-    assert "23 days" in text.split("Since previous launch")[1].splitlines()[0] or "23 days" in text
+    # the 2026-01-04 launch is the previous one, 23 days earlier
+    import re
+
+    assert re.search(r"Since previous launch\s+23 days\b", text)
+    statements = text.split("Stakeholder statements")[1]
+    for actor in ("Pyongyang", "Seoul", "Washington", "Tokyo", "Beijing"):
+        assert actor in statements
 
 
 def test_selection_object_drives_table_with_merged_ranges_and_no_echo(qtbot, window):

@@ -284,3 +284,38 @@ def test_zoom_to_selection_and_today_marker(qtbot, small_window, small_events):
     small_window.zoom_all_action.trigger()
     x0, x1 = tl.x_range()
     assert x0 < tl.x0.min() and x1 > _time.time()
+
+
+def test_window_on_an_empty_store(qtbot, empty_store):
+    w = MainWindow(empty_store)
+    qtbot.addWidget(w)
+    w.show()
+    assert w.status_counts.text() == "0 of 0 events · 0 missiles"
+    assert w.visible_event_ids() == []
+    w.timeline.zoom_to_all()
+    w.timeline.zoom_to_selection()
+    w.filter_bar.search.setText("anything")
+    w.filter_bar._emit()
+    assert w.table.model().rowCount() == 0
+    w.close()
+
+
+def test_model_puts_the_event_id_in_the_user_role(qtbot, small_window, small_events):
+    m = small_window.table.model()
+    ids = [m.data(m.index(r, 0), Qt.ItemDataRole.UserRole) for r in range(m.rowCount())]
+    assert ids == [e["id"] for e in sorted(small_events, key=lambda e: (e["date"], e.get("time_kst") or ""))]
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.BackgroundRole) is None  # unhandled roles: nothing
+
+
+def test_time_axis_reads_kst():
+    import datetime as dt
+
+    from pyqtgraph.graphicsItems.DateAxisItem import adjustTimestampToPreferredUtcOffset, utcfromtimestamp
+
+    from ui.timeline import Timeline
+
+    tl = Timeline()
+    t = dt.datetime(2026, 1, 27, 6, 50, tzinfo=dt.timezone.utc).timestamp()  # 15:50 KST
+    shown = utcfromtimestamp(adjustTimestampToPreferredUtcOffset(t, tl.axis_x.utcOffset))
+    assert shown.strftime("%Y-%m-%d %H:%M") == "2026-01-27 15:50"
+    tl.deleteLater()
