@@ -83,16 +83,28 @@ class PackOptions:
     timing: dict | None = None
 
 
+#: The event fields held in memory for the whole build; the rest (descriptions, sources,
+#: notes...) are read from the store a row at a time as the sheets stream.
+LIGHT_FIELDS = ("id", "date", "date_precision", "time_kst", "missile_class", "missile_name", "count",
+                "distance_km", "distance_km_max", "apogee_km", "apogee_km_max", "outcome")
+
+
 @dataclass
 class PackData:
-    """Everything a pack shows, read from the store once, before any writing."""
+    """What a pack shows: small per-event columns in memory, full rows read when written."""
 
-    events: pd.DataFrame
-    missiles: pd.DataFrame
+    store: object  # the Store the build reads from (on the building thread)
+    events: pd.DataFrame  # LIGHT_FIELDS of the chosen events, in date order
+    missile_counts: dict[str, int]  # per-missile records of each chosen event
     statements: pd.DataFrame
     calendar: pd.DataFrame
     origins: list[tuple[str, str | None, int]]  # (batch kind, file name, events)
     data_as_of: str | None
+    unsourced: int  # chosen events with no source recorded
+
+    @property
+    def missile_rows(self) -> int:
+        return sum(self.missile_counts.values())
 
 
 @dataclass
@@ -251,33 +263,50 @@ def _commit(tmp: Path, path: Path) -> None:
 
 # ----------------------------------------------------------------------- data
 def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
-    """Read the chosen events (in date order) and everything shown about them."""
+    """Read the chosen events' small columns (in the store's date order) and their context.
+
+    Memory stays nearly flat with the number of events: only :data:`LIGHT_FIELDS` are held;
+    the sheets read each event's full record from the store as they stream.
+    """
     ids = list(dict.fromkeys(str(i) for i in event_ids))
     if not ids:
         raise PackError("no events selected: choose at least one event")
-    allev = store.events_frame()
     wanted = set(ids)
-    events = allev[allev["id"].isin(wanted)].reset_index(drop=True)
-    if len(events) != len(wanted):
-        found = set(events["id"])
+    cols: dict[str, list] = {f: [] for f in LIGHT_FIELDS}
+    missing_sources = latest = None
+    unsourced = 0
+    counts: dict[tuple[str, str | None], int] = {}
+    # The same order as Store.events_frame (date, time, id).
+    cur = store.execute(
+        f"SELECT {', '.join('e.' + f for f in LIGHT_FIELDS)}, "
+        "(e.sources IS NULL OR e.sources IN ('', '[]')) AS unsourced, b.kind, b.file_name, e.updated_utc "
+        "FROM events e JOIN batches b ON b.id = e.batch_id ORDER BY e.date, e.time_kst, e.id")
+    n = len(LIGHT_FIELDS)
+    for row in cur:
+        if row[0] not in wanted:
+            continue
+        for f, v in zip(LIGHT_FIELDS, row[:n]):
+            cols[f].append(v)
+        missing_sources, kind, file_name, updated = row[n:]
+        unsourced += bool(missing_sources)
+        counts[(kind, file_name)] = counts.get((kind, file_name), 0) + 1
+        if updated and (latest is None or updated > latest):
+            latest = updated
+    if len(cols["id"]) != len(wanted):
+        found = set(cols["id"])
         missing = next(i for i in ids if i not in found)
         raise PackError(f"no event with id {missing!r} (it may have been deleted)")
-    missiles = store.missiles_frame(ids)
+    events = pd.DataFrame(cols)
+    events["count"] = pd.array(events["count"], dtype="Int64")
+    for c in ("distance_km", "distance_km_max", "apogee_km", "apogee_km_max"):
+        events[c] = pd.to_numeric(events[c], errors="coerce").astype("float64")
+    missile_counts = {eid: int(k) for eid, k in store.execute(
+        "SELECT event_id, COUNT(*) FROM missiles GROUP BY event_id") if eid in wanted}
     st = store.statements_frame()
     statements = st[st["event_id"].isin(wanted)].reset_index(drop=True)
-    calendar = store.calendar_frame()
-    rows = store.execute(
-        "SELECT e.id, b.kind, b.file_name, e.updated_utc FROM events e "
-        "JOIN batches b ON b.id = e.batch_id").fetchall()
-    counts: dict[tuple[str, str | None], int] = {}
-    latest = None
-    for eid, kind, file_name, updated in rows:
-        if eid in wanted:
-            counts[(kind, file_name)] = counts.get((kind, file_name), 0) + 1
-            if updated and (latest is None or updated > latest):
-                latest = updated
-    origins = [(k, f, n) for (k, f), n in sorted(counts.items(), key=lambda t: -t[1])]
-    return PackData(events, missiles, statements, calendar, origins, latest)
+    origins = [(k, f, c) for (k, f), c in sorted(counts.items(), key=lambda t: -t[1])]
+    return PackData(store, events, missile_counts, statements, store.calendar_frame(), origins, latest,
+                    unsourced)
 
 
 # ---------------------------------------------------------------------- build

@@ -25,6 +25,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
+from openpyxl.packaging.relationship import RelationshipList
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.xml.functions import Element
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
@@ -111,7 +115,7 @@ MISSILE_COLUMNS: list[tuple[str, str, float, str]] = [
 ]
 
 _KIND_FORMAT = {"km": KM, "int": INT, "coord": COORD, "time": TIME, "datetime": DATETIME,
-                "date": DATE, "days": DAYS, "float": "#,##0.00"}
+                "date": DATE, "days": DAYS, "float": "#,##0.00", "plain": "0"}
 
 
 # ------------------------------------------------------------------ values
@@ -173,14 +177,16 @@ def hf_escape(text: str) -> str:
 
 
 # ------------------------------------------------------------- vectorised context
-def calendar_context(dates: Sequence[str], calendar: pd.DataFrame) -> list[dict]:
-    """``nkbrief.context.nearest_entries`` for many dates at once (same results, tested).
+def iter_calendar_context(dates: Sequence[str], calendar: pd.DataFrame):
+    """``nkbrief.context.nearest_entries`` for many dates at once (same results, tested), yielded
+    one date at a time.
 
     Sorting the calendar once and using ``searchsorted`` keeps a 10,000-event pack fast.
     """
-    empty = [{"previous": None, "next": None, "during": []} for _ in dates]
     if calendar is None or calendar.empty or not len(dates):
-        return empty
+        for _ in dates:
+            yield {"previous": None, "next": None, "during": []}
+        return
     cal = calendar.reset_index(drop=True)
     start = days_array(cal["date"])
     ends = cal["end_date"].where(cal["end_date"].notna() & (cal["end_date"] != ""), cal["date"])
@@ -201,7 +207,7 @@ def calendar_context(dates: Sequence[str], calendar: pd.DataFrame) -> list[dict]
         return Nearby(r["id"], r["title"], r["category"], r["date"], e, days, during)
 
     multi = np.flatnonzero(end > start)
-    out = []
+    m_start, m_end = start[multi], end[multi]
     for x in range(len(d)):
         dx = int(d[x])
         res: dict = {"previous": None, "next": None, "during": []}
@@ -215,11 +221,157 @@ def calendar_context(dates: Sequence[str], calendar: pd.DataFrame) -> list[dict]
         lo = np.searchsorted(s_sorted, dx, side="left")
         hi = np.searchsorted(s_sorted, dx, side="right")
         today = set(order_s[lo:hi].tolist())  # entries starting that day
-        today.update(int(i) for i in multi if start[i] <= dx <= end[i])
+        today.update(multi[(m_start <= dx) & (m_end >= dx)].tolist())
         res["during"] = [entry(i, int(start[i] - dx), during=bool(end[i] > start[i]))
                          for i in sorted(today)]
-        out.append(res)
-    return out
+        yield res
+
+
+def calendar_context(dates: Sequence[str], calendar: pd.DataFrame) -> list[dict]:
+    """:func:`iter_calendar_context` as a list."""
+    return list(iter_calendar_context(dates, calendar))
+
+
+# ------------------------------------------------------------------ cells
+class _PackCell(Cell):
+    """A cell whose style id is worked out once per style, not looked up per cell, and whose
+    link is a plain (already checked) URL until the row is written."""
+
+    __slots__ = ("style_id", "link")
+    has_style = True
+
+
+HYPERLINK_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+class _LinkRels(RelationshipList):
+    """A sheet's relationships, its hyperlink targets kept as plain strings until written."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def __bool__(self) -> bool:
+        return bool(len(self) or self.links)
+
+    def to_tree(self):
+        tree = super().to_tree()
+        for i, url in enumerate(self.links, 1):
+            tree.append(Element("Relationship", Type=HYPERLINK_REL, Target=url, TargetMode="External",
+                                Id=f"rIdL{i}"))
+        return tree
+
+
+class _StreamWriter(WorksheetWriter):
+    """Writes a :class:`_StreamSheet`'s hyperlinks from (cell, URL) pairs, without an object each."""
+
+    def __init__(self, ws, out=None):
+        super().__init__(ws, out)
+        self._rels = _LinkRels()
+
+    def write_hyperlinks(self):
+        links = self.ws.links
+        if not links:
+            return super().write_hyperlinks()
+        xf = self.xf.send(True)
+        raw = xf._file
+        raw("<hyperlinks>")
+        for i, (ref, _) in enumerate(links, 1):
+            raw(f'<hyperlink xmlns:r="{_R_NS}" ref="{ref}" r:id="rIdL{i}" />')
+        raw("</hyperlinks>")
+        self.xf.send(None)
+        self._rels.links = [url for _, url in links]
+        self.ws.links = []
+
+
+class _StreamSheet(WriteOnlyWorksheet):
+    """A write-only sheet fed ready-made cells.
+
+    Every value already went through :func:`nkbrief.xlsx_safe.safe_cell_value`, so the
+    rows are serialised here straight to XML text (several times faster than building an
+    element per cell); with lxml installed, or any writer without a raw output, openpyxl's
+    own cell writer is used instead. Row heights come from :attr:`heights`.
+    """
+
+    def __init__(self, parent, title):
+        super().__init__(parent, title)
+        self.heights: dict[int, float] = {}
+        self.links: list[tuple[str, str]] = []  # (cell, URL), written with the sheet's tail
+
+    def _get_writer(self):
+        if self._writer is None:
+            self._writer = _StreamWriter(self)
+            self._writer.write_top()
+
+    def _values_to_row(self, values, row_idx):  # for openpyxl's cell writer (the fallback)
+        for col_idx, cell in enumerate(values, 1):
+            if cell is None:
+                continue
+            cell.column = col_idx
+            cell.row = row_idx
+            if cell.link:
+                cell.hyperlink = cell.link
+            yield cell
+
+    def _write_rows(self):
+        try:
+            xf = self._writer.xf.send(True)
+        except StopIteration:
+            self._already_saved()
+        raw = getattr(xf, "_file", None) if FAST_ROWS else None
+        epoch = self.parent.epoch
+        with xf.element("sheetData"):
+            row_idx = 1
+            try:
+                while True:
+                    row = (yield)
+                    if callable(raw):
+                        raw(_row_xml(self, row, row_idx, epoch))
+                    else:
+                        h = self.heights.get(row_idx)
+                        if h:
+                            self.row_dimensions[row_idx].height = h
+                        self._writer.write_row(xf, self._values_to_row(row, row_idx), row_idx)
+                    row_idx += 1
+            except GeneratorExit:
+                pass
+        self._writer.xf.send(None)
+
+
+#: Serialise rows as text (False: openpyxl's per-cell writer; the tests compare the two).
+FAST_ROWS = True
+
+
+def _xml_text(s: str) -> str:
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return s.replace("\r", "&#13;") if "\r" in s else s  # a raw CR would read back as LF
+
+
+def _row_xml(ws: _StreamSheet, cells, r: int, epoch) -> str:
+    """One ``<row>`` of cells, as openpyxl's writer would produce it (inline strings)."""
+    h = ws.heights.get(r)
+    out = [f'<row r="{r}" ht="{h}" customHeight="1">' if h else f'<row r="{r}">']
+    for col, c in enumerate(cells, 1):
+        if c is None:
+            continue
+        ref = f"{get_column_letter(col)}{r}"
+        v, t, sid = c._value, c.data_type, c.style_id
+        if c.link:
+            ws.links.append((ref, c.link))
+        if v is None or v == "":
+            out.append(f'<c r="{ref}" s="{sid}"/>')
+        elif t == "s":
+            sp = ' xml:space="preserve"' if v != v.strip() else ""
+            out.append(f'<c r="{ref}" s="{sid}" t="inlineStr"><is><t{sp}>{_xml_text(v)}</t></is></c>')
+        elif t == "d":
+            out.append(f'<c r="{ref}" s="{sid}" t="n"><v>{"%.16g" % to_excel(v, epoch)}</v></c>')
+        elif t == "b":
+            out.append(f'<c r="{ref}" s="{sid}" t="b"><v>{1 if v else 0}</v></c>')
+        else:
+            out.append(f'<c r="{ref}" s="{sid}" t="n"><v>{"%.16g" % v}</v></c>')
+    out.append("</row>")
+    return "".join(out)
 
 
 # ------------------------------------------------------------------ styles
@@ -228,9 +380,10 @@ class Styles:
 
     def __init__(self, ws):
         self._ws = ws
-        self._cache: dict[tuple, tuple[StyleArray, StyleArray]] = {}
+        self._cache: dict[tuple, tuple] = {}
 
-    def get(self, key: tuple) -> tuple[StyleArray, StyleArray]:
+    def get(self, key: tuple) -> tuple[tuple[StyleArray, int], tuple[StyleArray, int]]:
+        """``((plain, its style id), (quoted, its style id))`` for a style key."""
         hit = self._cache.get(key)
         if hit is None:
             c = Cell(self._ws, row=1, column=1)
@@ -238,7 +391,8 @@ class Styles:
             plain = StyleArray(c._style)
             quoted = StyleArray(plain)
             quoted.quotePrefix = 1
-            hit = self._cache[key] = (plain, quoted)
+            ids = self._ws.parent._cell_styles
+            hit = self._cache[key] = ((plain, ids.add(plain)), (quoted, ids.add(quoted)))
         return hit
 
     def _apply(self, c: Cell, key: tuple) -> None:
@@ -304,7 +458,8 @@ class Sheet:
     def __init__(self, writer: PackWriter, title: str, widths: Sequence[float], *,
                  gridlines: bool = False, freeze: str | None = None):
         self.w = writer
-        self.ws = ws = writer.wb.create_sheet(title)
+        self.ws = ws = _StreamSheet(parent=writer.wb, title=title)
+        writer.wb._add_sheet(ws)
         self.title = title
         self.widths = list(widths)
         self.ncols = len(widths)
@@ -335,7 +490,7 @@ class Sheet:
     def add(self, cells: Sequence, height: float | None = None) -> int:
         self.row += 1
         if height:
-            self.ws.row_dimensions[self.row].height = height
+            self.ws.heights[self.row] = height
         self.ws.append(cells)
         return self.row
 
@@ -402,15 +557,31 @@ class PackWriter:
         self.progress = progress
         self.styles: Styles | None = None
         ev = data.events
-        self.records = frame_records(ev)
+        # Rows are turned into dicts chunk by chunk as each sheet streams, not all at once.
+        self.first, self.last = frame_records(ev.iloc[[0, -1]])
         per_event = sum(1 for s in ("event_log", "context", "sources") if s in opts.sections)
         self.total = max(1, len(ev) * (per_event + ("summary" in opts.sections))
-                         + len(data.missiles) * ("missiles" in opts.sections)
+                         + data.missile_rows * ("missiles" in opts.sections)
                          + len(data.statements) * ("stakeholders" in opts.sections))
         self.done = 0
         self._table_names: set[str] = set()
 
     # ----------------------------------------------------------- plumbing
+    def records(self):
+        """Each event's full record (plus its number of per-missile records), in date order,
+        read from the store one at a time."""
+        get, counts = self.data.store.get_event, self.data.missile_counts
+        for eid in self.data.events["id"]:
+            rec = get(eid)
+            rec["missiles"] = counts.get(eid, 0)
+            yield rec
+
+    def light_records(self, chunk: int = 2000):
+        """The in-memory columns of each event as dicts, in date order, a chunk at a time."""
+        ev = self.data.events
+        for start in range(0, len(ev), chunk):
+            yield from frame_records(ev.iloc[start:start + chunk])
+
     def tick(self, text: str = "", n: int = 1) -> None:
         self.done += n
         if self.progress is not None and (self.done % 200 == 0 or self.done >= self.total):
@@ -424,16 +595,14 @@ class PackWriter:
         if self.styles is None:
             self.styles = Styles(ws)
         v, quote = safe_cell_value(value)
-        c = Cell(ws, row=1, column=1)
-        if v is not None:
-            c._value = v
-            c.data_type = _DTYPES.get(type(v)) or ("d" if isinstance(v, _dt.date) else "n")
-        plain, quoted = self.styles.get(style)
-        c._style = quoted if quote else plain
-        if link:
-            url = safe_hyperlink(link)
-            if url:
-                c.hyperlink = url
+        c = _PackCell.__new__(_PackCell)  # the fields Cell.__init__ would set, without its work
+        c.parent = ws
+        c.row = c.column = 1
+        c._value = v
+        c.data_type = "n" if v is None else (_DTYPES.get(type(v)) or ("d" if isinstance(v, _dt.date) else "n"))
+        c._hyperlink = c._comment = None
+        c._style, c.style_id = self.styles.get(style)[1 if quote else 0]
+        c.link = safe_hyperlink(link) if link else None
         return c
 
     def body_cells(self, ws, columns, values: Sequence, *, band: bool,
@@ -488,7 +657,7 @@ class PackWriter:
     # -------------------------------------------------------------- scope
     def span_text(self) -> str:
         ev = self.data.events
-        first, last = self.records[0], self.records[-1]
+        first, last = self.first, self.last
         a = shown_date(first["date"], first["date_precision"])
         b = shown_date(last["date"], last["date_precision"])
         return a if a == b else f"{a} to {b}"
@@ -500,7 +669,7 @@ class PackWriter:
             "events": len(ev),
             "missiles": int(fired.sum()) if len(fired) else 0,
             "count_unknown": int(ev["count"].isna().sum()),
-            "missile_rows": len(self.data.missiles),
+            "missile_rows": self.data.missile_rows,
             "days": int(ev["date"].nunique()),
         }
 
@@ -605,7 +774,7 @@ class PackWriter:
 
     def sources_note(self) -> str:
         n_src = len(self.bibliography()[0])
-        unsourced = sum(1 for r in self.records if not r["sources"])
+        unsourced = self.data.unsourced
         s = f"The events cite {n_src:,} distinct sources, listed on the Sources sheet."
         if unsourced:
             s += f" {unsourced:,} event{' has' if unsourced == 1 else 's have'} no source recorded."
@@ -636,12 +805,12 @@ class PackWriter:
             best = ev[hi].fillna(ev[lo])
             if best.notna().any():
                 i = int(best.idxmax())
-                r = self.records[i]
+                r = frame_records(ev.iloc[[i]])[0]
                 fig(what, float(best.iloc[i]), KM, f"{r['missile_name'] or r['missile_class']}, "
                     f"{shown_date(r['date'], r['date_precision'])} ({r['id']})")
             else:
                 fig(what, "not reported")
-        first, last = self.records[0], self.records[-1]
+        first, last = self.first, self.last
         fig("First launch", to_date(first["date"]), DATE_FORMATS.get(first["date_precision"], DATE),
             f"{first['missile_name'] or first['missile_class']} ({first['id']})")
         fig("Last launch", to_date(last["date"]), DATE_FORMATS.get(last["date_precision"], DATE),
@@ -746,15 +915,15 @@ class PackWriter:
         sh.finish(last_col=16, last_row=last_printed)
 
     def _date_range(self) -> tuple[_dt.date, _dt.date]:
-        d0 = to_date(self.records[0]["date"])
-        d1 = to_date(self.records[-1]["date"])
+        d0 = to_date(self.first["date"])
+        d1 = to_date(self.last["date"])
         pad = max(7, (d1 - d0).days // 40)
         return d0 - _dt.timedelta(days=pad), d1 + _dt.timedelta(days=pad)
 
     def _periods(self) -> tuple[list[str], dict, bool]:
         """Contiguous periods (years, or months for spans up to two years) and counts by class."""
         ev = self.data.events
-        d0, d1 = to_date(self.records[0]["date"]), to_date(self.records[-1]["date"])
+        d0, d1 = to_date(self.first["date"]), to_date(self.last["date"])
         monthly = (d1 - d0).days <= 731
         if monthly:
             periods, y, mo = [], d0.year, d0.month
@@ -777,7 +946,7 @@ class PackWriter:
         sh.title_block("Event log", self.scope_line() + " · one row per launch event")
 
         def rows():
-            for r in self.records:
+            for r in self.records():
                 vals = []
                 for f, _, _, kind in EVENT_COLUMNS:
                     v = r[f]
@@ -802,36 +971,36 @@ class PackWriter:
     def write_missiles(self) -> None:
         self.stage("Missiles")
         sh = Sheet(self, "Missiles", [w for _, _, w, _ in MISSILE_COLUMNS], freeze="B4")
-        ms = self.data.missiles
-        sh.title_block("Missiles", f"{len(ms):,} per-missile records for the selected events · "
+        total = self.data.missile_rows
+        sh.title_block("Missiles", f"{total:,} per-missile records for the selected events · "
                                    f"{self.o.marking.text}")
-        if ms.empty:
+        if not total:
             sh.blank()
             sh.add([sh.cell("No per-missile records are held for the selected events; the Event log "
                             "gives each event's count and class.", ("value", None, "muted"))])
             sh.finish()
             return
-        date_of = {r["id"]: (r["date"], r["date_precision"]) for r in self.records}
+        counts, missiles_of = self.data.missile_counts, self.data.store.missiles
 
-        def rows():
-            for r in frame_records(ms):
-                vals = []
-                for f, _, _, kind in MISSILE_COLUMNS:
-                    if f == "date":
-                        d, p = date_of.get(r["event_id"], (None, None))
-                        vals.append((to_date(d), DATE_FORMATS.get(p, DATE)))
-                        continue
-                    v = r.get(f)
-                    if kind == "time":
-                        v = to_time(v)
-                    elif kind == "datetime":
-                        v = to_utc(v)
-                    elif f == "source_ref" and v:
-                        v = (v, "link:" + v)
-                    elif kind == "int" and v is not None:
-                        v = int(v)
-                    vals.append(v)
-                yield vals
+        def rows():  # event by event in date order, each event's missiles in sequence
+            for e in self.light_records():
+                if not counts.get(e["id"]):
+                    continue
+                date = (to_date(e["date"]), DATE_FORMATS.get(e["date_precision"], DATE))
+                for r in missiles_of(e["id"]):
+                    vals = []
+                    for f, _, _, kind in MISSILE_COLUMNS:
+                        v = date if f == "date" else r.get(f)
+                        if kind == "time":
+                            v = to_time(v)
+                        elif kind == "datetime":
+                            v = to_utc(v)
+                        elif f == "source_ref" and v:
+                            v = (v, "link:" + v)
+                        elif kind == "int" and v is not None:
+                            v = int(v)
+                        vals.append(v)
+                    yield vals
 
         sh.table(self.table_name("Missiles"), MISSILE_COLUMNS, rows(), "Missiles")
         sh.title_rows = "1:3"
@@ -888,11 +1057,11 @@ class PackWriter:
         sh.blank()
         sh.heading("Each launch and the calendar entries around it", len(cols))
         ev = self.data.events
-        ctx = calendar_context(list(ev["date"]), self.data.calendar)
+        ctx = iter_calendar_context(list(ev["date"]), self.data.calendar)
         gaps = days_since_previous_launch(ev).tolist()
 
         def rows():
-            for r, c, gap in zip(self.records, ctx, gaps):
+            for r, c, gap in zip(self.light_records(), ctx, gaps):
                 prev, nxt = c["previous"], c["next"]
                 yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)), r["id"],
                        r["missile_class"], r["missile_name"],
@@ -926,7 +1095,7 @@ class PackWriter:
                     sh.ws.merged_cells.add(f"B{row}:I{row}")
             elif kind == "table" and rows:
                 header = [str(h) for h in sec.get("header") or []]
-                cols = [(f"c{i}", h or f"Column {i + 1}", 0, _value_kind(rows, i)) for i, h in enumerate(header)]
+                cols = [(f"c{i}", h or f"Column {i + 1}", 0, _value_kind(rows, i, h)) for i, h in enumerate(header)]
                 header_row = sh.row + 1
                 sh.table(self.table_name("Timing"), cols, ([_timing_value(v) for v in r] for r in rows))
                 if sec.get("chart") and len(header) >= 3:
@@ -941,7 +1110,7 @@ class PackWriter:
         if isinstance(value, float):
             fmt = "0.0000" if abs(value) < 1 else "#,##0.00"
         elif isinstance(value, int) and not isinstance(value, bool):
-            fmt = INT
+            fmt = "0" if _is_label_number(str(label)) else INT
         elif isinstance(value, _dt.date):
             fmt = DATE
         width = sum(sh.widths[2:7])
@@ -1011,7 +1180,8 @@ class PackWriter:
             sh.add([sh.cell("No statements are recorded for the selected events.", ("value", None, "muted"))])
             sh.finish()
             return
-        by_id = {r["id"]: r for r in self.records}
+        ev = self.data.events
+        by_id = {r["id"]: r for r in frame_records(ev[ev["id"].isin(set(st["event_id"]))])}
         order = {a: i for i, a in enumerate(ACTORS)}
         recs = frame_records(st)
         recs.sort(key=lambda s: (order.get(s["actor"], len(order)), by_id[s["event_id"]]["date"],
@@ -1035,7 +1205,7 @@ class PackWriter:
         if getattr(self, "_biblio", None) is None:
             order: dict[str, int] = {}
             cites: dict[str, int] = {}
-            for r in self.records:
+            for r in self.records():
                 for s in dict.fromkeys(x.strip() for x in (r["sources"] or []) if x and x.strip()):
                     if s not in order:
                         order[s] = len(order) + 1
@@ -1064,7 +1234,7 @@ class PackWriter:
                    ("missile", "Missile", 0, "text")]
 
         def rows():
-            for r in self.records:
+            for r in self.records():
                 srcs = list(dict.fromkeys(x.strip() for x in (r["sources"] or []) if x and x.strip()))
                 yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)),
                        "\n".join(srcs) or "none recorded",
@@ -1128,7 +1298,13 @@ def _timing_value(v: object) -> object:
     return v
 
 
-def _value_kind(rows: list, i: int) -> str:
+def _is_label_number(name: str) -> bool:
+    """Years, seeds and ids are written without thousands separators."""
+    n = name.strip().lower()
+    return n in ("year", "seed", "no.", "id") or n.endswith((" year", " seed", " id"))
+
+
+def _value_kind(rows: list, i: int, header: str = "") -> str:
     """The number format kind of column ``i``, from its first non-empty value."""
     for r in rows:
         v = r[i] if i < len(r) else None
@@ -1139,7 +1315,7 @@ def _value_kind(rows: list, i: int) -> str:
         if isinstance(v, _dt.date):
             return "date"
         if isinstance(v, int):
-            return "int"
+            return "plain" if _is_label_number(header) else "int"
         if isinstance(v, float):
             return "float"
         return "text"

@@ -192,9 +192,41 @@ def render_timeline(events: pd.DataFrame, calendar: pd.DataFrame | None = None, 
         v = min(max(v, vmin), vmax)
         return y1 - (math.log10(v) - math.log10(vmin)) / (math.log10(vmax) - math.log10(vmin)) * (y1 - y0)
 
-    img = Image.new("RGBA", (W, H), rgb(BACKGROUND) + (255,))
+    # One RGB canvas (no full-size alpha layers: the picture stays cheap for any number of
+    # events). Translucent-looking bands are drawn first, their colours mixed with the
+    # background, so the grid, labels and points sit on top of them.
+    bg = rgb(BACKGROUND)
+    img = Image.new("RGB", (W, H), bg)
     draw = ImageDraw.Draw(img)
     text_c, muted_c, grid_c = rgb(TEXT), rgb(MUTED_TEXT), rgb(GRID)
+
+    def mix(col: tuple[int, int, int], alpha: int, under: tuple[int, int, int] = bg) -> tuple[int, int, int]:
+        return tuple(round(u + (c - u) * alpha / 255) for c, u in zip(col, under))
+
+    lane_fill = (246, 246, 246)
+    draw.rectangle([x0, uy0, x1, uy1], fill=lane_fill)
+
+    # Political calendar: bands/lines behind the points, labels in lanes above the plot.
+    visible = []
+    for c in cal:
+        if not c.get("date"):
+            continue
+        a = _day(_dt.date.fromisoformat(c["date"]))
+        b = _day(_dt.date.fromisoformat(c["end_date"])) if c.get("end_date") else a
+        if b < d0 or a > d1:
+            continue
+        col = rgb(category_color(c.get("category")))
+        xa, xb = xd(max(a, d0)), xd(min(b, d1))
+        faint = c.get("category") in ("anniversary", "other")
+        if xb - xa >= px(3):
+            alpha = 22 if faint else 38
+            draw.rectangle([xa, y0 + 1, xb, y1], fill=mix(col, alpha))
+            draw.rectangle([xa, uy0, xb, uy1], fill=mix(col, alpha, lane_fill))
+        else:
+            alpha = 70 if faint else 150
+            for yy in range(int(y0), int(uy1), px(6)):  # dashed
+                draw.line([(xa, yy), (xa, min(yy + px(3), uy1))], fill=mix(col, alpha), width=max(1, px(1)))
+        visible.append((c, xa, col))
 
     # Title.
     draw.text((x0, px(12)), title or "Launches by date and distance flown (KST dates)",
@@ -217,40 +249,16 @@ def render_timeline(events: pd.DataFrame, calendar: pd.DataFrame | None = None, 
         tw = draw.textlength(label, font=f_axis)
         draw.text((x - tw / 2, uy1 + px(6)), label, font=f_axis, fill=muted_c)
     draw.rectangle([x0, y0, x1, y1], outline=muted_c, width=max(1, px(1)))
-    draw.rectangle([x0, uy0, x1, uy1], outline=grid_c, fill=(246, 246, 246, 255))
+    draw.rectangle([x0, uy0, x1, uy1], outline=grid_c)
     tw = draw.textlength("unknown", font=f_axis)
     draw.text((x0 - px(6) - tw, uy0 + px(5)), "unknown", font=f_axis, fill=muted_c)
     # Axis title, written sideways.
     at = "Distance flown (km, log scale)"
     tw = int(draw.textlength(at, font=f_axis_title)) + 4
-    tmp = Image.new("RGBA", (tw, px(16)), (0, 0, 0, 0))
-    ImageDraw.Draw(tmp).text((0, 0), at, font=f_axis_title, fill=muted_c)
+    tmp = Image.new("L", (tw, px(16)), 0)
+    ImageDraw.Draw(tmp).text((0, 0), at, font=f_axis_title, fill=255)
     tmp = tmp.rotate(90, expand=True)
-    img.alpha_composite(tmp, (px(6), int((y0 + y1) / 2 - tmp.height / 2)))
-
-    # Political calendar: bands/lines behind the points, labels in lanes above the plot.
-    overlay = Image.new("RGBA", (W, H), (0, 0, 0, 0))
-    od = ImageDraw.Draw(overlay)
-    visible = []
-    for c in cal:
-        if not c.get("date"):
-            continue
-        a = _day(_dt.date.fromisoformat(c["date"]))
-        b = _day(_dt.date.fromisoformat(c["end_date"])) if c.get("end_date") else a
-        if b < d0 or a > d1:
-            continue
-        col = rgb(category_color(c.get("category")))
-        xa, xb = xd(max(a, d0)), xd(min(b, d1))
-        faint = c.get("category") in ("anniversary", "other")
-        if xb - xa >= px(3):
-            od.rectangle([xa, y0 + 1, xb, uy1], fill=col + (22 if faint else 38,))
-        else:
-            alpha = 70 if faint else 150
-            for yy in range(int(y0), int(uy1), px(6)):  # dashed
-                od.line([(xa, yy), (xa, min(yy + px(3), uy1))], fill=col + (alpha,), width=max(1, px(1)))
-        visible.append((c, xa, col))
-    img.alpha_composite(overlay)
-    draw = ImageDraw.Draw(img)
+    img.paste(Image.new("RGB", tmp.size, muted_c), (px(6), int((y0 + y1) / 2 - tmp.height / 2)), tmp)
 
     occupied: list[list[tuple[float, float]]] = [[] for _ in range(n_lanes)]
     order = sorted(visible, key=lambda t: (LABEL_PRIORITY.index(t[0].get("category"))
@@ -319,7 +327,7 @@ def render_timeline(events: pd.DataFrame, calendar: pd.DataFrame | None = None, 
     note = ("Bars: date known only to the month or year · whiskers: distance range · "
             "coloured lines and bands: political calendar")
     draw.text((x0, ly + px(22)), note, font=f_small, fill=muted_c)
-    return img.convert("RGB")
+    return img
 
 
 def timeline_png(events: pd.DataFrame, calendar: pd.DataFrame | None = None, **kwargs) -> bytes:

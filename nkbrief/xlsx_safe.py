@@ -34,8 +34,8 @@ MAX_CELL_CHARS = 32_767
 #: Longest hyperlink target Excel accepts.
 MAX_URL_CHARS = 2_079
 
-# XML 1.0 cannot hold these; openpyxl refuses them.
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# XML 1.0 cannot hold these (openpyxl refuses them), nor can UTF-8 hold lone surrogates.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def needs_quote_prefix(text: str) -> bool:

@@ -229,3 +229,33 @@ def test_calendar_context_matches_nearest_entries():
     got = calendar_context(dates, cal)
     for d, g in zip(dates, got):
         assert g == nearest_entries(d, cal), d
+
+
+def test_fast_row_writer_matches_openpyxls(tmp_path, monkeypatch):
+    """The rows serialised as text read back exactly like openpyxl's own cell writer's."""
+    import nkbrief.briefing_sheets as bs
+    from briefing_helpers import small_store as make
+
+    st = make(tmp_path / "s.sqlite3", payloads=True)
+    ids = list(st.events_frame()["id"])
+    fast = build_pack(st, ids, PackOptions(output=tmp_path / "fast.xlsx", date="2026-01-02"))
+    monkeypatch.setattr(bs, "FAST_ROWS", False)
+    slow = build_pack(st, ids, PackOptions(output=tmp_path / "slow.xlsx", date="2026-01-02"))
+    a, b = openpyxl.load_workbook(fast), openpyxl.load_workbook(slow)
+    assert a.sheetnames == b.sheetnames
+    for wa, wb_ in zip(a.worksheets, b.worksheets):
+        assert wa.max_row == wb_.max_row and wa.max_column == wb_.max_column, wa.title
+        for ra, rb in zip(wa.iter_rows(), wb_.iter_rows()):
+            for ca, cb in zip(ra, rb):
+                va, vb = ca.value, cb.value
+                if isinstance(va, str):  # text keeps a CR; openpyxl's writer lets XML turn it into LF
+                    va = va.replace("\r", "\n")
+                ta, tb = (ca.data_type, cb.data_type) if va is not None else (None, None)  # "" is empty
+                assert (va, ta, ca.number_format, ca.quotePrefix, ca.font.b) == \
+                       (vb, tb, cb.number_format, cb.quotePrefix, cb.font.b), ca.coordinate
+                assert (ca.hyperlink.target if ca.hyperlink else None) == \
+                       (cb.hyperlink.target if cb.hyperlink else None), ca.coordinate
+        ha = {r: d.height for r, d in wa.row_dimensions.items() if d.height}
+        hb = {r: d.height for r, d in wb_.row_dimensions.items() if d.height}
+        assert ha == hb and ha, wa.title
+    st.close()
