@@ -29,7 +29,7 @@ _CSS = f"""
 body {{ color: {palette.TEXT}; }}
 h3 {{ margin: 0 0 4px 0; }}
 td.k {{ color: {_MUTED}; padding-right: 10px; white-space: nowrap; vertical-align: top; }}
-td {{ padding: 1px 0; vertical-align: top; }}
+td {{ padding: 1px 8px 1px 0; vertical-align: top; }}
 .muted {{ color: {_MUTED}; }}
 """
 
@@ -307,7 +307,7 @@ class DetailPane(QWidget):
     def summary_html(self, rows) -> str:
         """Several events (frame rows): count, missiles, classes, date span, maximum range."""
         s = self.event_view.summary(rows)
-        chips = ", ".join(f"<span style='color:{palette.class_color(c)}'>●</span> {_e(c)} {n}"
+        chips = ", ".join(f"<span style='color:{palette.class_color(c)}'>●</span> {_e(c)}&nbsp;{n}"
                           for c, n in s["classes"].items())
         rng = "not reported"
         if s["max_range_km"] is not None:
@@ -315,9 +315,26 @@ class DetailPane(QWidget):
             r = self.frame.iloc[s["max_range_row"]]
             rng += f" <span class='muted'>({_e(r['date'])} {_e(r['missile_class'])})</span>"
         span = f"{s['first']} to {s['last']}" if s["first"] != s["last"] else str(s["first"])
-        return (f"<h3>{s['events']:,} events selected</h3>"
-                + _rows([("Missiles", f"{s['missiles']:,}"), ("Classes", chips or "—"),
-                         ("Dates", _e(span)), ("Maximum range", rng)]))
+        out = (f"<h3>{s['events']:,} events selected</h3>"
+               + _rows([("Missiles", f"{s['missiles']:,}"), ("Classes", chips or "—"),
+                        ("Dates", _e(span)), ("Maximum range", rng)]))
+        return out + self._listing_html(rows)
+
+    def _listing_html(self, rows, limit: int = 200) -> str:
+        """The selected events in date order, one line each (the first ``limit``)."""
+        v = self.event_view
+        r = np.sort(np.asarray(rows, dtype=np.int64))
+        dates, cls = v.display("date"), v.display("missile_class")
+        names, dist = v.display("missile_name"), v.display("distance_km")
+        lines = []
+        for i in r[:limit].tolist():
+            c = cls[i] or "unknown"
+            km = f"{dist[i]} km" if dist[i] else ""
+            lines.append(f"<tr><td class='k'>{_e(dates[i])}</td><td><span style='color:"
+                         f"{palette.class_color(c)}'>●</span> {_e(c)}</td><td>{_e(names[i])}</td>"
+                         f"<td class='muted'>{_e(km)}</td></tr>")
+        more = (f"<p class='muted'>… and {r.size - limit:,} more.</p>" if r.size > limit else "")
+        return "<h4>Selected events</h4><table>" + "".join(lines) + "</table>" + more
 
     def history_html(self, event_id: str) -> str:
         if self.store is None:
