@@ -382,7 +382,8 @@ class Timeline(QWidget):
         return bar
 
     def _update_legend(self) -> None:
-        present = [c for c in schema.MISSILE_CLASSES if (self.cls == c).any()] or list(schema.MISSILE_CLASSES)
+        seen = np.bincount(self.cls_codes, minlength=len(schema.MISSILE_CLASSES))
+        present = [c for k, c in enumerate(schema.MISSILE_CLASSES) if seen[k]] or list(schema.MISSILE_CLASSES)
         chips = " ".join(f'<span style="color:{palette.class_color(c)}">●</span>&nbsp;{html.escape(c)}'
                          for c in present)
         self.legend.setText(chips + "&nbsp;&nbsp;")
@@ -393,6 +394,7 @@ class Timeline(QWidget):
         self.xs = self.x0 = self.x1 = self.dist = self.dmax = self.sizes = self.ys = np.zeros(0)
         self.precise = np.zeros(0, dtype=bool)
         self.cls = np.zeros(0, dtype=object)
+        self.cls_codes = np.zeros(0, dtype=np.int64)
         self.visible = np.zeros(0, dtype=bool)
         self.names = self.dates = np.zeros(0, dtype=object)
         self.selected_rows = np.zeros(0, dtype=np.int64)
@@ -412,6 +414,9 @@ class Timeline(QWidget):
         count = frame["count"].to_numpy(dtype=float, na_value=np.nan)
         self.sizes = 6.0 + 2.6 * np.sqrt(np.clip(np.nan_to_num(count, nan=1.0), 1, 25) - 1)
         self.cls = frame["missile_class"].fillna("unknown").to_numpy(dtype=object)
+        codes = pd.Categorical(self.cls, categories=list(schema.MISSILE_CLASSES)).codes.astype(np.int64)
+        codes[codes < 0] = schema.MISSILE_CLASSES.index("unknown")
+        self.cls_codes = codes
         self.names = frame["missile_name"].fillna("").to_numpy(dtype=object)
         self.dates = frame["date"].fillna("").to_numpy(dtype=object)
         self.precisions = frame["date_precision"].fillna("day").to_numpy(dtype=object)
@@ -490,10 +495,12 @@ class Timeline(QWidget):
         # rather than a grey wash of outlines. Rare classes are drawn above common ones.
         dense = n_vis > DENSE_POINTS
         scale = self._scale = 0.55 if dense else 1.0
-        counts = {c: int((vis & (self.cls == c)).sum()) for c in schema.MISSILE_CLASSES}
+        per_class = np.bincount(self.cls_codes[vis], minlength=len(schema.MISSILE_CLASSES))
+        counts = {c: int(per_class[k]) for k, c in enumerate(schema.MISSILE_CLASSES)}
+        index = {c: k for k, c in enumerate(schema.MISSILE_CLASSES)}
         order = sorted(schema.MISSILE_CLASSES, key=lambda c: -counts[c])
         for z, c in enumerate(order):
-            m = vis & (self.cls == c)
+            m = vis & (self.cls_codes == index[c]) if counts[c] else np.zeros_like(vis)
             sc = self.scatter_items[c]
             sc.setZValue(5 + z * 0.01)
             if m.any():
