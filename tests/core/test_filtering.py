@@ -203,3 +203,12 @@ def test_view_summary_matches_frame_summary(view):
     assert a.pop("max_range_row") == int(np.flatnonzero(view.frame["id"] == b["max_range_id"])[0])
     assert a == b
     assert view.summary([])["events"] == 0
+
+
+def test_hhmm_minutes_is_strict():
+    from nkbrief.filtering import hhmm_minutes
+
+    got = hhmm_minutes(["15:50", None, "", "1:50", "ab:cd", "23:59", float("nan"), "00:00", "12-30"])
+    expected = [950, np.nan, np.nan, np.nan, np.nan, 1439, np.nan, 0, np.nan]
+    assert np.array_equal(got, np.array(expected, dtype=float), equal_nan=True)
+    assert hhmm_minutes([]).size == 0
