@@ -225,7 +225,18 @@ def utc_value(v: object, exact: bool) -> dict:
     return {"_utc_clock": clock_value(v)}
 
 
-def km_value(v: object, unit: str | None) -> tuple[float | None, float | None]:
+def km_value(v: object, unit: str | None, exact: bool = False) -> tuple[float | None, float | None]:
+    if exact and isinstance(v, str):
+        try:  # an export writes repr(float): '350.0', '1e-05'
+            f = float(v)
+        except ValueError:
+            pass
+        else:
+            if math.isnan(f) or math.isinf(f):
+                raise CellError("is not a distance")
+            if f < 0:
+                raise CellError("must not be negative")
+            return f, None
     if isinstance(v, str) and unit == "mi" and re.fullmatch(r"\s*[\d.,]+\s*", v):
         v = v + " mi"
     elif isinstance(v, (int, float)) and not isinstance(v, bool) and unit == "mi":
@@ -303,7 +314,7 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
         limit_name = field
 
         def conv_km(v):
-            lo, hi = km_value(v, unit)
+            lo, hi = km_value(v, unit, exact)
             for x in (lo, hi):
                 p = schema.check_value("km", limit_name, x)
                 if p:
@@ -312,7 +323,7 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
         return conv_km
     if field in ("distance_km_max", "apogee_km_max"):
         def conv_km_max(v):
-            lo, hi = km_value(v, unit)
+            lo, hi = km_value(v, unit, exact)
             val = hi if hi is not None else lo
             p = schema.check_value("km", field, val)
             if p:
@@ -350,6 +361,8 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
 
 
 _TEMPLATE = schema.empty_event()
+#: exact mode: a blank cell is a null, never a default
+_EXACT_TEMPLATE = dict.fromkeys(schema.EVENT_FIELDS) | {"description": "", "notes": ""}
 _kst_to_utc = functools.lru_cache(maxsize=1 << 16)(schema.kst_to_utc)
 _utc_to_kst = functools.lru_cache(maxsize=1 << 16)(schema.utc_to_kst)
 
@@ -364,10 +377,8 @@ def finish_event(ev: dict, exact: bool) -> tuple[dict, list[tuple[str, object, s
     notes: list[str] = []
     prec_from_date = ev.pop("_precision_from_date", None)
     clock_utc = ev.pop("_utc_clock", None)
-    out = _TEMPLATE.copy()
+    out = (_EXACT_TEMPLATE if exact else _TEMPLATE).copy()
     out["sources"] = []
-    if exact:
-        out["date_precision"] = None
     for k, v in ev.items():
         if v is not None or k not in ("description", "notes", "sources"):
             out[k] = list(v) if k == "sources" else v  # cached values are shared between rows

@@ -157,25 +157,41 @@ class ExportResult:
 
 def collect(store, *, date_from: str | None = None, date_to: str | None = None,
             classes: Iterable[str] | None = None, ids: Iterable[str] | None = None) -> dict:
-    """The events (and their missiles and statements) to export, as plain records."""
+    """The events (and their missiles and statements) to export, as plain records.
+
+    The store's frame picks and orders the events; the values are read from the table
+    itself, so that nothing passes through pandas' missing-value handling (a NULL
+    ``leader_attended`` next to a False one must stay NULL).
+    """
     from .store import frame_records
 
     df = store.events_frame(date_from=date_from, date_to=date_to, classes=classes)
+    order = list(df["id"])
     if ids is not None:
         wanted = set(ids)
-        df = df[df["id"].isin(wanted)]
+        order = [i for i in order if i in wanted]
+    keep = set(order)
+    cols = list(schema.EVENT_FIELDS)
+    raw = {}
+    for row in store.execute(f"SELECT {', '.join(cols)} FROM events").fetchall():
+        if row[0] in keep:
+            raw[row[0]] = row
     events = []
-    for r in frame_records(df):
-        ev = {k: r.get(k) for k in schema.EVENT_FIELDS}
+    for ev_id in order:
+        ev = {}
+        for n, v in zip(cols, raw[ev_id]):
+            kind = schema.EVENT_FIELDS[n]
+            if kind == "list":
+                v = json.loads(v) if v else []
+            elif kind == "bool" and v is not None:
+                v = bool(v)
+            ev[n] = v
         for k in ("description", "notes"):
             ev[k] = ev[k] or ""
-        ev["sources"] = list(ev["sources"] or [])
         events.append(ev)
-    ids_set = [e["id"] for e in events]
     missiles = []
-    for m in frame_records(store.missiles_frame(ids_set)) if events else []:
+    for m in frame_records(store.missiles_frame(order)) if events else []:
         missiles.append({k: _typed(schema.MISSILE_FIELDS[k], m.get(k)) for k in schema.MISSILE_FIELDS})
-    keep = set(ids_set)
     statements = [{k: s.get(k) for k in schema.STATEMENT_FIELDS}
                   for s in frame_records(store.statements_frame()) if s.get("event_id") in keep]
     return {"events": events, "missiles": missiles, "statements": statements}
@@ -281,6 +297,13 @@ def _xlsx_cell(ws, kind: str, v: object, bold=None):
             c.quotePrefix = True
         if bold is not None:
             c.font = bold
+        return c
+    if isinstance(v, float) and float("%.16g" % v) != v:
+        # openpyxl writes numbers with 16 significant digits; a few doubles need 17 to
+        # come back exactly. Hand it the shortest exact text, still as a number cell.
+        c = WriteOnlyCell(ws)
+        c.value = repr(v)
+        c.data_type = "n"
         return c
     return WriteOnlyCell(ws, value=v)
 

@@ -513,20 +513,27 @@ def _ranges(nums: list[int]) -> str:
 def _attach_extras(pf: ParsedFile, table: Table) -> None:
     """nkbrief exports: per-missile rows and statements travel with their events."""
     by_id = {inc.event["id"]: inc for inc in pf.incoming}
+    orphans = {"missiles": 0, "statements": 0}
     for m in table.extra.get("missiles", []):
         inc = by_id.get(m.get("event_id"))
         if inc is None:
+            orphans["missiles"] += 1
             continue
         rec = {k: _exact_missile_value(k, m.get(k)) for k in schema.MISSILE_FIELDS if k != "event_id"}
         inc.missiles.append(rec)
     for s in table.extra.get("statements", []):
         inc = by_id.get(s.get("event_id"))
         if inc is None:
+            orphans["statements"] += 1
             continue
         inc.statements.append({k: (s.get(k) if s.get(k) != "" else None)
                                for k in schema.STATEMENT_FIELDS if k != "event_id"})
     for inc in pf.incoming:
         inc.missiles.sort(key=lambda m: (m["seq"] is None, m["seq"] or 0))
+    for what, n in orphans.items():
+        if n:
+            pf.notes.append(f"{n} {what[:-1]} row(s) belong to events that are not imported "
+                            "(rejected, or not in the file) and were left out")
 
 
 def _exact_missile_value(k: str, v: object) -> object:
