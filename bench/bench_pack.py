@@ -45,7 +45,8 @@ def make_pack_store(path: Path, n: int, seed: int = 0):
             ev["description"] = " ".join(words[j] for j in rng.integers(0, len(words), k)).capitalize() + "."
             ev["sources"] = [f"https://example.invalid/news/{i}/{j}" for j in range(int(rng.integers(1, 4)))]
             ev["sources"].append(f"Ministry statement {i % 500}")  # shared across events
-            missiles = [{"seq": s + 1, "missile_name": ev["missile_name"], "missile_class": ev["missile_class"],
+            missiles = [{"seq": s + 1, "missile_name": ev["missile_name"],
+                         "missile_class": ev["missile_class"],
                          "distance_km": ev["distance_km"], "outcome": "success",
                          "source_ref": f"https://example.invalid/m/{i}"}
                         for s in range(int(rng.integers(1, 4)))] if i % 3 == 0 else []

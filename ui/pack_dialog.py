@@ -29,6 +29,7 @@ from nkbrief.palette import class_color
 from nkbrief.resources import resource_path
 from nkbrief.schema import MISSILE_CLASSES
 from nkbrief.store import Store, frame_records
+from nkbrief.xlsx_stream import shown_date
 
 from .workers import Worker, start
 
@@ -292,8 +293,7 @@ class PackDialog(QDialog):
         items = []
         for eid in ids:
             r = self._events[eid]
-            date = r["date"] if r["date_precision"] == "day" else r["date"][:7] if r["date_precision"] == "month" \
-                else r["date"][:4]
+            date = shown_date(r["date"], r["date_precision"])
             it = QTreeWidgetItem([date, r["missile_class"] or "", r["missile_name"] or "", eid])
             it.setData(0, ID_ROLE, eid)
             it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -308,7 +308,8 @@ class PackDialog(QDialog):
         return len(items)
 
     def listed_ids(self) -> list[str]:
-        return [self.event_list.topLevelItem(i).data(0, ID_ROLE) for i in range(self.event_list.topLevelItemCount())]
+        lst = self.event_list
+        return [lst.topLevelItem(i).data(0, ID_ROLE) for i in range(lst.topLevelItemCount())]
 
     def checked_ids(self) -> list[str]:
         """The events that go into the pack (the builder puts them in date order)."""
@@ -354,8 +355,11 @@ class PackDialog(QDialog):
         desc = ", ".join(words)
         if n:
             self.added_filters.append(desc)
-        self.filter_message.setText(f"Added {n:,} event{'s' if n != 1 else ''} ({desc}); "
-                                    f"{len(df) - n:,} already listed." if len(df) else f"No events match {desc}.")
+        if len(df):
+            self.filter_message.setText(f"Added {n:,} event{'s' if n != 1 else ''} ({desc}); "
+                                        f"{len(df) - n:,} already listed.")
+        else:
+            self.filter_message.setText(f"No events match {desc}.")
         return n
 
     def filters_text(self) -> str:
@@ -455,7 +459,8 @@ class PackDialog(QDialog):
             return False
         opts = self.options()
         ids = self.checked_ids()
-        window = self.timing_window.value() if self.timing_check.isChecked() and self.timing_check.isEnabled() else None
+        timing_on = self.timing_check.isChecked() and self.timing_check.isEnabled()
+        window = self.timing_window.value() if timing_on else None
         self._save_settings()
         worker = Worker(build_job, str(self.store.path), ids, opts, window)
         worker.signals.progressed.connect(self._on_worker_progressed)

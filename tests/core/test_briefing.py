@@ -233,13 +233,13 @@ def test_calendar_context_matches_nearest_entries():
 
 def test_fast_row_writer_matches_openpyxls(tmp_path, monkeypatch):
     """The rows serialised as text read back exactly like openpyxl's own cell writer's."""
-    import nkbrief.briefing_sheets as bs
+    import nkbrief.xlsx_stream as xs
     from briefing_helpers import small_store as make
 
     st = make(tmp_path / "s.sqlite3", payloads=True)
     ids = list(st.events_frame()["id"])
     fast = build_pack(st, ids, PackOptions(output=tmp_path / "fast.xlsx", date="2026-01-02"))
-    monkeypatch.setattr(bs, "FAST_ROWS", False)
+    monkeypatch.setattr(xs, "FAST_ROWS", False)
     slow = build_pack(st, ids, PackOptions(output=tmp_path / "slow.xlsx", date="2026-01-02"))
     a, b = openpyxl.load_workbook(fast), openpyxl.load_workbook(slow)
     assert a.sheetnames == b.sheetnames

@@ -178,7 +178,8 @@ def test_build_job_with_timing(small_store, tmp_path):
 
         p = Progress()
         p.cancel()
-        pd_mod.build_job(str(small_store.path), ids, PackOptions(output=tmp_path / "u.xlsx"), None, progress=p)
+        pd_mod.build_job(str(small_store.path), ids, PackOptions(output=tmp_path / "u.xlsx"), None,
+                         progress=p)
     assert not (tmp_path / "u.xlsx").exists()
 
 
