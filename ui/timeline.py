@@ -659,18 +659,19 @@ class Timeline(QWidget):
         entries = []
         cal = self._calendar
         if cal is not None and not cal.empty:
-            for rec in cal.to_dict("records"):
-                try:
-                    start = pd.Timestamp(rec["date"]).value / 1e9 - KST_OFFSET_S
-                    end_date = rec.get("end_date")
-                    end = start + _DAY
-                    if isinstance(end_date, str) and end_date and end_date != rec["date"]:
-                        end = pd.Timestamp(end_date).value / 1e9 - KST_OFFSET_S + _DAY
-                except (TypeError, ValueError):
-                    continue  # the store validates dates; a bad one is skipped, not fatal
-                dates = rec["date"] + (f" to {end_date}" if isinstance(end_date, str) and end_date else "")
-                entries.append(CalendarEntry(rec.get("category") or "other", start, end,
-                                             str(rec.get("title") or ""), dates))
+            start = pd.to_datetime(cal["date"], format="%Y-%m-%d", errors="coerce")
+            end_raw = cal["end_date"].where(cal["end_date"].notna() & (cal["end_date"] != ""), cal["date"])
+            end = pd.to_datetime(end_raw, format="%Y-%m-%d", errors="coerce")
+            s0 = start.to_numpy("datetime64[s]").astype("int64") - KST_OFFSET_S
+            s1 = end.to_numpy("datetime64[s]").astype("int64") - KST_OFFSET_S + _DAY
+            ok = (start.notna() & end.notna()).to_numpy()  # the store validates dates; skip, never fail
+            for i, (cat, title, d, e) in enumerate(zip(cal["category"].tolist(), cal["title"].tolist(),
+                                                       cal["date"].tolist(), cal["end_date"].tolist())):
+                if not ok[i]:
+                    continue
+                dates = d + (f" to {e}" if isinstance(e, str) and e else "")
+                entries.append(CalendarEntry(cat if isinstance(cat, str) else "other", float(s0[i]),
+                                             float(s1[i]), str(title) if isinstance(title, str) else "", dates))
         self.calendar_layer.set_entries(entries)
         for lab in self._labels.values():
             self.plot.getPlotItem().removeItem(lab)
