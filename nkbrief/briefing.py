@@ -175,8 +175,11 @@ def resolve_options(options: PackOptions) -> _Resolved:
     judgments = [_text(j, "key judgment") for j in kj]
     if options.timing is not None and not isinstance(options.timing, dict):
         raise PackError("the timing analysis must be a dict")
+    given = str(options.output).strip()
+    if given.endswith(("/", "\\")) or _is_dir(Path(given).expanduser()):
+        raise PackError(f"{given} is a folder; choose a file name")
     return _Resolved(
-        path=sanitise_path(str(options.output).strip()),
+        path=sanitise_path(given),
         title=_text(options.title, "title", MAX_TITLE_CHARS) or DEFAULT_TITLE,
         subtitle=_text(options.subtitle, "subtitle", MAX_TITLE_CHARS),
         author=_text(options.author, "author name", 200),
@@ -191,6 +194,13 @@ def resolve_options(options: PackOptions) -> _Resolved:
 
 
 # ---------------------------------------------------------------- destination
+def _is_dir(p: Path) -> bool:
+    try:
+        return p.is_dir()
+    except OSError:  # e.g. a name too long for the file system: not a folder, and made safe later
+        return False
+
+
 def lock_files(path: Path) -> list[Path]:
     """Lock files Excel (``~$name``) and LibreOffice (``.~lock.name#``) keep beside an open file."""
     names = {f"~${path.name}", f".~lock.{path.name}#"}

@@ -120,8 +120,9 @@ def test_unwritable_or_missing_folder(tmp_path, monkeypatch):
     with pytest.raises(PackError, match="the folder .*nowhere does not exist"):
         build_pack(st, ids, PackOptions(output=tmp_path / "nowhere" / "p.xlsx"))
     (tmp_path / "adir.xlsx").mkdir()
-    with pytest.raises(PackError, match="is a folder; choose a file name"):
-        build_pack(st, ids, PackOptions(output=tmp_path / "adir.xlsx"))
+    for folder in (tmp_path / "adir.xlsx", tmp_path, f"{tmp_path}/"):
+        with pytest.raises(PackError, match="is a folder; choose a file name"):
+            build_pack(st, ids, PackOptions(output=folder))
 
     def denied(*a, **k):  # tests may run as root, where chmod does not stop writes
         raise PermissionError(13, "Permission denied")
