@@ -259,7 +259,8 @@ def _columns(header: list[str], overrides: dict[str, str], exact: bool) -> list[
 
 def _from_public(pf: ParsedFile, res: public_io.PublicResult, table: Table) -> None:
     pf.rows_total = res.rows_total
-    pf.notes.extend(res.notes)
+    # the readers note their own decoding; the sniffed encoding is reported already
+    pf.notes.extend(n for n in res.notes if not n.startswith("not valid utf-8"))
     pf.rejections = list(res.rejections)
     pf.skipped = list(res.skipped)
     raw_by_row = {n: c for n, c in table.rows}
@@ -581,6 +582,44 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
+def _compare(mine: dict, ev: dict, provided: frozenset, exact: bool) -> tuple[dict, dict]:
+    """(field diffs as (mine, theirs), the changes "take theirs" would write).
+
+    Colleague files add to ``sources`` and ``notes`` rather than replace them: a source
+    or note already in the store is no difference, and taking theirs appends the rest.
+    An nkbrief export is a whole dataset, so there every field is compared and replaced.
+    """
+    diffs: dict[str, tuple[object, object]] = {}
+    changes: dict[str, object] = {}
+    for f in schema.EVENT_FIELDS:
+        if f == "id" or f not in provided:
+            continue
+        a, b = mine[f], ev[f]
+        if not exact and b in (None, "", []):
+            continue  # the file does not say
+        if not exact and f == "sources":
+            extra = [x for x in b if x not in (a or [])]
+            if extra:
+                diffs[f] = (a, b)
+                changes[f] = list(a or []) + extra
+            continue
+        if not exact and f == "notes":
+            if b not in (a or ""):
+                diffs[f] = (a, b)
+                changes[f] = f"{a}\n{b}" if a else b
+            continue
+        if not _same(a, b):
+            diffs[f] = (a, b)
+    for f in list(diffs):
+        if f in changes:
+            continue
+        group = next((g for g in FIELD_GROUPS if f in g), (f,))
+        for g in group:  # a value and its upper end (or a date and its times) go together
+            if g not in changes and (g in diffs or not _same(mine[g], ev[g])):
+                changes[g] = ev[g]
+    return diffs, changes
+
+
 def _site_key(site: object) -> str:
     return " ".join(str(site or "").lower().split())
 
@@ -611,18 +650,10 @@ def plan_merge(store: Store, parsed: ParsedFile, *, default: str = "keep_mine",
             items.append(MergeItem(i, "new"))
             continue
         mine = store.get_event(existing)
-        diffs = {f: (mine[f], ev[f]) for f in schema.EVENT_FIELDS
-                 if f != "id" and f in inc.provided and not _same(mine[f], ev[f])
-                 and (parsed.exact or ev[f] not in (None, "", []))}
+        diffs, changes = _compare(mine, ev, inc.provided, parsed.exact)
         if not diffs:
             items.append(MergeItem(i, "identical", existing))
             continue
-        changes = {}
-        for f in diffs:
-            group = next((g for g in FIELD_GROUPS if f in g), (f,))
-            for g in group:
-                changes[g] = ev[g]
-        changes = {k: v for k, v in changes.items() if not _same(mine[k], v) or k in diffs}
         rep = schema.validate_event(mine | changes)
         item = MergeItem(i, "conflicting", existing, diffs, changes,
                          None if rep.ok else str(rep))

@@ -179,3 +179,28 @@ def test_cli_map_errors(tmp_path, capsys):
     assert code == 2 and err.startswith("nkbrief: --map: 'when' is not a field (use one of: id, date,")
     code, out, err = _cli(capsys, "import", str(p), "--map", "Nope=date", "--db", str(db))
     assert code == 2 and err.startswith("nkbrief: --map: no file has a column 'Nope' (columns: 'Date',")
+
+
+def test_colleague_notes_and_sources_are_added_not_replaced(tmp_path, empty_store):
+    _mine(empty_store)
+    text = ("Date,Time (KST),Type,Number,Distance,Launch site,Source,Notes\n"
+            "2026-01-27,15:50,SRBM,2,,North of Pyongyang,JCS; Yonhap,seen from Japan\n")
+    pf = read_file(_file(tmp_path, text))
+    (c,) = plan_merge(empty_store, pf).conflicts()
+    assert c.diffs == {"sources": (["JCS"], ["JCS", "Yonhap"]), "notes": ("my note", "seen from Japan")}
+    assert c.changes == {"sources": ["JCS", "Yonhap"], "notes": "my note\nseen from Japan"}
+    apply_import(empty_store, pf, default="take_theirs")
+    ev = empty_store.get_event("seed-0127")
+    assert (ev["sources"], ev["notes"], ev["distance_km"]) == (["JCS", "Yonhap"], "my note\nseen from Japan", 300.0)
+    again = apply_import(empty_store, read_file(_file(tmp_path, text)))
+    assert (again.identical, again.conflicting) == (1, 0)
+
+
+def test_duplicate_ids_in_one_file_reject_the_later_row(tmp_path):
+    p = tmp_path / "ids.json"
+    p.write_text(json.dumps([{"id": "a", "date": "2026-01-27"}, {"id": "a", "date": "2026-01-28"}]),
+                 encoding="utf-8")
+    pf = read_file(p)
+    assert [str(x) for x in pf.rejections] == ["row 2: id 'a' is already used by row 1 of this file"]
+    assert [i.event["date"] for i in pf.incoming] == ["2026-01-27"]
+    pf.check_accounting()

@@ -1,0 +1,944 @@
+"""File ▸ Import…: preview, map, check and merge a colleague's file, then import it as one batch.
+
+The dialog is a view over :mod:`nkbrief.importer`. Reading and checking the file
+(:func:`~nkbrief.importer.read_file` + :func:`~nkbrief.importer.plan_merge`) and writing it
+(:func:`~nkbrief.importer.apply_import`) run on the thread pool through
+:class:`ui.workers.Worker`, each with its own store connection, with a progress bar and
+Cancel. After a write the window's store is told (``store.notify("events")``) so every
+view reloads. ``install(window)`` adds File ▸ Import…, File ▸ Export dataset…,
+Edit ▸ Undo import… and makes files dropped on the window open here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialog, QFormLayout, QGridLayout,
+                               QHBoxLayout, QHeaderView, QInputDialog, QLabel, QMessageBox, QProgressBar,
+                               QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from nkbrief import importer, mapping
+from nkbrief.export import ExportError, export_dataset
+from nkbrief.importer import ImportOptions, RESOLUTION_LABELS, RESOLUTIONS
+from nkbrief.store import Store, StoreError
+
+from .style import STYLESHEET, icon
+from .workers import Worker, start
+
+FILE_FILTER = ("Data files (*.csv *.tsv *.txt *.xlsx *.xlsm *.json);;CSV or text (*.csv *.tsv *.txt);;"
+               "Excel workbooks (*.xlsx *.xlsm);;JSON (*.json);;All files (*)")
+EXPORT_FILTER = "CSV (*.csv);;Excel workbook (*.xlsx);;JSON (*.json)"
+REJECTED_BG = QColor("#FDE4E1")
+REJECTED_FG = QColor("#9B1C14")
+SKIPPED_FG = QColor("#7A808A")
+CONFLICT_BG = QColor("#FFF4D6")
+PARSED_FIELDS = ("date", "time_kst", "missile_class", "missile_name", "count", "distance_km", "apogee_km",
+                 "launch_site", "outcome", "notes")
+
+
+# ------------------------------------------------------------------ jobs (run on the thread pool)
+def check_job(db_path: str, path: str, options: ImportOptions, progress=None):
+    """Read and check a file, then plan the merge against the store. Errors come back as text."""
+    try:
+        parsed = importer.read_file(path, options, progress=progress)
+    except importer.FileRejected as e:
+        return str(e)
+    st = Store.open(db_path, seed=False)
+    try:
+        return parsed, importer.plan_merge(st, parsed)
+    finally:
+        st.close()
+
+
+def apply_job(db_path: str, parsed, resolutions: dict[int, str], progress=None):
+    st = Store.open(db_path, seed=False)
+    try:
+        return importer.apply_import(st, parsed, resolutions=resolutions, progress=progress)
+    except (importer.ImportError_, StoreError) as e:
+        return str(e)
+    finally:
+        st.close()
+
+
+def undo_job(db_path: str, batch_id: int, progress=None):
+    st = Store.open(db_path, seed=False)
+    try:
+        return importer.undo_batch(st, batch_id, progress=progress)
+    except (importer.ImportError_, StoreError) as e:
+        return str(e)
+    finally:
+        st.close()
+
+
+def export_job(db_path: str, path: str, ids, progress=None):
+    st = Store.open(db_path, seed=False)
+    try:
+        return export_dataset(st, path, ids=ids, progress=progress)
+    except ExportError as e:
+        return str(e)
+    finally:
+        st.close()
+
+
+def _shown(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
+        return v.isoformat(sep=" ") if isinstance(v, _dt.datetime) else v.isoformat()
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, list):
+        return " ; ".join(map(str, v))
+    s = str(v)
+    return s if len(s) <= 200 else s[:199] + "…"
+
+
+def _item(text: str, tip: str | None = None) -> QTableWidgetItem:
+    it = QTableWidgetItem(text)
+    it.setFlags(it.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if tip:
+        it.setToolTip(tip)
+    return it
+
+
+# ------------------------------------------------------------------ the dialog
+class ImportDialog(QDialog):
+    """Preview, map, check and import files into ``store`` (one file at a time)."""
+
+    checked = Signal(object)  # the ParsedFile, after each (re-)check
+    import_finished = Signal(object)  # the ImportResult
+    import_undone = Signal(object)  # the UndoResult
+
+    def __init__(self, store: Store, paths: list[str] | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("import_dialog")
+        self.setWindowTitle("Import data")
+        self.setStyleSheet(STYLESHEET)
+        self.store = store
+        self.paths: list[str] = [str(p) for p in paths or []]
+        self.parsed: importer.ParsedFile | None = None
+        self.plan: importer.MergePlan | None = None
+        self.result: importer.ImportResult | None = None
+        self.error: str | None = None
+        self._overrides: dict[str, str] = {}
+        self._choices: dict[int, str] = {}
+        self._worker: Worker | None = None
+        self._generation = 0
+        self._busy = ""
+        self._build()
+        self.resize(1180, 780)
+        if self.paths:
+            QTimer.singleShot(0, self.recheck)
+
+    # -------------------------------------------------------------- layout
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.file_combo = QComboBox(self)
+        self.file_combo.setObjectName("file_combo")
+        self.file_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.file_combo.setMinimumContentsLength(40)
+        for p in self.paths:
+            self.file_combo.addItem(Path(p).name, p)
+        self.file_combo.currentIndexChanged.connect(self._on_file_combo_changed)
+        self.choose_button = QPushButton("Choose file…", self)
+        self.choose_button.clicked.connect(self._on_choose_button_clicked)
+        top.addWidget(QLabel("File:", self))
+        top.addWidget(self.file_combo, 1)
+        top.addWidget(self.choose_button)
+        outer.addLayout(top)
+
+        info = QGridLayout()
+        info.setHorizontalSpacing(14)
+        self.kind_label = QLabel("—", self)
+        self.format_label = QLabel("—", self)
+        self.encoding_label = QLabel("—", self)
+        self.counts_label = QLabel("—", self)
+        self.sheet_combo = QComboBox(self)
+        self.sheet_combo.setObjectName("sheet_combo")
+        self.sheet_combo.activated.connect(self._on_sheet_combo_activated)
+        self.header_spin = QSpinBox(self)
+        self.header_spin.setRange(0, 1_000_000)
+        self.header_spin.setSpecialValueText("auto")
+        self.header_spin.setToolTip("The row that holds the column names (auto: found by name)")
+        self.header_spin.editingFinished.connect(self._on_header_spin_edited)
+        self.rows_combo = QComboBox(self)
+        for text, data in (("detect", None), ("one launch event", "events"),
+                           ("one missile (grouped into events)", "missiles")):
+            self.rows_combo.addItem(text, data)
+        self.rows_combo.activated.connect(self._on_rows_combo_activated)
+        pairs = [("Detected", self.kind_label), ("Format", self.format_label),
+                 ("Encoding", self.encoding_label), ("Rows", self.counts_label)]
+        for i, (name, w) in enumerate(pairs):
+            info.addWidget(self._caption(name), i, 0)
+            info.addWidget(w, i, 1)
+        form = QFormLayout()
+        form.addRow("Sheet", self.sheet_combo)
+        form.addRow("Header row", self.header_spin)
+        form.addRow("Each row is", self.rows_combo)
+        info.addLayout(form, 0, 2, 4, 1)
+        info.setColumnStretch(1, 1)
+        outer.addLayout(info)
+
+        self.notes_label = QLabel("", self)
+        self.notes_label.setObjectName("muted")
+        self.notes_label.setWordWrap(True)
+        outer.addWidget(self.notes_label)
+
+        self.tabs = QTabWidget(self)
+        outer.addWidget(self.tabs, 1)
+        self._build_preview_tab()
+        self._build_columns_tab()
+        self._build_validation_tab()
+        self._build_merge_tab()
+
+        self.message = QLabel("", self)
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        outer.addWidget(self.message)
+        bottom = QHBoxLayout()
+        self.progress = QProgressBar(self)
+        self.progress.setVisible(False)
+        self.progress.setTextVisible(True)
+        bottom.addWidget(self.progress, 1)
+        bottom.addStretch(0)
+        self.undo_button = QPushButton("Undo this import", self)
+        self.undo_button.setObjectName("undo_button")
+        self.undo_button.setEnabled(False)
+        self.undo_button.clicked.connect(self._on_undo_button_clicked)
+        self.cancel_button = QPushButton("Close", self)
+        self.cancel_button.setObjectName("cancel_button")
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        self.import_button = QPushButton("Import", self)
+        self.import_button.setObjectName("import_button")
+        self.import_button.setDefault(True)
+        self.import_button.setEnabled(False)
+        self.import_button.clicked.connect(self._on_import_button_clicked)
+        for b in (self.undo_button, self.cancel_button, self.import_button):
+            bottom.addWidget(b)
+        outer.addLayout(bottom)
+
+    def _caption(self, text: str) -> QLabel:
+        lab = QLabel(text, self)
+        lab.setObjectName("muted")
+        return lab
+
+    def _table(self, name: str) -> QTableWidget:
+        t = QTableWidget(self)
+        t.setObjectName(name)
+        t.setAlternatingRowColors(True)
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.verticalHeader().setVisible(False)
+        t.verticalHeader().setDefaultSectionSize(22)
+        t.horizontalHeader().setHighlightSections(False)
+        t.setWordWrap(False)
+        return t
+
+    def _build_preview_tab(self) -> None:
+        w = QSplitter(Qt.Orientation.Vertical, self)
+        box = QWidget(w)
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 4, 0, 0)
+        lay.addWidget(self._caption("The file's first rows (rejected rows are red; point at one for the reason)"))
+        self.preview_table = self._table("preview_table")
+        lay.addWidget(self.preview_table)
+        box2 = QWidget(w)
+        lay2 = QVBoxLayout(box2)
+        lay2.setContentsMargins(0, 4, 0, 0)
+        lay2.addWidget(self._caption("…read as launch events"))
+        self.parsed_table = self._table("parsed_table")
+        lay2.addWidget(self.parsed_table)
+        w.addWidget(box)
+        w.addWidget(box2)
+        w.setSizes([300, 220])
+        self.tabs.addTab(w, "Preview")
+
+    def _build_columns_tab(self) -> None:
+        w = QWidget(self)
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(0, 4, 0, 0)
+        lay.addWidget(self._caption("Columns are matched by name. Change a field to map a column; columns "
+                                    "left unmapped are kept in the event notes."))
+        self.mapping_table = self._table("mapping_table")
+        self.mapping_table.setColumnCount(3)
+        self.mapping_table.setHorizontalHeaderLabels(["Column", "First values", "Field"])
+        self.mapping_table.verticalHeader().setDefaultSectionSize(28)
+        lay.addWidget(self.mapping_table)
+        self.tabs.addTab(w, "Columns")
+
+    def _build_validation_tab(self) -> None:
+        w = QWidget(self)
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(0, 4, 0, 0)
+        row = QHBoxLayout()
+        self.validation_label = QLabel("", w)
+        row.addWidget(self.validation_label, 1)
+        self.save_rejected_button = QPushButton("Save rejected rows…", w)
+        self.save_rejected_button.setToolTip("Save the rejected rows with their problems as CSV, to send back")
+        self.save_rejected_button.setEnabled(False)
+        self.save_rejected_button.clicked.connect(self._on_save_rejected_button_clicked)
+        row.addWidget(self.save_rejected_button)
+        lay.addLayout(row)
+        self.rejections_table = self._table("rejections_table")
+        self.rejections_table.setColumnCount(4)
+        self.rejections_table.setHorizontalHeaderLabels(["Row", "Column", "Value", "Problem"])
+        lay.addWidget(self.rejections_table)
+        self.tabs.addTab(w, "Validation")
+
+    def _build_merge_tab(self) -> None:
+        w = QWidget(self)
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(0, 4, 0, 0)
+        row = QHBoxLayout()
+        self.merge_label = QLabel("", w)
+        row.addWidget(self.merge_label, 1)
+        row.addWidget(QLabel("All conflicts:", w))
+        self.all_buttons = {}
+        for r in RESOLUTIONS:
+            b = QPushButton(RESOLUTION_LABELS[r], w)
+            b.clicked.connect(lambda _=False, r=r: self.set_all_resolutions(r))
+            row.addWidget(b)
+            self.all_buttons[r] = b
+        lay.addLayout(row)
+        self.conflict_tree = QTreeWidget(w)
+        self.conflict_tree.setObjectName("conflict_tree")
+        self.conflict_tree.setColumnCount(4)
+        self.conflict_tree.setHeaderLabels(["Event / field", "Mine (in the store)", "Theirs (in the file)",
+                                            "Choice"])
+        self.conflict_tree.setAlternatingRowColors(True)
+        self.conflict_tree.setUniformRowHeights(True)
+        hdr = self.conflict_tree.header()
+        hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.conflict_tree.setColumnWidth(0, 300)
+        self.conflict_tree.setColumnWidth(1, 280)
+        self.conflict_tree.setColumnWidth(2, 280)
+        lay.addWidget(self.conflict_tree)
+        self.tabs.addTab(w, "Merge")
+
+    # -------------------------------------------------------------- options
+    def options(self) -> ImportOptions:
+        p = self.parsed
+        sheet = self.sheet_combo.currentText() if self.sheet_combo.count() > 1 else None
+        if p is not None and sheet == p.sheet and p.options.sheet is None:
+            sheet = None
+        header = self.header_spin.value() or None
+        if p is not None and header == p.header_row and p.options.header_row is None:
+            header = None
+        return ImportOptions(sheet=sheet, header_row=header, mapping=dict(self._overrides),
+                             rows=self.rows_combo.currentData())
+
+    def current_path(self) -> str | None:
+        return self.file_combo.currentData()
+
+    def add_files(self, paths: list[str]) -> None:
+        for p in paths:
+            self.paths.append(str(p))
+            self.file_combo.addItem(Path(p).name, str(p))
+        if self.file_combo.currentIndex() < 0:
+            self.file_combo.setCurrentIndex(0)
+
+    # -------------------------------------------------------------- checking
+    def recheck(self) -> None:
+        """Read and check the current file again with the current options (off the GUI thread)."""
+        path = self.current_path()
+        if not path:
+            return
+        self._cancel_worker()
+        self._generation += 1
+        gen = self._generation
+        self.result = None
+        self.undo_button.setEnabled(False)
+        self.import_button.setEnabled(False)
+        worker = Worker(check_job, str(self.store.path), path, self.options())
+        worker.signals.progressed.connect(lambda d, t, s: self._on_worker_progressed(gen, d, t, s))
+        worker.signals.finished.connect(lambda res: self._on_check_finished(gen, res))
+        worker.signals.failed.connect(lambda msg: self._on_worker_failed(gen, msg))
+        worker.signals.cancelled.connect(lambda: self._on_worker_cancelled(gen))
+        self._start(worker, f"Checking {Path(path).name}…")
+
+    def _start(self, worker: Worker, text: str) -> None:
+        self._worker = worker
+        self._busy = text
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(text)
+        self.message.setText(text)
+        self.message.setObjectName("")
+        self.cancel_button.setText("Cancel")
+        start(worker, QThreadPool.globalInstance())
+
+    def _cancel_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            self._worker = None
+
+    def _done(self) -> None:
+        self._worker = None
+        self._busy = ""
+        self.progress.setVisible(False)
+        self.cancel_button.setText("Close")
+
+    def _on_worker_progressed(self, gen: int, done: int, total: int, text: str) -> None:
+        if gen != self._generation:
+            return
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+            self.progress.setFormat(f"{text} %p%")
+        else:
+            self.progress.setRange(0, 0)
+            self.progress.setFormat(text)
+
+    def _on_worker_failed(self, gen: int, msg: str) -> None:
+        if gen != self._generation:
+            return
+        self._done()
+        self._show_problem(msg)
+
+    def _on_worker_cancelled(self, gen: int) -> None:
+        if gen != self._generation:
+            return
+        self._done()
+        self.message.setText("Cancelled; nothing was imported.")
+        self.import_button.setEnabled(self.parsed is not None and bool(self.parsed.incoming)
+                                      and self.result is None)
+
+    def _show_problem(self, msg: str) -> None:
+        self.error = msg
+        self.message.setObjectName("problem")
+        self.message.setStyleSheet("color: #B3261E;")
+        self.message.setText(msg)
+
+    def _on_check_finished(self, gen: int, res) -> None:
+        if gen != self._generation:
+            return
+        self._done()
+        self.message.setStyleSheet("")
+        if isinstance(res, str):
+            self.parsed, self.plan = None, None
+            self._clear_views()
+            self._show_problem(res)
+            return
+        self.error = None
+        self.parsed, self.plan = res
+        self._choices = {k: v for k, v in self._choices.items()
+                         if k < len(self.parsed.incoming)}
+        self._fill_views()
+        self.checked.emit(self.parsed)
+
+    # -------------------------------------------------------------- views
+    def _clear_views(self) -> None:
+        for t in (self.preview_table, self.parsed_table, self.mapping_table, self.rejections_table):
+            t.setRowCount(0)
+        self.conflict_tree.clear()
+        for lab in (self.kind_label, self.format_label, self.encoding_label, self.counts_label):
+            lab.setText("—")
+        self.notes_label.setText("")
+        self.validation_label.setText("")
+        self.merge_label.setText("")
+        self.save_rejected_button.setEnabled(False)
+        self.import_button.setEnabled(False)
+
+    def _fill_views(self) -> None:
+        p = self.parsed
+        assert p is not None
+        self.kind_label.setText(p.kind_label)
+        fmt = p.format_label + (f", sheet '{p.sheet}'" if p.sheet else "")
+        fmt += f", header on row {p.header_row}" if p.header_row else ""
+        self.format_label.setText(fmt)
+        self.encoding_label.setText(p.encoding_label or "—")
+        self.counts_label.setText(
+            f"{p.rows_total:,} rows: {p.accepted_rows:,} accepted, {p.rejected_rows:,} rejected, "
+            f"{len(p.skipped):,} skipped → {len(p.incoming):,} events")
+        self.sheet_combo.blockSignals(True)
+        self.sheet_combo.clear()
+        self.sheet_combo.addItems(p.sheets or ["—"])
+        if p.sheet:
+            self.sheet_combo.setCurrentText(p.sheet)
+        self.sheet_combo.setEnabled(len(p.sheets) > 1)
+        self.sheet_combo.blockSignals(False)
+        self.header_spin.blockSignals(True)
+        self.header_spin.setValue(p.header_row or 0)
+        self.header_spin.setEnabled(bool(p.header))
+        self.header_spin.blockSignals(False)
+        notes = list(dict.fromkeys(p.notes))
+        self.notes_label.setText(" · ".join(notes[:6]) + (" …" if len(notes) > 6 else ""))
+        self._fill_preview()
+        self._fill_parsed()
+        self._fill_mapping()
+        self._fill_rejections()
+        self._fill_merge()
+        self._update_import_button()
+        c = self.plan.counts() if self.plan else {"new": 0, "identical": 0, "conflicting": 0}
+        self.tabs.setTabText(2, f"Validation ({p.rejected_rows:,} rejected)")
+        self.tabs.setTabText(3, f"Merge ({c['conflicting']:,} conflicts)")
+        if p.wholly_rejected:
+            self._show_problem(f"{p.name}: no row could be imported ({p.rejected_rows} rejected, "
+                               f"{len(p.skipped)} skipped). Fix the mapping and check again, or send the "
+                               "rejected rows back.")
+        elif p.is_lookup:
+            self.message.setText(f"{p.name} is a lookup file; it has no launches to import.")
+        else:
+            self.message.setText(self._plan_text())
+
+    def _plan_text(self) -> str:
+        c = self.plan.counts()
+        res = self.resolutions()
+        chosen = {r: sum(1 for it in self.plan.conflicts() if res.get(it.index) == r) for r in RESOLUTIONS}
+        text = f"Ready: {c['new']:,} new, {c['identical']:,} identical, {c['conflicting']:,} conflicting"
+        if c["conflicting"]:
+            text += (f" (keep mine {chosen['keep_mine']}, take theirs {chosen['take_theirs']}, "
+                     f"keep both {chosen['keep_both']})")
+        return text + "."
+
+    def _fill_preview(self) -> None:
+        p = self.parsed
+        t = self.preview_table
+        header = p.header or ["Record"]
+        t.clear()
+        t.setColumnCount(2 + len(header))
+        t.setHorizontalHeaderLabels(["Row", "Status", *header])
+        t.setRowCount(len(p.preview))
+        for r, pr in enumerate(p.preview):
+            status = {"accepted": "ok", "rejected": "rejected", "skipped": "skipped"}[pr.status]
+            items = [_item(str(pr.row), pr.message or None), _item(status, pr.message or None)]
+            items += [_item(_shown(v), pr.message or None) for v in pr.cells[:len(header)]]
+            for c, it in enumerate(items):
+                if pr.status == "rejected":
+                    it.setBackground(QBrush(REJECTED_BG))
+                    it.setForeground(QBrush(REJECTED_FG))
+                elif pr.status == "skipped":
+                    it.setForeground(QBrush(SKIPPED_FG))
+                t.setItem(r, c, it)
+        self._size_columns(t, 220)
+
+    def _fill_parsed(self) -> None:
+        p = self.parsed
+        t = self.parsed_table
+        t.clear()
+        t.setColumnCount(2 + len(PARSED_FIELDS))
+        t.setHorizontalHeaderLabels(["Rows", "Id", *[mapping.FIELD_LABELS.get(f, f) for f in PARSED_FIELDS]])
+        shown = p.incoming[:200]
+        t.setRowCount(len(shown))
+        for r, inc in enumerate(shown):
+            ev = inc.event
+            rows = ", ".join(map(str, inc.rows[:4])) + ("…" if len(inc.rows) > 4 else "")
+            t.setItem(r, 0, _item(rows))
+            t.setItem(r, 1, _item(ev["id"]))
+            for c, f in enumerate(PARSED_FIELDS, start=2):
+                v = ev.get(f)
+                if f in ("distance_km", "apogee_km") and v is not None and ev.get(f + "_max") is not None:
+                    text = f"{v:g}–{ev[f + '_max']:g}"
+                else:
+                    text = _shown(v)
+                t.setItem(r, c, _item(text.replace("\n", " · "), str(v) if f == "notes" and v else None))
+        self._size_columns(t, 260)
+
+    def _fill_mapping(self) -> None:
+        p = self.parsed
+        t = self.mapping_table
+        t.setRowCount(len(p.columns))
+        samples: dict[int, list[str]] = {}
+        for pr in p.preview[:30]:
+            for i, v in enumerate(pr.cells):
+                s = _shown(v)
+                if s and len(samples.setdefault(i, [])) < 3 and s not in samples[i]:
+                    samples[i].append(s[:40])
+        for r, col in enumerate(p.columns):
+            t.setItem(r, 0, _item(col.header))
+            t.setItem(r, 1, _item(" | ".join(samples.get(col.index, []))))
+            combo = QComboBox(t)
+            combo.setObjectName(f"map_{r}")
+            combo.addItem("(kept in notes)", mapping.UNMAPPED)
+            combo.addItem("(ignored)", mapping.IGNORE)
+            for f in mapping.TARGETS:
+                combo.addItem(f"{mapping.FIELD_LABELS.get(f, f)}  ·  {f}", f)
+            combo.setCurrentIndex(max(combo.findData(col.field), 0))
+            combo.setEnabled(not p.exact)  # an nkbrief export maps itself
+            combo.activated.connect(lambda _i, col=col, combo=combo: self._on_map_combo_activated(col, combo))
+            t.setCellWidget(r, 2, combo)
+        t.setColumnWidth(0, 260)
+        t.setColumnWidth(1, 420)
+        t.horizontalHeader().setStretchLastSection(True)
+
+    def _fill_rejections(self) -> None:
+        p = self.parsed
+        t = self.rejections_table
+        rows = [(x.row, x.column, _shown(x.value), x.reason) for x in p.rejections]
+        rows += [(n, "", "", f"skipped: {reason}") for n, reason in p.skipped]
+        rows.sort(key=lambda r: r[0])
+        t.setRowCount(len(rows))
+        for r, (n, col, val, why) in enumerate(rows):
+            items = [_item(str(n)), _item(col), _item(val, val if len(val) > 40 else None), _item(why)]
+            for c, it in enumerate(items):
+                if not why.startswith("skipped"):
+                    it.setForeground(QBrush(REJECTED_FG))
+                t.setItem(r, c, it)
+        self._size_columns(t, 360)
+        t.horizontalHeader().setStretchLastSection(True)
+        self.validation_label.setText(
+            f"{p.rejected_rows:,} rows rejected, {len(p.skipped):,} skipped, {p.accepted_rows:,} accepted "
+            f"of {p.rows_total:,}." + (" Fix the mapping and check again, or save the rejected rows for "
+                                        "the colleague." if p.rejected_rows else ""))
+        self.save_rejected_button.setEnabled(bool(p.rejected_rows))
+
+    def _fill_merge(self) -> None:
+        tree = self.conflict_tree
+        tree.clear()
+        if self.plan is None:
+            return
+        c = self.plan.counts()
+        self.merge_label.setText(f"{c['new']:,} new · {c['identical']:,} identical · "
+                                 f"{c['conflicting']:,} conflicting (matched by id, or by date, site and class)")
+        res = self.resolutions()
+        for it in self.plan.conflicts()[:500]:
+            inc = self.parsed.incoming[it.index]
+            ev = inc.event
+            top = QTreeWidgetItem([" · ".join(x for x in (ev["date"], ev["missile_class"], ev["launch_site"]) if x),
+                                   f"{len(it.diffs)} field(s) differ", "", ""])
+            top.setToolTip(0, f"store event {it.existing_id}; file row(s) {', '.join(map(str, inc.rows))}")
+            for col in range(4):
+                top.setBackground(col, QBrush(CONFLICT_BG))
+            for f, (mine, theirs) in it.diffs.items():
+                child = QTreeWidgetItem([mapping.FIELD_LABELS.get(f, f), _shown(mine), _shown(theirs), ""])
+                child.setToolTip(1, _shown(mine))
+                child.setToolTip(2, _shown(theirs))
+                top.addChild(child)
+            tree.addTopLevelItem(top)
+            combo = QComboBox(tree)
+            combo.setObjectName(f"choice_{it.index}")
+            for r in RESOLUTIONS:
+                combo.addItem(RESOLUTION_LABELS[r], r)
+            combo.setCurrentIndex(combo.findData(res.get(it.index, "keep_mine")))
+            if it.take_error:
+                combo.setToolTip(f"Taking theirs would make the event invalid: {it.take_error}")
+            combo.activated.connect(lambda _i, idx=it.index, combo=combo: self._on_choice_activated(idx, combo))
+            tree.setItemWidget(top, 3, combo)
+            top.setExpanded(True)
+        for b in self.all_buttons.values():
+            b.setEnabled(bool(c["conflicting"]))
+
+    def _size_columns(self, t: QTableWidget, cap: int) -> None:
+        t.resizeColumnsToContents()
+        for c in range(t.columnCount()):
+            if t.columnWidth(c) > cap:
+                t.setColumnWidth(c, cap)
+
+    def _update_import_button(self) -> None:
+        p = self.parsed
+        ok = p is not None and bool(p.incoming) and self.result is None
+        self.import_button.setEnabled(ok and not self._busy)
+        if ok and self.plan is not None:
+            c = self.plan.counts()
+            res = list(self.resolutions().values())
+            parts = [f"{c['new'] + res.count('keep_both'):,} new"]
+            if res.count("take_theirs"):
+                parts.append(f"{res.count('take_theirs'):,} updated")
+            self.import_button.setText(f"Import ({', '.join(parts)})")
+        else:
+            self.import_button.setText("Import")
+
+    # -------------------------------------------------------------- choices
+    def resolutions(self) -> dict[int, str]:
+        return {it.index: self._choices.get(it.index, "keep_mine") for it in self.plan.conflicts()} \
+            if self.plan else {}
+
+    def set_resolution(self, index: int, resolution: str) -> None:
+        self._choices[index] = resolution
+        combo = self.conflict_tree.findChild(QComboBox, f"choice_{index}")
+        if combo is not None:
+            combo.setCurrentIndex(combo.findData(resolution))
+        if self.parsed is not None and self.result is None:
+            self.message.setText(self._plan_text())
+            self._update_import_button()
+
+    def set_all_resolutions(self, resolution: str) -> None:
+        for it in (self.plan.conflicts() if self.plan else []):
+            self.set_resolution(it.index, resolution)
+
+    def set_mapping(self, header: str, field: str) -> None:
+        """Map a column to a field (mapping.UNMAPPED keeps it in notes) and check again."""
+        self._overrides[header] = field
+        self.recheck()
+
+    def _on_map_combo_activated(self, col, combo: QComboBox) -> None:
+        self.set_mapping(col.header, combo.currentData())
+
+    def _on_choice_activated(self, index: int, combo: QComboBox) -> None:
+        self.set_resolution(index, combo.currentData())
+
+    def _on_sheet_combo_activated(self, _i: int) -> None:
+        self._overrides.clear()
+        self.recheck()
+
+    def _on_header_spin_edited(self) -> None:
+        if self.parsed is None or self.header_spin.value() != (self.parsed.header_row or 0):
+            self.recheck()
+
+    def _on_rows_combo_activated(self, _i: int) -> None:
+        self.recheck()
+
+    def _on_file_combo_changed(self, _i: int) -> None:
+        self._overrides.clear()
+        self._choices.clear()
+        self.parsed = self.plan = self.result = None
+        self.sheet_combo.clear()
+        self.header_spin.setValue(0)
+        self.rows_combo.setCurrentIndex(0)
+        self.recheck()
+
+    def _on_choose_button_clicked(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import data files", "", FILE_FILTER)
+        if paths:
+            first = self.file_combo.count()
+            self.add_files(paths)
+            self.file_combo.setCurrentIndex(first)
+
+    # -------------------------------------------------------------- import / undo
+    def _on_import_button_clicked(self) -> None:
+        self.start_import()
+
+    def start_import(self) -> None:
+        if self.parsed is None or not self.parsed.incoming or self._busy:
+            return
+        self._generation += 1
+        gen = self._generation
+        self.import_button.setEnabled(False)
+        worker = Worker(apply_job, str(self.store.path), self.parsed, self.resolutions())
+        worker.signals.progressed.connect(lambda d, t, s: self._on_worker_progressed(gen, d, t, s))
+        worker.signals.finished.connect(lambda res: self._on_import_finished(gen, res))
+        worker.signals.failed.connect(lambda msg: self._on_worker_failed(gen, msg))
+        worker.signals.cancelled.connect(lambda: self._on_worker_cancelled(gen))
+        self._start(worker, f"Importing {self.parsed.name}…")
+
+    def _on_import_finished(self, gen: int, res) -> None:
+        if gen != self._generation:
+            return
+        self._done()
+        if isinstance(res, str):
+            self._show_problem(res)
+            self._update_import_button()
+            return
+        self.result = res
+        self.store.notify("events")
+        self.message.setStyleSheet("")
+        self.message.setText(
+            f"Imported {self.parsed.name} as batch {res.batch_id}: {res.added:,} added, "
+            f"{res.took_theirs:,} updated, {res.identical:,} identical, {res.kept_mine:,} conflicts kept "
+            f"as they were, {res.kept_both:,} kept both. Undo it here or with Edit ▸ Undo import.")
+        self.undo_button.setEnabled(res.batch_id is not None)
+        self._update_import_button()
+        self.import_finished.emit(res)
+
+    def _on_undo_button_clicked(self) -> None:
+        self.start_undo()
+
+    def start_undo(self) -> None:
+        if self.result is None or self.result.batch_id is None or self._busy:
+            return
+        self._generation += 1
+        gen = self._generation
+        self.undo_button.setEnabled(False)
+        worker = Worker(undo_job, str(self.store.path), self.result.batch_id)
+        worker.signals.progressed.connect(lambda d, t, s: self._on_worker_progressed(gen, d, t, s))
+        worker.signals.finished.connect(lambda res: self._on_undo_finished(gen, res))
+        worker.signals.failed.connect(lambda msg: self._on_worker_failed(gen, msg))
+        self._start(worker, "Undoing the import…")
+
+    def _on_undo_finished(self, gen: int, res) -> None:
+        if gen != self._generation:
+            return
+        self._done()
+        if isinstance(res, str):
+            self._show_problem(res)
+            self.undo_button.setEnabled(True)
+            return
+        self.store.notify("events")
+        self.message.setText(f"Undid import {res.batch_id}: removed {res.removed:,} events, restored "
+                             f"{res.restored:,}.")
+        self.result = None
+        self.import_undone.emit(res)
+        self.recheck()
+
+    # -------------------------------------------------------------- rejected rows
+    def _on_save_rejected_button_clicked(self) -> None:
+        if self.parsed is None:
+            return
+        stem = Path(self.parsed.name).stem
+        path, _ = QFileDialog.getSaveFileName(self, "Save rejected rows", f"{stem}-rejected.csv", "CSV (*.csv)")
+        if path:
+            self.save_rejected(path)
+
+    def save_rejected(self, path: str) -> int:
+        try:
+            n = importer.write_rejected_rows(self.parsed, path)
+        except ExportError as e:
+            self._show_problem(str(e))
+            return 0
+        self.message.setText(f"Saved {n:,} rejected rows with their problems to {path}.")
+        return n
+
+    # -------------------------------------------------------------- closing
+    def _on_cancel_button_clicked(self) -> None:
+        if self._busy:
+            self._cancel_worker()
+            self._generation += 1
+            self._done()
+            self.message.setText("Cancelled; nothing was imported.")
+            self._update_import_button()
+            return
+        self.accept() if self.result is not None else self.reject()
+
+    def closeEvent(self, event):  # noqa: N802 (Qt override)
+        self._cancel_worker()
+        super().closeEvent(event)
+
+    def reject(self) -> None:  # Esc while busy cancels the work first
+        self._cancel_worker()
+        super().reject()
+
+
+# ------------------------------------------------------------------ window hooks
+def open_import_dialog(window, paths: list[str] | None = None) -> ImportDialog | None:
+    """Open the dialog on ``paths`` (asks for files when None)."""
+    if paths is None:
+        paths, _ = QFileDialog.getOpenFileNames(window, "Import data files", "", FILE_FILTER)
+        if not paths:
+            return None
+    existing = getattr(window, "import_dialog", None)
+    if existing is not None and existing.isVisible():
+        existing.add_files(list(paths))
+        existing.raise_()
+        return existing
+    dlg = ImportDialog(window.store, list(paths), window)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+    window.import_dialog = dlg
+    dlg.show()
+    return dlg
+
+
+def undo_last_import(window) -> Worker | None:
+    """Edit ▸ Undo import…: undo the newest import still in effect, after asking."""
+    last = importer.last_undoable_batch(window.store)
+    if last is None:
+        QMessageBox.information(window, "Undo import", "There is no import to undo.")
+        return None
+    text = (f"Undo import {last['id']} of {last['file_name']} ({last['created_utc']} by {last['user']})?\n\n"
+            f"This removes the {last['added']:,} events it added and restores the {last['updated']:,} it "
+            "changed.")
+    answer = QMessageBox.question(window, "Undo import", text)
+    if answer != QMessageBox.StandardButton.Yes:
+        return None
+    worker = Worker(undo_job, str(window.store.path), last["id"])
+
+    def finished(res):
+        if isinstance(res, str):
+            QMessageBox.warning(window, "Undo import", res)
+            return
+        window.store.notify("events")
+        window.statusBar().showMessage(f"Undid import {res.batch_id} ({res.file_name}): removed "
+                                       f"{res.removed:,} events, restored {res.restored:,}", 8000)
+    worker.signals.finished.connect(finished)
+    worker.signals.failed.connect(lambda msg: QMessageBox.warning(window, "Undo import", msg))
+    window._undo_import_worker = worker
+    start(worker, QThreadPool.globalInstance())
+    return worker
+
+
+def export_dataset_dialog(window, path: str | None = None) -> Worker | None:
+    """File ▸ Export dataset…: all events, or the ones the filters show, to .csv/.xlsx/.json."""
+    ids = None
+    visible = window.visible_event_ids() if hasattr(window, "visible_event_ids") else None
+    total = window.store.event_count()
+    if visible is not None and len(visible) < total:
+        choice, ok = QInputDialog.getItem(window, "Export dataset", "Export:",
+                                          [f"all {total:,} events", f"the {len(visible):,} events shown"],
+                                          0, False)
+        if not ok:
+            return None
+        ids = visible if choice.startswith("the") else None
+    if path is None:
+        path, _ = QFileDialog.getSaveFileName(window, "Export dataset", "nkbrief-events.xlsx", EXPORT_FILTER)
+        if not path:
+            return None
+    worker = Worker(export_job, str(window.store.path), path, ids)
+
+    def finished(res):
+        if isinstance(res, str):
+            QMessageBox.warning(window, "Export dataset", res)
+            return
+        window.statusBar().showMessage(f"Exported {res.events:,} events to {res.path}", 8000)
+    worker.signals.finished.connect(finished)
+    worker.signals.failed.connect(lambda msg: QMessageBox.warning(window, "Export dataset", msg))
+    window._export_worker = worker
+    start(worker, QThreadPool.globalInstance())
+    return worker
+
+
+def install(window) -> QAction:
+    """File ▸ Import… and Export dataset…, Edit ▸ Undo import…, a toolbar button, drag and drop."""
+    existing = getattr(window, "import_action", None)
+    if existing is not None:
+        return existing
+    imp = QAction(icon("import"), "&Import…", window)
+    imp.setObjectName("import_action")
+    imp.setShortcut(QKeySequence("Ctrl+I"))
+    imp.setStatusTip("Import a colleague's CSV, Excel or JSON file (preview, check and merge first)")
+    imp.triggered.connect(lambda *_: open_import_dialog(window))
+    exp = QAction("E&xport dataset…", window)
+    exp.setObjectName("export_dataset_action")
+    exp.setStatusTip("Export the events as CSV, Excel or JSON for colleagues")
+    exp.triggered.connect(lambda *_: export_dataset_dialog(window))
+    und = QAction("Undo &import…", window)
+    und.setObjectName("undo_import_action")
+    und.setStatusTip("Remove what the last import added and restore what it changed")
+    und.triggered.connect(lambda *_: undo_last_import(window))
+    menus = getattr(window, "menus", {}) or {}
+    f = menus.get("File")
+    if f is not None:
+        first = f.actions()[0] if f.actions() else None
+        f.insertAction(first, imp)
+        f.insertAction(first, exp)
+        if first is not None:
+            f.insertSeparator(first)
+    e = menus.get("Edit")
+    if e is not None:
+        acts = e.actions()
+        after = acts[2] if len(acts) > 2 else None  # after Undo and Redo
+        e.insertAction(after, und)
+    tb = getattr(window, "toolbar", None)
+    if tb is not None:
+        first = tb.actions()[0] if tb.actions() else None
+        tb.insertAction(first, imp)
+    window.import_action, window.export_dataset_action, window.undo_import_action = imp, exp, und
+    window.import_files = lambda paths: open_import_dialog(window, [str(p) for p in paths])
+    return imp
+
+
+if __name__ == "__main__":  # pragma: no cover - a look at the dialog on the bundled data
+    import sys
+    import tempfile
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    args = sys.argv[1:]
+    db = tempfile.mkdtemp() + "/preview.sqlite3"
+    st = Store.open(db)  # seeded from the bundled dataset
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    files = [a for a in args if not a.endswith(".png")] or (
+        [str(shared / "north_korea_missile_test_database.csv")] if shared.exists() else [])
+    dlg = ImportDialog(st, files)
+    dlg.show()
+    shot = next((a for a in args if a.endswith(".png")), None)
+    if shot:  # import_dialog.py [FILE...] SHOT.png: render after the check, then quit
+        tab = {"columns": 1, "validation": 2, "merge": 3}.get(Path(shot).stem.rsplit("-", 1)[-1], 0)
+        dlg.checked.connect(lambda *_: (dlg.tabs.setCurrentIndex(tab),
+                                        QTimer.singleShot(300, lambda: (dlg.grab().save(shot), app.quit()))))
+    app.exec()
+    st.close()
