@@ -1,0 +1,207 @@
+"""The import dialog driven through Qt: preview, mapping change, conflict choice, import, undo;
+and its window hooks (menus, drag and drop, Edit > Undo import, File > Export dataset)."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox
+
+from nkbrief import importer
+from ui.import_dialog import REJECTED_BG, ImportDialog
+
+SEED = "2026-01-27-srbm-north-of-pyongyang"
+CSV = ("Date,Time (KST),Type,Number,Flight,Launch site,Analyst\n"
+       "2026-01-27,15:50,SRBM,2,340 km,North of Pyongyang,Kim\n"
+       "2026-05-01,06:10,SRBM,3,600 km,Sinpo,Lee\n"
+       "2026-02-30,09:00,SRBM,1,100 km,Wonsan,Park\n")
+
+
+def _dump(store):
+    ev = [tuple(r) for r in store.execute("SELECT * FROM events ORDER BY id").fetchall()]
+    ev = [r[:-1] for r in ev]  # without updated_utc
+    mi = [tuple(r) for r in store.execute("SELECT * FROM missiles ORDER BY id").fetchall()]
+    return ev, mi
+
+
+@pytest.fixture
+def colleague_csv(tmp_path):
+    p = tmp_path / "colleague.csv"
+    p.write_text(CSV, encoding="utf-8")
+    return p
+
+
+@pytest.fixture(autouse=True)
+def _drain_pool():
+    yield
+    QThreadPool.globalInstance().waitForDone(20000)
+
+
+def _map_combo(dlg, header) -> QComboBox:
+    t = dlg.mapping_table
+    row = next(r for r in range(t.rowCount()) if t.item(r, 0).text() == header)
+    return t.cellWidget(row, 2)
+
+
+def test_preview_mapping_conflict_import_undo(qtbot, small_store, colleague_csv):
+    before = _dump(small_store)
+    dlg = ImportDialog(small_store, [str(colleague_csv)])
+    qtbot.addWidget(dlg)
+    with qtbot.waitSignal(dlg.checked, timeout=20000):
+        dlg.show()
+
+    # detected format, encoding, header row
+    assert dlg.format_label.text() == "comma-separated text, header on row 1"
+    assert dlg.encoding_label.text() == "UTF-8"
+    assert dlg.counts_label.text() == "3 rows: 2 accepted, 1 rejected, 0 skipped → 2 events"
+    # preview: file rows, the rejected one highlighted with its reason
+    t = dlg.preview_table
+    assert t.rowCount() == 3
+    assert [t.item(r, 1).text() for r in range(3)] == ["ok", "ok", "rejected"]
+    assert t.item(2, 0).background().color() == REJECTED_BG
+    assert t.item(2, 3).toolTip() == "row 4: Date '2026-02-30' is not a date"
+    assert dlg.parsed_table.rowCount() == 2
+    # validation report
+    r = dlg.rejections_table
+    assert [r.item(0, c).text() for c in range(4)] == ["4", "Date", "2026-02-30", "is not a date"]
+    assert dlg.tabs.tabText(2) == "Validation (1 rejected)"
+
+    # 'Flight' is not a known header: kept in notes until the analyst maps it
+    combo = _map_combo(dlg, "Flight")
+    assert combo.currentData() == ""
+    seed_in = dlg.parsed.incoming[0].event
+    assert seed_in["distance_km"] is None and "Colleague column 'Flight': 340 km" in seed_in["notes"]
+    with qtbot.waitSignal(dlg.checked, timeout=20000):
+        combo.setCurrentIndex(combo.findData("distance_km"))
+        combo.activated.emit(combo.currentIndex())
+    assert dlg.parsed.incoming[0].event["distance_km"] == 340.0
+    assert _map_combo(dlg, "Flight").currentData() == "distance_km"
+
+    # merge: the seed-day event conflicts field by field
+    (conflict,) = dlg.plan.conflicts()
+    assert conflict.existing_id == SEED and conflict.diffs["distance_km"] == (350.0, 340.0)
+    top = dlg.conflict_tree.topLevelItem(0)
+    fields = [top.child(i).text(0) for i in range(top.childCount())]
+    assert "Distance (km)" in fields
+    choice = dlg.conflict_tree.itemWidget(top, 3)
+    assert choice.currentData() == "keep_mine"
+    choice.setCurrentIndex(choice.findData("take_theirs"))
+    choice.activated.emit(choice.currentIndex())
+    assert dlg.resolutions() == {conflict.index: "take_theirs"}
+    assert dlg.import_button.text() == "Import (1 new, 1 updated)"
+
+    # import
+    with qtbot.waitSignal(dlg.import_finished, timeout=20000) as sig:
+        qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
+    res = sig.args[0]
+    assert (res.added, res.took_theirs, res.kept_mine) == (1, 1, 0)
+    assert small_store.get_event(SEED)["distance_km"] == 340.0
+    assert small_store.has_event("2026-05-01-srbm-sinpo")
+    assert dlg.undo_button.isEnabled() and not dlg.import_button.isEnabled()
+    assert small_store.batches_frame().iloc[-1]["file_name"] == "colleague.csv"
+
+    # undo: exactly the state before
+    with qtbot.waitSignal(dlg.checked, timeout=20000):
+        with qtbot.waitSignal(dlg.import_undone, timeout=20000):
+            qtbot.mouseClick(dlg.undo_button, Qt.MouseButton.LeftButton)
+    assert _dump(small_store) == before
+
+
+def test_save_rejected_rows(qtbot, small_store, colleague_csv, tmp_path, monkeypatch):
+    dlg = ImportDialog(small_store, [str(colleague_csv)])
+    qtbot.addWidget(dlg)
+    with qtbot.waitSignal(dlg.checked, timeout=20000):
+        dlg.show()
+    out = tmp_path / "back.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "CSV (*.csv)"))
+    qtbot.mouseClick(dlg.save_rejected_button, Qt.MouseButton.LeftButton)
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows == [["File row", "Problem", "Date", "Time (KST)", "Type", "Number", "Flight", "Launch site",
+                     "Analyst"],
+                    ["4", "Date '2026-02-30' is not a date", "2026-02-30", "09:00", "SRBM", "1", "100 km",
+                     "Wonsan", "Park"]]
+
+
+def test_unreadable_file_shows_one_message(qtbot, small_store, tmp_path):
+    p = tmp_path / "empty.csv"
+    p.write_bytes(b"")
+    dlg = ImportDialog(small_store, [str(p)])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: dlg.error is not None, timeout=20000)
+    assert dlg.message.text() == "empty.csv: the file is empty"
+    assert not dlg.import_button.isEnabled()
+
+
+def test_cancel_a_big_import_changes_nothing(qtbot, small_store, tmp_path):
+    p = tmp_path / "big.csv"
+    rows = "\n".join(f"{1990 + i % 30}-{1 + i % 12:02d}-{1 + i % 28:02d},SRBM,Site {i}" for i in range(30000))
+    p.write_text("Date,Type,Launch site\n" + rows + "\n", encoding="utf-8")
+    before = _dump(small_store)
+    dlg = ImportDialog(small_store, [str(p)])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: dlg.progress.isVisible(), timeout=20000)
+    assert dlg.cancel_button.text() == "Cancel"
+    qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    assert dlg.message.text() == "Cancelled; nothing was imported."
+    assert not dlg.progress.isVisible()
+    QThreadPool.globalInstance().waitForDone(20000)
+    assert _dump(small_store) == before
+    # and cancelling the write itself rolls it back
+    with qtbot.waitSignal(dlg.checked, timeout=30000):
+        dlg.recheck()
+    batches = len(small_store.batches_frame())
+    qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
+    assert dlg.cancel_button.text() == "Cancel"
+    qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    QThreadPool.globalInstance().waitForDone(30000)
+    assert dlg.message.text() == "Cancelled; nothing was imported."
+    assert _dump(small_store) == before and len(small_store.batches_frame()) == batches
+
+
+def test_window_menus_drop_undo_and_export(qtbot, small_window, colleague_csv, tmp_path, monkeypatch):
+    from ui.app import FEATURE_MODULES
+
+    w = small_window
+    assert "ui.import_dialog" in FEATURE_MODULES
+    assert w.import_action in w.menus["File"].actions()
+    assert w.export_dataset_action in w.menus["File"].actions()
+    assert w.undo_import_action in w.menus["Edit"].actions()
+    assert w.import_action in w.toolbar.actions()
+
+    # a file dropped on the window opens the dialog on it
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(colleague_csv))])
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    w.dropEvent(drop)
+    dlg = w.import_dialog
+    qtbot.waitUntil(lambda: dlg.parsed is not None, timeout=20000)
+    assert dlg.current_path() == str(colleague_csv)
+    with qtbot.waitSignal(dlg.import_finished, timeout=20000):
+        qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "2026-05-01-srbm-sinpo" in set(w.frame["id"]), timeout=20000)
+    dlg.close()
+
+    # Edit > Undo import, after confirming
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    w.undo_import_action.trigger()
+    assert asked and asked[0].startswith("Undo import ") and "colleague.csv" in asked[0]
+    qtbot.waitUntil(lambda: "2026-05-01-srbm-sinpo" not in set(w.frame["id"]), timeout=20000)
+    assert importer.last_undoable_batch(w.store) is None
+
+    # File > Export dataset
+    out = tmp_path / "all.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "JSON (*.json)"))
+    w.export_dataset_action.trigger()
+    qtbot.waitUntil(out.exists, timeout=20000)
+    QThreadPool.globalInstance().waitForDone(20000)
+    pf = importer.read_file(out)
+    assert pf.kind == "nkbrief" and len(pf.incoming) == w.store.event_count()
