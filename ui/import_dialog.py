@@ -87,14 +87,24 @@ def export_job(db_path: str, path: str, ids, progress=None):
 def _shown(v: object) -> str:
     if v is None:
         return ""
-    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
-        return v.isoformat(sep=" ") if isinstance(v, _dt.datetime) else v.isoformat()
+    if isinstance(v, _dt.datetime):
+        if v.time() == _dt.time(0, 0):
+            return v.date().isoformat()
+        return v.isoformat(sep=" ", timespec="minutes" if v.second == 0 else "seconds")
+    if isinstance(v, _dt.time):
+        return v.isoformat(timespec="minutes" if v.second == 0 else "seconds")
+    if isinstance(v, _dt.date):
+        return v.isoformat()
     if isinstance(v, float):
         return f"{v:g}"
     if isinstance(v, list):
         return " ; ".join(map(str, v))
     s = str(v)
     return s if len(s) <= 200 else s[:199] + "…"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _item(text: str, tip: str | None = None) -> QTableWidgetItem:
@@ -476,7 +486,7 @@ class ImportDialog(QDialog):
         self._update_import_button()
         c = self.plan.counts() if self.plan else {"new": 0, "identical": 0, "conflicting": 0}
         self.tabs.setTabText(2, f"Validation ({p.rejected_rows:,} rejected)")
-        self.tabs.setTabText(3, f"Merge ({c['conflicting']:,} conflicts)")
+        self.tabs.setTabText(3, f"Merge ({_plural(c['conflicting'], 'conflict')})")
         if p.wholly_rejected:
             self._show_problem(f"{p.name}: no row could be imported ({p.rejected_rows} rejected, "
                                f"{len(p.skipped)} skipped). Fix the mapping and check again, or send the "
