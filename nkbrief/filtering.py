@@ -239,7 +239,7 @@ class EventView:
         self.frame = self.frame.reset_index(drop=True)
         self.n = len(self.frame)
         self.ids = _text(self.frame["id"])
-        self._row_of: dict[str, int] | None = None
+        self._row_of: pd.Index | None = None
         self._display: dict[str, np.ndarray] = {}
         self._keys: dict[str, np.ndarray] = {}
         self._haystack: np.ndarray | None = None
@@ -383,11 +383,15 @@ class EventView:
     # ---------------------------------------------------------------- lookup
     def frame_rows_for_ids(self, ids: Iterable[str]) -> np.ndarray:
         """Frame rows of the given ids (unknown ids dropped), in the given order."""
-        if self._row_of is None:  # a dict lookup beats Index.get_indexer ~4x for 20k ids
-            self._row_of = dict(zip(self.ids.tolist(), range(self.n)))
-        get = self._row_of.get
-        pos = np.fromiter((get(i, -1) for i in ids), dtype=np.int64)
-        return pos[pos >= 0]
+        if not isinstance(ids, (list, tuple, np.ndarray)):
+            ids = list(ids)
+        if len(ids) == 0:
+            return np.zeros(0, dtype=np.int64)
+        if self._row_of is None:
+            self._row_of = pd.Index(self.ids)
+            self._row_of.is_unique  # noqa: B018 (computed once here, not on the first lookup)
+        pos = self._row_of.get_indexer(ids)
+        return pos[pos >= 0].astype(np.int64, copy=False)
 
     def view_rows_for_ids(self, ids: Iterable[str]) -> np.ndarray:
         """Sorted visible rows showing the given ids (hidden or unknown ids dropped)."""

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QActionGroup, QCursor, QPen
+from PySide6.QtGui import QActionGroup, QCursor, QPen, QPixmapCache
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QToolTip, QVBoxLayout,
                                QWidget)
 
@@ -34,7 +34,8 @@ LANE_ORDER = ("ICBM", "SLV", "IRBM", "HGV", "MRBM", "SLBM", "SRBM", "CRBM", "MLR
 _LANE_Y = {c: float(len(LANE_ORDER) - 1 - i) for i, c in enumerate(LANE_ORDER)}
 _DAY = 86400.0
 LABEL_LIMIT = 24  # calendar labels are drawn when at most this many entries are in view
-DENSE_POINTS = 3000  # above this many visible points, draw them small and translucent
+DENSE_POINTS = 3000
+_PIXMAP_CACHE_KB = 96 * 1024  # above this many visible points, draw them small and translucent
 _OUTLINE = pg.mkPen(255, 255, 255, 160, width=0.8)
 
 
@@ -498,11 +499,18 @@ class Timeline(QWidget):
         per_class = np.bincount(self.cls_codes[vis], minlength=len(schema.MISSILE_CLASSES))
         counts = {c: int(per_class[k]) for k, c in enumerate(schema.MISSILE_CLASSES)}
         index = {c: k for k, c in enumerate(schema.MISSILE_CLASSES)}
+        if dense and QPixmapCache.cacheLimit() < _PIXMAP_CACHE_KB:
+            # The item caches live in QPixmapCache (10 MB by default): one viewport-sized
+            # pixmap per class would be evicted on every repaint.
+            QPixmapCache.setCacheLimit(_PIXMAP_CACHE_KB)
         order = sorted(schema.MISSILE_CLASSES, key=lambda c: -counts[c])
         for z, c in enumerate(order):
             m = vis & (self.cls_codes == index[c]) if counts[c] else np.zeros_like(vis)
             sc = self.scatter_items[c]
             sc.setZValue(5 + z * 0.01)
+            # With thousands of points, a selection change would redraw them all (~50 ms at
+            # 100k); cached in device pixels they are blitted until the view moves.
+            sc.setCacheMode(sc.CacheMode.DeviceCoordinateCache if dense else sc.CacheMode.NoCache)
             if m.any():
                 sc.setData(x=self.xs[m], y=self.ys[m], size=self.sizes[m] * scale,
                            pen=None if dense else _OUTLINE,

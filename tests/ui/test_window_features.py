@@ -109,19 +109,22 @@ def _drag_enter(w, paths):
     return ev, mime
 
 
-def test_drops_go_to_import_files_only_when_installed(qtbot, small_window, tmp_path):
+def test_drops_go_to_import_files_only_when_installed(qtbot, small_store, tmp_path):
+    w = MainWindow(small_store, install_features=False)  # no import dialog: no import_files
+    qtbot.addWidget(w)
     f = tmp_path / "launches.csv"
     f.write_text("date\n", encoding="utf-8")
-    ev, _ = _drag_enter(small_window, [str(f)])
+    ev, _ = _drag_enter(w, [str(f)])
     assert not ev.isAccepted()
     got = []
-    small_window.import_files = got.extend
-    ev, mime = _drag_enter(small_window, [str(f)])
+    w.import_files = got.extend
+    ev, mime = _drag_enter(w, [str(f)])
     assert ev.isAccepted()
     drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
-    small_window.dropEvent(drop)
+    w.dropEvent(drop)
     assert got == [str(f)]
+    w.close()
 
 
 def test_reload_keeps_filter_sort_and_selection(qtbot, small_window, small_events):
@@ -319,3 +322,29 @@ def test_time_axis_reads_kst():
     shown = utcfromtimestamp(adjustTimestampToPreferredUtcOffset(t, tl.axis_x.utcOffset))
     assert shown.strftime("%Y-%m-%d %H:%M") == "2026-01-27 15:50"
     tl.deleteLater()
+
+
+def test_dense_timeline_draws_every_point_and_selects_in_bulk(qtbot, empty_store):
+    from bench.synth import make_events
+
+    from ui.timeline import DENSE_POINTS
+
+    b = empty_store.new_batch("manual")
+    evs = make_events(DENSE_POINTS + 500, seed=5)
+    with empty_store.write():
+        for ev in evs:
+            empty_store.insert_event(ev, b, audit=False)
+    w = MainWindow(empty_store, install_features=False)
+    qtbot.addWidget(w)
+    w.show()
+    tl = w.timeline
+    assert sum(len(i.data) for i in tl.scatter_items.values()) == len(evs)
+    assert all(i.cacheMode() == i.CacheMode.DeviceCoordinateCache
+               for i in tl.scatter_items.values() if len(i.data))
+    ids = w.visible_event_ids()[::3]
+    w.select_ids(ids)
+    assert tl.selection_item.count == len(ids)
+    assert len(w.table.selected_view_rows()) == len(ids)
+    assert f"{len(ids):,} events selected" in w.detail.launch.toPlainText()
+    assert "more." in w.detail.launch.toPlainText()
+    w.close()
