@@ -150,6 +150,13 @@ class _HaloLayer(pg.GraphicsObject):
     def view_changed(self) -> None:
         self.prepareGeometryChange()
 
+    def set_style(self, color, pad_px: float) -> None:
+        if color != self._color or pad_px != self._pad:
+            old = self._pad
+            self._color, self._pad = color, pad_px
+            self._groups = [(w - old + pad_px, poly) for w, poly in self._groups]
+            self.update()
+
     def boundingRect(self):  # noqa: N802 (Qt override)
         (x0, x1), (y0, y1) = self._vb.viewRange()
         return QRectF(x0, y0, x1 - x0, y1 - y0)
@@ -503,6 +510,10 @@ class Timeline(QWidget):
             # The item caches live in QPixmapCache (10 MB by default): one viewport-sized
             # pixmap per class would be evicted on every repaint.
             QPixmapCache.setCacheLimit(_PIXMAP_CACHE_KB)
+        # Sparse: a dark halo under each selected point. Dense: translucent marks over the
+        # cloud, or the selection would vanish under it.
+        self.selection_item.setZValue(6 if dense else 4.5)
+        self.selection_item.set_style(qcolor(palette.SELECTION_RING, 150 if dense else 255), 0.0 if dense else 6.0)
         order = sorted(schema.MISSILE_CLASSES, key=lambda c: -counts[c])
         for z, c in enumerate(order):
             m = vis & (self.cls_codes == index[c]) if counts[c] else np.zeros_like(vis)
