@@ -170,6 +170,11 @@ def date_value(v: object, exact: bool) -> tuple[str, str] | None:
         if len(s) != 10:
             raise CellError("is not a date (YYYY-MM-DD)")
         return d.isoformat(), "day"
+    if isinstance(v, str) and len(v) == 10 and v[4] == "-" and v[7] == "-":
+        try:  # the common ISO form, without the general parser
+            return _dt.date.fromisoformat(v).isoformat(), "day"
+        except ValueError:
+            pass
     if isinstance(v, str) and parse.is_null(v):
         return None
     try:
@@ -194,6 +199,7 @@ def clock_value(v: object) -> str | None:
     raise CellError("is not a time")
 
 
+_SOURCE_SPLITS = re.compile(r"[;\n\r|]")
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
 
 
@@ -237,6 +243,11 @@ def km_value(v: object, unit: str | None, exact: bool = False) -> tuple[float | 
             if f < 0:
                 raise CellError("must not be negative")
             return f, None
+    if isinstance(v, str) and unit != "mi":
+        t = v.strip()
+        num = t[:-2].rstrip() if t.endswith("km") else t
+        if num and num.replace(".", "", 1).isdigit() and num.isascii():
+            return float(num), None  # '350', '350 km', '2111.5km': no need for the general parser
     if isinstance(v, str) and unit == "mi" and re.fullmatch(r"\s*[\d.,]+\s*", v):
         v = v + " mi"
     elif isinstance(v, (int, float)) and not isinstance(v, bool) and unit == "mi":
@@ -269,6 +280,9 @@ def sources_value(v: object, exact: bool) -> list[str]:
             return [_check_text(x) for x in items]
     if not exact and parse.is_null(s):
         return []
+    if not _SOURCE_SPLITS.search(s) and "http" not in s[1:]:
+        t = s.replace("\u00a0", " ").strip()  # one plain source: what split_sources would return
+        return [_check_text(t)] if t else []
     return [_check_text(x) for x in parse.split_sources(s)]
 
 
@@ -404,6 +418,34 @@ def finish_event(ev: dict, exact: bool) -> tuple[dict, list[tuple[str, object, s
     return out, problems, notes
 
 
+def cross_check(ev: dict) -> list[tuple[str, object, str]]:
+    """The rules of :func:`nkbrief.schema.validate_event` that span fields, plus what the
+    converters cannot see (required fields, the assembled notes).
+
+    Every value already passed its own check in a converter; running the whole
+    ``validate_event`` again per row cost a third of a large import. A test holds the two
+    in step (every event the importer accepts passes ``validate_event``).
+    """
+    out = []
+    for name in ("id", "date", "missile_class"):
+        if ev[name] in (None, ""):
+            out.append((name, ev[name], "is required"))
+    for lo, hi in (("distance_km", "distance_km_max"), ("apogee_km", "apogee_km_max")):
+        a, b = ev[lo], ev[hi]
+        if a is not None and b is not None and b < a:
+            out.append((hi, b, f"is less than {lo} ({a})"))
+    prec = ev["date_precision"]
+    if prec in ("month", "year") and ev["time_kst"]:
+        out.append(("time_kst", ev["time_kst"], "given for a date known only to the " + prec))
+    if (ev["latitude"] is None) != (ev["longitude"] is None):
+        out.append(("latitude", ev["latitude"], "and longitude must be given together"))
+    for name in ("notes", "id"):
+        v = ev[name]
+        if v and len(v) > schema.MAX_TEXT_CHARS:
+            out.append((name, v[:40] + "…", f"is longer than {schema.MAX_TEXT_CHARS:,} characters"))
+    return out
+
+
 def _derive_times(out: dict, clock_utc: str | None, problems: list, notes: list) -> None:
     date, prec, tk, tu = out["date"], out["date_precision"], out["time_kst"], out["time_utc"]
     if (tk or tu or clock_utc) and prec != "day":
@@ -445,5 +487,5 @@ def _derive_times(out: dict, clock_utc: str | None, problems: list, notes: list)
         out["time_utc"] = _kst_to_utc(date, tk)
 
 
-__all__ = ["CellError", "make_converter", "finish_event", "text_value",
+__all__ = ["CellError", "make_converter", "finish_event", "cross_check", "text_value",
            "class_value", "TEXT_FIELDS", "CLASS_WORDS"]

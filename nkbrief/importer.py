@@ -18,6 +18,7 @@ The steps, each usable on its own (the dialog shows the result of each):
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import math
 from collections import defaultdict
@@ -376,10 +377,9 @@ def _parse_rows(pf: ParsedFile, table: Table, progress: Progress | None) -> None
             ev["notes"] = "\n".join(x for x in (ev["notes"], *notes, *extra) if x)
         if ev["id"] is None:
             ev["id"] = schema.make_event_id(ev["date"], ev["missile_class"], ev["launch_site"])
-        rep = schema.validate_event(ev)
-        if not rep.ok:
-            _reject(pf, rownum, cells, [RowProblem(rownum, field_header.get(p.field, p.field),
-                                                   p.value, p.reason) for p in rep.problems])
+        probs = convert.cross_check(ev)
+        if probs:
+            _reject(pf, rownum, cells, [RowProblem(rownum, field_header.get(f, f), v, r) for f, v, r in probs])
             continue
         if exact:
             provided = all_fields
@@ -620,6 +620,7 @@ def _compare(mine: dict, ev: dict, provided: frozenset, exact: bool) -> tuple[di
     return diffs, changes
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _site_key(site: object) -> str:
     return " ".join(str(site or "").lower().split())
 

@@ -6,6 +6,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from import_helpers import write_xlsx
 
 from nkbrief import importer
@@ -237,3 +239,47 @@ def test_json_not_events(tmp_path):
     with pytest.raises(importer.FileRejected) as e:
         read_file(p)
     assert str(e.value).startswith("x.json: is JSON but not a list of launch events")
+
+
+# ------------------------------------------------------------------------ the schema stays the judge
+_CELLS = {
+    "Date": ["2026-01-27", "Sep-84", "1984", "31-Feb-26", "2026년 1월 27일", "", "Unknown", "45000", "1/2/2026"],
+    "Time (KST)": ["15:50", "3:50 PM", "", "25:00", "오후 3시", "unknown"],
+    "Time (UTC)": ["06:50", "2026-01-27T06:50:00Z", "", "2026-01-26 21:00", "x"],
+    "Type": ["SRBM", "icbm", "Hwasong", "", "cruise missile", "단거리탄도미사일"],
+    "Number": ["2", "0", "-1", "several", "", "3발"],
+    "Distance": ["350 km", "between 670 and 110 km", "~1,380 km", "-5 km", "60,000 km", "", "220 mi"],
+    "Distance max": ["300", "", "900 km", "N/A"],
+    "Apogee": ["80", "", "between 10 and 20 km", "abc"],
+    "Latitude": ["39.0", "", "95", "abc"],
+    "Longitude": ["125.7", "", "-200", "127"],
+    "Outcome": ["success", "failed", "", "partial"],
+    "Precision": ["", "day", "month", "week"],
+    "Notes": ["", "x" * 20_000, "note"],
+    "Analyst": ["", "y" * 20_000, "Kim"],
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.fixed_dictionaries({k: st.sampled_from(v) for k, v in _CELLS.items()}),
+                     min_size=1, max_size=8))
+def test_every_accepted_event_passes_the_schema(tmp_path_factory, rows):
+    import csv
+    import io
+
+    from nkbrief import schema
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(_CELLS))
+    w.writeheader()
+    w.writerows(rows)
+    p = tmp_path_factory.mktemp("g") / "g.csv"
+    p.write_text(buf.getvalue(), encoding="utf-8")
+    try:
+        pf = read_file(p, ImportOptions(mapping={"Precision": "date_precision", "Distance max": "distance_km_max"}))
+    except importer.FileRejected:
+        return
+    pf.check_accounting()
+    for inc in pf.incoming:
+        rep = schema.validate_event(inc.event)
+        assert rep.ok, (inc.rows, str(rep))

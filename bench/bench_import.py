@@ -1,0 +1,122 @@
+"""Import speed against the readers it stands on, measured in the same run.
+
+- ``import_csv_100k``: a colleague-style CSV of 100k launch rows (units in cells, text,
+  URLs) imported into an empty store (read, check every row, merge, write one batch)
+  against ``pd.read_csv`` of the same file. Goal 5x.
+- ``import_xlsx_100k``: the same rows as an .xlsx, against a plain openpyxl read-only
+  iteration over its rows. Goal 1.3x.
+
+Each result also splits the value into ``read_check_s`` (read_file: sniff, guard, parse,
+validate) and ``write_s`` (plan_merge + apply_import). ``--quick`` uses 10k rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import tempfile
+import time
+from pathlib import Path
+
+from bench.synth import make_events
+
+HEADER = ["Date", "Time (KST)", "Type", "Missile", "Number", "Distance", "Apogee", "Launch site",
+          "Latitude", "Longitude", "Landing", "Result", "Description", "Source", "Notes"]
+
+
+def _rows(n: int) -> list[list]:
+    out = []
+    for ev in make_events(n, seed=7):
+        out.append([ev["date"], ev["time_kst"], ev["missile_class"], ev["missile_name"], ev["count"],
+                    f"{ev['distance_km']:,} km" if ev["distance_km"] is not None else "Unknown",
+                    f"~{ev['apogee_km']}km" if ev["apogee_km"] is not None else "N/A",
+                    ev["launch_site"], ev["latitude"], ev["longitude"], ev["landing_area"], ev["outcome"],
+                    ev["description"], ev["sources"][0], ev["notes"]])
+    return out
+
+
+def _csv(path: Path, n: int) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(HEADER)
+        w.writerows(_rows(n))
+    return path
+
+
+def _xlsx(path: Path, n: int) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Launches")
+    ws.append(HEADER)
+    for r in _rows(n):
+        ws.append(r)
+    wb.save(path)
+    return path
+
+
+def _timed(fn) -> float:
+    gc.collect()
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def _import(path: Path, db: Path) -> dict:
+    from nkbrief.importer import apply_import, read_file
+    from nkbrief.store import Store
+
+    db.unlink(missing_ok=True)
+    st = Store.open(db, seed=False)
+    t0 = time.perf_counter()
+    parsed = read_file(path)
+    t1 = time.perf_counter()
+    res = apply_import(st, parsed)
+    t2 = time.perf_counter()
+    st.close()
+    assert res.added == len(parsed.incoming) and not parsed.rejections
+    return {"value": t2 - t0, "read_check_s": round(t1 - t0, 4), "write_s": round(t2 - t1, 4),
+            "rows": parsed.rows_total}
+
+
+def _best(runs: list[dict]) -> dict:
+    return min(runs, key=lambda r: r["value"])
+
+
+def import_csv_100k(quick: bool) -> dict:
+    import pandas as pd
+
+    n = 10_000 if quick else 100_000
+    with tempfile.TemporaryDirectory() as d:
+        src = _csv(Path(d) / "colleague.csv", n)
+        baseline = min(_timed(lambda: pd.read_csv(src)) for _ in range(3))
+        res = _best([_import(src, Path(d) / "s.sqlite3") for _ in range(1 if not quick else 2)])
+    return {**res, "baseline": baseline, "goal": 5.0, "n": n}
+
+
+def import_xlsx_100k(quick: bool) -> dict:
+    import openpyxl
+
+    n = 10_000 if quick else 100_000
+    with tempfile.TemporaryDirectory() as d:
+        src = _xlsx(Path(d) / "colleague.xlsx", n)
+
+        def plain():
+            wb = openpyxl.load_workbook(src, read_only=True, data_only=True)
+            for _ in wb["Launches"].iter_rows(values_only=True):
+                pass
+            wb.close()
+        baseline = min(_timed(plain) for _ in range(2))
+        res = _best([_import(src, Path(d) / "s.sqlite3") for _ in range(1)])
+    return {**res, "baseline": baseline, "goal": 1.3, "n": n}
+
+
+BENCHMARKS = {"import_csv_100k": import_csv_100k, "import_xlsx_100k": import_xlsx_100k}
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    quick = "--quick" in sys.argv
+    print(json.dumps({k: fn(quick) for k, fn in BENCHMARKS.items()}, indent=1))
