@@ -305,7 +305,7 @@ import ui.app as ua
 QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, sys.argv[3])
 app = ua._ensure_app()
 from nkbrief.store import Store
-w = ua.MainWindow(Store.open(sys.argv[2]))
+w = ua.MainWindow(Store.open(sys.argv[2]), defer_features=True)  # as run_gui opens it
 class Painted(QObject):
     def eventFilter(self, obj, ev):
         if ev.type() == QEvent.Type.Paint:

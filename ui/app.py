@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QHBoxLayout,
                                QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QTextBrowser, QToolBar,
@@ -38,12 +38,33 @@ FEATURE_MODULES: list[str] = ["ui.timing_view", "ui.pack_dialog", "ui.import_dia
 SCREENSHOT_SIZE = (1600, 1000)
 
 
+class _FirstPaint(QObject):
+    """Calls ``callback`` once, on the next event-loop turn after ``widget`` first paints."""
+
+    def __init__(self, widget: QWidget, callback):
+        super().__init__(widget)
+        self._callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Paint and self._callback is not None:
+            cb, self._callback = self._callback, None
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, cb)
+        return False
+
+
 class MainWindow(QMainWindow):
     """The analyst's window over one open :class:`nkbrief.store.Store`."""
 
     reloaded = Signal()  # after frames were re-read from the store
+    features_ready = Signal()  # after every FEATURE_MODULES entry was installed
 
-    def __init__(self, store: Store, parent=None, *, install_features: bool = True, restore: bool = True):
+    def __init__(self, store: Store, parent=None, *, install_features: bool = True, restore: bool = True,
+                 defer_features: bool = False):
+        """``defer_features``: install FEATURE_MODULES (and restore the dock layout) right after
+        the window's first paint instead of before it, so the analyst sees the data sooner.
+        ``run_gui`` uses it for the interactive window; tests and screenshots do not."""
         super().__init__(parent)
         self.setObjectName("main_window")
         self.store = store
@@ -98,13 +119,30 @@ class MainWindow(QMainWindow):
 
         self.reload()
         self.resize(1500, 940)
-        if install_features:
-            for name in FEATURE_MODULES:
-                importlib.import_module(name).install(self)
         # The detail pane starts at a reading width; the table and timeline get the rest.
         self.resizeDocks([self.detail_dock], [460], Qt.Orientation.Horizontal)
-        if restore:
-            self.restore_settings()
+        self.features_installed = False
+        self._features_pending = bool(install_features and defer_features)
+        if install_features and defer_features:
+            if restore:
+                self.restore_settings(docks=False)
+            self._first_paint = _FirstPaint(self.table.viewport(),
+                                            lambda: self._install_features(restore_docks=restore))
+        else:
+            if install_features:
+                self._install_features(restore_docks=False)
+            if restore:
+                self.restore_settings()
+
+    def _install_features(self, restore_docks: bool) -> None:
+        """``install(window)`` of every FEATURE_MODULES entry, then (optionally) the dock layout."""
+        for name in FEATURE_MODULES:
+            importlib.import_module(name).install(self)
+        self.features_installed = True
+        self._features_pending = False
+        if restore_docks:
+            self.restore_settings(docks_only=True)
+        self.features_ready.emit()
 
     # ------------------------------------------------------------ hooks
     def add_dock(self, widget: QWidget, title: str,
@@ -423,14 +461,17 @@ class MainWindow(QMainWindow):
         handler(paths)
 
     # ---------------------------------------------------------- settings
-    def restore_settings(self) -> None:
+    def restore_settings(self, *, docks: bool = True, docks_only: bool = False) -> None:
+        """Window geometry, dock layout, splitter, table columns and timeline options."""
         s = settings()
+        state = s.value("window/state")
+        if docks and isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        if docks_only:
+            return
         geo = s.value("window/geometry")
         if isinstance(geo, QByteArray) and not geo.isEmpty():
             self.restoreGeometry(geo)
-        state = s.value("window/state")
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
         split = s.value("window/splitter")
         if isinstance(split, QByteArray) and not split.isEmpty():
             self.splitter.restoreState(split)
@@ -445,7 +486,8 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         s = settings()
         s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
+        if not self._features_pending:  # closed before the feature docks existed: keep their layout
+            s.setValue("window/state", self.saveState())
         s.setValue("window/splitter", self.splitter.saveState())
         self.table.save_state(s)
         s.setValue("timeline/mode", self.timeline.y_mode)
@@ -513,7 +555,7 @@ def run_gui(args) -> int:
         if not shot:
             QMessageBox.critical(None, "nkbrief", str(e))
         return 1
-    window = MainWindow(store, restore=not shot)
+    window = MainWindow(store, restore=not shot, defer_features=not shot)
     sel = getattr(args, "select", None)
     if sel:
         if not store.has_event(sel):

@@ -348,3 +348,18 @@ def test_dense_timeline_draws_every_point_and_selects_in_bulk(qtbot, empty_store
     assert f"{len(ids):,} events selected" in w.detail.launch.toPlainText()
     assert "more." in w.detail.launch.toPlainText()
     w.close()
+
+
+def test_deferred_features_install_after_the_first_paint(qtbot, small_store, monkeypatch):
+    calls = []
+    mod = types.ModuleType("late_feature")
+    mod.install = lambda window: calls.append(window.table.viewport().isVisible())
+    monkeypatch.setitem(sys.modules, "late_feature", mod)
+    monkeypatch.setattr(app_module, "FEATURE_MODULES", ["late_feature"])
+    w = MainWindow(small_store, defer_features=True)
+    qtbot.addWidget(w)
+    assert calls == [] and not w.features_installed
+    with qtbot.waitSignal(w.features_ready, timeout=3000):
+        w.show()
+    assert calls == [True] and w.features_installed
+    w.close()
