@@ -26,10 +26,11 @@ def pin_singletons() -> bool:
         return False
     import ctypes
 
+    boost = 1 << 40 if sys.maxsize > 2**32 else 1 << 29  # stays far from overflow on 32-bit builds
     for obj in (None, True, False, Ellipsis, NotImplemented):
         ref = ctypes.c_ssize_t.from_address(id(obj))
-        if ref.value < 1 << 40:
-            ref.value += 1 << 40
+        if ref.value < boost:
+            ref.value += boost
     return True
 
 
