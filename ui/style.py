@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 
 from PySide6.QtCore import QSettings
@@ -11,30 +10,6 @@ from PySide6.QtGui import QColor, QFont, QIcon
 from nkbrief import palette
 from nkbrief.resources import resource_path
 
-def pin_singletons() -> bool:
-    """Keep None/True/False alive forever on Python < 3.12 (a PySide6 6.12 workaround).
-
-    PySide6 6.12 drops one reference to the value returned by every Python override of a
-    virtual method (``paintEvent``, ``paint``, ``event``...). On Python >= 3.12 None, True
-    and False are immortal so nothing happens; on 3.11 their reference counts drain with
-    every repaint until CPython frees None and the process aborts ("deallocating None")
-    after a few hundred pans of a plot. Measured here: 20 timeline zooms cost None ~3,900
-    references. Raising the counts by 2**40 gives these singletons the immortality 3.12
-    has; they are never meant to be freed anyway. Returns True when it applied the fix.
-    """
-    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
-        return False
-    import ctypes
-
-    boost = 1 << 40 if sys.maxsize > 2**32 else 1 << 29  # stays far from overflow on 32-bit builds
-    for obj in (None, True, False, Ellipsis, NotImplemented):
-        ref = ctypes.c_ssize_t.from_address(id(obj))
-        if ref.value < boost:
-            ref.value += boost
-    return True
-
-
-pin_singletons()
 
 ORGANIZATION = "nkbrief"
 APPLICATION = "nkbrief"

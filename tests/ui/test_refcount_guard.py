@@ -1,13 +1,16 @@
-"""The PySide6 6.12 / Python 3.11 guard: repainting a Python-overridden widget must not drain None."""
+"""Guard against the PySide6 6.12 / Python 3.11 leak of references to None.
+
+PySide6 6.12.0 drops one reference to the value returned by every Python override of a Qt
+virtual method; on Python 3.11 None's count drains with every repaint until CPython frees
+None and the process aborts. pyproject.toml excludes 6.12; this test fails on any binding
+that has the bug, so an upgrade cannot bring it back unnoticed.
+"""
 
 from __future__ import annotations
 
 import sys
 
-import pytest
 from PySide6.QtWidgets import QWidget
-
-from ui.style import pin_singletons
 
 
 class _Painted(QWidget):
@@ -15,15 +18,13 @@ class _Painted(QWidget):
         pass
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12 on")
-def test_none_survives_many_repaints(qtbot):
-    assert pin_singletons()  # idempotent: already applied when ui.style was imported
+def test_repaints_do_not_drain_references_to_none(qtbot):
     w = _Painted()
     qtbot.addWidget(w)
     w.show()
+    w.repaint()
     before = sys.getrefcount(None)
-    assert before > 1 << 28
-    for _ in range(2000):
+    for _ in range(500):
         w.repaint()
-    # With the guard, even a binding that drops one reference per call leaves None far from 0.
-    assert sys.getrefcount(None) > 1 << 28
+    lost = before - sys.getrefcount(None)
+    assert lost < 50, f"the Qt binding lost {lost} references to None in 500 repaints"

@@ -103,7 +103,7 @@ def test_feature_modules_install_and_add_docks(qtbot, small_store, monkeypatch):
 def _drag_enter(w, paths):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
-    ev = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    ev = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                          Qt.KeyboardModifier.NoModifier)
     w.dragEnterEvent(ev)
     return ev, mime
