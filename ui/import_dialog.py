@@ -6,7 +6,8 @@ The dialog is a view over :mod:`nkbrief.importer`. Reading and checking the file
 :class:`ui.workers.Worker`, each with its own store connection, with a progress bar and
 Cancel. After a write the window's store is told (``store.notify("events")``) so every
 view reloads. ``install(window)`` adds File ▸ Import…, File ▸ Export dataset…,
-Edit ▸ Undo import… and makes files dropped on the window open here.
+Edit ▸ Undo import… and makes files dropped on the window open here (the actions live in
+:mod:`ui.import_actions`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialog, QFormLayout, QGridLayout,
-                               QHBoxLayout, QHeaderView, QInputDialog, QLabel, QMessageBox, QProgressBar,
-                               QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+                               QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from nkbrief import importer, mapping
-from nkbrief.export import ExportError, export_dataset
+from nkbrief.export import ExportError
 from nkbrief.importer import ImportOptions, RESOLUTION_LABELS, RESOLUTIONS
 from nkbrief.store import Store, StoreError
 
@@ -31,7 +32,6 @@ from .workers import Worker, start
 
 FILE_FILTER = ("Data files (*.csv *.tsv *.txt *.xlsx *.xlsm *.json);;CSV or text (*.csv *.tsv *.txt);;"
                "Excel workbooks (*.xlsx *.xlsm);;JSON (*.json);;All files (*)")
-EXPORT_FILTER = "CSV (*.csv);;Excel workbook (*.xlsx);;JSON (*.json)"
 REJECTED_BG = QColor("#FDE4E1")
 REJECTED_FG = QColor("#9B1C14")
 SKIPPED_FG = QColor("#7A808A")
@@ -69,16 +69,6 @@ def undo_job(db_path: str, batch_id: int, progress=None):
     try:
         return importer.undo_batch(st, batch_id, progress=progress)
     except (importer.ImportError_, StoreError) as e:
-        return str(e)
-    finally:
-        st.close()
-
-
-def export_job(db_path: str, path: str, ids, progress=None):
-    st = Store.open(db_path, seed=False)
-    try:
-        return export_dataset(st, path, ids=ids, progress=progress)
-    except ExportError as e:
         return str(e)
     finally:
         st.close()
@@ -813,85 +803,10 @@ class ImportDialog(QDialog):
         super().reject()
 
 
-# ------------------------------------------------------------------ window hooks
-def open_import_dialog(window, paths: list[str] | None = None) -> ImportDialog | None:
-    """Open the dialog on ``paths`` (asks for files when None)."""
-    if paths is None:
-        paths, _ = QFileDialog.getOpenFileNames(window, "Import data files", "", FILE_FILTER)
-        if not paths:
-            return None
-    existing = getattr(window, "import_dialog", None)
-    if existing is not None and existing.isVisible():
-        existing.add_files(list(paths))
-        existing.raise_()
-        return existing
-    dlg = ImportDialog(window.store, list(paths), window)
-    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-    window.import_dialog = dlg
-    dlg.show()
-    return dlg
-
-
-def undo_last_import(window) -> Worker | None:
-    """Edit ▸ Undo import…: undo the newest import still in effect, after asking."""
-    last = importer.last_undoable_batch(window.store)
-    if last is None:
-        QMessageBox.information(window, "Undo import", "There is no import to undo.")
-        return None
-    text = (f"Undo import {last['id']} of {last['file_name']} ({last['created_utc']} by {last['user']})?\n\n"
-            f"This removes the {last['added']:,} events it added and restores the {last['updated']:,} it "
-            "changed.")
-    answer = QMessageBox.question(window, "Undo import", text)
-    if answer != QMessageBox.StandardButton.Yes:
-        return None
-    worker = Worker(undo_job, str(window.store.path), last["id"])
-
-    def finished(res):
-        if isinstance(res, str):
-            QMessageBox.warning(window, "Undo import", res)
-            return
-        window.store.notify("events")
-        window.statusBar().showMessage(f"Undid import {res.batch_id} ({res.file_name}): removed "
-                                       f"{res.removed:,} events, restored {res.restored:,}", 8000)
-    worker.signals.finished.connect(finished)
-    worker.signals.failed.connect(lambda msg: QMessageBox.warning(window, "Undo import", msg))
-    window._undo_import_worker = worker
-    start(worker, QThreadPool.globalInstance())
-    return worker
-
-
-def export_dataset_dialog(window, path: str | None = None) -> Worker | None:
-    """File ▸ Export dataset…: all events, or the ones the filters show, to .csv/.xlsx/.json."""
-    ids = None
-    visible = window.visible_event_ids() if hasattr(window, "visible_event_ids") else None
-    total = window.store.event_count()
-    if visible is not None and len(visible) < total:
-        choice, ok = QInputDialog.getItem(window, "Export dataset", "Export:",
-                                          [f"all {total:,} events", f"the {len(visible):,} events shown"],
-                                          0, False)
-        if not ok:
-            return None
-        ids = visible if choice.startswith("the") else None
-    if path is None:
-        path, _ = QFileDialog.getSaveFileName(window, "Export dataset", "nkbrief-events.xlsx", EXPORT_FILTER)
-        if not path:
-            return None
-    worker = Worker(export_job, str(window.store.path), path, ids)
-
-    def finished(res):
-        if isinstance(res, str):
-            QMessageBox.warning(window, "Export dataset", res)
-            return
-        window.statusBar().showMessage(f"Exported {res.events:,} events to {res.path}", 8000)
-    worker.signals.finished.connect(finished)
-    worker.signals.failed.connect(lambda msg: QMessageBox.warning(window, "Export dataset", msg))
-    window._export_worker = worker
-    start(worker, QThreadPool.globalInstance())
-    return worker
-
-
 def install(window) -> QAction:
     """File ▸ Import… and Export dataset…, Edit ▸ Undo import…, a toolbar button, drag and drop."""
+    from .import_actions import export_dataset_dialog, open_import_dialog, undo_last_import
+
     existing = getattr(window, "import_action", None)
     if existing is not None:
         return existing

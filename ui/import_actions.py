@@ -1,0 +1,105 @@
+"""The window's import actions: open the import dialog, undo the last import, export the dataset.
+
+Installed by :func:`ui.import_dialog.install`. Long work runs on the thread pool with its own
+store connection; afterwards the window's store is told so every view reloads.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from nkbrief import importer
+from nkbrief.export import ExportError, export_dataset
+from nkbrief.store import Store
+
+from .import_dialog import FILE_FILTER, ImportDialog, undo_job
+from .workers import Worker, start
+
+EXPORT_FILTER = "CSV (*.csv);;Excel workbook (*.xlsx);;JSON (*.json)"
+
+
+def export_job(db_path: str, path: str, ids, progress=None):
+    st = Store.open(db_path, seed=False)
+    try:
+        return export_dataset(st, path, ids=ids, progress=progress)
+    except ExportError as e:
+        return str(e)
+    finally:
+        st.close()
+
+
+def open_import_dialog(window, paths: list[str] | None = None) -> ImportDialog | None:
+    """Open the dialog on ``paths`` (asks for files when None)."""
+    if paths is None:
+        paths, _ = QFileDialog.getOpenFileNames(window, "Import data files", "", FILE_FILTER)
+        if not paths:
+            return None
+    existing = getattr(window, "import_dialog", None)
+    if existing is not None and existing.isVisible():
+        existing.add_files(list(paths))
+        existing.raise_()
+        return existing
+    dlg = ImportDialog(window.store, list(paths), window)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+    window.import_dialog = dlg
+    dlg.show()
+    return dlg
+
+
+def undo_last_import(window) -> Worker | None:
+    """Edit ▸ Undo import…: undo the newest import still in effect, after asking."""
+    last = importer.last_undoable_batch(window.store)
+    if last is None:
+        QMessageBox.information(window, "Undo import", "There is no import to undo.")
+        return None
+    text = (f"Undo import {last['id']} of {last['file_name']} ({last['created_utc']} by {last['user']})?\n\n"
+            f"This removes the {last['added']:,} events it added and restores the {last['updated']:,} it "
+            "changed.")
+    answer = QMessageBox.question(window, "Undo import", text)
+    if answer != QMessageBox.StandardButton.Yes:
+        return None
+    worker = Worker(undo_job, str(window.store.path), last["id"])
+
+    def finished(res):
+        if isinstance(res, str):
+            QMessageBox.warning(window, "Undo import", res)
+            return
+        window.store.notify("events")
+        window.statusBar().showMessage(f"Undid import {res.batch_id} ({res.file_name}): removed "
+                                       f"{res.removed:,} events, restored {res.restored:,}", 8000)
+    worker.signals.finished.connect(finished)
+    worker.signals.failed.connect(lambda msg: QMessageBox.warning(window, "Undo import", msg))
+    window._undo_import_worker = worker
+    start(worker, QThreadPool.globalInstance())
+    return worker
+
+
+def export_dataset_dialog(window, path: str | None = None) -> Worker | None:
+    """File ▸ Export dataset…: all events, or the ones the filters show, to .csv/.xlsx/.json."""
+    ids = None
+    visible = window.visible_event_ids() if hasattr(window, "visible_event_ids") else None
+    total = window.store.event_count()
+    if visible is not None and len(visible) < total:
+        choice, ok = QInputDialog.getItem(window, "Export dataset", "Export:",
+                                          [f"all {total:,} events", f"the {len(visible):,} events shown"],
+                                          0, False)
+        if not ok:
+            return None
+        ids = visible if choice.startswith("the") else None
+    if path is None:
+        path, _ = QFileDialog.getSaveFileName(window, "Export dataset", "nkbrief-events.xlsx", EXPORT_FILTER)
+        if not path:
+            return None
+    worker = Worker(export_job, str(window.store.path), path, ids)
+
+    def finished(res):
+        if isinstance(res, str):
+            QMessageBox.warning(window, "Export dataset", res)
+            return
+        window.statusBar().showMessage(f"Exported {res.events:,} events to {res.path}", 8000)
+    worker.signals.finished.connect(finished)
+    worker.signals.failed.connect(lambda msg: QMessageBox.warning(window, "Export dataset", msg))
+    window._export_worker = worker
+    start(worker, QThreadPool.globalInstance())
+    return worker
