@@ -8,7 +8,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything loads Q
 
 import pytest  # noqa: E402
 
-import ui.style  # noqa: E402,F401  (applies the PySide6 6.12 / Python 3.11 refcount guard first)
 
 SEED_EVENT = "2026-01-27-srbm-north-of-pyongyang"
 
