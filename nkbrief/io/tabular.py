@@ -212,6 +212,23 @@ def xlsx_sheet_names(p: Path) -> list[str]:
         wb.close()
 
 
+#: defusedxml's refusals, should anything get past xlsx_guard's own scan.
+_DEFUSED_ERRORS = ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden", "NotSupportedError")
+_ENTITY_MESSAGE = ("{name}: contains XML entity declarations (a possible entity-expansion attack); "
+                   "defusedxml refused to read it")
+
+
+def _defused(e: BaseException | None) -> bool:
+    """True when defusedxml refused the XML (openpyxl wraps its error in its own)."""
+    seen = 0
+    while e is not None and seen < 10:
+        if e.__class__.__name__ in _DEFUSED_ERRORS:
+            return True
+        e = e.__cause__ or e.__context__
+        seen += 1
+    return False
+
+
 def _open_workbook(p: Path):
     from .xlsx_guard import assert_defusedxml, check_xlsx
 
@@ -225,10 +242,9 @@ def _open_workbook(p: Path):
         raise
     except Exception as e:  # openpyxl raises many kinds for damaged parts
         kind = e.__class__.__name__
-        detail = str(e).splitlines()[0][:120] if str(e) else kind
-        if kind in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"):
-            raise FileRejected(f"{p.name}: contains XML entity declarations (a possible "
-                               "entity-expansion attack); the workbook was not opened") from None
+        detail = str(e).replace(str(p), p.name).splitlines()[0][:120] if str(e) else kind
+        if _defused(e):
+            raise FileRejected(_ENTITY_MESSAGE.format(name=p.name)) from None
         raise FileRejected(f"{p.name}: is not a readable .xlsx workbook ({detail})") from None
 
 
@@ -280,6 +296,8 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
         except FileRejected:
             raise
         except Exception as e:
+            if _defused(e):
+                raise FileRejected(_ENTITY_MESSAGE.format(name=name)) from None
             detail = str(e).splitlines()[0][:120] if str(e) else e.__class__.__name__
             raise FileRejected(f"{name}: sheet '{chosen}' cannot be read ({detail})") from None
         header, hnum, data, blank, title = _split_header(f"{name} (sheet '{chosen}')", rows,

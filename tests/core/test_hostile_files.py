@@ -476,3 +476,20 @@ def test_hostile_file(build, message, rejections, tmp_path, monkeypatch, capsys,
     assert doc["imported"] is False
     if rejections is not None:
         assert [r["message"] for r in doc["files"][0]["rejections"]] == rejections
+
+
+@pytest.mark.parametrize("build, expected", [
+    (_bomb_sheet, "lol.xlsx: contains XML entity declarations (a possible entity-expansion attack); "
+                  "defusedxml refused to read it"),
+    (_xxe, "xxe.xlsx: contains XML entity declarations (a possible entity-expansion attack); "
+           "defusedxml refused to read it"),
+])
+def test_defusedxml_is_the_second_line(build, expected, tmp_path, monkeypatch):
+    """Even with our own scan switched off, openpyxl (through defusedxml) refuses entities."""
+    import nkbrief.io.xlsx_guard as guard
+    from nkbrief.importer import FileRejected, read_file
+
+    monkeypatch.setattr(guard, "_scan_part", lambda *a, **k: None)
+    with pytest.raises(FileRejected) as e:
+        read_file(build(tmp_path, monkeypatch))
+    assert str(e.value) == expected
