@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import os
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import classification
+from . import atomic, classification
 from .filenames import sanitise_path
 from .progress import Progress
 from .schema import MAX_TEXT_CHARS
@@ -239,36 +238,29 @@ def check_destination(path: Path) -> None:
 
 
 def _open_partial(path: Path) -> Path:
-    """Create the temporary file in the destination folder (proves the folder is writable)."""
+    """Create the temporary file in the destination folder (proves the folder is writable).
+
+    It has the permissions of a new file (0666 less the umask; an existing pack's own
+    permissions are kept), not mkstemp's private 0600: see :mod:`nkbrief.atomic`.
+    """
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX, dir=path.parent)
+        return atomic.create_temp(path, PARTIAL_SUFFIX)
     except PermissionError:
         raise PackError(f"cannot write to the folder {path.parent}: permission denied") from None
     except OSError as e:
         raise PackError(f"cannot write to the folder {path.parent}: {e.strerror or e}") from None
-    os.close(fd)
-    return Path(tmp)
 
 
 def _commit(tmp: Path, path: Path) -> None:
     """fsync the finished file, then move it over the destination in one step."""
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
     try:
-        os.replace(tmp, path)
+        atomic.commit(tmp, path)
     except PermissionError:
         raise PackError(
             f"cannot replace {path.name}: it is open in another program (Excel?) or read-only. "
             "Close it and build again, or choose another name.") from None
     except OSError as e:
         raise PackError(f"cannot save {path}: {e.strerror or e}") from None
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        with contextlib.suppress(OSError):
-            dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
 
 
 # ----------------------------------------------------------------------- data
@@ -358,8 +350,7 @@ def build_pack(store, event_ids: Iterable[str], options: PackOptions,
         done = True
     finally:
         if not done:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            atomic.discard(tmp)
             _discard_sheet_temp_files(wb)
     return opts.path
 

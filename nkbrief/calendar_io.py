@@ -12,20 +12,18 @@ identical ones are counted and left alone.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
 import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from . import parse, schema
+from . import atomic, parse, schema
 from .context import CATEGORY_LABELS
 from .io import ReadReport, RowProblem, csv_records, decode_bytes
 from .progress import Progress, report
@@ -304,21 +302,15 @@ def calendar_csv_text(calendar: pd.DataFrame) -> str:
 
 
 def export_calendar_csv(calendar: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write the calendar atomically (temp file + os.replace). Returns the path."""
-    target = Path(path)
+    """Write the calendar atomically (:func:`nkbrief.atomic.atomic_write`: temp file +
+    os.replace, normal file permissions). Returns the path."""
     text = calendar_csv_text(calendar)
-    fd, tmp = tempfile.mkstemp(prefix=".calendar-", suffix=".csv.tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return target
+
+    return atomic.atomic_write(Path(path), write, suffix=".csv.tmp")
 
 
 # ------------------------------------------------------------------ single edits

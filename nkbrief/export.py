@@ -28,14 +28,13 @@ import csv
 import datetime as _dt
 import io
 import json
-import os
+import os  # noqa: F401 - kept: tests patch export.os.fsync (the writes are in nkbrief.atomic)
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import schema
+from . import atomic, schema
 from .progress import Progress, report
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
@@ -108,7 +107,8 @@ def sources_cell(sources: list[str]) -> str:
 
 # ---------------------------------------------------------------------------- atomic writes
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Run ``write(temp_path)`` then move the temp file over ``path`` in one step."""
+    """Run ``write(temp_path)`` then move the temp file over ``path`` in one step
+    (:func:`nkbrief.atomic.atomic_write`: the file gets normal permissions)."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -116,22 +116,9 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     if not folder.is_dir():
         raise ExportError(f"cannot write {path}: the folder {folder} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        atomic.atomic_write(path, write, suffix=".part")
     except OSError as e:
         raise ExportError(f"cannot write {path}: {e.strerror or e}") from None
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        with open(tmp_path, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp_path, path)
-    except OSError as e:
-        tmp_path.unlink(missing_ok=True)
-        raise ExportError(f"cannot write {path}: {e.strerror or e}") from None
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
 
 
 def write_csv_rows(path: Path, header: list[str], rows: Iterable[list]) -> None:

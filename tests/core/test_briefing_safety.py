@@ -127,7 +127,7 @@ def test_unwritable_or_missing_folder(tmp_path, monkeypatch):
     def denied(*a, **k):  # tests may run as root, where chmod does not stop writes
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(briefing.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(briefing.atomic, "create_temp", denied)
     with pytest.raises(PackError, match="cannot write to the folder .*: permission denied"):
         build_pack(st, ids, PackOptions(output=tmp_path / "p.xlsx"))
     assert not (tmp_path / "p.xlsx").exists()
