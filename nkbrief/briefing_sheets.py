@@ -25,8 +25,8 @@ from .progress import Progress
 from .schema import ACTORS, MISSILE_CLASSES
 from .store import frame_records
 from .timeline_png import timeline_png
-from .xlsx_stream import (CHARS_PER_WIDTH, DATE, DATE_FORMATS, FONT, INT, LINE_PT, Sheet, StreamBase, _height,
-                          hf_escape, shown_date, to_date, to_time, to_utc)
+from .xlsx_stream import CHARS_PER_WIDTH, DATE, DATE_FORMATS, FONT, INT, LINE_PT, Sheet, StreamBase, _height
+from .xlsx_values import hf_escape, shown_date, to_date, to_time, to_utc
 
 #: (field, header, width, kind) of the Event log; kind picks the number format.
 EVENT_COLUMNS: list[tuple[str, str, float, str]] = [

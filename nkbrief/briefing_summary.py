@@ -17,8 +17,8 @@ from . import palette
 from .briefing import SECTIONS
 from .schema import MISSILE_CLASSES
 from .store import frame_records
-from .xlsx_stream import (DATE, DATE_FORMATS, INT, KM, Sheet, _darker, _height, long_date, shown_date,
-                          to_date)
+from .xlsx_stream import DATE, DATE_FORMATS, INT, KM, Sheet, _darker, _height
+from .xlsx_values import long_date, shown_date, to_date
 
 
 class FrontPages:

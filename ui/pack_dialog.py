@@ -29,7 +29,7 @@ from nkbrief.palette import class_color
 from nkbrief.resources import resource_path
 from nkbrief.schema import MISSILE_CLASSES
 from nkbrief.store import Store, frame_records
-from nkbrief.xlsx_stream import shown_date
+from nkbrief.xlsx_values import shown_date
 
 from .workers import Worker, start
 

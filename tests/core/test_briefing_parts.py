@@ -159,3 +159,24 @@ def test_generic_timing_dict_is_rendered(tmp_path):
     assert cells["=second"].quotePrefix and cells["=second"].data_type == "s"
     json.dumps(timing)  # unchanged and still plain data
     st.close()
+
+
+def _modules_after_import(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code`` (start-up cost check)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint('\\n'.join(sys.modules))"],
+                         cwd=repo, capture_output=True, text=True, timeout=120, check=True).stdout
+    return set(out.split())
+
+
+def test_pack_modules_load_openpyxl_only_when_a_pack_is_built():
+    mods = _modules_after_import("import nkbrief.briefing, nkbrief.xlsx_values, nkbrief.commands.pack")
+    assert "nkbrief.briefing" in mods
+    assert not {m for m in mods if m.split(".")[0] == "openpyxl"}
+    # building a pack does load it (the check above can fail)
+    mods = _modules_after_import("import nkbrief.briefing_sheets")
+    assert "openpyxl" in mods

@@ -215,3 +215,17 @@ def test_window_menu_toolbar_and_right_click(qtbot, small_window, small_events, 
     assert sorted(dlg.checked_ids()) == sorted(w.visible_event_ids())
     assert "events shown in the event table" in dlg.origin
     dlg.close()
+
+
+def test_importing_the_dialog_does_not_load_openpyxl():
+    """openpyxl (~0.2 s) loads when a pack is built, not when the window starts."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    code = "import sys, ui.pack_dialog, nkbrief.briefing\nprint('\\n'.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, check=True).stdout.split()
+    assert "ui.pack_dialog" in out
+    assert [m for m in out if m.split(".")[0] == "openpyxl"] == []
