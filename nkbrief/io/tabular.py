@@ -63,13 +63,16 @@ class Table:
 def read_table(path: str | Path, *, sheet: str | None = None, header_row: int | None = None,
                progress: Progress | None = None) -> Table:
     """Read ``path`` into a :class:`Table`; raises :class:`FileRejected` for unusable files."""
+    from ..merge import gc_paused
+
     p = check_path(path)
     sn = sniff(p)
-    if sn.format == "xlsx":
-        return read_xlsx(p, sheet=sheet, header_row=header_row, progress=progress)
-    if sn.format == "json":
-        return read_json(p, sn, header_row=header_row)
-    return read_delimited(p, sn, header_row=header_row, progress=progress)
+    with gc_paused():  # many small rows: the cyclic collector only slows this down
+        if sn.format == "xlsx":
+            return read_xlsx(p, sheet=sheet, header_row=header_row, progress=progress)
+        if sn.format == "json":
+            return read_json(p, sn, header_row=header_row)
+        return read_delimited(p, sn, header_row=header_row, progress=progress)
 
 
 # ------------------------------------------------------------------------ header finding
@@ -205,7 +208,7 @@ def read_delimited(p: Path, sn: Sniffed, *, header_row: int | None = None,
 # ------------------------------------------------------------------------ xlsx
 def xlsx_sheet_names(p: Path) -> list[str]:
     """Sheet names of a workbook (after the safety checks)."""
-    wb = _open_workbook(p)
+    wb, _ = _open_workbook(p)
     try:
         return list(wb.sheetnames)
     finally:
@@ -230,14 +233,16 @@ def _defused(e: BaseException | None) -> bool:
 
 
 def _open_workbook(p: Path):
+    """(read-only workbook, whether its text may hold _xHHHH_ escapes), after the guard."""
     from .xlsx_guard import assert_defusedxml, check_xlsx
 
-    check_xlsx(p)
+    seen = check_xlsx(p)
     assert_defusedxml()
     import openpyxl
 
     try:
-        return openpyxl.load_workbook(p, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        return wb, bool(seen.get("escapes", True))
     except FileRejected:
         raise
     except Exception as e:  # openpyxl raises many kinds for damaged parts
@@ -248,7 +253,7 @@ def _open_workbook(p: Path):
         raise FileRejected(f"{p.name}: is not a readable .xlsx workbook ({detail})") from None
 
 
-def _sheet_rows(ws, name: str, limit: int | None = None) -> list[tuple[int, list]]:
+def _sheet_rows(ws, name: str, limit: int | None = None, escapes: bool = True) -> list[tuple[int, list]]:
     max_col = ws.max_column
     if max_col is not None and max_col > MAX_COLUMNS:
         raise FileRejected(f"{name}: sheet '{ws.title}' is {max_col:,} columns wide; the import "
@@ -263,11 +268,9 @@ def _sheet_rows(ws, name: str, limit: int | None = None) -> list[tuple[int, list
     for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
         if limit is not None and n > limit:
             break
-        cells = list(values)
-        for j, c in enumerate(cells):
-            if c.__class__ is str and "_x" in c:  # Excel's _xHHHH_ escape (CR, control characters)
-                cells[j] = xlsx_unescape(c)
-        out.append((n, cells))
+        if escapes:  # Excel's _xHHHH_ escape (CR, control characters); the guard saw some "_x"
+            values = [xlsx_unescape(c) if c.__class__ is str and "_x" in c else c for c in values]
+        out.append((n, values))
         if len(out) > MAX_ROWS + HEADER_SEARCH_ROWS:
             raise FileRejected(f"{name}: sheet '{ws.title}' has more than {MAX_ROWS:,} rows; the "
                                "import limit")
@@ -277,7 +280,7 @@ def _sheet_rows(ws, name: str, limit: int | None = None) -> list[tuple[int, list
 def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = None,
               progress: Progress | None = None) -> Table:
     name = p.name
-    wb = _open_workbook(p)
+    wb, escapes = _open_workbook(p)
     try:
         names = list(wb.sheetnames)
         if not names:
@@ -292,7 +295,7 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
         ws = wb[chosen]
         report(progress, 0, 0, f"Reading sheet {chosen}")
         try:
-            rows = _sheet_rows(ws, name)
+            rows = _sheet_rows(ws, name, escapes=escapes)
         except FileRejected:
             raise
         except Exception as e:
@@ -309,7 +312,7 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
             table.kind = "nkbrief"
             for extra, fields in (("Missiles", schema.MISSILE_FIELDS), ("Statements", schema.STATEMENT_FIELDS)):
                 if extra in names:
-                    xrows = _sheet_rows(wb[extra], name)
+                    xrows = _sheet_rows(wb[extra], name, escapes=escapes)
                     xh, _, xdata, _, _ = _split_header(name, xrows, None, 0) if any(
                         _has_value(c) for _, c in xrows) else ([], 0, [], 0, 0)
                     if xh == list(fields):

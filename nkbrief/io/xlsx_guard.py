@@ -52,8 +52,12 @@ def assert_defusedxml() -> None:
                            "(is defusedxml installed, and OPENPYXL_DEFUSEDXML unset?)")
 
 
-def check_xlsx(path: Path) -> None:
-    """Raise :class:`FileRejected` unless the workbook is safe to hand to openpyxl."""
+def check_xlsx(path: Path) -> dict:
+    """Raise :class:`FileRejected` unless the workbook is safe to hand to openpyxl.
+
+    Returns what the scan saw: ``{"escapes": bool}``, whether any cell text may hold
+    Excel's ``_xHHHH_`` escapes (so readers can skip decoding when none can).
+    """
     name = path.name
     try:
         zf = zipfile.ZipFile(path)
@@ -92,12 +96,14 @@ def check_xlsx(path: Path) -> None:
         if total > MAX_TOTAL_BYTES:
             raise FileRejected(f"{name}: would expand to {_mib(total)}; the limit is "
                                f"{_mib(MAX_TOTAL_BYTES)}")
+        seen = {"escapes": False}
         for info in infos:
             if info.filename.endswith((".xml", ".rels", ".vml")):
-                _scan_part(zf, info, name)
+                _scan_part(zf, info, name, seen)
+        return seen
 
 
-def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, seen: dict | None = None) -> None:
     """Stream one XML part: no DTDs, no text runs longer than any acceptable cell."""
     long_runs = info.filename.startswith(("xl/worksheets/", "xl/sharedStrings"))
     run = 0  # bytes since the last '<' (carried across chunks)
@@ -116,6 +122,8 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
                 tail = chunk[-16:]
                 if not long_runs:
                     continue
+                if seen is not None and not seen["escapes"] and b"_x" in window:
+                    seen["escapes"] = True
                 first = chunk.find(b"<")
                 if first < 0:
                     run += len(chunk)
