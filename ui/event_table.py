@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from nkbrief.filtering import COLUMNS, NUMERIC_COLUMNS, EventView, FilterSpec, merge_runs
@@ -119,7 +119,11 @@ class EventTableModel(QAbstractTableModel):
 
 
 class EventTable(QTableView):
-    """The table view: row selection, column chooser, Ctrl+C as TSV, persistent header."""
+    """The table view: row selection, column chooser, Ctrl+C as TSV, persistent header.
+
+    Right-click opens :meth:`context_menu`: the actions feature modules registered with
+    :meth:`add_context_action`, then the table's own entries (Copy rows, the column chooser).
+    """
 
     selection_edited = Signal()  # the user changed the selection in the table
 
@@ -153,6 +157,13 @@ class EventTable(QTableView):
         hh.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self._applying = False
         self._quiet = False  # the model is re-laying out rows: selection changes are not the user's
+        self._context_actions: list[QAction] = []
+        # The table's own edit entry for the menu. Its shortcut is only shown there (the
+        # action is not added to the widget): Ctrl+C itself is handled by keyPressEvent.
+        self.copy_rows_action = QAction("Copy rows", self)
+        self.copy_rows_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        self.copy_rows_action.setStatusTip("Copy the selected rows as tab-separated text")
+        self.copy_rows_action.triggered.connect(lambda *_: self.copy_selection())
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
         m = self.table_model
         m.layoutAboutToBeChanged.connect(lambda *a: self._set_quiet(True))
@@ -228,6 +239,52 @@ class EventTable(QTableView):
             event.accept()
             return
         super().keyPressEvent(event)
+
+    # --------------------------------------------------------- right-click menu
+    def add_context_action(self, action: QAction) -> None:
+        """Put ``action`` in the table's right-click menu (the hook for feature modules).
+
+        Actions appear in the order added, above the table's own entries; adding one twice
+        does nothing, and an action that is deleted leaves the menu. The action acts on the
+        shared selection as usual (a right-click on a row selects it first).
+        """
+        if action in self._context_actions:
+            return
+        self._context_actions.append(action)
+        action.destroyed.connect(lambda *_, a=action: self._forget_context_action(a))
+
+    def remove_context_action(self, action: QAction) -> None:
+        """Take ``action`` out of the right-click menu again."""
+        self._forget_context_action(action)
+
+    def _forget_context_action(self, action) -> None:
+        self._context_actions = [a for a in self._context_actions if a is not action]
+
+    def context_actions(self) -> list[QAction]:
+        """The registered right-click actions, in menu order."""
+        return list(self._context_actions)
+
+    def context_menu(self) -> QMenu:
+        """The right-click menu: registered actions, then Copy rows and the column chooser."""
+        menu = QMenu(self)
+        menu.setObjectName("event_table_menu")
+        for a in self._context_actions:
+            menu.addAction(a)
+        if self._context_actions:
+            menu.addSeparator()
+        self.copy_rows_action.setEnabled(self.selected_view_rows().size > 0)
+        menu.addAction(self.copy_rows_action)
+        menu.addSeparator()
+        columns = self.column_menu()
+        columns.setParent(menu, columns.windowFlags())  # goes with the menu
+        menu.addMenu(columns)
+        return menu
+
+    def contextMenuEvent(self, event):  # noqa: N802 (Qt override)
+        menu = self.context_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())
+        event.accept()
 
     # --------------------------------------------------------- columns
     def _on_header_menu_requested(self, pos) -> None:

@@ -628,14 +628,9 @@ def install(window) -> QAction:
     if toolbar is not None:
         toolbar.addSeparator()
         toolbar.addAction(action)
-    table = getattr(window, "table", None)
-    if table is not None:
-        hook = getattr(table, "add_context_action", None)
-        if callable(hook):  # the table's documented right-click hook
-            hook(action)
-        elif table.contextMenuPolicy() == Qt.ContextMenuPolicy.DefaultContextMenu:
-            table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-            table.addAction(action)
+    hook = getattr(getattr(window, "table", None), "add_context_action", None)
+    if callable(hook):  # the event table's right-click menu (ui.event_table.EventTable)
+        hook(action)
     window.pack_action = action
     return action
 

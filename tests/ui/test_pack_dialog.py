@@ -189,10 +189,11 @@ def test_window_menu_toolbar_and_right_click(qtbot, small_window, small_events, 
     assert install(w) is action  # installing twice adds nothing
     assert action in w.menus["File"].actions()
     assert action in w.toolbar.actions()
-    table_actions = w.table.actions()
-    hook_used = callable(getattr(w.table, "add_context_action", None))
-    assert hook_used or (action in table_actions
-                         and w.table.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu)
+    assert w.table.context_actions().count(action) == 1  # the table's right-click hook
+    assert w.table.contextMenuPolicy() == Qt.ContextMenuPolicy.DefaultContextMenu
+    menu = w.table.context_menu()
+    assert menu.actions()[0] is action and "Copy rows" in [a.text() for a in menu.actions()]
+    menu.deleteLater()
 
     ids = [small_events[2]["id"], small_events[3]["id"]]
     w.selection.set(ids, source=None)
