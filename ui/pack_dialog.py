@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import secrets
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,11 +24,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
 
 from nkbrief import classification
 from nkbrief.briefing import DEFAULT_TITLE, SECTIONS, PackOptions, build_pack
+from nkbrief.context import CATEGORY_LABELS
 from nkbrief.filenames import sanitise_filename, suggested_name
 from nkbrief.filtering import parse_date_bound
 from nkbrief.palette import class_color
 from nkbrief.resources import resource_path
-from nkbrief.schema import MISSILE_CLASSES
+from nkbrief.schema import CALENDAR_CATEGORIES, MISSILE_CLASSES
 from nkbrief.store import Store, frame_records
 from nkbrief.xlsx_values import shown_date
 
@@ -69,11 +71,44 @@ def timing_available() -> bool:
     return True
 
 
-def build_job(db_path: str, ids: list[str], options: PackOptions, timing_window: int | None = None, *,
+#: Simulation counts offered (the Timing dock offers the same).
+SIMULATION_CHOICES = (1_000, 10_000, 100_000)
+DEFAULT_TIMING_WINDOW = 30
+DEFAULT_SIMULATIONS = 10_000
+
+
+def timing_settings_of(window) -> dict | None:
+    """The Timing dock's controls as pack timing options (None when the window has no dock).
+
+    ``{"categories": [...], "window": N, "seed": N, "simulations": N}`` as the analyst sees
+    them in ``window.timing_view`` (:class:`ui.timing_view.TimingView`).
+    """
+    view = getattr(window, "timing_view", None)
+    if view is None:
+        return None
+    try:
+        out = {"categories": list(view.categories()), "window": int(view.window_spin.value()),
+               "seed": int(view.seed_spin.value())}
+        sims = getattr(view, "sims_combo", None)
+        if sims is not None and sims.currentData():
+            out["simulations"] = int(sims.currentData())
+    except (AttributeError, RuntimeError, TypeError, ValueError):  # another dock, or already deleted
+        return None
+    return out
+
+
+def build_job(db_path: str, ids: list[str], options: PackOptions, timing: dict | int | None = None, *,
               progress=None) -> str:
-    """The worker's job: its own store connection, the optional timing analysis, the pack."""
+    """The worker's job: its own store connection, the optional timing analysis, the pack.
+
+    ``timing``: None (no analysis), or ``{"categories", "window", "seed", "simulations"}``
+    (any may be missing: all categories, 30 days, a fresh seed, 10,000); a bare number is
+    the window.
+    """
+    if isinstance(timing, int) and not isinstance(timing, bool):
+        timing = {"window": timing}
     with Store.open(db_path, seed=False) as st:
-        if timing_window:
+        if timing:
             from nkbrief.commands.timing import last_observed_day
             from nkbrief.timing import timing_analysis
 
@@ -82,7 +117,10 @@ def build_job(db_path: str, ids: list[str], options: PackOptions, timing_window:
             ev = st.events_frame()
             ev = ev[ev["id"].isin(set(ids))]
             options = replace(options, timing=timing_analysis(
-                ev, st.calendar_frame(), None, window=timing_window, observed_until=last_observed_day(st)))
+                ev, st.calendar_frame(), timing.get("categories") or None,
+                window=timing.get("window") or DEFAULT_TIMING_WINDOW, seed=timing.get("seed"),
+                simulations=timing.get("simulations") or DEFAULT_SIMULATIONS,
+                observed_until=last_observed_day(st)))
         return str(build_pack(st, ids, options, progress=progress))
 
 
@@ -90,14 +128,17 @@ class PackDialog(QDialog):
     """Build a briefing pack from chosen events.
 
     ``ids``: the events to start with (checked); ``origin``: how they were chosen, in words
-    (goes on the cover with any filters added here).
+    (goes on the cover with any filters added here); ``timing``: the timing options to start
+    from (see :func:`timing_settings_of`; the window passes its Timing dock's), else all
+    categories, 30 days, a fresh seed.
     """
 
     pack_built = Signal(str)  # the path written
     build_failed = Signal(str)  # the message shown
     build_cancelled = Signal()
 
-    def __init__(self, store: Store, ids: list[str] | None = None, *, origin: str = "", parent=None):
+    def __init__(self, store: Store, ids: list[str] | None = None, *, origin: str = "",
+                 timing: dict | None = None, parent=None):
         super().__init__(parent)
         self.setObjectName("pack_dialog")
         self.setWindowTitle("Build briefing pack")
@@ -112,6 +153,7 @@ class PackDialog(QDialog):
         self._events = {r["id"]: r for r in frame_records(store.events_frame())}
         self._build_ui()
         self._restore()
+        self.set_timing_options(timing)
         self.set_events(ids or [])
         self._update_path()
         self._update_state()
@@ -226,20 +268,61 @@ class PackDialog(QDialog):
             sl.addWidget(cb, i // 2, i % 2)
         rl.addWidget(sec)
 
-        tim = QHBoxLayout()
-        self.timing_check = QCheckBox("Add the timing analysis, window (days):", right)
-        self.timing_window = QSpinBox(right)
+        tim = QGroupBox("Timing analysis", right)
+        tim.setObjectName("timing_group")
+        tl = QVBoxLayout(tim)
+        tl.setSpacing(4)
+        self.timing_check = QCheckBox("Add the timing analysis of the pack's events to Context && timing", tim)
+        self.timing_check.toggled.connect(self._on_timing_check_toggled)
+        tl.addWidget(self.timing_check)
+        self.timing_box = QWidget(tim)
+        ol = QVBoxLayout(self.timing_box)
+        ol.setContentsMargins(18, 0, 0, 0)
+        ol.setSpacing(2)
+        ol.addWidget(QLabel("Launches before entries of:", self.timing_box))
+        cats = QGridLayout()
+        cats.setHorizontalSpacing(10)
+        cats.setVerticalSpacing(0)
+        self.timing_category_checks: dict[str, QCheckBox] = {}
+        for i, cat in enumerate(CALENDAR_CATEGORIES):
+            cb = QCheckBox(CATEGORY_LABELS.get(cat, cat).replace("&", "&&"), self.timing_box)
+            cb.setObjectName(f"timing_category_{cat}")
+            cb.toggled.connect(lambda *_: self._update_state())
+            self.timing_category_checks[cat] = cb
+            cats.addWidget(cb, i // 4, i % 4)
+        ol.addLayout(cats)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Window", self.timing_box))
+        self.timing_window = QSpinBox(self.timing_box)
         self.timing_window.setRange(1, 3650)
-        self.timing_window.setValue(30)
+        self.timing_window.setSuffix(" days before")
+        self.timing_window.setValue(DEFAULT_TIMING_WINDOW)
+        row.addWidget(self.timing_window)
+        row.addSpacing(8)
+        row.addWidget(QLabel("Seed", self.timing_box))
+        self.timing_seed = QSpinBox(self.timing_box)
+        self.timing_seed.setRange(0, 2**31 - 1)
+        self.timing_seed.setToolTip("The same seed, events and settings always give the same p-value")
+        row.addWidget(self.timing_seed)
+        row.addSpacing(8)
+        row.addWidget(QLabel("Simulations", self.timing_box))
+        self.timing_simulations = QComboBox(self.timing_box)
+        for n in SIMULATION_CHOICES:
+            self.timing_simulations.addItem(f"{n:,}", n)
+        row.addWidget(self.timing_simulations)
+        row.addStretch(1)
+        ol.addLayout(row)
+        self.timing_source_label = QLabel(self.timing_box)
+        self.timing_source_label.setObjectName("muted")
+        self.timing_source_label.setWordWrap(True)
+        ol.addWidget(self.timing_source_label)
+        tl.addWidget(self.timing_box)
         ok = timing_available()
         self.timing_check.setEnabled(ok)
-        self.timing_window.setEnabled(ok)
         if not ok:
             self.timing_check.setToolTip("The timing analysis is not available in this build")
-        tim.addWidget(self.timing_check)
-        tim.addWidget(self.timing_window)
-        tim.addStretch(1)
-        rl.addLayout(tim)
+        self.timing_box.setEnabled(False)
+        rl.addWidget(tim)
 
         out = QHBoxLayout()
         self.path_edit = QLineEdit(right)
@@ -387,6 +470,41 @@ class PackDialog(QDialog):
     def sections(self) -> list[str]:
         return [k for k, cb in self.section_checks.items() if cb.isChecked()]
 
+    # ------------------------------------------------------------------ timing options
+    def set_timing_options(self, timing: dict | None) -> None:
+        """Start the timing controls from ``timing`` (the Timing dock's settings), else from
+        the defaults: every category, 30 days, a fresh seed, 10,000 simulations."""
+        t = timing or {}
+        cats = set(t.get("categories") or CALENDAR_CATEGORIES)
+        for c, cb in self.timing_category_checks.items():
+            cb.setChecked(c in cats)
+        self.timing_window.setValue(int(t.get("window") or DEFAULT_TIMING_WINDOW))
+        seed = t.get("seed")
+        self.timing_seed.setValue(int(seed) if seed is not None else secrets.randbelow(1_000_000))
+        sims = int(t.get("simulations") or DEFAULT_SIMULATIONS)
+        i = self.timing_simulations.findData(sims)
+        if i < 0:
+            self.timing_simulations.addItem(f"{sims:,}", sims)
+            i = self.timing_simulations.count() - 1
+        self.timing_simulations.setCurrentIndex(i)
+        self.timing_source_label.setText(
+            "As set in the Timing dock; the analysis runs on the events checked for the pack."
+            if timing else "The Timing dock is not open: every category, and a new seed.")
+
+    def timing_categories(self) -> list[str]:
+        return [c for c, cb in self.timing_category_checks.items() if cb.isChecked()]
+
+    def timing_options(self) -> dict | None:
+        """The timing analysis to add (for :func:`build_job`), or None when it is off."""
+        if not (self.timing_check.isChecked() and self.timing_check.isEnabled()):
+            return None
+        return {"categories": self.timing_categories(), "window": self.timing_window.value(),
+                "seed": self.timing_seed.value(), "simulations": self.timing_simulations.currentData()}
+
+    def _on_timing_check_toggled(self, on: bool) -> None:
+        self.timing_box.setEnabled(on)
+        self._update_state()
+
     def _on_path_edit_text_edited(self, *_):
         self._path_edited = True
         self._update_state()
@@ -437,6 +555,8 @@ class PackDialog(QDialog):
             return "Choose or type a classification marking."
         if not self.path_edit.text().strip():
             return "Choose where to save the pack."
+        if self.timing_check.isChecked() and not self.timing_categories():
+            return "Choose at least one calendar category for the timing analysis."
         return None
 
     def _update_state(self) -> None:
@@ -459,10 +579,8 @@ class PackDialog(QDialog):
             return False
         opts = self.options()
         ids = self.checked_ids()
-        timing_on = self.timing_check.isChecked() and self.timing_check.isEnabled()
-        window = self.timing_window.value() if timing_on else None
         self._save_settings()
-        worker = Worker(build_job, str(self.store.path), ids, opts, window)
+        worker = Worker(build_job, str(self.store.path), ids, opts, self.timing_options())
         worker.signals.progressed.connect(self._on_worker_progressed)
         worker.signals.finished.connect(self._on_worker_finished)
         worker.signals.failed.connect(self._on_worker_failed)
@@ -582,7 +700,7 @@ def open_pack_dialog(window, ids: list[str] | None = None) -> PackDialog:
                 origin += f" (filters: {desc})"
     else:
         origin = f"{len(ids):,} events chosen"
-    dlg = PackDialog(window.store, ids, origin=origin, parent=window)
+    dlg = PackDialog(window.store, ids, origin=origin, timing=timing_settings_of(window), parent=window)
     window.pack_dialog = dlg
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dlg.open()

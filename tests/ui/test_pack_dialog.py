@@ -230,3 +230,58 @@ def test_importing_the_dialog_does_not_load_openpyxl():
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, check=True).stdout.split()
     assert "ui.pack_dialog" in out
     assert [m for m in out if m.split(".")[0] == "openpyxl"] == []
+
+
+def test_timing_options_follow_the_timing_dock(qtbot, small_window, small_events, tmp_path, opened):
+    """The pack's timing analysis starts from what the analyst sees in the Timing dock."""
+    pytest.importorskip("nkbrief.timing")
+    w = small_window
+    tv = w.timing_view
+    tv.set_categories(["summit", "exercise"])
+    tv.window_spin.setValue(45)
+    tv.seed_spin.setValue(4321)
+    tv.sims_combo.setCurrentIndex(tv.sims_combo.findData(1_000))
+    assert pd_mod.timing_settings_of(w) == {"categories": ["summit", "exercise"], "window": 45, "seed": 4321,
+                                            "simulations": 1_000}
+    w.selection.set([e["id"] for e in small_events], source=None)
+    dlg = open_pack_dialog(w)
+    qtbot.waitExposed(dlg)
+    # shown in the dialog, ready to switch on
+    assert dlg.timing_categories() == ["summit", "exercise"]
+    assert dlg.timing_category_checks["summit"].isChecked()
+    assert not dlg.timing_category_checks["party_congress"].isChecked()
+    assert (dlg.timing_window.value(), dlg.timing_seed.value(), dlg.timing_simulations.currentData()) == \
+           (45, 4321, 1_000)
+    assert "Timing dock" in dlg.timing_source_label.text()
+    assert dlg.timing_options() is None and not dlg.timing_box.isEnabled()  # off until ticked
+    qtbot.mouseClick(dlg.timing_check, Qt.MouseButton.LeftButton)
+    assert dlg.timing_box.isEnabled()
+    assert dlg.timing_options() == {"categories": ["summit", "exercise"], "window": 45, "seed": 4321,
+                                    "simulations": 1_000}
+    # no category: cannot build
+    for cb in dlg.timing_category_checks.values():
+        cb.setChecked(False)
+    assert not dlg.build_button.isEnabled() and "calendar category" in dlg.status_label.text()
+    dlg.timing_category_checks["summit"].setChecked(True)
+    dlg.section_checks["stakeholders"].setChecked(False)
+    out = tmp_path / "timed.xlsx"
+    dlg.path_edit.setText(str(out))
+    with qtbot.waitSignal(dlg.pack_built, timeout=30000):
+        dlg.build()
+    ws = openpyxl.load_workbook(out)["Context & timing"]
+    pairs = {}
+    for row in ws.iter_rows(values_only=True):
+        if isinstance(row[0], str) and len(row) > 2 and row[2] is not None:
+            pairs.setdefault(row[0], row[2])
+    assert pairs["Seed"] == 4321 and pairs["Simulations"] == 1_000
+    assert pairs["Window (days before an entry starts)"] == 45
+    assert pairs["Categories"] == "Summit"
+    dlg.close()
+
+
+def test_timing_defaults_without_a_timing_dock(qtbot, small_store, small_events):
+    dlg = _dialog(qtbot, small_store, [small_events[0]["id"]])
+    assert dlg.timing_categories() == list(dlg.timing_category_checks)  # every category
+    assert dlg.timing_window.value() == 30 and dlg.timing_simulations.currentData() == 10_000
+    assert "not open" in dlg.timing_source_label.text()
+    assert pd_mod.timing_settings_of(object()) is None
