@@ -15,11 +15,10 @@ import os
 import random
 import struct
 import zipfile
-import zlib
 
 import openpyxl
 import pytest
-from import_helpers import raw_xlsx, sheet_xml, write_xlsx
+from import_helpers import raw_xlsx, sheet_xml
 
 from nkbrief import schema
 from nkbrief.cli import main
