@@ -25,54 +25,127 @@ from .progress import Progress
 from .schema import ACTORS, MISSILE_CLASSES
 from .store import frame_records
 from .timeline_png import timeline_png
-from .xlsx_stream import CHARS_PER_WIDTH, DATE, DATE_FORMATS, FONT, INT, LINE_PT, Sheet, StreamBase, _height
+from .xlsx_stream import (CHARS_PER_WIDTH, DATE, DATE_FORMATS, FONT, INT, LINE_PT, Sheet, StreamBase, _height,
+                          clip_lines, text_lines)
+from .xlsx_safe import safe_hyperlink
 from .xlsx_values import hf_escape, shown_date, to_date, to_time, to_utc
 
-#: (field, header, width, kind) of the Event log; kind picks the number format.
-EVENT_COLUMNS: list[tuple[str, str, float, str]] = [
-    ("id", "Event ID", 30, "text"),
-    ("date", "Date (KST)", 11.5, "date"),
-    ("date_precision", "Date known to", 9, "text"),
-    ("time_kst", "Time (KST)", 8, "time"),
-    ("time_utc", "Time (UTC)", 16, "datetime"),
-    ("missile_name", "Missile", 20, "text"),
-    ("missile_class", "Class", 9, "class"),
-    ("count", "Missiles fired", 8.5, "int"),
-    ("distance_km", "Distance (km)", 10, "km"),
-    ("distance_km_max", "Distance max (km)", 10, "km"),
-    ("apogee_km", "Apogee (km)", 10, "km"),
-    ("apogee_km_max", "Apogee max (km)", 10, "km"),
-    ("launch_site", "Launch site", 22, "text"),
-    ("latitude", "Latitude", 8.5, "coord"),
-    ("longitude", "Longitude", 8.5, "coord"),
-    ("landing_area", "Landing area", 22, "text"),
-    ("outcome", "Outcome", 9, "text"),
-    ("confirmation", "Confirmation", 12, "text"),
-    ("leader_attended", "Leader attended", 9, "yesno"),
-    ("description", "Description", 60, "text"),
-    ("sources", "Sources", 45, "text"),
-    ("notes", "Notes", 35, "text"),
-    ("missiles", "Per-missile rows", 9, "int"),
-]
+#: (field, header, width, kind) of every Event log column; kind picks the number format.
+#: The Event log's printed columns (:data:`EVENT_PRINTED`) come first, then the rest, which
+#: are for Excel (the table has every field) and print elsewhere: descriptions on Context &
+#: timing, sources and notes on Sources.
+EVENT_FIELDS_SPEC: dict[str, tuple[str, float, str]] = {
+    "date": ("Date (KST)", 11.5, "date"),
+    "time_kst": ("Time (KST)", 7.5, "time"),
+    "missile_class": ("Class", 8.5, "class"),
+    "missile_name": ("Missile", 17, "text"),
+    "count": ("Missiles fired", 8, "int"),
+    "distance_km": ("Distance (km)", 10, "km"),
+    "apogee_km": ("Apogee (km)", 10, "km"),
+    "launch_site": ("Launch site", 17, "text"),
+    "landing_area": ("Landing area", 17, "text"),
+    "outcome": ("Outcome", 9, "text"),
+    "confirmation": ("Confirmation", 12, "text"),
+    "leader_attended": ("Leader attended", 8.5, "yesno"),
+    "id": ("Event ID", 30, "text"),
+    "date_precision": ("Date known to", 9, "text"),
+    "time_utc": ("Time (UTC)", 16, "datetime"),
+    "distance_km_max": ("Distance max (km)", 10, "km"),
+    "apogee_km_max": ("Apogee max (km)", 10, "km"),
+    "latitude": ("Latitude", 8.5, "coord"),
+    "longitude": ("Longitude", 8.5, "coord"),
+    "description": ("Description", 60, "text"),
+    "sources": ("Sources", 45, "text"),
+    "notes": ("Notes", 35, "text"),
+    "missiles": ("Per-missile rows", 9, "int"),
+}
+#: The key facts of a launch: the Event log prints these, at full size on A4 or Letter.
+EVENT_PRINTED = ("date", "time_kst", "missile_class", "missile_name", "count", "distance_km", "apogee_km",
+                 "launch_site", "landing_area", "outcome", "confirmation", "leader_attended")
+#: Printed on the Event log too, narrower, when the sheet that prints them is left out.
+EVENT_FALLBACK_WIDTHS = {"description": 38, "sources": 26, "notes": 22}
 
+
+def event_columns(sections: Sequence[str] = ()) -> tuple[list[tuple[str, str, float, str]], int]:
+    """The Event log's columns in order, and how many of them (from A) are printed.
+
+    The printed key facts come first. Descriptions print on Context & timing and sources
+    and notes on Sources; when those sections are left out, those columns join the printed
+    ones (narrower) so the paper copy still carries them.
+    """
+    extra = []
+    if "context" not in sections:
+        extra.append("description")
+    if "sources" not in sections:
+        extra += ["sources", "notes"]
+    order = list(EVENT_PRINTED) + extra + [f for f in EVENT_FIELDS_SPEC if f not in EVENT_PRINTED
+                                           and f not in extra]
+    cols = []
+    for f in order:
+        header, width, kind = EVENT_FIELDS_SPEC[f]
+        cols.append((f, header, EVENT_FALLBACK_WIDTHS.get(f, width) if f in extra else width, kind))
+    return cols, len(EVENT_PRINTED) + len(extra)
+
+
+#: Every Event log column of a full pack (see :func:`event_columns`).
+EVENT_COLUMNS, EVENT_PRINT_COLS = event_columns(("context", "sources"))
+
+#: (field, header, width, kind) of the Missiles sheet; the first MISSILE_PRINT_COLS print.
 MISSILE_COLUMNS: list[tuple[str, str, float, str]] = [
-    ("event_id", "Event ID", 30, "text"),
     ("date", "Event date (KST)", 11.5, "date"),
     ("seq", "No.", 5, "int"),
-    ("missile_name", "Missile", 20, "text"),
+    ("missile_name", "Missile", 18, "text"),
     ("missile_class", "Class", 9, "class"),
-    ("time_kst", "Time (KST)", 8, "time"),
-    ("time_utc", "Time (UTC)", 16, "datetime"),
+    ("time_kst", "Time (KST)", 7.5, "time"),
     ("distance_km", "Distance (km)", 10, "km"),
-    ("distance_km_max", "Distance max (km)", 10, "km"),
     ("apogee_km", "Apogee (km)", 10, "km"),
-    ("apogee_km_max", "Apogee max (km)", 10, "km"),
-    ("landing_area", "Landing area", 24, "text"),
+    ("landing_area", "Landing area", 20, "text"),
     ("outcome", "Outcome", 9, "text"),
     ("confirmation", "Confirmation", 12, "text"),
+    ("notes", "Notes", 32, "text"),
+    ("event_id", "Event ID", 30, "text"),
+    ("time_utc", "Time (UTC)", 16, "datetime"),
+    ("distance_km_max", "Distance max (km)", 10, "km"),
+    ("apogee_km_max", "Apogee max (km)", 10, "km"),
     ("source_ref", "Source", 34, "text"),
-    ("notes", "Notes", 40, "text"),
 ]
+MISSILE_PRINT_COLS = 11
+
+
+#: The Context & timing sheet's launch table; the first CONTEXT_PRINT_COLS print. Its
+#: columns also carry the timing analysis's tables (dates need at least 11).
+CONTEXT_COLUMNS: list[tuple[str, str, float, str]] = [
+    ("date", "Date (KST)", 11.5, "date"),
+    ("class", "Class", 11, "class"),
+    ("missile", "Missile", 14, "text"),
+    ("description", "Description", 60, "text"),
+    ("prev", "Previous calendar entry", 21, "text"),
+    ("next", "Next calendar entry", 21, "text"),
+    ("during", "Under way that day", 15, "text"),
+    ("gap", "Days since previous launch", 9, "int"),
+    ("id", "Event ID", 30, "text"),
+    ("prev_days", "Days after previous entry", 11, "int"),
+    ("next_days", "Days before next entry", 26, "int"),
+]
+CONTEXT_PRINT_COLS = 8
+#: Timing-analysis table columns moved past the printed ones (the launch table below gives
+#: the nearest entries; the id is for Excel).
+TIMING_EXCEL_ONLY = ("Event id", "Previous entry ended", "Nearest entry (any category)")
+
+
+def _col_letters(first: int, last: int) -> str:
+    """'L–W' for columns ``first``..``last`` (1-based)."""
+    from openpyxl.utils import get_column_letter
+
+    a, b = get_column_letter(first), get_column_letter(last)
+    return a if a == b else f"{a}–{b}"
+
+
+def _listing(words: Sequence[str]) -> str:
+    words = list(words)
+    if len(words) < 2:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 # ------------------------------------------------------------- vectorised context
@@ -229,13 +302,16 @@ class PackWriter(FrontPages, StreamBase):
     # ---------------------------------------------------------- event log
     def write_event_log(self) -> None:
         self.stage("Event log")
-        sh = Sheet(self, "Event log", [w for _, _, w, _ in EVENT_COLUMNS], gridlines=False, freeze="C4")
-        sh.title_block("Event log", self.scope_line() + " · one row per launch event")
+        columns, printed = event_columns(self.o.sections)
+        sh = Sheet(self, "Event log", [w for _, _, w, _ in columns], gridlines=False, freeze="E4")
+        sh.print_cols = printed
+        sh.title_block("Event log", self.scope_line() + " · one row per launch event",
+                       self.event_log_note(columns, printed))
 
         def rows():
             for r in self.records():
                 vals = []
-                for f, _, _, kind in EVENT_COLUMNS:
+                for f, _, _, kind in columns:
                     v = r[f]
                     if f == "date":
                         v = (to_date(v), DATE_FORMATS.get(r["date_precision"], DATE))
@@ -250,17 +326,37 @@ class PackWriter(FrontPages, StreamBase):
                     vals.append(v)
                 yield vals
 
-        sh.table(self.table_name("EventLog"), EVENT_COLUMNS, rows(), "Event log")
+        sh.table(self.table_name("EventLog"), columns, rows(), "Event log")
         sh.title_rows = "1:3"
         sh.finish()
+
+    def event_log_note(self, columns, printed: int) -> str | None:
+        """Row 2's second line: what prints, and where the other fields print."""
+        if printed >= len(columns):
+            return None
+        rest = [h for _, h, _, _ in columns[printed:]]
+        where = []
+        fields = {f for f, _, _, _ in columns[printed:]}
+        if "description" in fields and "context" in self.o.sections:
+            where.append("descriptions on Context & timing")
+        if "sources" in fields and "sources" in self.o.sections:
+            where.append("sources and notes on Sources")
+        note = (f"On paper: the key facts (columns A–{_col_letters(printed, printed)}). In Excel the table goes on "
+                f"to the right with every field ({_col_letters(printed + 1, len(columns))}: {_listing(rest)})")
+        return note + (f"; on paper, {_listing(where)}." if where else ".")
 
     # ----------------------------------------------------------- missiles
     def write_missiles(self) -> None:
         self.stage("Missiles")
-        sh = Sheet(self, "Missiles", [w for _, _, w, _ in MISSILE_COLUMNS], freeze="B4")
+        sh = Sheet(self, "Missiles", [w for _, _, w, _ in MISSILE_COLUMNS], freeze="D4")
+        sh.print_cols = MISSILE_PRINT_COLS
         total = self.data.missile_rows
+        rest = [h for _, h, _, _ in MISSILE_COLUMNS[MISSILE_PRINT_COLS:]]
         sh.title_block("Missiles", f"{total:,} per-missile records for the selected events · "
-                                   f"{self.o.marking.text}")
+                                   f"{self.o.marking.text}",
+                       f"On paper: columns A–{_col_letters(MISSILE_PRINT_COLS, MISSILE_PRINT_COLS)}. In Excel the "
+                       f"table also has {_listing(rest)} "
+                       f"({_col_letters(MISSILE_PRINT_COLS + 1, len(MISSILE_COLUMNS))})." if total else None)
         if not total:
             sh.blank()
             sh.add([sh.cell("No per-missile records are held for the selected events; the Event log "
@@ -327,35 +423,38 @@ class PackWriter(FrontPages, StreamBase):
     # ------------------------------------------------------------ context
     def write_context(self) -> None:
         self.stage("Context & timing")
-        # Every column is at least 11 wide: the timing analysis's tables share them, with dates.
-        cols = [("date", "Date (KST)", 11.5, "date"), ("id", "Event ID", 30, "text"),
-                ("class", "Class", 11, "class"), ("missile", "Missile", 20, "text"),
-                ("prev", "Previous calendar entry", 44, "text"), ("prev_days", "Days after", 11, "int"),
-                ("next", "Next calendar entry", 44, "text"), ("next_days", "Days before", 11, "int"),
-                ("during", "Under way that day", 36, "text"),
-                ("gap", "Days since previous launch", 11, "int")]
-        # an 11th column for the timing analysis's widest table
-        sh = Sheet(self, "Context & timing", [w for _, _, w, _ in cols] + ([30] if self.o.timing else []))
+        cols = CONTEXT_COLUMNS
+        sh = Sheet(self, "Context & timing", [w for _, _, w, _ in cols])
+        sh.print_cols = CONTEXT_PRINT_COLS
+        rest = [h for _, h, _, _ in cols[CONTEXT_PRINT_COLS:]]
         sh.title_block("Context & timing", "Each launch against the political calendar"
-                       + (" and the timing analysis" if self.o.timing else "") + " · " + self.o.marking.text)
+                       + (" and the timing analysis" if self.o.timing else "") + " · " + self.o.marking.text,
+                       f"On paper: columns A–{_col_letters(CONTEXT_PRINT_COLS, CONTEXT_PRINT_COLS)}. In Excel the "
+                       f"launch table also has {_listing(rest)} "
+                       f"({_col_letters(CONTEXT_PRINT_COLS + 1, len(cols))}).")
         if self.o.timing:
             sh.blank()
             self._write_timing(sh, self.o.timing)
+            sh.page_break()
         sh.blank()
-        sh.heading("Each launch and the calendar entries around it", len(cols))
+        sh.heading("Each launch, what happened, and the calendar entries around it", CONTEXT_PRINT_COLS)
         ev = self.data.events
         ctx = iter_calendar_context(list(ev["date"]), self.data.calendar)
         gaps = days_since_previous_launch(ev).tolist()
+        # A description too long for one printed row (a page, and Excel's 409-point row) is cut here.
+        width = cols[[k for k, _, _, _ in cols].index("description")][2]
+        tail = ("[Cut to fit the page: the full description is in the Event log.]"
+                if "event_log" in self.o.sections else "[Cut to fit the page.]")
 
         def rows():
-            for r, c, gap in zip(self.light_records(), ctx, gaps):
+            for r, c, gap in zip(self.records(), ctx, gaps):
                 prev, nxt = c["previous"], c["next"]
-                yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)), r["id"],
-                       r["missile_class"], r["missile_name"],
-                       prev.phrase() if prev else None, -prev.days if prev else None,
-                       nxt.phrase() if nxt else None, nxt.days if nxt else None,
+                yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)),
+                       r["missile_class"], r["missile_name"], clip_lines(r["description"], width, tail=tail),
+                       prev.phrase() if prev else None, nxt.phrase() if nxt else None,
                        "\n".join(n.phrase() for n in c["during"]) or None,
-                       None if gap is None or gap != gap else int(gap)]
+                       None if gap is None or gap != gap else int(gap),
+                       r["id"], -prev.days if prev else None, nxt.days if nxt else None]
 
         sh.table(self.table_name("Context"), cols, rows(), "Context & timing")
         sh.finish()
@@ -370,6 +469,8 @@ class PackWriter(FrontPages, StreamBase):
         for sec in sections:
             kind = sec.get("kind")
             rows = list(sec.get("rows") or [])
+            if kind == "table" and sec.get("chart"):
+                sh.page_break()  # the chart and its table on a page of their own
             sh.heading(str(sec.get("title") or "Timing analysis"), sh.ncols)
             if kind == "pairs":
                 for r in rows:
@@ -377,12 +478,19 @@ class PackWriter(FrontPages, StreamBase):
             elif kind == "notes":
                 for r in rows:
                     text = r[0] if r else ""
-                    cpl = int(sum(sh.widths[1:9]) * CHARS_PER_WIDTH) - 3
+                    last = sh.print_cols or sh.ncols
+                    cpl = int(sum(sh.widths[1:last]) * CHARS_PER_WIDTH) - 3
                     row = sh.add([sh.cell("•", ("value", None, None)),
                                   sh.cell(text, ("value", None, None))], height=_height(str(text), cpl, LINE_PT))
-                    sh.ws.merged_cells.add(f"B{row}:I{row}")
+                    sh.ws.merged_cells.add(f"B{row}:{_col_letters(last, last)}{row}")
             elif kind == "table" and rows:
                 header = [str(h) for h in sec.get("header") or []]
+                # Columns that duplicate the launch table or are for Excel go past the printed ones.
+                order = ([i for i, h in enumerate(header) if h not in TIMING_EXCEL_ONLY]
+                         + [i for h in TIMING_EXCEL_ONLY for i, x in enumerate(header) if x == h])
+                if order != list(range(len(header))):
+                    header = [header[i] for i in order]
+                    rows = [[r[i] if i < len(r) else None for i in order] for r in rows]
                 cols = [(f"c{i}", h or f"Column {i + 1}", 0, _value_kind(rows, i, h))
                         for i, h in enumerate(header)]
                 header_row = sh.row + 1
@@ -402,13 +510,14 @@ class PackWriter(FrontPages, StreamBase):
             fmt = "0" if _is_label_number(str(label)) else INT
         elif isinstance(value, _dt.date):
             fmt = DATE
-        width = sum(sh.widths[2:7])
+        # label in A:C, value in D:G (the Context sheet's printed columns)
         text = value if isinstance(value, str) else ""
-        row = sh.add([sh.cell(label, ("label",)), None, sh.cell(value, ("value", fmt, None))],
-                     height=_height(text, int(width * CHARS_PER_WIDTH) - 3, LINE_PT) if len(text) > 60
-                     else None)
-        sh.ws.merged_cells.add(f"A{row}:B{row}")
-        sh.ws.merged_cells.add(f"C{row}:G{row}")
+        lines = max(text_lines(str(label or ""), sum(sh.widths[0:3]) * 0.9),  # bold
+                    text_lines(text, sum(sh.widths[3:7])) if text else 1)
+        row = sh.add([sh.cell(label, ("label",)), None, None, sh.cell(value, ("value", fmt, None))],
+                     height=lines * LINE_PT + 3 if lines > 1 else None)
+        sh.ws.merged_cells.add(f"A{row}:C{row}")
+        sh.ws.merged_cells.add(f"D{row}:G{row}")
 
     def _timing_chart(self, sh: Sheet, header_row: int, n: int, header: list[str]) -> None:
         chart = BarChart()
@@ -425,7 +534,7 @@ class PackWriter(FrontPages, StreamBase):
         chart.y_axis.delete = False
         chart.legend.position = "b"
         chart.width, chart.height = 16, 8
-        sh.ws.add_chart(chart, f"E{header_row}")
+        sh.ws.add_chart(chart, f"D{header_row}")
 
     def _write_mapping(self, sh: Sheet, timing: dict, depth: int = 0) -> None:
         """Any other dict: scalars as label/value, lists as bullets, lists of dicts as tables."""
@@ -461,9 +570,10 @@ class PackWriter(FrontPages, StreamBase):
     def write_stakeholders(self) -> None:
         self.stage("Stakeholder views")
         cols = [("actor", "Actor", 13, "text"), ("date", "Date (KST)", 11.5, "date"),
-                ("id", "Event ID", 30, "text"), ("missile", "Missile", 20, "text"),
-                ("summary", "Statement", 80, "text"), ("source", "Source", 40, "text")]
+                ("missile", "Missile", 18, "text"), ("summary", "Statement", 72, "text"),
+                ("source", "Source", 36, "text"), ("id", "Event ID", 30, "text")]
         sh = Sheet(self, "Stakeholder views", [w for _, _, w, _ in cols], freeze="A4")
+        sh.print_cols = 5  # the event ID is for Excel
         st = self.data.statements
         sh.title_block("Stakeholder views",
                        f"{len(st):,} statements by actor and event · {self.o.marking.text}")
@@ -485,8 +595,8 @@ class PackWriter(FrontPages, StreamBase):
                 src = s["source"]
                 yield [(s["actor"], "bold"),
                        (to_date(e["date"]), DATE_FORMATS.get(e["date_precision"], DATE)),
-                       s["event_id"], e["missile_name"] or e["missile_class"], s["summary"],
-                       (src, "link:" + src) if src else None]
+                       e["missile_name"] or e["missile_class"], s["summary"],
+                       (src, "link:" + src) if src else None, s["event_id"]]
 
         sh.table(self.table_name("Statements"), cols, rows(), "Stakeholder views")
         sh.title_rows = "1:3"
@@ -508,7 +618,9 @@ class PackWriter(FrontPages, StreamBase):
 
     def write_sources(self) -> None:
         self.stage("Sources")
-        sh = Sheet(self, "Sources", [11.5, 80, 12, 30, 24])
+        # A–E print; the event ID (F) is for Excel.
+        sh = Sheet(self, "Sources", [11.5, 80, 10, 16, 40, 30])
+        sh.print_cols = 5
         sources, number, cites = self.bibliography()
         sh.title_block("Sources",
                        f"{len(sources):,} sources cited by the selected events · {self.o.marking.text}")
@@ -517,16 +629,33 @@ class PackWriter(FrontPages, StreamBase):
         if sources:
             bib_cols = [("n", "No.", 0, "int"), ("source", "Source", 0, "text"),
                         ("events", "Events citing", 0, "int")]
-            sh.table(self.table_name("Bibliography"), bib_cols,
-                     ([(number[s], "center"), (s, "link:" + s), cites[s]] for s in sources))
+            one_line = int(sh.widths[1] * CHARS_PER_WIDTH) - 3
+            long_links = 0
+
+            def bib_rows():
+                nonlocal long_links
+                for s in sources:
+                    if len(s) <= one_line or not safe_hyperlink(s):
+                        yield [(number[s], "center"), (s, "link:" + s), cites[s]]
+                    else:
+                        # Too long for one line: the address prints in full as wrapping text
+                        # (LibreOffice never wraps a link), and its number is the link.
+                        long_links += 1
+                        yield [(number[s], "center-link:" + s), s, cites[s]]
+
+            sh.table(self.table_name("Bibliography"), bib_cols, bib_rows())
+            if long_links:
+                note = (f"Addresses too long for one line ({long_links:,}) print in full as plain text; in "
+                        "Excel, click their number to open them.")
+                sh.add([None, sh.cell(note, ("note", True))], height=_height(note, one_line, 12))
         else:
             sh.add([None, sh.cell("No sources are recorded for the selected events.",
                                   ("value", None, "muted"))])
         sh.blank()
-        sh.heading("Each event's sources", 5)
+        sh.heading("Each event's sources and notes", 5)
         ev_cols = [("date", "Date (KST)", 0, "date"), ("sources", "Sources", 0, "text"),
-                   ("refs", "Numbers", 0, "text"), ("id", "Event ID", 0, "text"),
-                   ("missile", "Missile", 0, "text")]
+                   ("refs", "Numbers", 0, "text"), ("missile", "Missile", 0, "text"),
+                   ("notes", "Notes", 0, "text"), ("id", "Event ID", 0, "text")]
 
         def rows():
             for r in self.records():
@@ -534,7 +663,7 @@ class PackWriter(FrontPages, StreamBase):
                 yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)),
                        "\n".join(srcs) or "none recorded",
                        " ".join(f"[{number[s]}]" for s in srcs) or None,
-                       r["id"], r["missile_name"] or r["missile_class"]]
+                       r["missile_name"] or r["missile_class"], r["notes"], r["id"]]
 
         sh.table(self.table_name("EventSources"), ev_cols, rows(), "Sources")
         sh.finish()

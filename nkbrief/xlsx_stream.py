@@ -25,6 +25,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.xml.functions import Element
@@ -37,6 +38,8 @@ FONT = "Arial"  # on every Windows; LibreOffice maps it to the metric-compatible
 FONT_SIZE = 10
 LINE_PT = 12.75  # one line of 10 pt Arial
 CHARS_PER_WIDTH = 1.15  # characters of running text per unit of column width (conservative)
+MAX_ROW_HEIGHT = 409  # points: Excel's limit
+MAX_CELL_LINES = 30  # wrapped lines a printed cell may hold (a taller row would not fit Excel or a page)
 HEADER_FILL = "23313F"  # dark slate: the header row of every table
 HEADER_TEXT = "FFFFFF"
 BAND_FILL = "EEF2F6"
@@ -232,15 +235,15 @@ class Styles:
             color, bold, underline = TEXT, False, None
             if extra and extra.startswith("class:"):
                 color, bold = palette.class_color(extra[6:]).lstrip("#"), True
-            elif extra == "link":
+            elif extra in ("link", "link-center"):
                 color, underline = LINK, "single"
             elif extra == "bold":
                 bold = True
             c.font = Font(name=FONT, size=FONT_SIZE, color=color, bold=bold, underline=underline)
             c.fill = PatternFill("solid", fgColor=BAND_FILL if band else "FFFFFF")
             c.border = _BOX
-            c.alignment = Alignment(vertical="top", wrap_text=True,
-                                    horizontal="center" if extra == "center" else None)
+            c.alignment = Alignment(vertical="top", wrap_text=extra != "nowrap",
+                                    horizontal="center" if extra in ("center", "link-center") else None)
             if fmt:
                 c.number_format = fmt
         elif kind == "header":
@@ -312,6 +315,8 @@ class Sheet:
         m.header = m.footer = 0.3
         writer.header_footer(ws)
         self.title_rows = "1:2"
+        #: Columns printed (from A); None: all. Columns past it are for Excel only.
+        self.print_cols: int | None = None
 
     # rows
     def cell(self, value: object, style: tuple, link: str | None = None) -> Cell:
@@ -320,9 +325,14 @@ class Sheet:
     def add(self, cells: Sequence, height: float | None = None) -> int:
         self.row += 1
         if height:
-            self.ws.heights[self.row] = height
+            self.ws.heights[self.row] = min(height, MAX_ROW_HEIGHT)
         self.ws.append(cells)
         return self.row
+
+    def page_break(self) -> None:
+        """Start a new printed page after the current row."""
+        if self.row:
+            self.ws.row_breaks.append(Break(id=self.row))
 
     def blank(self, n: int = 1) -> None:
         for _ in range(n):
@@ -333,9 +343,21 @@ class Sheet:
         self.add([self.cell(text, ("heading",))] + [self.cell(None, ("heading",)) for _ in range(span - 1)],
                  height=20)
 
-    def title_block(self, title: str, subtitle: str) -> None:
+    def title_block(self, title: str, subtitle: str, note: str | None = None) -> None:
+        """Row 1 the title, row 2 the subtitle; a ``note`` goes on row 2 as a second line
+        (wrapped across the printed columns, so it is repeated with the title rows)."""
         self.add([self.cell(title, ("title", 15))], height=24)
-        self.add([self.cell(subtitle, ("subtitle", 10))], height=16)
+        if not note:
+            self.add([self.cell(subtitle, ("subtitle", 10))], height=16)
+            return
+        span = self.print_cols or self.ncols
+        text = f"{subtitle}\n{note}"
+        cpl = max(20, int(sum(self.widths[:span]) * CHARS_PER_WIDTH) - 6)
+        row = self.add([self.cell(text, ("subtitle", 10, "wrap"))]
+                       + [self.cell(None, ("subtitle", 10, "wrap")) for _ in range(span - 1)],
+                       height=_height(text, cpl, 13.5))
+        if span > 1:
+            self.ws.merged_cells.add(f"A{row}:{get_column_letter(span)}{row}")
 
     def table(self, name: str, columns: Sequence[tuple[str, str, float, str]], rows: Iterable[list],
               progress_text: str = "") -> int:
@@ -343,8 +365,12 @@ class Sheet:
         w = self.w
         header_row = self.add([self.cell(h, ("header",)) for _, h, _, _ in columns], height=30)
         n = 0
+        # Rows are as tall as their printed cells need; text past the printed columns is
+        # shown on one line (the full text is in the cell, for Excel).
+        printed = self.print_cols or len(columns)
         for n, values in enumerate(rows, 1):
-            cells, lines = w.body_cells(self.ws, columns, values, band=n % 2 == 0, widths=self.widths)
+            cells, lines = w.body_cells(self.ws, columns, values, band=n % 2 == 0, widths=self.widths[:printed],
+                                        nowrap_from=printed)
             self.add(cells, height=lines * LINE_PT + 2.5 if lines > 1 else None)
             w.tick(progress_text)
         if n:
@@ -361,7 +387,7 @@ class Sheet:
         return n
 
     def finish(self, last_col: int | None = None, last_row: int | None = None) -> None:
-        col = get_column_letter(last_col or self.ncols)
+        col = get_column_letter(last_col or self.print_cols or self.ncols)
         self.ws.print_area = f"A1:{col}{max(1, last_row or self.row)}"
         self.ws.print_title_rows = self.title_rows
 
@@ -415,9 +441,10 @@ class StreamBase:
         c.link = safe_hyperlink(link) if link else None
         return c
 
-    def body_cells(self, ws, columns, values: Sequence, *, band: bool,
-                   widths: Sequence[float] = ()) -> tuple[list[Cell], int]:
-        """A table row's cells, and the number of text lines its tallest cell needs."""
+    def body_cells(self, ws, columns, values: Sequence, *, band: bool, widths: Sequence[float] = (),
+                   nowrap_from: int | None = None) -> tuple[list[Cell], int]:
+        """A table row's cells, and the number of text lines its tallest cell needs (counting
+        the columns ``widths`` covers). Text cells from column ``nowrap_from`` on do not wrap."""
         out = []
         lines = 1
         for i, ((_, _, _, kind), v) in enumerate(zip(columns, values)):
@@ -426,12 +453,16 @@ class StreamBase:
                 v, hint = v
                 if hint and hint.startswith("link:"):
                     link, extra = hint[5:], "link" if safe_hyperlink(hint[5:]) else None
+                elif hint and hint.startswith("center-link:"):
+                    link, extra = hint[12:], "link-center" if safe_hyperlink(hint[12:]) else "center"
                 elif hint in ("bold", "center"):
                     extra = hint
                 elif hint:
                     fmt = hint
             if kind == "class" and v:
                 extra = f"class:{v}"
+            elif nowrap_from is not None and i >= nowrap_from and extra is None and kind == "text":
+                extra = "nowrap"
             if isinstance(v, str) and i < len(widths):
                 lines = max(lines, text_lines(v, widths[i]))
             out.append(self.cell(ws, v, ("body", band, fmt, extra), link))
@@ -461,9 +492,35 @@ def text_lines(text: str, width: float) -> int:
     running text per unit of column width; a few are kept back for word breaks.
     """
     cpl = max(4, int(width * CHARS_PER_WIDTH) - 3)
-    if len(text) <= cpl and "\n" not in text and text.isascii():
-        return 1
+    if "\n" not in text:
+        if len(text) <= cpl and text.isascii():
+            return 1
+        if _text_width(text) <= int(width * CHARS_PER_WIDTH) - 1:  # one line: no room lost to word breaks
+            return 1
     return sum(max(1, math.ceil(_text_width(p) / cpl)) for p in text.split("\n"))
+
+
+def clip_lines(text: str | None, width: float, max_lines: int = MAX_CELL_LINES, tail: str = "…") -> str | None:
+    """``text`` cut at a word so it wraps to at most ``max_lines`` lines in a column ``width``
+    wide (by :func:`text_lines`' estimate), ending with ``tail``; unchanged when it fits."""
+    if not text or text_lines(text, width) <= max_lines:
+        return text
+    cpl = max(4, int(width * CHARS_PER_WIDTH) - 3)
+    budget = max_lines - text_lines(tail, width)
+    out: list[str] = []
+    for para in text.split("\n"):
+        need = max(1, math.ceil(_text_width(para) / cpl))
+        if need <= budget:
+            out.append(para)
+            budget -= need
+            continue
+        if budget > 0:  # part of this paragraph, cut at a space
+            room = budget * cpl - 2
+            part = para[:room]
+            cut = part.rfind(" ")
+            out.append((part[:cut] if cut > room // 2 else part).rstrip() + " …")
+        break
+    return "\n".join(out).rstrip() + "\n" + tail
 
 
 def _height(text: str | None, chars_per_line: int, line_height: float = 14.5) -> float:

@@ -99,3 +99,11 @@ def sheet_xml(path: Path) -> dict[str, str]:
     with zipfile.ZipFile(path) as z:
         return {n: z.read(n).decode("utf-8") for n in z.namelist()
                 if n.startswith("xl/worksheets/sheet")}
+
+
+def table_column(ws, header: str, header_row: int = 3) -> list:
+    """The values under ``header`` in the table whose header row is ``header_row``, down to
+    the sheet's last row."""
+    heads = [c.value for c in ws[header_row]]
+    col = heads.index(header) + 1
+    return [ws.cell(r, col).value for r in range(header_row + 1, ws.max_row + 1)]

@@ -7,7 +7,7 @@ import shutil
 
 import openpyxl
 import pytest
-from briefing_helpers import small_store
+from briefing_helpers import small_store, table_column
 
 from nkbrief.briefing import SECTIONS, PackError, PackOptions, build_pack
 from nkbrief.briefing_sheets import calendar_context
@@ -51,14 +51,18 @@ def test_event_log_rows_equal_the_selection(seeded_pack):
     path, ids, _ = seeded_pack
     ws = openpyxl.load_workbook(path)["Event log"]
     header = [c.value for c in ws[3]]
-    assert header[:2] == ["Event ID", "Date (KST)"]
-    assert "Distance (km)" in header and "Sources" in header and "Notes" in header
-    got = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)]
+    # the key facts first (they print), then every other field (for Excel)
+    assert header[:4] == ["Date (KST)", "Time (KST)", "Class", "Missile"]
+    for h in ("Distance (km)", "Apogee (km)", "Launch site", "Outcome", "Confirmation", "Leader attended"):
+        assert header.index(h) < 12, h
+    assert {"Event ID", "Description", "Sources", "Notes", "Latitude", "Time (UTC)"} <= set(header[12:])
+    assert len(header) == 23  # every field
+    got = table_column(ws, "Event ID")
     assert got == ids  # every selected event once, in date order, nothing else
     table = ws.tables["EventLog"]
     assert table.ref == f"A3:{openpyxl.utils.get_column_letter(len(header))}{3 + len(ids)}"
     assert table.autoFilter is not None and table.tableStyleInfo.name
-    assert ws.freeze_panes == "C4"
+    assert ws.freeze_panes == "E4"
     # real dates, real numbers with a km format
     date_col = header.index("Date (KST)") + 1
     km_col = header.index("Distance (km)") + 1
@@ -75,9 +79,9 @@ def test_missiles_sheet_has_every_missile_row(seeded_pack):
     path, ids, n_missiles = seeded_pack
     ws = openpyxl.load_workbook(path)["Missiles"]
     assert n_missiles > 0
-    rows = [r for r in range(4, ws.max_row + 1) if ws.cell(r, 1).value]
-    assert len(rows) == n_missiles
-    assert {ws.cell(r, 1).value for r in rows} <= set(ids)
+    got = [v for v in table_column(ws, "Event ID") if v]
+    assert len(got) == n_missiles
+    assert set(got) <= set(ids)
 
 
 def test_every_sheet_prints_with_the_marking(seeded_pack):
@@ -94,6 +98,106 @@ def test_every_sheet_prints_with_the_marking(seeded_pack):
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert ws.print_title_rows, ws.title
         assert ws.print_area, ws.title
+
+
+PAPER_WIDTH_IN = {"A4": 297 / 25.4, "Letter": 11.0}  # landscape
+
+
+def print_scale(ws, paper: str) -> float:
+    """The scale "fit to one page wide" gives the sheet's print area on ``paper``: column
+    widths are in characters of the 10-point font, 7 pixels each at 96 dpi."""
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    area = ws.print_area[0] if isinstance(ws.print_area, list) else ws.print_area
+    first, last = area.split("!")[-1].replace("$", "").split(":")
+    cols = range(column_index_from_string(first.rstrip("0123456789")),
+                 column_index_from_string(last.rstrip("0123456789")) + 1)
+    inches = sum(ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in cols) * 7 / 96
+    room = PAPER_WIDTH_IN[paper] - ws.page_margins.left - ws.page_margins.right
+    return min(1.0, room / inches)
+
+
+def test_every_sheet_prints_readably_on_a4_and_letter(seeded_pack):
+    """Fitted to one page wide, no sheet's text shrinks below 60%; the tables' stay near full size."""
+    path, _, _ = seeded_pack
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for paper in PAPER_WIDTH_IN:
+            scale = print_scale(ws, paper)
+            assert scale >= 0.6, (ws.title, paper, scale)
+            if ws.title in ("Event log", "Missiles", "Context & timing", "Stakeholder views", "Sources"):
+                assert scale >= 0.8, (ws.title, paper, scale)
+            if ws.title == "Event log":
+                assert scale >= 0.95, (paper, scale)  # the key facts at full size
+
+
+def test_event_log_prints_the_key_facts_and_says_where_the_rest_prints(seeded_pack):
+    path, ids, _ = seeded_pack
+    ws = openpyxl.load_workbook(path)["Event log"]
+    area = ws.print_area[0] if isinstance(ws.print_area, list) else ws.print_area
+    assert area.split("!")[-1].replace("$", "") == f"A1:L{3 + len(ids)}"
+    printed = [c.value for c in ws[3][:12]]
+    assert printed == ["Date (KST)", "Time (KST)", "Class", "Missile", "Missiles fired", "Distance (km)",
+                       "Apogee (km)", "Launch site", "Landing area", "Outcome", "Confirmation",
+                       "Leader attended"]
+    note = ws["A2"].value
+    assert "descriptions on Context & timing" in note and "sources and notes on Sources" in note
+    assert "M–W" in note and "Description" in note
+    assert ws.print_title_rows.replace("$", "") == "1:3"  # the note and the header repeat on every page
+    # Excel-only text stays on one line, so rows are as tall as the printed facts need
+    desc = [c.value for c in ws[3]].index("Description") + 1
+    assert not ws.cell(4, desc).alignment.wrap_text and ws.cell(4, 8).alignment.wrap_text
+    # the descriptions print on Context & timing
+    cx = openpyxl.load_workbook(path)["Context & timing"]
+    assert cx.print_area and "Description" in [c.value for row in cx.iter_rows(max_col=8) for c in row]
+
+
+def test_left_out_sections_bring_their_columns_onto_the_event_log(tmp_path):
+    from nkbrief.briefing_sheets import event_columns
+
+    cols, printed = event_columns(["event_log"])
+    names = [f for f, _, _, _ in cols]
+    assert names[printed - 3:printed] == ["description", "sources", "notes"]
+    cols, printed = event_columns(["event_log", "sources"])
+    assert [f for f, _, _, _ in cols][printed - 1] == "description"
+    st = small_store(tmp_path / "s.sqlite3")
+    out = build_pack(st, list(st.events_frame()["id"]), PackOptions(output=tmp_path / "p.xlsx",
+                                                                    sections=["event_log"]))
+    ws = openpyxl.load_workbook(out)["Event log"]
+    heads = [c.value for c in ws[3]]
+    assert heads[12:15] == ["Description", "Sources", "Notes"]
+    assert ws.print_area.split("!")[-1].replace("$", "").startswith("A1:O")
+    for paper in PAPER_WIDTH_IN:
+        assert print_scale(ws, paper) >= 0.6
+    assert "on paper," not in ws["A2"].value  # nothing prints elsewhere
+    st.close()
+
+
+def test_long_addresses_wrap_and_their_number_is_the_link(tmp_path):
+    """LibreOffice never wraps a link: an address too long for one line prints as plain,
+    wrapping text, and the bibliography number carries the link."""
+    from briefing_helpers import event
+
+    st = small_store(tmp_path / "s.sqlite3")
+    long_url = "https://example.org/" + "/".join(f"segment{i:02d}-of-a-very-long-address" for i in range(6))
+    with st.write():
+        b = st.new_batch("manual")
+        st.insert_event(event("2017-10-01-srbm-x", "2017-10-01", sources=[long_url, "https://example.org/a"]), b)
+    out = build_pack(st, list(st.events_frame()["id"]), PackOptions(output=tmp_path / "p.xlsx",
+                                                                    sections=["sources"]))
+    ws = openpyxl.load_workbook(out)["Sources"]
+    width = ws.column_dimensions["B"].width
+    rows = {ws.cell(r, 2).value: r for r in range(1, ws.max_row + 1) if isinstance(ws.cell(r, 2).value, str)}
+    r = rows[long_url]
+    assert ws.cell(r, 2).hyperlink is None and ws.cell(r, 2).alignment.wrap_text
+    assert ws.cell(r, 1).hyperlink.target == long_url
+    short = rows["https://example.org/a"]
+    assert ws.cell(short, 2).hyperlink.target == "https://example.org/a"
+    for text, row in rows.items():  # every link on the sheet fits on one printed line
+        if ws.cell(row, 2).hyperlink is not None:
+            assert len(text) <= width * 1.15, text
+    assert any("click their number" in str(v) for v in rows)
+    st.close()
 
 
 def test_charts_and_timeline_image(seeded_pack):
@@ -139,7 +243,7 @@ def test_small_store_pack_every_section(tmp_path):
     log = wb["Event log"]
     header = [c.value for c in log[3]]
     # the month-only date shows as a month; the time and the UTC instant are real values
-    row = {log.cell(r, 1).value: r for r in range(4, log.max_row + 1)}
+    row = {eid: r for r, eid in enumerate(table_column(log, "Event ID"), 4)}
     month = log.cell(row["2017-05-01-srbm-unknown"], header.index("Date (KST)") + 1)
     assert month.number_format == "yyyy-mm"
     r = row["2016-06-22-irbm-wonsan"]
@@ -161,11 +265,13 @@ def test_small_store_pack_every_section(tmp_path):
                    for ws in wb.worksheets for row in ws.iter_rows() for c in row)
     # context: the day counts to the calendar
     cx = wb["Context & timing"]
-    found = {cx.cell(r, 2).value: r for r in range(1, cx.max_row + 1) if cx.cell(r, 2).value}
-    r = found["2017-08-29-irbm-sunan"]
-    values = [cx.cell(r, c).value for c in range(1, 11)]
+    ctx = {}
+    for vals in cx.iter_rows(min_row=4, values_only=True):
+        ctx.setdefault(vals[8], vals)  # the Event ID column (past the printed ones)
+    values = ctx["2017-08-29-irbm-sunan"]
     assert "5 days before the 6th nuclear test (on 2017-09-03)" in values
     assert any("during Ulchi Freedom Guardian 2017" in str(v) for v in values)
+    assert ctx["2016-06-22-irbm-wonsan"][3] == "Second of two launches that day."  # the description
     st.close()
 
 

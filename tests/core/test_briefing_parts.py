@@ -138,7 +138,7 @@ def test_pack_command_with_timing(tmp_path, capsys):
     ws = openpyxl.load_workbook(out)["Context & timing"]
     texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
     for needle in ("Timing analysis", "Days to the next entry", "By year", "Per launch",
-                   "Assumptions and limitations", "Each launch and the calendar entries around it"):
+                   "Assumptions and limitations", "Each launch, what happened, and the calendar entries around it"):
         assert needle in texts, needle
     assert "7" in texts or 7 in [c.value for row in ws.iter_rows() for c in row]  # the seed is shown
     assert len(ws._charts) == 1  # observed vs expected launch days

@@ -38,6 +38,13 @@ def _dialog(qtbot, store, ids, **kw) -> PackDialog:
     return dlg
 
 
+def table_column(ws, header: str, header_row: int = 3) -> list:
+    """The values under ``header`` in a pack sheet's table (header on ``header_row``)."""
+    heads = [c.value for c in ws[header_row]]
+    col = heads.index(header) + 1
+    return [ws.cell(r, col).value for r in range(header_row + 1, ws.max_row + 1)]
+
+
 def _item(dlg: PackDialog, event_id: str):
     for i in range(dlg.event_list.topLevelItemCount()):
         it = dlg.event_list.topLevelItem(i)
@@ -78,7 +85,7 @@ def test_from_selection_to_built_file(qtbot, small_store, small_events, tmp_path
     wb = openpyxl.load_workbook(out)
     assert "Stakeholder views" not in wb.sheetnames and "Event log" in wb.sheetnames
     log = wb["Event log"]
-    assert [log.cell(r, 1).value for r in range(4, log.max_row + 1)] == [ids[0], ids[1], ids[3]]
+    assert table_column(log, "Event ID") == [ids[0], ids[1], ids[3]]
     assert log.oddHeader.center.text == "SECRET//REL TO USA, KOR"
     cover = [str(c.value) for row in wb["Cover"].iter_rows() for c in row if c.value]
     assert "ICBM tests 2016-2017" in cover and "Tests were spaced out." in cover
@@ -206,7 +213,7 @@ def test_window_menu_toolbar_and_right_click(qtbot, small_window, small_events, 
     with qtbot.waitSignal(dlg.pack_built, timeout=30000):
         dlg.build()
     log = openpyxl.load_workbook(tmp_path / "w.xlsx")["Event log"]
-    assert sorted(log.cell(r, 1).value for r in range(4, log.max_row + 1)) == sorted(ids)
+    assert sorted(table_column(log, "Event ID")) == sorted(ids)
     dlg.close()
 
     # no selection: the events the table shows
@@ -269,10 +276,10 @@ def test_timing_options_follow_the_timing_dock(qtbot, small_window, small_events
     with qtbot.waitSignal(dlg.pack_built, timeout=30000):
         dlg.build()
     ws = openpyxl.load_workbook(out)["Context & timing"]
-    pairs = {}
+    pairs = {}  # the timing analysis's label (A:C) / value (D:G) rows
     for row in ws.iter_rows(values_only=True):
-        if isinstance(row[0], str) and len(row) > 2 and row[2] is not None:
-            pairs.setdefault(row[0], row[2])
+        if isinstance(row[0], str) and len(row) > 3 and row[3] is not None:
+            pairs.setdefault(row[0], row[3])
     assert pairs["Seed"] == 4321 and pairs["Simulations"] == 1_000
     assert pairs["Window (days before an entry starts)"] == 45
     assert pairs["Categories"] == "Summit"
