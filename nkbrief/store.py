@@ -567,7 +567,9 @@ def _finish_events_frame(df: pd.DataFrame) -> pd.DataFrame:
         df[c] = pd.array(df[c], dtype="Int64")
     for c in ("distance_km", "distance_km_max", "apogee_km", "apogee_km_max", "latitude", "longitude"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
-    df["leader_attended"] = pd.array([None if v is None else bool(v) for v in df["leader_attended"]],
+    # A column mixing NULL and 0/1 arrives as floats with NaN for NULL: NaN is unknown, not True.
+    df["leader_attended"] = pd.array([None if v is None or v != v else bool(v)
+                                      for v in df["leader_attended"]],
                                      dtype="boolean")
     return df
 

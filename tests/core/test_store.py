@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
+import pandas as pd
 import pytest
 
 from nkbrief import schema
@@ -161,3 +162,12 @@ def test_db_path_from_environment(tmp_path, monkeypatch):
     assert default_db_path() == tmp_path / "env.sqlite3"
     monkeypatch.delenv("NKBRIEF_DB")
     assert default_db_path().name == "nkbrief.sqlite3"
+
+
+def test_unknown_leader_attendance_stays_unknown_next_to_known_values(empty_store):
+    b = empty_store.new_batch("manual")
+    for i, v in enumerate([None, False, True, None]):
+        empty_store.insert_event(_ev(i, leader_attended=v), b)
+    df = empty_store.events_frame().set_index("id")
+    got = [None if pd.isna(x) else bool(x) for x in df.loc[[f"ev-{i}" for i in range(4)], "leader_attended"]]
+    assert got == [None, False, True, None]
