@@ -227,6 +227,17 @@ class PackWriter(FrontPages, StreamBase):
             rec["missiles"] = counts.get(eid, 0)
             yield rec
 
+    def field_values(self, field: str):
+        """One text field of each event, in date order, streamed from the store (cheaper than
+        :meth:`records` when a sheet needs a single field beyond the in-memory ones)."""
+        if field not in EVENT_FIELDS_SPEC or field in ("sources", "missiles"):
+            raise KeyError(field)
+        wanted = set(self.data.events["id"])
+        cur = self.data.store.execute(f"SELECT id, {field} FROM events ORDER BY date, time_kst, id")
+        for eid, value in cur:
+            if eid in wanted:
+                yield value
+
     def light_records(self, chunk: int = 2000):
         """The in-memory columns of each event as dicts, in date order, a chunk at a time."""
         ev = self.data.events
@@ -447,10 +458,10 @@ class PackWriter(FrontPages, StreamBase):
                 if "event_log" in self.o.sections else "[Cut to fit the page.]")
 
         def rows():
-            for r, c, gap in zip(self.records(), ctx, gaps):
+            for r, desc, c, gap in zip(self.light_records(), self.field_values("description"), ctx, gaps):
                 prev, nxt = c["previous"], c["next"]
                 yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)),
-                       r["missile_class"], r["missile_name"], clip_lines(r["description"], width, tail=tail),
+                       r["missile_class"], r["missile_name"], clip_lines(desc, width, tail=tail),
                        prev.phrase() if prev else None, nxt.phrase() if nxt else None,
                        "\n".join(n.phrase() for n in c["during"]) or None,
                        None if gap is None or gap != gap else int(gap),
