@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
                                QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogBut
 from nkbrief import calendar_io, schema
 from nkbrief.context import CATEGORY_LABELS
 from nkbrief.store import Store, StoreError
+
+from .undo import StoreCommand, push
 
 ERROR_COLOUR = "#C8102E"
 
@@ -32,39 +34,11 @@ def _report_to_stderr(message: str) -> None:
 
 
 # ------------------------------------------------------------------ undo commands
-class _CalendarCommand(QUndoCommand):
-    """Base: :meth:`apply` does it now (may raise StoreError); the push's redo() is skipped."""
+class _CalendarCommand(StoreCommand):
+    """A calendar edit; errors during undo/redo are reported to stderr unless told otherwise."""
 
     def __init__(self, store: Store, text: str, on_error: Callable[[str], None] | None = None):
-        super().__init__(text)
-        self.store = store
-        self.on_error = on_error or _report_to_stderr
-        self._applied = False
-
-    def apply(self) -> None:
-        self._do()
-        self._applied = True
-
-    def redo(self) -> None:  # Qt override
-        if self._applied:
-            self._applied = False
-            return
-        try:
-            self._do()
-        except StoreError as e:
-            self.on_error(str(e))
-
-    def undo(self) -> None:  # Qt override
-        try:
-            self._undo()
-        except StoreError as e:
-            self.on_error(str(e))
-
-    def _do(self) -> None:
-        raise NotImplementedError
-
-    def _undo(self) -> None:
-        raise NotImplementedError
+        super().__init__(store, text, on_error or _report_to_stderr)
 
 
 class AddCalendarEntryCommand(_CalendarCommand):
@@ -128,10 +102,6 @@ class ImportCalendarCommand(_CalendarCommand):
             calendar_io.undo_import(self.store, self.result)
 
 
-def push(stack: QUndoStack, command: _CalendarCommand) -> None:
-    """Apply ``command`` (raising StoreError if the store refuses) and put it on the stack."""
-    command.apply()
-    stack.push(command)
 
 
 # ------------------------------------------------------------------ one entry

@@ -17,47 +17,49 @@ from nkbrief.store import Store, StoreError
 error_handler: Callable[[str], None] | None = None
 
 
-def _report(e: Exception) -> None:
-    if error_handler is not None:
-        error_handler(str(e))
-    else:  # pragma: no cover - only without a window
-        raise e
+class StoreCommand(QUndoCommand):
+    """Base of every undoable store edit. Subclasses define ``_do()`` and ``_undo()``.
 
+    :meth:`apply` does it now (and may raise StoreError); the push's first redo() is then
+    skipped. A StoreError during a later undo or redo goes to ``on_error`` if given, else to
+    the module's :data:`error_handler` (set by the window), else it propagates.
+    """
 
-class _StoreCommand(QUndoCommand):
-    def __init__(self, store: Store, text: str):
+    def __init__(self, store: Store, text: str, on_error: Callable[[str], None] | None = None):
         super().__init__(text)
         self.store = store
+        self.on_error = on_error
         self._applied = False
 
     def apply(self) -> None:
-        """Do it now (may raise StoreError); the push's first redo() is then skipped."""
         self._do()
         self._applied = True
 
-    def redo(self) -> None:
+    def redo(self) -> None:  # Qt override
         if self._applied:
             self._applied = False
             return
         try:
             self._do()
         except StoreError as e:
-            _report(e)
+            self._report(e)
 
-    def undo(self) -> None:
+    def undo(self) -> None:  # Qt override
         try:
             self._undo()
         except StoreError as e:
-            _report(e)
+            self._report(e)
 
-    def _do(self) -> None:
-        raise NotImplementedError
+    def _report(self, e: StoreError) -> None:
+        handler = self.on_error or error_handler
+        if handler is None:
+            raise e
+        handler(str(e))
 
-    def _undo(self) -> None:
-        raise NotImplementedError
 
 
-class EditEventCommand(_StoreCommand):
+
+class EditEventCommand(StoreCommand):
     """Change some fields of one event."""
 
     def __init__(self, store: Store, event_id: str, changes: dict, text: str | None = None):
@@ -75,7 +77,7 @@ class EditEventCommand(_StoreCommand):
             self.store.update_event(self.event_id, self.old)
 
 
-class AddEventCommand(_StoreCommand):
+class AddEventCommand(StoreCommand):
     """Add one event (in a new 'manual' batch)."""
 
     def __init__(self, store: Store, event: dict, text: str | None = None):
@@ -96,7 +98,7 @@ class AddEventCommand(_StoreCommand):
         self.record = self.store.delete_event(self.event["id"])
 
 
-class DeleteEventsCommand(_StoreCommand):
+class DeleteEventsCommand(StoreCommand):
     """Delete events (with their missiles and statements); undo restores them all."""
 
     def __init__(self, store: Store, event_ids: list[str], text: str | None = None):
@@ -116,7 +118,7 @@ class DeleteEventsCommand(_StoreCommand):
                 self.store.restore_event(rec, batch)
 
 
-def push(stack: QUndoStack, command: _StoreCommand) -> None:
+def push(stack: QUndoStack, command: StoreCommand) -> None:
     """Apply ``command`` (raising StoreError if the store refuses) and put it on ``stack``."""
     command.apply()
     stack.push(command)
