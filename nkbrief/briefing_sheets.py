@@ -454,7 +454,7 @@ class PackWriter(FrontPages, StreamBase):
         gaps = days_since_previous_launch(ev).tolist()
         # A description too long for one printed row (a page, and Excel's 409-point row) is cut here.
         width = cols[[k for k, _, _, _ in cols].index("description")][2]
-        tail = ("[Cut to fit the page: the full description is in the Event log.]"
+        tail = ("[Cut to fit the page: the full text is in the Event log's Description column, in Excel.]"
                 if "event_log" in self.o.sections else "[Cut to fit the page.]")
 
         def rows():
