@@ -7,6 +7,7 @@ Everything is plain Python so that it runs headless.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -98,7 +99,11 @@ KST = _dt.timezone(_dt.timedelta(hours=9), "KST")
 def slug(text: str | None, max_len: int = 40) -> str:
     """Lower-case ASCII slug for ids: 'North of Pyongyang' -> 'north-of-pyongyang'."""
     s = _SLUG.sub("-", (text or "").lower()).strip("-")
-    return (s[:max_len].rstrip("-")) or "unknown"
+    s = s[:max_len].rstrip("-")
+    if not s and text and text.strip():
+        # Hangul or other non-Latin text: a short stable digest keeps two sites apart.
+        s = "u" + hashlib.sha1(text.strip().encode("utf-8")).hexdigest()[:8]
+    return s or "unknown"
 
 
 def make_event_id(date: str, missile_class: str | None, launch_site: str | None) -> str:

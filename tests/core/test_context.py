@@ -38,3 +38,14 @@ def test_days_since_previous_launch_counts_distinct_days():
     ev = pd.DataFrame({"date": ["2026-01-27", "2026-01-04", "2026-01-27", "2026-03-14"]})
     s = days_since_previous_launch(ev)
     assert pd.isna(s.iloc[1]) and s.iloc[0] == 23 and s.iloc[2] == 23 and s.iloc[3] == 46
+
+
+def test_event_ids_keep_non_latin_sites_apart():
+    from nkbrief.schema import make_event_id
+
+    a = make_event_id("2026-01-27", "SRBM", "평양 북방")
+    b = make_event_id("2026-01-27", "SRBM", "원산")
+    assert a != b and a.startswith("2026-01-27-srbm-u")
+    assert make_event_id("2026-01-27", "SRBM", "평양 북방") == a
+    assert make_event_id("2026-01-27", "SRBM", None).endswith("-unknown")
+    assert make_event_id("2026-01-27", "SRBM", "North of Pyongyang") == "2026-01-27-srbm-north-of-pyongyang"
