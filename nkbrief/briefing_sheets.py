@@ -352,8 +352,9 @@ class PackWriter(FrontPages, StreamBase):
             where.append("descriptions on Context & timing")
         if "sources" in fields and "sources" in self.o.sections:
             where.append("sources and notes on Sources")
-        note = (f"On paper: the key facts (columns A–{_col_letters(printed, printed)}). In Excel the table goes on "
-                f"to the right with every field ({_col_letters(printed + 1, len(columns))}: {_listing(rest)})")
+        note = (f"On paper: the key facts (columns A–{_col_letters(printed, printed)}). In Excel the table "
+                f"goes on to the right with every field ({_col_letters(printed + 1, len(columns))}: "
+                f"{_listing(rest)})")
         return note + (f"; on paper, {_listing(where)}." if where else ".")
 
     # ----------------------------------------------------------- missiles
@@ -365,7 +366,8 @@ class PackWriter(FrontPages, StreamBase):
         rest = [h for _, h, _, _ in MISSILE_COLUMNS[MISSILE_PRINT_COLS:]]
         sh.title_block("Missiles", f"{total:,} per-missile records for the selected events · "
                                    f"{self.o.marking.text}",
-                       f"On paper: columns A–{_col_letters(MISSILE_PRINT_COLS, MISSILE_PRINT_COLS)}. In Excel the "
+                       f"On paper: columns A–{_col_letters(MISSILE_PRINT_COLS, MISSILE_PRINT_COLS)}. "
+                       "In Excel the "
                        f"table also has {_listing(rest)} "
                        f"({_col_letters(MISSILE_PRINT_COLS + 1, len(MISSILE_COLUMNS))})." if total else None)
         if not total:
@@ -440,7 +442,8 @@ class PackWriter(FrontPages, StreamBase):
         rest = [h for _, h, _, _ in cols[CONTEXT_PRINT_COLS:]]
         sh.title_block("Context & timing", "Each launch against the political calendar"
                        + (" and the timing analysis" if self.o.timing else "") + " · " + self.o.marking.text,
-                       f"On paper: columns A–{_col_letters(CONTEXT_PRINT_COLS, CONTEXT_PRINT_COLS)}. In Excel the "
+                       f"On paper: columns A–{_col_letters(CONTEXT_PRINT_COLS, CONTEXT_PRINT_COLS)}. "
+                       "In Excel the "
                        f"launch table also has {_listing(rest)} "
                        f"({_col_letters(CONTEXT_PRINT_COLS + 1, len(cols))}).")
         if self.o.timing:
@@ -491,8 +494,8 @@ class PackWriter(FrontPages, StreamBase):
                     text = r[0] if r else ""
                     last = sh.print_cols or sh.ncols
                     cpl = int(sum(sh.widths[1:last]) * CHARS_PER_WIDTH) - 3
-                    row = sh.add([sh.cell("•", ("value", None, None)),
-                                  sh.cell(text, ("value", None, None))], height=_height(str(text), cpl, LINE_PT))
+                    row = sh.add([sh.cell("•", ("value", None, None)), sh.cell(text, ("value", None, None))],
+                                 height=_height(str(text), cpl, LINE_PT))
                     sh.ws.merged_cells.add(f"B{row}:{_col_letters(last, last)}{row}")
             elif kind == "table" and rows:
                 header = [str(h) for h in sec.get("header") or []]

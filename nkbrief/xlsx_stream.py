@@ -369,8 +369,8 @@ class Sheet:
         # shown on one line (the full text is in the cell, for Excel).
         printed = self.print_cols or len(columns)
         for n, values in enumerate(rows, 1):
-            cells, lines = w.body_cells(self.ws, columns, values, band=n % 2 == 0, widths=self.widths[:printed],
-                                        nowrap_from=printed)
+            cells, lines = w.body_cells(self.ws, columns, values, band=n % 2 == 0,
+                                        widths=self.widths[:printed], nowrap_from=printed)
             self.add(cells, height=lines * LINE_PT + 2.5 if lines > 1 else None)
             w.tick(progress_text)
         if n:
@@ -500,7 +500,8 @@ def text_lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(_text_width(p) / cpl)) for p in text.split("\n"))
 
 
-def clip_lines(text: str | None, width: float, max_lines: int = MAX_CELL_LINES, tail: str = "…") -> str | None:
+def clip_lines(text: str | None, width: float, max_lines: int = MAX_CELL_LINES,
+               tail: str = "…") -> str | None:
     """``text`` cut at a word so it wraps to at most ``max_lines`` lines in a column ``width``
     wide (by :func:`text_lines`' estimate), ending with ``tail``; unchanged when it fits."""
     if not text or text_lines(text, width) <= max_lines:

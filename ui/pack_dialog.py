@@ -272,7 +272,8 @@ class PackDialog(QDialog):
         tim.setObjectName("timing_group")
         tl = QVBoxLayout(tim)
         tl.setSpacing(4)
-        self.timing_check = QCheckBox("Add the timing analysis of the pack's events to Context && timing", tim)
+        self.timing_check = QCheckBox("Add the timing analysis of the pack's events to Context && timing",
+                                      tim)
         self.timing_check.toggled.connect(self._on_timing_check_toggled)
         tl.addWidget(self.timing_check)
         self.timing_box = QWidget(tim)

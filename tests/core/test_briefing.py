@@ -182,7 +182,8 @@ def test_long_addresses_wrap_and_their_number_is_the_link(tmp_path):
     long_url = "https://example.org/" + "/".join(f"segment{i:02d}-of-a-very-long-address" for i in range(6))
     with st.write():
         b = st.new_batch("manual")
-        st.insert_event(event("2017-10-01-srbm-x", "2017-10-01", sources=[long_url, "https://example.org/a"]), b)
+        st.insert_event(event("2017-10-01-srbm-x", "2017-10-01",
+                              sources=[long_url, "https://example.org/a"]), b)
     out = build_pack(st, list(st.events_frame()["id"]), PackOptions(output=tmp_path / "p.xlsx",
                                                                     sections=["sources"]))
     ws = openpyxl.load_workbook(out)["Sources"]

@@ -138,10 +138,17 @@ def test_pack_command_with_timing(tmp_path, capsys):
     ws = openpyxl.load_workbook(out)["Context & timing"]
     texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
     for needle in ("Timing analysis", "Days to the next entry", "By year", "Per launch",
-                   "Assumptions and limitations", "Each launch, what happened, and the calendar entries around it"):
+                   "Assumptions and limitations",
+                   "Each launch, what happened, and the calendar entries around it"):
         assert needle in texts, needle
     assert "7" in texts or 7 in [c.value for row in ws.iter_rows() for c in row]  # the seed is shown
     assert len(ws._charts) == 1  # observed vs expected launch days
+    # the per-launch timing table puts what prints first (A-H) and the Excel-only columns after
+    header = next(r for r in ws.iter_rows(values_only=True)
+                  if r[:3] == ("Date (KST)", "Class", "Within the window"))
+    assert header[3] == "Next entry" and header[8:11] == ("Event id", "Previous entry ended",
+                                                         "Nearest entry (any category)")
+    assert ws.print_area.split("!")[-1].replace("$", "").startswith("A1:H")
 
 
 def test_generic_timing_dict_is_rendered(tmp_path):

@@ -23,7 +23,8 @@ def _pages(pdf) -> list[str]:
     return out.split("\f")[:-1] if out.endswith("\f") else out.split("\f")
 
 
-_WORD = re.compile(r'<word xMin="[-0-9.]+" yMin="([-0-9.]+)" xMax="[-0-9.]+" yMax="([-0-9.]+)">([^<]*)</word>')
+_WORD = re.compile(r'<word xMin="[-0-9.]+" yMin="([-0-9.]+)" xMax="[-0-9.]+" yMax="([-0-9.]+)">'
+                   r'([^<]*)</word>')
 
 
 def _word_height(pdf, page: int) -> float:
