@@ -11,22 +11,27 @@ checks that:
   XML entity), the resources come from the bundle, the store path is the user-data folder;
 - ``list --json`` works and the store lands in $XDG_DATA_HOME/nkbrief/, nowhere else;
 - the window starts: ``--screenshot`` (offscreen) writes a PNG that is not blank;
-- ``import`` of a small CSV works and the events are then listed;
+- ``import`` works for a small UTF-8 CSV, a workbook (.xlsx, dates as Excel serials) and a
+  CP949 (Korean Windows) CSV, and the events are then listed with their dates and Hangul
+  site names intact: each format loads modules that the others do not;
+- ``export`` writes .csv, .xlsx and .json files holding the imported events;
+- ``timing --json`` runs its Monte Carlo test and reports a p-value;
 - ``pack -o`` writes a workbook where asked;
 - the bundle still runs when its folder is mounted read-only (Linux, mount namespace);
 - the bundle wrote nothing into its own folder during all of the above (the folder tree
   with sizes, modes and mtimes is compared before and after).
 
-A check whose feature is not in the source tree yet (``ui/app.py``, the ``import`` or
-``pack`` command) is reported as SKIP with the reason; anything else that goes wrong is a
-FAIL. Exit status 0 when nothing failed. Uses only the standard library, so any Python 3.11+
-can run it.
+A check whose feature is not in the source tree yet (``ui/app.py``, the ``import``,
+``export``, ``timing`` or ``pack`` command) is reported as SKIP with the reason; anything
+else that goes wrong is a FAIL. Exit status 0 when nothing failed. Uses only the standard
+library, so any Python 3.11+ can run it.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import json
 import os
 import re
@@ -58,6 +63,19 @@ IMPORT_ROWS = [
      "description": "synthetic row written by scripts/bundle_smoke.py"},
 ]
 IMPORT_RANGE = ("2001-03-01", "2001-03-31")
+# The same kind of rows for the workbook and the Korean-encoded CSV, each in its own month
+# of the moratorium. The workbook is written here with zipfile (no openpyxl on this side);
+# the CP949 file makes the bundle load the Korean codec, which Python imports lazily.
+XLSX_ROWS = [
+    {**IMPORT_ROWS[0], "date": "2001-05-07", "missile_name": "Smoke-Test XLSX A"},
+    {**IMPORT_ROWS[1], "date": "2001-05-21", "missile_name": "Smoke-Test XLSX B"},
+]
+XLSX_RANGE = ("2001-05-01", "2001-05-31")
+CP949_ROWS = [
+    {**IMPORT_ROWS[0], "date": "2001-07-09", "missile_name": "Smoke-Test CP949",
+     "launch_site": "\ub3d9\ud574 \uc2dc\ud5d8\uc7a5"},  # Hangul: "Donghae test site"
+]
+CP949_RANGE = ("2001-07-01", "2001-07-31")
 
 
 # --------------------------------------------------------------------------- results
@@ -385,34 +403,204 @@ def check_gui(rep: Report, run: Runner, out_dir: Path) -> None:
         rep.add("gui", "pass", f"--screenshot wrote a drawn {shot.name} ({shot.stat().st_size // 1024} KB)", dt)
 
 
-def check_import(rep: Report, run: Runner, out_dir: Path) -> None:
-    has = run.has_command("import")
-    if has is False:
-        rep.add("import", "skip", "the bundle has no 'import' command yet")
-        return
-    if has is not True:
-        rep.add("import", "fail", f"'import --help' failed: {has}")
-        return
-    src = out_dir / "smoke_events.csv"
-    with open(src, "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(IMPORT_ROWS[0]))
+# --------------------------------------------------------------------------- test files
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+
+
+def _column(i: int) -> str:
+    name = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        name = chr(65 + r) + name
+    return name
+
+
+def write_xlsx(path: Path, rows: list[dict[str, str]]) -> None:
+    """A minimal one-sheet workbook: text as inline strings, numbers as numbers, and the
+    date column as Excel serial numbers with a date format, as a spreadsheet program
+    saves them (so the bundle's reader converts dates, not only text)."""
+    from xml.sax.saxutils import escape
+
+    fields = list(rows[0])
+    epoch = datetime.date(1899, 12, 30)
+    lines = []
+    for r, row in enumerate([dict(zip(fields, fields)), *rows], start=1):
+        cells = []
+        for c, field in enumerate(fields):
+            ref, value = f"{_column(c)}{r}", row[field]
+            if r > 1 and field == "date":
+                serial = (datetime.date.fromisoformat(value) - epoch).days
+                cells.append(f'<c r="{ref}" s="1"><v>{serial}</v></c>')
+            elif r > 1 and re.fullmatch(r"\d+(\.\d+)?", value):
+                cells.append(f'<c r="{ref}"><v>{value}</v></c>')
+            else:
+                cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{escape(value)}</t></is></c>')
+        lines.append(f'<row r="{r}">{"".join(cells)}</row>')
+    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    parts = {
+        "[Content_Types].xml":
+            f'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            f'<Default Extension="rels" '
+            f'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            f'<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}worksheet+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{_CT}styles+xml"/></Types>',
+        "_rels/.rels":
+            f'<Relationships xmlns="{_NS_PKG_REL}"><Relationship Id="rId1" '
+            f'Type="{_NS_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml":
+            f'<workbook xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}"><sheets>'
+            f'<sheet name="Launches" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels":
+            f'<Relationships xmlns="{_NS_PKG_REL}">'
+            f'<Relationship Id="rId1" Type="{_NS_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{_NS_REL}/styles" Target="styles.xml"/></Relationships>',
+        "xl/styles.xml":
+            f'<styleSheet xmlns="{_NS_MAIN}">'
+            f'<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+            f'<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+            f'<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+            f'<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+            f'<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            f'<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+            f'</cellXfs></styleSheet>',
+        "xl/worksheets/sheet1.xml":
+            f'<worksheet xmlns="{_NS_MAIN}"><sheetData>{"".join(lines)}</sheetData></worksheet>',
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, head + body)
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -> None:
+    with open(path, "w", encoding=encoding, newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
-        w.writerows(IMPORT_ROWS)
+        w.writerows(rows)
+
+
+# --------------------------------------------------------------------------- import, export, timing
+#: What the import checks compare between the rows written and the events listed: the Korean
+#: launch site catches a wrong decoding, the date a workbook date that was not converted.
+_COMPARED = ("date", "missile_name", "launch_site")
+
+
+def _listed(run: Runner, rng: tuple[str, str]) -> list[tuple] | str:
+    """(date, name, site) of the events ``list`` shows in the date range, or why listing failed."""
+    r, _ = run("list", "--json", "--from", rng[0], "--to", rng[1])
+    try:
+        return sorted(tuple(e.get(k) for k in _COMPARED) for e in json.loads(r.stdout))
+    except (ValueError, AttributeError, TypeError):
+        return _tail(r)
+
+
+def _import_check(rep: Report, run: Runner, name: str, src: Path, rows: list[dict],
+                  rng: tuple[str, str]) -> None:
+    """Import ``src`` into the bundle's store and check that exactly ``rows`` arrived."""
     r, dt = run("import", str(src))
     if r.returncode != 0:
-        rep.add("import", "fail", _tail(r), dt)
+        rep.add(name, "fail", _tail(r), dt)
         return
-    r2, _ = run("list", "--json", "--from", IMPORT_RANGE[0], "--to", IMPORT_RANGE[1])
-    try:
-        names = sorted(e.get("missile_name") for e in json.loads(r2.stdout))
-    except (ValueError, AttributeError, TypeError):
-        rep.add("import", "fail", f"imported, but listing failed: {_tail(r2)}", dt)
+    got = _listed(run, rng)
+    if isinstance(got, str):
+        rep.add(name, "fail", f"imported, but listing failed: {got}", dt)
+        return
+    want = sorted(tuple(row[k] for k in _COMPARED) for row in rows)
+    if got != want:
+        rep.add(name, "fail", f"after import, {rng[0][:7]} lists {got}, expected {want}", dt)
+    else:
+        rep.add(name, "pass", f"{len(want)} events from {src.name} are in the store", dt)
+
+
+def check_import(rep: Report, run: Runner, out_dir: Path) -> None:
+    """CSV (UTF-8), .xlsx and CP949 CSV imports: each format loads different modules."""
+    has = run.has_command("import")
+    names = ("import", "import-xlsx", "import-cp949")
+    if has is not True:
+        for name in names:
+            if has is False:
+                rep.add(name, "skip", "the bundle has no 'import' command yet")
+            else:
+                rep.add(name, "fail", f"'import --help' failed: {has}")
+        return
+    src = out_dir / "smoke_events.csv"
+    write_csv(src, IMPORT_ROWS)
+    _import_check(rep, run, "import", src, IMPORT_ROWS, IMPORT_RANGE)
+    src = out_dir / "smoke_events.xlsx"
+    write_xlsx(src, XLSX_ROWS)
+    _import_check(rep, run, "import-xlsx", src, XLSX_ROWS, XLSX_RANGE)
+    src = out_dir / "smoke_events_cp949.csv"
+    write_csv(src, CP949_ROWS, encoding="cp949")
+    _import_check(rep, run, "import-cp949", src, CP949_ROWS, CP949_RANGE)
+
+
+def check_export(rep: Report, run: Runner, out_dir: Path) -> None:
+    """``export`` of the smoke month to .csv, .xlsx and .json: each holds the imported rows."""
+    has = run.has_command("export")
+    if has is False:
+        rep.add("export", "skip", "the bundle has no 'export' command yet")
+        return
+    if has is not True:
+        rep.add("export", "fail", f"'export --help' failed: {has}")
         return
     want = sorted(row["missile_name"] for row in IMPORT_ROWS)
-    if names != want:
-        rep.add("import", "fail", f"after import, {IMPORT_RANGE[0][:7]} lists {names}, expected {want}", dt)
+    problems, total = [], 0.0
+    for ext in ("csv", "xlsx", "json"):
+        out = out_dir / f"export.{ext}"
+        r, dt = run("export", str(out), "--from", IMPORT_RANGE[0], "--to", IMPORT_RANGE[1])
+        total += dt
+        if r.returncode != 0:
+            problems.append(f".{ext}: {_tail(r)}")
+            continue
+        try:
+            if ext == "csv":
+                with open(out, encoding="utf-8-sig", newline="") as f:
+                    got = sorted(row["missile_name"] for row in csv.DictReader(f))
+            elif ext == "json":
+                doc = json.loads(out.read_text(encoding="utf-8"))
+                got = sorted(e["missile_name"] for e in doc["events"])
+            else:
+                with zipfile.ZipFile(out) as z:
+                    text = "".join(z.read(n).decode("utf-8") for n in z.namelist()
+                                   if n.startswith("xl/") and n.endswith(".xml"))
+                got = sorted(n for n in want if n in text)
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:
+            problems.append(f".{ext}: unreadable ({e!r})")
+            continue
+        if got != want:
+            problems.append(f".{ext} holds {got}, expected {want}")
+    if problems:
+        rep.add("export", "fail", "; ".join(problems), total)
     else:
-        rep.add("import", "pass", f"{len(want)} events from {src.name} are in the store", dt)
+        rep.add("export", "pass", f"csv, xlsx and json each hold the {len(want)} imported events", total)
+
+
+def check_timing(rep: Report, run: Runner) -> None:
+    """``timing --json``: the Monte Carlo test runs (numpy.random) and reports a p-value."""
+    has = run.has_command("timing")
+    if has is False:
+        rep.add("timing", "skip", "the bundle has no 'timing' command yet")
+        return
+    if has is not True:
+        rep.add("timing", "fail", f"'timing --help' failed: {has}")
+        return
+    r, dt = run("timing", "--json", "--simulations", "500", "--seed", "7")
+    rep.timings["timing"] = round(dt, 3)
+    try:
+        info = json.loads(r.stdout)
+        p, launches, sims = info["p_value"], info["launches"], info["simulations"]
+    except (ValueError, KeyError, TypeError):
+        rep.add("timing", "fail", _tail(r), dt)
+        return
+    if r.returncode != 0 or not (0 <= p <= 1) or launches <= 0 or sims != 500:
+        rep.add("timing", "fail", f"exit {r.returncode}, p={p}, launches={launches}, simulations={sims}", dt)
+    else:
+        rep.add("timing", "pass", f"{launches} launch days, p = {p:.3f} (500 simulations, seed 7)", dt)
 
 
 def check_pack(rep: Report, run: Runner, out_dir: Path) -> None:
@@ -490,6 +678,8 @@ def run_smoke(bundle: Path, *, isolation: str = "auto", keep: bool = False) -> R
         check_list(rep, run)
         check_gui(rep, run, out_dir)
         check_import(rep, run, out_dir)
+        check_export(rep, run, out_dir)
+        check_timing(rep, run)
         check_pack(rep, run, out_dir)
         check_no_writes(rep, before, bundle)  # before the read-only run, which mounts over it
         check_read_only(rep, run, bundle)
