@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.DateAxisItem import HOUR_SPACING, ZoomLevel
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QActionGroup, QCursor, QPen, QPixmapCache
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QToolTip, QVBoxLayout,
@@ -37,6 +38,20 @@ LABEL_LIMIT = 24  # calendar labels are drawn when at most this many entries are
 DENSE_POINTS = 3000
 _PIXMAP_CACHE_KB = 96 * 1024  # above this many visible points, draw them small and translucent
 _OUTLINE = pg.mkPen(255, 255, 255, 160, width=0.8)
+
+
+def _kst_midnights(dates: list[str]) -> np.ndarray:
+    """POSIX seconds of 00:00 KST on each 'YYYY-MM-DD' date; NaN where it is not one."""
+    try:  # numpy parses a few hundred ISO dates ~10x faster than pd.to_datetime
+        days = np.array(dates, dtype="datetime64[D]")
+        ok = ~np.isnat(days) & np.array([len(d) == 10 for d in dates], dtype=bool)
+    except ValueError:
+        parsed = pd.to_datetime(pd.Series(dates, dtype=object), format="%Y-%m-%d", errors="coerce")
+        days = parsed.to_numpy("datetime64[D]")
+        ok = ~np.isnat(days)
+    out = days.astype("datetime64[s]").astype("int64").astype(float) - KST_OFFSET_S
+    out[~ok] = np.nan
+    return out
 
 
 @dataclass(frozen=True)
@@ -190,11 +205,67 @@ class _ElidedLabel(QLabel):
         p.end()
 
 
-class _YAxis(pg.AxisItem):
+class _LabelOnce:
+    """Axis mixin: the title's HTML is re-laid out only when its text changes.
+
+    pyqtgraph re-sets it on every pen, label and range change (about 0.1 ms each, some
+    fifty times while the window opens), almost always to the same string. Auto SI prefixes
+    are off as well: our axes carry their own units, and a "(x0.001)" suffix on a log-km
+    axis (zoomed below 1) would be wrong.
+    """
+
+    _label_html: str | None = None
+
+    def _updateLabel(self):  # noqa: N802 (pyqtgraph override)
+        text = self.labelString()
+        if text != self._label_html:
+            self._label_html = text
+            self.label.setHtml(text)
+        self._adjustSize()
+        self.picture = None
+        self.update()
+
+
+class _PlainAxis(_LabelOnce, pg.AxisItem):
+    """The unlabelled top and right axes of the timeline (hidden, still range-linked)."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.enableAutoSIPrefix(False)
+
+
+class _FixedOffsetZoom(ZoomLevel):
+    """A DateAxisItem zoom level for a fixed UTC offset (KST has no daylight saving).
+
+    Ticks are computed in UTC and moved by the offset. pyqtgraph's own zoom levels also
+    consult the machine's time zone for every tick: its first look-up costs ~4 ms at
+    start-up, and in a zone that is not a whole number of hours from UTC (India, +5:30)
+    it put the hourly ticks of this KST axis at half past.
+    """
+
+    def moveTicksToLocalTimeCoords(self, ticks, spacing, skipFactor):  # noqa: N802 (pyqtgraph override)
+        if len(ticks) and self.utcOffset is not None and (
+                spacing > HOUR_SPACING or (spacing == HOUR_SPACING and skipFactor > 1)):
+            return ticks + self.utcOffset
+        return ticks  # hourly or finer ticks fall on whole hours in any whole-hour offset
+
+
+class _DateAxis(_LabelOnce, pg.DateAxisItem):
+    """The launch-date axis, in KST."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.zoomLevels = type(self.zoomLevels)(
+            (spacing, _FixedOffsetZoom(level.tickSpecs, level.exampleText))
+            for spacing, level in self.zoomLevels.items())
+
+
+class _YAxis(_LabelOnce, pg.AxisItem):
     """Distance axis with a labelled 'unknown' lane below zero, decade ticks in log mode."""
 
     def __init__(self, *a, **k):
         super().__init__(*a, **k)
+        self.enableAutoSIPrefix(False)
         self.mode = "log"
         self.lane_y: float | None = None
         self._scale = 1.0
@@ -257,7 +328,7 @@ class Timeline(QWidget):
         self.lane_y: float | None = None
         self.calendar_categories: set[str] = set(DEFAULT_CATEGORIES)
         self.calendar_highlight: set[str] | None = None
-        self._calendar = pd.DataFrame(columns=list(schema.CALENDAR_FIELDS))
+        self._calendar: pd.DataFrame | None = None
         self._labels: dict[int, pg.TextItem] = {}
         self._empty_arrays()
 
@@ -266,13 +337,21 @@ class Timeline(QWidget):
         lay.setSpacing(0)
         lay.addWidget(self._build_bar())
 
-        self.axis_x = pg.DateAxisItem(orientation="bottom", utcOffset=-KST_OFFSET_S)
+        self.axis_x = _DateAxis(orientation="bottom", utcOffset=-KST_OFFSET_S)
         self.axis_y = _YAxis(orientation="left")
-        self.vb = _TimelineViewBox(self)
-        self.plot = pg.PlotWidget(viewBox=self.vb, axisItems={"bottom": self.axis_x, "left": self.axis_y},
+        self.vb = _TimelineViewBox(self, enableMenu=False)  # our own context menu replaces pyqtgraph's
+        # The view range is always set explicitly (zoom_to_all and friends); pyqtgraph's
+        # auto-range would measure every item's bounds again on each change.
+        self.vb.disableAutoRange()
+        self._x_fitted = False  # the first set_data fits the time axis to the events
+        self.plot = pg.PlotWidget(viewBox=self.vb, axisItems={"bottom": self.axis_x, "left": self.axis_y,
+                                                              "top": _PlainAxis("top"),
+                                                              "right": _PlainAxis("right")},
                                   background=palette.BACKGROUND)
         self.plot.setObjectName("timeline_plot")
         pi = self.plot.getPlotItem()
+        pi.hideAxis("top")
+        pi.hideAxis("right")
         pi.hideButtons()
         pi.setMenuEnabled(False)
         pi.showGrid(x=True, y=True, alpha=0.12)
@@ -298,13 +377,7 @@ class Timeline(QWidget):
         pi.addItem(self.today_line, ignoreBounds=True)
         self.span_items: dict[str, pg.PlotCurveItem] = {}
         self.whisker_items: dict[str, pg.PlotCurveItem] = {}
-        self.scatter_items: dict[str, pg.ScatterPlotItem] = {}
-        for c in schema.MISSILE_CLASSES:
-            sc = pg.ScatterPlotItem(pen=_OUTLINE, brush=qcolor(palette.class_color(c), 215),
-                                    symbol="o", pxMode=True)
-            sc.setZValue(5)
-            pi.addItem(sc)
-            self.scatter_items[c] = sc
+        self.scatter_items: dict[str, pg.ScatterPlotItem] = {}  # per class, made when it has points
         self.selection_item = _HaloLayer(self.vb, palette.SELECTION_RING, pad_px=6.0)
         self.current_item = pg.ScatterPlotItem(pen=pg.mkPen(palette.ACCENT, width=3), brush=None,
                                                symbol="o", pxMode=True)
@@ -312,11 +385,7 @@ class Timeline(QWidget):
         self.current_item.setZValue(11)
         pi.addItem(self.selection_item, ignoreBounds=True)
         pi.addItem(self.current_item, ignoreBounds=True)
-        self.region_item = pg.LinearRegionItem(movable=False, brush=qcolor(palette.ACCENT, 40),
-                                               pen=pg.mkPen(palette.ACCENT))
-        self.region_item.setZValue(20)
-        self.region_item.hide()
-        pi.addItem(self.region_item, ignoreBounds=True)
+        self.region_item: pg.LinearRegionItem | None = None  # the Shift+drag band, made on first drag
 
         scene = self.plot.scene()
         self._hover_proxy = pg.SignalProxy(scene.sigMouseMoved, rateLimit=40, slot=self._on_scene_mouse_moved)
@@ -432,7 +501,7 @@ class Timeline(QWidget):
         if calendar is not None:
             self._calendar = calendar
         self._compute_y()
-        self._rebuild_points()
+        self._rebuild_points(zoom_x=not self._x_fitted)
         self._build_calendar()
         self._update_legend()
 
@@ -496,7 +565,7 @@ class Timeline(QWidget):
         ax.picture = None
         ax.update()
 
-    def _rebuild_points(self) -> None:
+    def _rebuild_points(self, zoom_x: bool = False) -> None:
         vis = self.visible
         n_vis = int(vis.sum())
         # Thousands of points: smaller, translucent, no outline, so density reads as colour
@@ -517,17 +586,21 @@ class Timeline(QWidget):
         order = sorted(schema.MISSILE_CLASSES, key=lambda c: -counts[c])
         for z, c in enumerate(order):
             m = vis & (self.cls_codes == index[c]) if counts[c] else np.zeros_like(vis)
-            sc = self.scatter_items[c]
-            sc.setZValue(5 + z * 0.01)
-            # With thousands of points, a selection change would redraw them all (~50 ms at
-            # 100k); cached in device pixels they are blitted until the view moves.
-            sc.setCacheMode(sc.CacheMode.DeviceCoordinateCache if dense else sc.CacheMode.NoCache)
-            if m.any():
-                sc.setData(x=self.xs[m], y=self.ys[m], size=self.sizes[m] * scale,
-                           pen=None if dense else _OUTLINE,
-                           brush=qcolor(palette.class_color(c), 110 if dense else 215))
-            else:
-                sc.clear()
+            sc = self.scatter_items.get(c)
+            if sc is None and m.any():
+                sc = self.scatter_items[c] = pg.ScatterPlotItem(symbol="o", pxMode=True)
+                self.plot.getPlotItem().addItem(sc)
+            if sc is not None:
+                sc.setZValue(5 + z * 0.01)
+                # With thousands of points, a selection change would redraw them all (~50 ms
+                # at 100k); cached in device pixels they are blitted until the view moves.
+                sc.setCacheMode(sc.CacheMode.DeviceCoordinateCache if dense else sc.CacheMode.NoCache)
+                if m.any():
+                    sc.setData(x=self.xs[m], y=self.ys[m], size=self.sizes[m] * scale,
+                               pen=None if dense else _OUTLINE,
+                               brush=qcolor(palette.class_color(c), 110 if dense else 215))
+                else:
+                    sc.clear()
             spans = m & ~self.precise
             if spans.any():
                 xs = np.column_stack([self.x0[spans], self.x1[spans]]).ravel()
@@ -547,7 +620,7 @@ class Timeline(QWidget):
         self._hit_x, self._hit_y = self.xs[rows], self.ys[rows]
         self._hit_r = self.sizes[rows] * scale / 2 + 3
         self._refresh_selection()
-        self.zoom_to_all(x=False)
+        self.zoom_to_all(x=zoom_x)
 
     def _curve(self, items: dict, c: str, alpha: int, width: float) -> pg.PlotCurveItem:
         """The span or whisker item of a class, made on first need (most classes never need one)."""
@@ -617,6 +690,11 @@ class Timeline(QWidget):
         self.points_picked.emit([str(self.ids[row])], mode)
 
     def _on_region_dragged(self, x0: float, x1: float, finished: bool, add: bool) -> None:
+        if self.region_item is None:
+            self.region_item = pg.LinearRegionItem(movable=False, brush=qcolor(palette.ACCENT, 40),
+                                                   pen=pg.mkPen(palette.ACCENT))
+            self.region_item.setZValue(20)
+            self.plot.getPlotItem().addItem(self.region_item, ignoreBounds=True)
         self.region_item.setRegion((x0, x1))
         self.region_item.setVisible(not finished)
         if finished:
@@ -678,14 +756,14 @@ class Timeline(QWidget):
         entries = []
         cal = self._calendar
         if cal is not None and not cal.empty:
-            start = pd.to_datetime(cal["date"], format="%Y-%m-%d", errors="coerce")
-            end_raw = cal["end_date"].where(cal["end_date"].notna() & (cal["end_date"] != ""), cal["date"])
-            end = pd.to_datetime(end_raw, format="%Y-%m-%d", errors="coerce")
-            s0 = start.to_numpy("datetime64[s]").astype("int64") - KST_OFFSET_S
-            s1 = end.to_numpy("datetime64[s]").astype("int64") - KST_OFFSET_S + _DAY
-            ok = (start.notna() & end.notna()).to_numpy()  # the store validates dates; skip, never fail
+            starts = cal["date"].tolist()
+            ends = cal["end_date"].tolist()
+            s0 = _kst_midnights([d if isinstance(d, str) else "" for d in starts])
+            s1 = _kst_midnights([e if isinstance(e, str) and e else d if isinstance(d, str) else ""
+                                 for d, e in zip(starts, ends)]) + _DAY
+            ok = np.isfinite(s0) & np.isfinite(s1)  # the store validates dates; skip, never fail
             for i, (cat, title, d, e) in enumerate(zip(cal["category"].tolist(), cal["title"].tolist(),
-                                                       cal["date"].tolist(), cal["end_date"].tolist())):
+                                                       starts, ends)):
                 if not ok[i]:
                     continue
                 dates = d + (f" to {e}" if isinstance(e, str) and e else "")
@@ -764,16 +842,19 @@ class Timeline(QWidget):
     def zoom_to_all(self, x: bool = True) -> None:
         """Fit every visible event (and today) in view."""
         rows = np.flatnonzero(self.visible)
-        if x:
-            if rows.size:
-                lo = float(self.x0[rows].min())
-                hi = max(float(self.x1[rows].max()), time.time())
-            else:
-                hi = time.time()
-                lo = hi - 365 * _DAY
-            pad = max((hi - lo) * 0.02, 5 * _DAY)
-            self.vb.setXRange(lo - pad, hi + pad, padding=0)
-        self.vb.setYRange(*self._y_range(rows if rows.size else None), padding=0)
+        y_range = self._y_range(rows if rows.size else None)
+        if not x:
+            self.vb.setYRange(*y_range, padding=0)
+            return
+        if rows.size:
+            lo = float(self.x0[rows].min())
+            hi = max(float(self.x1[rows].max()), time.time())
+        else:
+            hi = time.time()
+            lo = hi - 365 * _DAY
+        pad = max((hi - lo) * 0.02, 5 * _DAY)
+        self.vb.setRange(xRange=(lo - pad, hi + pad), yRange=y_range, padding=0)  # one range change
+        self._x_fitted = True
 
     def zoom_to_selection(self) -> None:
         """Fit the selected events in view (with a little room around them)."""
