@@ -7,6 +7,8 @@ else ``ip netns``) and with HOME and the XDG folders pointed at a temporary dire
 checks that:
 
 - the namespace really has no network (only a loopback interface);
+- every shared object in the bundle maps and finds its dependencies (Linux: the dynamic
+  loader's list mode, as ldd), including plugins the offscreen runs below never load;
 - ``selfcheck`` passes inside the bundle: openpyxl reports defusedxml active (and refuses an
   XML entity), the resources come from the bundle, the store path is the user-data folder;
 - ``list --json`` works and the store lands in $XDG_DATA_HOME/nkbrief/, nowhere else;
@@ -338,6 +340,60 @@ def check_network(rep: Report, iso: Isolation, python: str) -> None:
         rep.add("network", "pass", f"{iso.name}: interfaces {names}")
     else:
         rep.add("network", "fail", f"{iso.name}: expected only 'lo', got {names or _tail(r)}")
+
+
+def _elf_interpreter(path: Path) -> str | None:
+    """The program interpreter (dynamic loader) named in an ELF executable, if any."""
+    with open(path, "rb") as f:
+        data = f.read(1 << 16)
+    if data[:4] != b"\x7fELF" or data[4] != 2:
+        return None
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(phnum):
+        typ, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        if typ == 3:  # PT_INTERP
+            return data[off:off + filesz].rstrip(b"\0").decode()
+    return None
+
+
+def check_libraries(rep: Report, bundle: Path, exe: Path) -> None:
+    """Every shared object in the bundle maps and finds its dependencies (Linux).
+
+    The runs below load only what the offscreen window and the commands use; this covers
+    the rest too (the xcb platform plugin, input methods...), and any library that the
+    build's stripping or pruning damaged. Each file goes through the system's dynamic
+    loader in list mode (what ldd does: map the object and its dependencies, run nothing),
+    with the library path the bundle's bootloader sets.
+    """
+    loader = _elf_interpreter(exe) if sys.platform.startswith("linux") else None
+    if not loader or not os.path.exists(loader):
+        rep.add("libraries", "skip", "no ELF dynamic loader to ask (not Linux?)")
+        return
+    internal = bundle / "_internal"
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LD_LIBRARY_PATH": str(internal)}
+    t0, count, problems = time.perf_counter(), 0, []
+    for path in sorted(internal.rglob("*")):
+        if path.is_symlink() or not path.is_file() or ".so" not in path.name:
+            continue
+        with open(path, "rb") as f:
+            if f.read(4) != b"\x7fELF":
+                continue
+        count += 1
+        r = subprocess.run([loader, "--list", str(path)], env=env, capture_output=True, text=True, timeout=60)
+        missing = sorted({line.split("=>")[0].strip() for line in r.stdout.splitlines()
+                          if "not found" in line})
+        if missing:
+            problems.append(f"{path.relative_to(bundle)}: needs {', '.join(missing)}, not found")
+        elif r.returncode != 0:
+            problems.append(f"{path.relative_to(bundle)}: {(r.stderr or r.stdout).strip()[-160:]}")
+    dt = time.perf_counter() - t0
+    if problems:
+        more = f" (+{len(problems) - 4} more)" if len(problems) > 4 else ""
+        rep.add("libraries", "fail",
+                f"{len(problems)} of {count} do not load: " + "; ".join(problems[:4]) + more, dt)
+    else:
+        rep.add("libraries", "pass", f"all {count} shared objects map with their dependencies", dt)
 
 
 def check_selfcheck(rep: Report, run: Runner, bundle: Path) -> None:
@@ -674,6 +730,7 @@ def run_smoke(bundle: Path, *, isolation: str = "auto", keep: bool = False) -> R
         before = snapshot(bundle)
         t0 = time.perf_counter()
         check_network(rep, iso, sys.executable)
+        check_libraries(rep, bundle, exe)
         check_selfcheck(rep, run, bundle)
         check_list(rep, run)
         check_gui(rep, run, out_dir)

@@ -191,8 +191,9 @@ def _expect(smoke, name):
 
 
 @pytest.mark.bundle
-@pytest.mark.parametrize("check", ["network", "selfcheck", "list", "gui", "import", "import-xlsx",
-                                   "import-cp949", "export", "timing", "pack", "read-only"])
+@pytest.mark.parametrize("check", ["network", "libraries", "selfcheck", "list", "gui", "import",
+                                   "import-xlsx", "import-cp949", "export", "timing", "pack",
+                                   "read-only"])
 def test_bundle_works_offline(smoke, check):
     """The bundle starts and its commands work inside a namespace with no network."""
     _expect(smoke, check)
