@@ -23,6 +23,8 @@ import math
 import re
 from collections.abc import Callable
 
+import numpy as np
+
 from . import parse, schema
 
 #: Target kinds that hold free text.
@@ -200,6 +202,7 @@ def clock_value(v: object) -> str | None:
 
 
 _SOURCE_SPLITS = re.compile(r"[;\n\r|]")
+_SPLITS_BUT_LF = re.compile(r"[;\r|]")
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
 
 
@@ -218,7 +221,7 @@ def utc_value(v: object, exact: bool) -> dict:
         return {}
     if isinstance(v, _dt.datetime) and v.year > 1900:
         t = v if v.tzinfo is None else v.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        return {"time_utc": t.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return {"time_utc": _utc_text(t)}
     if isinstance(v, str) and _ISO_INSTANT.match(v.strip()):
         s = v.strip()
         try:
@@ -227,7 +230,7 @@ def utc_value(v: object, exact: bool) -> dict:
             raise CellError("is not a date and time") from None
         if t.tzinfo is not None:
             t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        return {"time_utc": t.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return {"time_utc": _utc_text(t)}
     return {"_utc_clock": clock_value(v)}
 
 
@@ -374,11 +377,308 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
     raise KeyError(field)
 
 
+# ============================================================================ column-wise
+class _Missing:
+    """The converter gave no value for this key (a blank cell, or a key it did not fill)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self):
+        return "MISSING"
+
+
+MISSING = _Missing()
+#: Pseudo-field of a column that fills no field: its text is kept in the notes.
+UNMAPPED_TEXT = "_text"
+_MAX_NULL_TOKEN = 12  # longer text is never a null token (the longest, "unknown", has 7)
+_NULL_TOKENS = frozenset(parse.NULL_TOKENS)
+
+
+def _text_converter(v: object) -> dict:
+    return {UNMAPPED_TEXT: text_value(v, False)}
+
+
+# Quick converters for the most common distinct values of a column: each returns, per value,
+# what the per-cell converter returns ((True, {key: value})), or None to let it decide.
+_QUICK_KM = re.compile(r"(?:~ ?)?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?: ?km)?")
+_QUICK_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _quick_dates(field: str, values: list) -> list:
+    """'2024-04-19' (ASCII digits, a real day) is that date, to the day."""
+    out: list = []
+    from_iso = _dt.date.fromisoformat
+    for v in values:
+        if v.__class__ is str and len(v) == 10 and v[4] == "-" and v[7] == "-" and v.isascii() \
+                and (v[:4] + v[5:7] + v[8:]).isdigit():
+            try:
+                from_iso(v)
+            except ValueError:
+                out.append(None)
+                continue
+            out.append((True, {"date": v, "_precision_from_date": "day"}))
+        else:
+            out.append(None)
+    return out
+
+
+def _quick_km(field: str, values: list) -> list:
+    """'350', '350 km', '1,380.5 km', '~127.5km' (within the field's limit)."""
+    out: list = []
+    limit = schema.MAX_APOGEE_KM if field.startswith("apogee") else schema.MAX_DISTANCE_KM
+    match = _QUICK_KM.fullmatch
+    for v in values:
+        m = match(v) if v.__class__ is str and v.isascii() else None
+        if m is None:
+            out.append(None)
+            continue
+        x = float(m[1].replace(",", ""))
+        out.append((True, {field: x}) if x <= limit else None)
+    return out
+
+
+def _quick_coordinates(field: str, values: list) -> list:
+    """Plain decimal degrees within range."""
+    out: list = []
+    bound = 90 if field == "latitude" else 180
+    match = _QUICK_NUMBER.fullmatch
+    for v in values:
+        if v.__class__ is str and v.isascii() and match(v):
+            x = float(v)
+            out.append((True, {field: x}) if -bound <= x <= bound else None)
+        else:
+            out.append(None)
+    return out
+
+
+#: (field, exact, unit) -> quick converter
+_QUICK = {("date", False, None): _quick_dates, ("date", True, None): _quick_dates,
+          ("distance_km", False, None): _quick_km, ("apogee_km", False, None): _quick_km,
+          ("latitude", False, None): _quick_coordinates, ("longitude", False, None): _quick_coordinates}
+
+
+class ColumnConverter:
+    """Convert one column of a table, all its cells at once.
+
+    The result is identical to calling the per-cell converter (:func:`make_converter`) on
+    every non-blank cell: values, the keys they fill, and the reason of every rejected
+    cell. Columns of free text and sources (mostly distinct values) take a vectorised path
+    over the whole column; other columns are converted once per distinct value, through
+    the same per-cell converter, and the results spread back to the rows. Any cell a fast
+    path is not sure about goes through the per-cell converter (``tests/core/
+    test_import_fastpath.py`` checks the two agree on generated messy columns).
+    """
+
+    def __init__(self, field: str, unit: str | None, exact: bool):
+        # unmapped columns are colleagues' text: trimmed, null words blank (never exact)
+        self.field, self.unit, self.exact = field, unit, exact and field != UNMAPPED_TEXT
+        self.fn = _text_converter if field == UNMAPPED_TEXT else make_converter(field, unit, exact)
+        self.cache: dict = {}
+
+    def cell(self, v: object) -> tuple[bool, dict | str]:
+        """One non-blank cell: (True, {key: value}) or (False, reason). Memoised."""
+        cls = v.__class__
+        if cls is list or cls is dict:
+            try:
+                return True, self.fn(v)
+            except CellError as e:
+                return False, str(e)
+        key = v if cls is str else (cls, v)
+        hit = self.cache.get(key)
+        if hit is None:
+            try:
+                hit = (True, self.fn(v))
+            except CellError as e:
+                hit = (False, str(e))
+            if len(self.cache) < 200_000:
+                self.cache[key] = hit
+        return hit
+
+    def column(self, cells: list, *, text_only: bool = False) -> tuple[dict[str, list], list[int]]:
+        """All cells of a column (None or "" = blank).
+
+        Returns, for each key the converter fills, a list with one value per cell
+        (:data:`MISSING` where the cell is blank, rejected, or did not fill that key), and
+        the positions of the rejected cells (their reasons: :meth:`cell`). ``text_only``
+        promises that every cell is text or None (a CSV), sparing a look at each cell.
+        """
+        kinds = {str, type(None)} if text_only else set(map(type, cells))
+        if kinds <= {str, type(None)}:
+            if self.field in TEXT_FIELDS or self.field == UNMAPPED_TEXT:
+                index = dict.fromkeys(cells)
+                if len(index) * 4 < len(cells):  # few distinct values: each converted once
+                    return self._by_value(cells, kinds, index)
+                out = self._text_column(cells)
+                if out is not None:
+                    return out
+            elif self.field == "sources" and not self.exact:
+                out = self._sources_column(cells)
+                if out is not None:
+                    return out
+        elif list in kinds or dict in kinds:
+            return self._cellwise(cells)
+        return self._by_value(cells, kinds)
+
+    # ---------------------------------------------------------------- paths
+    def _cellwise(self, cells: list) -> tuple[dict[str, list], list[int]]:
+        keyed: dict[str, list] = {}
+        bad: list[int] = []
+        n = len(cells)
+        for i, v in enumerate(cells):
+            if v is None or v == "":
+                continue
+            ok, res = self.cell(v)
+            if not ok:
+                bad.append(i)
+                continue
+            for k, x in res.items():
+                keyed.setdefault(k, [MISSING] * n)[i] = x
+        return keyed, bad
+
+    def _by_value(self, cells: list, kinds: set, index: dict | None = None) -> tuple[dict[str, list], list[int]]:
+        """Convert each distinct value once, then spread the results over the cells."""
+        if kinds <= {str, type(None)}:
+            keys = cells
+        else:  # 1, 1.0 and True are equal in Python but not the same cell
+            keys = [v if v.__class__ is str or v is None else (v.__class__, v) for v in cells]
+        if index is None:
+            index = dict.fromkeys(keys)
+        distinct = [key[1] if key.__class__ is tuple else key for key in index]
+        quick = _QUICK.get((self.field, self.exact, self.unit))
+        results: list = quick(self.field, distinct) if quick else [None] * len(distinct)
+        filled: dict[str, None] = {}
+        rejected = False
+        for i, v in enumerate(distinct):
+            res = results[i]
+            if res is None:
+                if v is None or v == "":  # blank
+                    continue
+                res = results[i] = self.cell(v)
+            if res[0]:
+                filled.update(dict.fromkeys(res[1]))
+            else:
+                rejected = True
+        for i, key in enumerate(index):
+            index[key] = i
+        codes = list(map(index.__getitem__, keys))
+        keyed: dict[str, list] = {}
+        for k in filled:
+            per_value = [MISSING if r is None or not r[0] else r[1].get(k, MISSING) for r in results]
+            keyed[k] = list(map(per_value.__getitem__, codes))
+        bad: list[int] = []
+        if rejected:
+            is_bad = [r is not None and not r[0] for r in results]
+            bad = [i for i, c in enumerate(codes) if is_bad[c]]
+        return keyed, bad
+
+    def _plain_text(self, cells: list) -> tuple[str, bool, int] | None:
+        """(the non-blank cells joined by line breaks, whether they hold NBSP, how many there
+        are), or None when a cell needs the per-cell checks (control characters, too long)."""
+        present = [v for v in cells if v]
+        if not present:
+            return "", False, 0
+        if max(map(len, present)) > schema.MAX_TEXT_CHARS:
+            return None
+        joined = "\n".join(present)  # a line break is allowed text, so it hides nothing
+        if _CONTROL.search(joined):
+            return None
+        return joined, "\u00a0" in joined, len(present)
+
+    def _text_column(self, cells: list) -> tuple[dict[str, list], list[int]] | None:
+        plain = self._plain_text(cells)
+        if plain is None:
+            return None
+        if self.exact:
+            values = [v if v else MISSING for v in cells]
+        else:
+            if plain[1]:
+                stripped = [v.replace("\u00a0", " ").strip() if v else MISSING for v in cells]
+            else:
+                stripped = [v.strip() if v else MISSING for v in cells]
+            nulls, most = _NULL_TOKENS, _MAX_NULL_TOKEN
+            values = [s if s is MISSING or (s and (len(s) > most or s.lower() not in nulls)) else None
+                      for s in stripped]
+        return {self.field: values}, []
+
+    def _sources_column(self, cells: list) -> tuple[dict[str, list], list[int]] | None:
+        plain = self._plain_text(cells)
+        if plain is None:
+            return None
+        joined, nbsp, count = plain
+        # any separator at all? (the joining line breaks are not in the cells)
+        splits = _SPLITS_BUT_LF.search(joined) is not None or joined.count("\n") >= count
+        nulls, most = _NULL_TOKENS, _MAX_NULL_TOKEN
+        values: list = []
+        slow: list[int] = []
+        for i, v in enumerate(cells):
+            if not v:
+                values.append(MISSING)
+                continue
+            if (v[0] == "[" and v[-1] == "]") or v.find("http", 1) >= 0 \
+                    or (splits and _SOURCE_SPLITS.search(v)):
+                values.append(MISSING)
+                slow.append(i)
+                continue
+            t = (v.replace("\u00a0", " ") if nbsp else v).strip()
+            values.append([t] if t and (len(t) > most or t.lower() not in nulls) else [])
+        bad = []
+        for i in slow:
+            ok, res = self.cell(cells[i])
+            if ok:
+                values[i] = res.get("sources", MISSING)
+            else:
+                bad.append(i)
+        return {"sources": values}, bad
+
+
+def kst_to_utc_many(dates: list[str], times: list[str]) -> list[str]:
+    """:func:`nkbrief.schema.kst_to_utc` for many (date, HH:MM) pairs at once.
+
+    Dates must be ISO dates from 1000-01-02 on (earlier ones would need a year of fewer
+    than four digits, which strftime writes differently); times 'HH:MM'.
+    """
+    epoch = _dt.date(1970, 1, 1)
+    day_min = {d: (_dt.date.fromisoformat(d) - epoch).days * 1440 for d in dict.fromkeys(dates)}
+    clock_min = {t: int(t[:2]) * 60 + int(t[3:5]) for t in dict.fromkeys(times)}
+    minutes = np.fromiter((day_min[d] + clock_min[t] for d, t in zip(dates, times)), dtype=np.int64,
+                          count=len(dates)) - 9 * 60
+    text = np.datetime_as_string(minutes.astype("datetime64[m]"), unit="s")
+    return [s + "Z" for s in text.tolist()]
+
+
 _TEMPLATE = schema.empty_event()
 #: exact mode: a blank cell is a null, never a default
 _EXACT_TEMPLATE = dict.fromkeys(schema.EVENT_FIELDS) | {"description": "", "notes": ""}
-_kst_to_utc = functools.lru_cache(maxsize=1 << 16)(schema.kst_to_utc)
-_utc_to_kst = functools.lru_cache(maxsize=1 << 16)(schema.utc_to_kst)
+def _utc_text(t: _dt.datetime) -> str:
+    """'YYYY-MM-DDTHH:MM:SSZ' with a four-digit year (strftime drops the zeros before 1000)."""
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
+
+
+class _OutOfRange(ValueError):
+    """A time whose other zone falls outside the calendar (before year 1 or after 9999)."""
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _kst_to_utc(date: str, time_kst: str) -> str:
+    if date >= "1000-01-02":
+        return schema.kst_to_utc(date, time_kst)
+    d = _dt.date.fromisoformat(date)
+    hh, mm = (int(x) for x in time_kst.split(":"))
+    try:
+        return _utc_text(_dt.datetime(d.year, d.month, d.day, hh, mm) - _dt.timedelta(hours=9))
+    except OverflowError:
+        raise _OutOfRange from None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _utc_to_kst(time_utc: str) -> tuple[str, str]:
+    try:
+        return schema.utc_to_kst(time_utc)
+    except OverflowError:
+        raise _OutOfRange from None
 
 
 def finish_event(ev: dict, exact: bool) -> tuple[dict, list[tuple[str, object, str]], list[str]]:
@@ -447,6 +747,15 @@ def cross_check(ev: dict) -> list[tuple[str, object, str]]:
 
 
 def _derive_times(out: dict, clock_utc: str | None, problems: list, notes: list) -> None:
+    try:
+        _derive_times_inner(out, clock_utc, problems, notes)
+    except _OutOfRange:
+        field = "time_kst" if out["time_kst"] else "time_utc"
+        problems.append((field, out[field] or clock_utc,
+                         "cannot be converted between KST and UTC (the date is out of range)"))
+
+
+def _derive_times_inner(out: dict, clock_utc: str | None, problems: list, notes: list) -> None:
     date, prec, tk, tu = out["date"], out["date_precision"], out["time_kst"], out["time_utc"]
     if (tk or tu or clock_utc) and prec != "day":
         field = "time_kst" if tk else "time_utc"
@@ -488,4 +797,5 @@ def _derive_times(out: dict, clock_utc: str | None, problems: list, notes: list)
 
 
 __all__ = ["CellError", "make_converter", "finish_event", "cross_check", "text_value",
-           "class_value", "TEXT_FIELDS", "CLASS_WORDS"]
+           "class_value", "TEXT_FIELDS", "CLASS_WORDS", "ColumnConverter", "MISSING", "UNMAPPED_TEXT",
+           "kst_to_utc_many"]

@@ -21,6 +21,7 @@ import datetime as _dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from . import convert, mapping, schema
@@ -74,7 +75,7 @@ class ColumnMap:
         return mapping.FIELD_LABELS.get(self.field, self.field)
 
 
-@dataclass
+@dataclass(slots=True)
 class Incoming:
     """One event the file brings, with the rows it came from."""
 
@@ -274,138 +275,357 @@ def _from_public(pf: ParsedFile, res: public_io.PublicResult, table: Table) -> N
 
 
 # ---------------------------------------------------------------------------- row parsing
-def _parse_rows_inner(pf: ParsedFile, table: Table, progress: Progress | None) -> None:
+_PRIVATE = frozenset({"_precision_from_date", "_utc_clock"})
+_TIME_FIELDS = frozenset({"time_kst", "time_utc"})
+_EVENT_FIELDS = tuple(schema.EVENT_FIELDS)
+#: What a field holds when no cell gave it a value (sources: a new empty list per event).
+_DEFAULTS = schema.empty_event() | {"sources": None}
+_EXACT_DEFAULTS = dict.fromkeys(schema.EVENT_FIELDS) | {"description": "", "notes": ""}
+#: The first date whose KST-to-UTC conversion stays in four-digit years (see kst_to_utc_many).
+_FIRST_FAST_DATE = "1000-01-02"
+
+
+@dataclass
+class _RowContext:
+    """What checking the rows of one file needs (both paths share it, and its caches)."""
+
+    pf: ParsedFile
+    width: int
+    mapped: list[tuple[int, str, convert.ColumnConverter]]  # (column index, header, converter)
+    unmapped: list[tuple[int, str, convert.ColumnConverter]]  # kept in the notes
+    field_header: dict[str, str]
+    exact: bool
+    all_fields: frozenset
+    text_only: bool  # every cell is text (a delimited file), so no cell needs a type check
+
+    def problems(self, rownum: int, probs: list[tuple[str, object, str]]) -> list[RowProblem]:
+        return [RowProblem(rownum, self.field_header.get(f, f), v, r) for f, v, r in probs]
+
+
+def _row_context(pf: ParsedFile, table: Table) -> _RowContext:
     cols = pf.columns
     if not any(c.field == "date" for c in cols):
         shown = ", ".join(f"'{h[:40]}'" + ("..." if len(h) > 40 else "") for h in pf.header[:12]) \
             + (", ..." if len(pf.header) > 12 else "")
         raise FileRejected(f"{pf.name}: no column is recognised as the launch date (columns: {shown}); "
                            "map one, e.g. --map \"Launch day=date\"")
-    width = len(pf.header)
-    conv = [(c.index, c.header, convert.make_converter(c.field, c.unit, pf.exact), {})
-            for c in cols if c.field and c.field != mapping.IGNORE]
-    unmapped = [(c.index, c.header) for c in cols if not c.field]
+    mapped = [(c.index, c.header, convert.ColumnConverter(c.field, c.unit, pf.exact))
+              for c in cols if c.field and c.field != mapping.IGNORE]
+    unmapped = [(c.index, c.header, convert.ColumnConverter(convert.UNMAPPED_TEXT, None, False))
+                for c in cols if not c.field]
     field_header = {c.field: c.header for c in cols if c.field and c.field != mapping.IGNORE}
     for f in ("date_precision", "time_kst", "time_utc"):
         field_header.setdefault(f, field_header.get("date", f) if f == "date_precision" else f)
-    has_id = "id" in field_header
-    exact = pf.exact
-    all_fields = frozenset(schema.EVENT_FIELDS) - {"id"}
-    pf.rows_total = len(table.rows)
-    accepted: list[tuple[int, dict, frozenset, list]] = []  # (row, event, provided, cells)
-    n_rows = len(table.rows)
-    CellError = convert.CellError
-    for k, (rownum, cells) in enumerate(table.rows):
+    return _RowContext(pf, len(pf.header), mapped, unmapped, field_header, pf.exact,
+                       frozenset(schema.EVENT_FIELDS) - {"id"}, table.format == "delimited")
+
+
+def _check_row(ctx: _RowContext, rownum: int, cells) -> tuple[list[RowProblem], dict | None, frozenset | None]:
+    """One row, cell by cell: (problems, event, provided fields). The reference path."""
+    problems: list[RowProblem] = []
+    ncells = len(cells)
+    if cells and cells[0].__class__ is _NotAnObject:
+        problems.append(RowProblem(rownum, "record", repr(cells[0]), "is not an object"))
+    elif ncells > ctx.width and any(c not in (None, "") for c in cells[ctx.width:]):
+        problems.append(RowProblem(rownum, "row", f"{ncells} values",
+                                   f"does not fit the header's {ctx.width} columns"))
+    vals: dict = {}
+    if not problems:
+        for idx, hdr, cc in ctx.mapped:
+            v = cells[idx] if idx < ncells else None
+            if v is None or v == "":
+                continue
+            ok, res = cc.cell(v)
+            if ok:
+                vals.update(res)
+            else:
+                problems.append(RowProblem(rownum, hdr, v, res))
+    extra: list[str] = []
+    if not problems:
+        for idx, hdr, cc in ctx.unmapped:
+            v = cells[idx] if idx < ncells else None
+            if v is None or v == "":
+                continue
+            ok, res = cc.cell(v)
+            if not ok:
+                problems.append(RowProblem(rownum, hdr, v, res))
+                continue
+            t = res[convert.UNMAPPED_TEXT]
+            if t is not None:
+                extra.append(f"Colleague column '{hdr}': {t}")
+    if problems:
+        return problems, None, None
+    exact = ctx.exact
+    given = vals.keys() - _PRIVATE
+    ev, probs, notes = convert.finish_event(vals, exact)
+    if probs:
+        return ctx.problems(rownum, probs), None, None
+    if not exact and (notes or extra):
+        ev["notes"] = "\n".join(x for x in (ev["notes"], *notes, *extra) if x)
+    if ev["id"] is None:
+        ev["id"] = schema.make_event_id(ev["date"], ev["missile_class"], ev["launch_site"])
+    probs = convert.cross_check(ev)
+    if probs:
+        return ctx.problems(rownum, probs), None, None
+    if exact:
+        return [], ev, ctx.all_fields
+    provided = set(given)
+    if "date" in given:
+        provided.add("date_precision")
+    if given & _TIME_FIELDS:
+        provided |= _TIME_FIELDS
+    if ev["notes"]:
+        provided.add("notes")
+    provided.discard("id")
+    return [], ev, frozenset(provided)
+
+
+def _rows_one_by_one(ctx: _RowContext, rows: list, progress: Progress | None):
+    """(row number, cells, problems, event, provided) for each row, the reference way."""
+    n_rows = len(rows)
+    for k, (rownum, cells) in enumerate(rows):
         if k % 2000 == 0:
             report(progress, k, n_rows, "Checking rows")
-        problems: list[RowProblem] = []
-        ncells = len(cells)
-        if cells and cells[0].__class__ is _NotAnObject:
-            problems.append(RowProblem(rownum, "record", repr(cells[0]), "is not an object"))
-        elif ncells > width and any(c not in (None, "") for c in cells[width:]):
-            problems.append(RowProblem(rownum, "row", f"{ncells} values",
-                                       f"does not fit the header's {width} columns"))
-        vals: dict = {}
-        if not problems:
-            for idx, hdr, fn, cache in conv:
-                v = cells[idx] if idx < ncells else None
-                if v is None or v == "":
-                    continue
-                cls = v.__class__
-                if cls is list or cls is dict:
-                    try:
-                        hit = (True, fn(v))
-                    except CellError as e:
-                        hit = (False, str(e))
+        yield (rownum, cells, *_check_row(ctx, rownum, cells))
+
+
+def _rows_by_column(ctx: _RowContext, rows: list, progress: Progress | None):
+    """The same as :func:`_rows_one_by_one`, computed a column at a time.
+
+    Every column is converted at once (:meth:`convert.ColumnConverter.column`), then the
+    events are completed field by field over all rows. A row goes the reference way
+    (:func:`_check_row`) when anything about it is out of the ordinary: a rejected cell, a
+    malformed row, two columns filling the same field, a UTC time to reconcile, a date
+    before 1000, or any rule of ``convert.cross_check`` it might break. So every rejection
+    message comes from the reference path, and the events built here equal its events
+    (``tests/core/test_import_fastpath.py`` checks both on generated messy files).
+    """
+    n = len(rows)
+    M = convert.MISSING
+    exact = ctx.exact
+    width = ctx.width
+    report(progress, 0, n, "Checking rows")
+    cells_list = [c for _, c in rows]
+    lens = set(map(len, cells_list))
+    shortest = min(lens)
+    slow = bytearray(n)
+    malformed = [i for i, c in enumerate(cells_list) if c and c[0].__class__ is _NotAnObject]
+    if max(lens) > width:
+        malformed += [i for i, c in enumerate(cells_list)
+                      if len(c) > width and any(x not in (None, "") for x in c[width:])]
+    for i in malformed:
+        slow[i] = 1
+
+    def column(idx: int) -> list:
+        col = (list(map(itemgetter(idx), cells_list)) if idx < shortest
+               else [c[idx] if idx < len(c) else None for c in cells_list])
+        for i in malformed:  # never converted on the reference path either
+            col[i] = None
+        return col
+
+    # ---- convert every column; collect each key's values over the rows
+    by_key: dict[str, list[list]] = {}
+    done = 0
+    for idx, _hdr, cc in ctx.mapped:
+        keyed, bad = cc.column(column(idx), text_only=ctx.text_only)
+        for i in bad:
+            slow[i] = 1
+        for k, values in keyed.items():
+            by_key.setdefault(k, []).append(values)
+        done += 1
+        report(progress, done * n // (2 * len(ctx.mapped)), n, "Checking rows")
+    merged: dict[str, list] = {}
+    for k, lists in by_key.items():
+        out = lists[0]
+        for other in lists[1:]:  # later columns win, as dict.update; rows given both go slow
+            out = list(out)
+            for i, b in enumerate(other):
+                if b is not M:
+                    if out[i] is not M:
+                        slow[i] = 1
+                    out[i] = b
+        merged[k] = out
+    extras: list[list] = []
+    for idx, hdr, cc in ctx.unmapped:
+        keyed, bad = cc.column(column(idx), text_only=ctx.text_only)
+        for i in bad:
+            slow[i] = 1
+        texts = keyed.get(convert.UNMAPPED_TEXT)
+        if texts:
+            label = f"Colleague column '{hdr}': "
+            extras.append([label + t if t.__class__ is str else None for t in texts])
+
+    # ---- complete the events field by field (convert.finish_event)
+    defaults = _EXACT_DEFAULTS if exact else _DEFAULTS
+    cols: dict[str, list] = {}
+    for f in _EVENT_FIELDS:
+        raw = merged.get(f)
+        if f == "sources":
+            cols[f] = ([[] for _ in range(n)] if raw is None
+                       else [list(v) if v.__class__ is list else [] for v in raw])
+        elif f != "date_precision":
+            d = defaults[f]
+            cols[f] = [d] * n if raw is None else [d if v is None or v is M else v for v in raw]
+    dates = cols["date"]
+    raw_prec = merged.get("date_precision") or [M] * n
+    from_date = merged.get("_precision_from_date") or [M] * n
+    if exact:
+        prec = [p if p is not None and p is not M else
+                (None if d is None else ((q or "day") if q is not M else "day"))
+                for p, d, q in zip(raw_prec, dates, from_date)]
+    else:
+        prec = [p if p is not None and p is not M else ((q or "day") if q is not M else "day")
+                for p, q in zip(raw_prec, from_date)]
+    cols["date_precision"] = prec
+    for i, d in enumerate(dates):
+        if d is None:
+            slow[i] = 1  # "is required"
+    tk, tu = cols["time_kst"], cols["time_utc"]
+    if not exact:  # convert._derive_times: a KST time gives the UTC one; anything else goes slow
+        for i, u in enumerate(tu):
+            if u:
+                slow[i] = 1
+        clock = merged.get("_utc_clock")
+        if clock:
+            for i, c in enumerate(clock):
+                if c is not M and c:
+                    slow[i] = 1
+        fast = []
+        for i, k in enumerate(tk):
+            if k and not slow[i]:
+                if prec[i] == "day" and dates[i] >= _FIRST_FAST_DATE:
+                    fast.append(i)
                 else:
-                    key = v if cls is str else (cls, v)
-                    hit = cache.get(key)
-                    if hit is None:
-                        try:
-                            hit = (True, fn(v))
-                        except CellError as e:
-                            hit = (False, str(e))
-                        if len(cache) < 200_000:
-                            cache[key] = hit
-                if hit[0]:
-                    vals.update(hit[1])
-                else:
-                    problems.append(RowProblem(rownum, hdr, v, hit[1]))
-        extra: list[str] = []
-        if not problems:
-            for idx, hdr in unmapped:
-                v = cells[idx] if idx < ncells else None
-                if v is None or v == "":
-                    continue
-                try:
-                    t = convert.text_value(v, False)
-                except CellError as e:
-                    problems.append(RowProblem(rownum, hdr, v, str(e)))
-                    continue
-                if t is not None:
-                    extra.append(f"Colleague column '{hdr}': {t}")
-        if problems:
-            _reject(pf, rownum, cells, problems)
-            continue
-        given = vals.keys() - _PRIVATE
-        ev, probs, notes = convert.finish_event(vals, exact)
-        if probs:
-            _reject(pf, rownum, cells, [RowProblem(rownum, field_header.get(f, f), v, r) for f, v, r in probs])
-            continue
-        if not exact and (notes or extra):
-            ev["notes"] = "\n".join(x for x in (ev["notes"], *notes, *extra) if x)
-        if ev["id"] is None:
-            ev["id"] = schema.make_event_id(ev["date"], ev["missile_class"], ev["launch_site"])
-        probs = convert.cross_check(ev)
-        if probs:
-            _reject(pf, rownum, cells, [RowProblem(rownum, field_header.get(f, f), v, r) for f, v, r in probs])
-            continue
-        if exact:
-            provided = all_fields
+                    slow[i] = 1
+        if fast:
+            utc = convert.kst_to_utc_many([dates[i] for i in fast], [tk[i] for i in fast])
+            tu = cols["time_utc"] = list(tu)
+            for i, u in zip(fast, utc):
+                tu[i] = u
+        if extras:
+            notes = cols["notes"]
+            for i, parts in enumerate(zip(*extras)):
+                if any(parts):
+                    notes[i] = "\n".join(x for x in (notes[i], *parts) if x)
+    ids = cols["id"]
+    if None in ids:
+        classes, sites = cols["missile_class"], cols["launch_site"]
+        class_slug = {c: schema.slug(c or "unknown", 10) for c in set(classes)}
+        site_slug = {s: schema.slug(s) for s in set(sites)}
+        ids = cols["id"] = [v if v is not None else f"{d}-{class_slug[c]}-{site_slug[s]}"
+                            for v, d, c, s in zip(ids, dates, classes, sites)]
+
+    # ---- anything convert.cross_check might object to goes the reference way
+    for name in ("id", "date", "missile_class"):
+        for i, v in enumerate(cols[name]):
+            if v is None or v == "":
+                slow[i] = 1
+    for lo, hi in (("distance_km", "distance_km_max"), ("apogee_km", "apogee_km_max")):
+        for i, (a, b) in enumerate(zip(cols[lo], cols[hi])):
+            if a is not None and b is not None and b < a:
+                slow[i] = 1
+    for i, (p, k) in enumerate(zip(prec, tk)):
+        if k and p in ("month", "year"):
+            slow[i] = 1
+    for i, (a, b) in enumerate(zip(cols["latitude"], cols["longitude"])):
+        if (a is None) != (b is None):
+            slow[i] = 1
+    limit = schema.MAX_TEXT_CHARS
+    for name in ("notes", "id"):
+        for i, v in enumerate(cols[name]):
+            if v and len(v) > limit:
+                slow[i] = 1
+
+    # ---- which fields each row states (the ones a merge compares)
+    if exact:
+        provided = [ctx.all_fields] * n
+    else:
+        const: set[str] = set()
+        varying: list[tuple[str, list]] = []
+        for k, values in merged.items():
+            if k in _PRIVATE:
+                continue
+            here = [v is not M for v in values]
+            if all(here):
+                const.add(k)
+            elif any(here):
+                varying.append((k, here))
+        names = [k for k, _ in varying]
+        memo: dict[tuple, frozenset] = {}
+        provided = []
+        for sig in zip(*(h for _, h in varying), map(bool, cols["notes"])):
+            fs = memo.get(sig)
+            if fs is None:
+                given = const | {k for k, b in zip(names, sig) if b}
+                out = set(given)
+                if "date" in given:
+                    out.add("date_precision")
+                if given & _TIME_FIELDS:
+                    out |= _TIME_FIELDS
+                if sig[-1]:
+                    out.add("notes")
+                out.discard("id")
+                fs = memo[sig] = frozenset(out)
+            provided.append(fs)
+
+    # ---- rows in file order
+    report(progress, n // 2, n, "Checking rows")
+    fields = _EVENT_FIELDS
+    for i, ((rownum, cells), values, prov) in enumerate(zip(rows, zip(*(cols[f] for f in fields)), provided)):
+        if slow[i]:
+            yield (rownum, cells, *_check_row(ctx, rownum, cells))
         else:
-            provided = set(given)
-            if "date" in given:
-                provided.add("date_precision")
-            if given & _TIME_FIELDS:
-                provided |= _TIME_FIELDS
-            if ev["notes"]:
-                provided.add("notes")
-            provided.discard("id")
-            provided = frozenset(provided)
-        accepted.append((rownum, ev, provided, cells))
-        if len(pf.preview) < PREVIEW_ROWS:
-            pf.preview.append(PreviewRow(rownum, cells, "accepted"))
-    report(progress, n_rows, n_rows, "Checking rows")
+            yield rownum, cells, [], dict(zip(fields, values)), prov
+
+
+def _parse_rows(pf: ParsedFile, table: Table, progress: Progress | None, *, by_column: bool = True) -> None:
+    """Check every row of a table and build the incoming events (nothing is written).
+
+    ``by_column=False`` takes the reference path, one row and one cell at a time; the
+    default converts whole columns at once and gives the same result (faster).
+    """
+    with gc_paused():
+        ctx = _row_context(pf, table)
+        pf.rows_total = len(table.rows)
+        rows_iter = (_rows_by_column if by_column and table.rows else _rows_one_by_one)(ctx, table.rows, progress)
+        accepted: list[tuple[int, dict, frozenset, list]] = []  # (row, event, provided, cells)
+        preview = pf.preview
+        for rownum, cells, problems, ev, provided in rows_iter:
+            if problems:
+                _reject(pf, rownum, cells, problems)
+                continue
+            accepted.append((rownum, ev, provided, cells))
+            if len(preview) < PREVIEW_ROWS:
+                preview.append(PreviewRow(rownum, cells, "accepted"))
+        report(progress, len(table.rows), len(table.rows), "Checking rows")
+        _collect(pf, ctx, accepted)
+
+
+def _collect(pf: ParsedFile, ctx: _RowContext, accepted: list[tuple[int, dict, frozenset, list]]) -> None:
+    """Accepted rows -> incoming events: grouped per missile, or one per row with unique ids."""
     pf.accepted_rows = len(accepted)
     if pf.rows_mode == "missiles":
-        _group_missiles(pf, accepted)
+        _group_missiles(pf, accepted, ctx.field_header)
     else:
+        has_id = "id" in ctx.field_header
         used: set[str] = set()
         first_row: dict[str, int] = {}
+        incoming = pf.incoming
         for rownum, ev, provided, cells in accepted:
-            if has_id or exact:
+            if has_id or ctx.exact:
                 if ev["id"] in used:
                     pf.accepted_rows -= 1
                     _reject(pf, rownum, cells,
-                            [RowProblem(rownum, field_header.get("id", "id"), ev["id"],
+                            [RowProblem(rownum, ctx.field_header.get("id", "id"), ev["id"],
                                         f"is already used by row {first_row[ev['id']]} of this file")])
                     continue
                 used.add(ev["id"])
                 first_row[ev["id"]] = rownum
             else:
                 ev["id"] = unique_id(ev["id"], used)
-            pf.incoming.append(Incoming(ev, [], [], [rownum], provided))
+            incoming.append(Incoming(ev, [], [], [rownum], provided))
     pf.preview.sort(key=lambda r: r.row)
     del pf.preview[PREVIEW_ROWS:]
-
-
-def _parse_rows(pf: ParsedFile, table: Table, progress: Progress | None) -> None:
-    with gc_paused():
-        _parse_rows_inner(pf, table, progress)
-
-
-_PRIVATE = frozenset({"_precision_from_date", "_utc_clock"})
-_TIME_FIELDS = frozenset({"time_kst", "time_utc"})
 
 
 def _reject(pf: ParsedFile, rownum: int, cells: list, problems: list[RowProblem]) -> None:
@@ -420,8 +640,13 @@ def _reject(pf: ParsedFile, rownum: int, cells: list, problems: list[RowProblem]
         pf.preview.append(PreviewRow(rownum, cells, "rejected", msg))
 
 
-def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, list]]) -> None:
-    """Per-missile rows -> one event per (date, site, class), missiles kept as rows."""
+def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, list]],
+                    field_header: dict[str, str]) -> None:
+    """Per-missile rows -> one event per (date, site, class), missiles kept as rows.
+
+    Text joined from the rows (names, landing areas, descriptions) must still fit the text
+    limit; if it does not, the group's rows are rejected, saying so.
+    """
     groups: dict[tuple, list] = defaultdict(list)
     for item in accepted:
         ev = item[1]
@@ -457,6 +682,16 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
             split = ", ".join(f"{sum(e['outcome'] == o for e in evs)} {o}" for o in outcomes)
             notes.append(f"Outcome split per missile ({split}); recorded as unknown.")
         out["notes"] = " ".join(notes)
+        too_long = [f for f in ("missile_name", "landing_area", "description", "notes")
+                    if out[f] and len(out[f]) > schema.MAX_TEXT_CHARS]
+        if too_long:
+            f = too_long[0]
+            reason = (f"is longer than {schema.MAX_TEXT_CHARS:,} characters when the rows of this launch "
+                      f"(rows {_ranges(rows)}) are put together")
+            for rownum, _ev, _provided, cells in items:
+                pf.accepted_rows -= 1
+                _reject(pf, rownum, cells, [RowProblem(rownum, field_header.get(f, f), out[f][:40] + "…", reason)])
+            continue
         out["id"] = unique_id(schema.make_event_id(out["date"], out["missile_class"], out["launch_site"]), used)
         missiles = []
         for seq, (rownum, e, _, _cells) in enumerate(items, start=1):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from . import schema
 from .progress import Progress, report
-from .store import Store, StoreError, utc_now
+from .store import Store, utc_now
 
 if TYPE_CHECKING:
     from .importer import Incoming, ParsedFile
@@ -46,7 +46,10 @@ def gc_paused():
 
     A 100k-row import allocates millions of containers; with the collector running, its
     generation-2 passes over them took more time than the parsing (6.4 s against 2.5 s).
-    Nothing built here forms reference cycles.
+    Nothing built here forms reference cycles. On the way out, everything allocated in the
+    meantime is moved straight to the oldest generation (``gc.freeze()`` then
+    ``gc.unfreeze()``), so re-enabling the collector does not start with one pass over all
+    of it (0.1-0.3 s per 100k rows); a full collection, when it comes, still sees it all.
     """
     was = gc.isenabled()
     gc.disable()
@@ -54,6 +57,8 @@ def gc_paused():
         yield
     finally:
         if was:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
@@ -221,16 +226,19 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
         details = _batch_details(parsed, plan)
         b = store.new_batch("import", file_name=parsed.name, sha256=parsed.sha256, details=details)
         res.batch_id = b
-        taken_ids = {r[0] for r in store.execute("SELECT id FROM events").fetchall()}
-        incoming_ids = {inc.event["id"] for inc in parsed.incoming}
         total = len(plan.items)
         new = [parsed.incoming[it.index] for it in plan.items if it.status == "new"]
         new.sort(key=lambda inc: inc.event["id"])  # B-tree inserts in key order are cheaper
-        for k in range(0, len(new), 2000):
+        added: list[str] = []
+        statements = 0
+        for k in range(0, len(new), _CHUNK):
             report(progress, k, total, "Writing events")
-            _insert_new(store, new[k:k + 2000], b)
+            added += _insert(store, new[k:k + _CHUNK], b)
         res.added = len(new)
         res.missiles_added = sum(len(inc.missiles) for inc in new)
+        statements = sum(len(inc.statements) for inc in new)
+        taken_ids: set[str] | None = None
+        incoming_ids = {inc.event["id"] for inc in parsed.incoming}
         for k, item in enumerate(plan.items):
             if k % 2000 == 0:
                 report(progress, len(new), total, "Writing events")
@@ -250,95 +258,44 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
                     store.update_event(item.existing_id, item.changes, batch_id=b)
                     res.took_theirs += 1
                 elif how == "keep_both":
+                    if taken_ids is None:
+                        taken_ids = {r[0] for r in store.execute("SELECT id FROM events").fetchall()}
                     own = inc.event["id"]
                     new_id = unique_id(own, taken_ids | (incoming_ids - {own}))
                     taken_ids.add(new_id)
-                    store.insert_event(inc.event | {"id": new_id}, b, missiles=inc.missiles,
-                                       statements=inc.statements)
+                    added += _insert(store, [inc], b, event_id=new_id)
                     res.kept_both += 1
                     res.missiles_added += len(inc.missiles)
+                    statements += len(inc.statements)
                 else:
                     res.kept_mine += 1
         report(progress, total, total, "Writing events")
+        # One audit row for everything the import added: the events' ids (each event row
+        # also carries the batch id). Overwritten values are audited field by field.
+        store.audit_batch(b, {"import": parsed.name, "events": added, "missiles": res.missiles_added,
+                              "statements": statements})
         store.finish_batch(b, added=res.added + res.kept_both, updated=res.took_theirs,
                            identical=res.identical, rejected=parsed.rejected_rows)
     return res
 
 
-_EVENT_COLS = list(schema.EVENT_FIELDS)
-_LIST_IDX = [i for i, n in enumerate(_EVENT_COLS) if schema.EVENT_FIELDS[n] == "list"]
-_BOOL_IDX = [i for i, n in enumerate(_EVENT_COLS) if schema.EVENT_FIELDS[n] == "bool"]
-_MISSILE_COLS = list(schema.MISSILE_FIELDS)
-_STATEMENT_COLS = list(schema.STATEMENT_FIELDS)
+#: Events written per call (progress is reported between calls).
+_CHUNK = 5000
 
 
-# the same JSON as Store.insert_event writes (json.dumps(..., ensure_ascii=False[, sort_keys=True]))
-_LIST_ENCODER = json.JSONEncoder(ensure_ascii=False)
-_AUDIT_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
-
-
-def _sql_value(kind: str, v: object) -> object:
-    """How the store keeps a value (the same encoding as Store.insert_event)."""
-    if v is None:
-        return None
-    if kind == "list":
-        return json.dumps(list(v), ensure_ascii=False)
-    if kind == "bool":
-        return int(bool(v))
-    return v
-
-
-def _insert_new(store: Store, items: list[Incoming], batch_id: int) -> None:
-    """Insert new, already validated events with their missiles and statements, in bulk.
-
-    Writes exactly what ``Store.insert_event`` writes (rows, batch ids, one audit 'insert'
-    with the full record per event), with executemany: per-event calls cost about 30 us
-    each, which dominated importing 100k rows. Must run inside ``store.write()``.
-    """
-    now, user = utc_now(), store.user
-    ev_rows, audit_rows, mis_rows, st_rows = [], [], [], []
-    template = schema.empty_event()
-    encode_list, encode_audit = _LIST_ENCODER.encode, _AUDIT_ENCODER.encode
-    for inc in items:
-        full = template | inc.event
-        ev_id = full["id"]
-        row = [full[n] for n in _EVENT_COLS]
-        for i in _LIST_IDX:
-            row[i] = encode_list(list(row[i] or []))
-        for i in _BOOL_IDX:
-            if row[i] is not None:
-                row[i] = int(bool(row[i]))
-        row += (batch_id, now)
-        ev_rows.append(row)
-        audit_rows.append((now, user, "insert", "events", ev_id, None, None, encode_audit(full), batch_id))
-        for m in inc.missiles:
-            rec = m | {"event_id": ev_id}
-            rep = schema.validate_missile(rec)
-            if not rep.ok:
-                raise StoreError(f"missile of event {ev_id!r}: {rep}")
-            mis_rows.append((*[_sql_value(schema.MISSILE_FIELDS[n], rec.get(n)) for n in _MISSILE_COLS],
-                             batch_id))
-        for s in inc.statements:
-            rec = s | {"event_id": ev_id}
-            rep = schema.validate_statement(rec)
-            if not rep.ok:
-                raise StoreError(f"statement for event {ev_id!r}: {rep}")
-            st_rows.append((*[rec.get(n) for n in _STATEMENT_COLS], batch_id))
-    with store.write() as c:
-        c.executemany(f"INSERT INTO events({', '.join(_EVENT_COLS)}, batch_id, updated_utc) "
-                      f"VALUES ({', '.join('?' * len(_EVENT_COLS))}, ?, ?)", ev_rows)
-        if mis_rows:
-            c.executemany(f"INSERT INTO missiles({', '.join(_MISSILE_COLS)}, batch_id) "
-                          f"VALUES ({', '.join('?' * len(_MISSILE_COLS))}, ?)", mis_rows)
-        if st_rows:
-            c.executemany(f"INSERT INTO statements({', '.join(_STATEMENT_COLS)}, batch_id) "
-                          f"VALUES ({', '.join('?' * len(_STATEMENT_COLS))}, ?)", st_rows)
-        c.executemany("INSERT INTO audit(at_utc, user, action, table_name, record_id, field, old_value, "
-                      "new_value, batch_id) VALUES (?,?,?,?,?,?,?,?,?)", audit_rows)
-        # listeners fire after the commit, as for Store.insert_event
-        store._touch("events")
-        if st_rows:
-            store._touch("statements")
+def _insert(store: Store, items: list[Incoming], batch_id: int, event_id: str | None = None) -> list[str]:
+    """Insert new events with their missiles and statements through ``Store.insert_events``,
+    which validates every event (``schema.validate_event``'s rules) before writing any."""
+    if event_id is not None:  # keep both: the colleague's event under a free id
+        (inc,) = items
+        events = [inc.event | {"id": event_id}]
+        missiles = {event_id: inc.missiles}
+        statements = {event_id: inc.statements}
+    else:
+        events = [inc.event for inc in items]
+        missiles = {inc.event["id"]: inc.missiles for inc in items if inc.missiles}
+        statements = {inc.event["id"]: inc.statements for inc in items if inc.statements}
+    return store.insert_events(events, batch_id, missiles=missiles, statements=statements, audit=False)
 
 
 def _batch_details(parsed: ParsedFile, plan: MergePlan) -> dict:
@@ -401,27 +358,28 @@ def undo_batch(store: Store, batch_id: int, *, progress: Progress | None = None)
         audit = store.execute(
             "SELECT id, action, record_id, field, old_value FROM audit "
             "WHERE batch_id = ? AND table_name = 'events' ORDER BY id", (batch_id,)).fetchall()
-        touched = {r[2] for r in audit}
-        last = max((r[0] for r in audit), default=0)
+        inserted: list[str] = []
+        originals: dict[str, dict] = defaultdict(dict)  # record -> field -> value before the batch
+        for _aid, action, rec, fld, old in audit:
+            if action == "insert":  # an import written before the batch-level audit row
+                inserted.append(rec)
+            elif action == "update" and fld not in originals[rec]:
+                originals[rec][fld] = json.loads(old) if old is not None else None
+        for summary in store.batch_summaries(batch_id):
+            inserted.extend(summary.get("events", []))
+        touched = set(inserted) | set(originals)
+        last = store.execute("SELECT MAX(id) FROM audit WHERE batch_id = ?", (batch_id,)).fetchone()[0] or 0
         if touched:
             inactive = _inactive_batches(store)
-            marks = ",".join("?" * len(touched))
-            later = store.execute(
-                f"SELECT record_id, user, at_utc, batch_id FROM audit WHERE table_name = 'events' "
-                f"AND id > ? AND record_id IN ({marks}) ORDER BY id", (last, *touched)).fetchall()
+            later = store.execute(  # filtered here: an IN list of 100k ids is over SQLite's limit
+                "SELECT record_id, user, at_utc, batch_id FROM audit WHERE table_name = 'events' "
+                "AND id > ? ORDER BY id", (last,)).fetchall()
             for rec, user, at, b in later:
-                if b is None or b not in inactive:
+                if rec in touched and (b is None or b not in inactive):
                     raise ImportError_(f"cannot undo import {batch_id} ({file_name}): event '{rec}' was "
                                        f"changed after it (by {user} at {at}); undo that change first")
         undo_b = store.new_batch("manual", file_name=file_name, details={"undo_of": batch_id})
         res = UndoResult(batch_id, file_name=file_name)
-        inserted: list[str] = []
-        originals: dict[str, dict] = defaultdict(dict)  # record -> field -> value before the batch
-        for _aid, action, rec, fld, old in audit:
-            if action == "insert":
-                inserted.append(rec)
-            elif action == "update" and fld not in originals[rec]:
-                originals[rec][fld] = json.loads(old) if old is not None else None
         total = len(inserted) + len(originals)
         done = 0
         for rec in reversed(inserted):

@@ -193,7 +193,9 @@ def _cns_shots(path: Path, log: Log) -> list[Shot]:
     return shots
 
 
-def _fix_name(name: str | None) -> str | None:
+def fix_name(name: str | None) -> str | None:
+    """A nagix facility name with its known misspellings corrected (``NAGIX_NAME_FIXES``);
+    None or "" unchanged. Used for the bundled dataset and by the nagix importer."""
     if not name:
         return name
     for bad, good in NAGIX_NAME_FIXES.items():
@@ -215,7 +217,7 @@ def _nagix_shots(folder: Path, after: str, log: Log) -> list[Shot]:
         shots.append(Shot(
             src="nagix", ref=f"nagix record {r['record']}", num=r["record"], raw_date=r["date"],
             precision=r["date_precision"], clock=r["time_utc_clock"], name=r["missile_name"],
-            cls=r["missile_class"], site=_fix_name(r["facility_name"]), site_key=r["facility_key"],
+            cls=r["missile_class"], site=fix_name(r["facility_name"]), site_key=r["facility_key"],
             lat=r["latitude"], lon=r["longitude"], landing=r["landing"], apo=r["apogee_km"],
             apo_max=r["apogee_km_max"], dist=r["distance_km"], dist_max=r["distance_km_max"],
             outcome=r["outcome"], confirmation=None, text=r["description"], sources=[]))

@@ -11,10 +11,14 @@ import contextlib
 import datetime as _dt
 import getpass
 import hashlib
+import itertools
 import json
 import os
+import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from json.encoder import encode_basestring as _json_str
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +150,115 @@ def _decode_row(fields: dict[str, str], row: sqlite3.Row) -> dict:
 
 def _json(v: object) -> str | None:
     return None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def _json_list(v: object) -> str:
+    """``json.dumps(list(v), ensure_ascii=False)`` for a list of text, without the encoder's
+    per-call overhead (checked equal in tests/core/test_store_bulk.py)."""
+    items = list(v or [])
+    if all(x.__class__ is str for x in items):
+        return "[" + ", ".join(map(_json_str, items)) + "]"
+    return json.dumps(items, ensure_ascii=False)
+
+
+_EVENT_FIELD_SET = frozenset(schema.EVENT_FIELDS)
+_EVENT_VALUES = itemgetter(*_EVENT_COLS)
+_EVENT_DEFAULTS = schema.empty_event()
+_INSERT_EVENT_SQL = (f"INSERT INTO events({', '.join(_EVENT_COLS)}, batch_id, updated_utc) "
+                     f"VALUES ({', '.join('?' * len(_EVENT_COLS))}, ?, ?)")
+_INSERT_AUDIT_SQL = ("INSERT INTO audit(at_utc, user, action, table_name, record_id, field, old_value, "
+                     "new_value, batch_id) VALUES (?,?,?,?,?,?,?,?,?)")
+
+
+def _event_rows(evs: list[dict]) -> list[tuple] | None:
+    """The events' values in schema order, when every event has exactly the schema's fields
+    (else None)."""
+    n = len(_EVENT_COLS)
+    if not all(len(ev) == n for ev in evs):
+        return None
+    try:  # n fields, all of them found: exactly the schema's fields
+        return list(map(_EVENT_VALUES, evs))
+    except KeyError:
+        return None
+
+
+def _validate_each(evs: list[dict]) -> None:
+    for ev in evs:
+        rep = schema.validate_event(ev)
+        if not rep.ok:
+            raise StoreError(f"event {ev.get('id')!r}: {rep}")
+
+
+_NUMBER = (int, float)
+_LIMITS = {"lat": (-90, 90), "lon": (-180, 180)}
+_NONE = type(None)
+#: A UTC instant as nkbrief writes it, one per line (its date part is checked separately).
+_CANONICAL_UTC = re.compile(r"(?:\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ\n)*"
+                            r"\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ")
+
+
+def _column_ok(name: str, kind: str, values: list) -> bool:
+    """True when no value of the column breaks ``schema.check_value`` (False: look closer).
+
+    ``validate_event`` skips None and "" (no value); so does this.
+    """
+    try:
+        if kind in ("str", "date", "precision", "hhmm", "iso", "class", "outcome", "confirmation"):
+            distinct = set(values)
+            distinct.discard(None)
+            distinct.discard("")
+            if not distinct:
+                return True
+            if kind == "str":
+                return set(map(type, distinct)) == {str} and max(map(len, distinct)) <= schema.MAX_TEXT_CHARS
+            if kind == "iso" and set(map(type, distinct)) == {str} and _CANONICAL_UTC.fullmatch("\n".join(distinct)):
+                return all(schema.check_value("date", name, d) is None for d in {v[:10] for v in distinct})
+            return all(schema.check_value(kind, name, v) is None for v in distinct)
+        types = set(map(type, values))
+        if str in types:  # only "" would be skipped; anything else is wrong
+            values = [v for v in values if v is not None and v != ""]
+            types = set(map(type, values))
+        types.discard(_NONE)
+        if not types:
+            return True
+        if _NONE in set(map(type, values)):
+            values = [v for v in values if v is not None]
+        if kind == "list":
+            return types == {list} and set(map(type, itertools.chain.from_iterable(values))) <= {str}
+        if kind == "bool":
+            return types == {bool}
+        if kind == "count":
+            return types == {int} and min(values) >= 1
+        if kind in ("km", "lat", "lon"):
+            total = sum(values) if types <= {int, float} else None
+            if total is None or total != total:  # not numbers, or a NaN among them
+                return False
+            lo, hi = _LIMITS.get(kind) or (0, schema.MAX_APOGEE_KM if name.startswith("apogee")
+                                           else schema.MAX_DISTANCE_KM)
+            return lo <= min(values) and max(values) <= hi
+        return False
+    except TypeError:  # unhashable or incomparable values: let validate_event say what is wrong
+        return False
+
+
+def _columns_valid(cols: list[list]) -> bool:
+    """``schema.validate_event`` for complete events given as columns: True when every event
+    passes (False: some event may not; the caller then checks them one by one)."""
+    col = dict(zip(_EVENT_COLS, cols))
+    for name, kind in schema.EVENT_FIELDS.items():
+        if not _column_ok(name, kind, col[name]):
+            return False
+    for name in ("id", "date", "missile_class"):
+        if any(v is None or v == "" for v in col[name]):
+            return False
+    for lo, hi in (("distance_km", "distance_km_max"), ("apogee_km", "apogee_km_max")):
+        for a, b in zip(col[lo], col[hi]):
+            if isinstance(a, _NUMBER) and isinstance(b, _NUMBER) and b < a:
+                return False
+    for p, t in zip(col["date_precision"], col["time_kst"]):
+        if t and p in ("month", "year"):
+            return False
+    return all((a is None) == (b is None) for a, b in zip(col["latitude"], col["longitude"]))
 
 
 class Store:
@@ -302,6 +415,98 @@ class Store:
             if audit:
                 self._audit("insert", "events", full["id"], None, None, full, batch_id)
             self._touch("events")
+
+    def insert_events(self, events: Iterable[dict], batch_id: int, *,
+                      missiles: Mapping[str, Iterable[dict]] | None = None,
+                      statements: Mapping[str, Iterable[dict]] | None = None,
+                      audit: bool = True) -> list[str]:
+        """Insert many new events, with their missiles and statements, in one transaction.
+
+        Stores exactly what :meth:`insert_event` would store for each event (missing
+        fields get the schema's defaults). Every event is validated with the rules of
+        :func:`nkbrief.schema.validate_event` -- checked a column at a time, and when a
+        column looks wrong, event by event -- and the first invalid one raises
+        :class:`StoreError` with ``validate_event``'s message; missiles and statements
+        are validated one by one. Nothing is written unless all of it is valid.
+
+        ``missiles`` and ``statements`` map an event id to its rows. ``audit=True``
+        writes one 'insert' audit row per event with the full record, as
+        :meth:`insert_event` does; ``audit=False`` writes none, for callers that record
+        the whole batch instead (the seed; imports, see :meth:`audit_batch`).
+        Returns the ids inserted, in order.
+        """
+        evs = events if isinstance(events, list) else list(events)
+        if not evs:
+            return []
+        rows = _event_rows(evs)  # one pass over the dicts (a pass per field costs 3x more)
+        full = evs
+        if rows is None:  # events with fewer (or other) fields: validated as given, like insert_event
+            _validate_each(evs)
+            full = [_EVENT_DEFAULTS | ev for ev in evs]
+            rows = list(map(_EVENT_VALUES, full))
+        cols = [list(c) for c in zip(*rows)]
+        del rows
+        if full is evs and not _columns_valid(cols):
+            _validate_each(evs)
+        ids = cols[_EVENT_COLS.index("id")]
+        mis_rows, st_rows = [], []
+        for ev_id in ids:
+            for m in (missiles or {}).get(ev_id, ()):
+                rec = m | {"event_id": ev_id}
+                rep = schema.validate_missile(rec)
+                if not rep.ok:
+                    raise StoreError(f"missile of event {ev_id!r}: {rep}")
+                mis_rows.append((*[_encode(schema.MISSILE_FIELDS[n], rec.get(n)) for n in _MISSILE_COLS], batch_id))
+            for st in (statements or {}).get(ev_id, ()):
+                rec = st | {"event_id": ev_id}
+                rep = schema.validate_statement(rec)
+                if not rep.ok:
+                    raise StoreError(f"statement for event {ev_id!r}: {rep}")
+                st_rows.append((*[rec.get(n) for n in _STMT_COLS], batch_id))
+        for i, n in enumerate(_EVENT_COLS):  # how the store keeps lists and booleans
+            kind = schema.EVENT_FIELDS[n]
+            if kind == "list":
+                cols[i] = [_json_list(v) for v in cols[i]]
+            elif kind == "bool":
+                cols[i] = [None if v is None else int(bool(v)) for v in cols[i]]
+        now = utc_now()
+        with self.write() as c:
+            try:
+                c.executemany(_INSERT_EVENT_SQL, zip(*cols, itertools.repeat(batch_id), itertools.repeat(now)))
+            except sqlite3.IntegrityError as e:
+                taken = [i for i in ids if self.has_event(i)][:3]
+                if taken:
+                    raise StoreError(f"event {taken[0]!r} is already in the store") from None
+                raise StoreError(f"the events cannot be stored ({e})") from None
+            if mis_rows:
+                c.executemany(f"INSERT INTO missiles({', '.join(_MISSILE_COLS)}, batch_id) "
+                              f"VALUES ({', '.join('?' * len(_MISSILE_COLS))}, ?)", mis_rows)
+            if st_rows:
+                c.executemany(f"INSERT INTO statements({', '.join(_STMT_COLS)}, batch_id) "
+                              f"VALUES ({', '.join('?' * len(_STMT_COLS))}, ?)", st_rows)
+                self._touch("statements")
+            if audit:
+                user = self.user
+                c.executemany(_INSERT_AUDIT_SQL, ((now, user, "insert", "events", ev["id"], None, None,
+                                                   _json(ev), batch_id) for ev in full))
+            self._touch("events")
+        return ids
+
+    def audit_batch(self, batch_id: int, summary: dict) -> None:
+        """Record a whole batch in the audit log as one row: action 'insert', table
+        'batches', record id the batch id, ``summary`` (JSON) as the new value.
+
+        An import records the ids of the events it added here (instead of one audit
+        row per event); :func:`nkbrief.merge.undo_batch` reads them back.
+        """
+        self._audit("insert", "batches", str(batch_id), None, None, summary, batch_id)
+
+    def batch_summaries(self, batch_id: int) -> list[dict]:
+        """The summaries :meth:`audit_batch` recorded for ``batch_id``, oldest first."""
+        rows = self._conn.execute(
+            "SELECT new_value FROM audit WHERE batch_id = ? AND table_name = 'batches' "
+            "AND action = 'insert' ORDER BY id", (batch_id,)).fetchall()
+        return [json.loads(r[0]) for r in rows if r[0]]
 
     def _insert_missile(self, m: dict, batch_id: int) -> None:
         rep = schema.validate_missile(m)
@@ -546,9 +751,8 @@ class Store:
             stmts_by_event: dict[str, list[dict]] = {}
             for s in bundle["statements"]:
                 stmts_by_event.setdefault(s["event_id"], []).append(s)
-            for ev in bundle["events"]:
-                self.insert_event(ev, b, missiles=missiles_by_event.get(ev["id"], ()),
-                                  statements=stmts_by_event.get(ev["id"], ()), audit=False)
+            self.insert_events(bundle["events"], b, missiles=missiles_by_event, statements=stmts_by_event,
+                               audit=False)
             for entry in calendar:
                 self.insert_calendar_entry(entry, b, audit=False)
             self.finish_batch(b, added=len(bundle["events"]) + len(calendar))

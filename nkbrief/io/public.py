@@ -107,7 +107,6 @@ def read_nagix(path: Path) -> PublicResult:
     records, report = read_nagix_records(path)
     result = PublicResult("nagix nk-missile-tests (test.en.json)", report.rows_read)
     bad = _problems_by_row(report)
-    fix = getattr(reconcile, "_fix_name", lambda s: s)
     shots, rows_of = [], {}
     for r in records:
         row = r["record"]
@@ -120,7 +119,7 @@ def read_nagix(path: Path) -> PublicResult:
         s = reconcile.Shot(
             src="nagix", ref=f"nagix record {row}", num=row, raw_date=r["date"],
             precision=r["date_precision"], clock=r["time_utc_clock"], name=r["missile_name"],
-            cls=r["missile_class"], site=fix(r["facility_name"]), site_key=r["facility_key"],
+            cls=r["missile_class"], site=reconcile.fix_name(r["facility_name"]), site_key=r["facility_key"],
             lat=r["latitude"], lon=r["longitude"], landing=r["landing"], apo=r["apogee_km"],
             apo_max=r["apogee_km_max"], dist=r["distance_km"], dist_max=r["distance_km_max"],
             outcome=r["outcome"], confirmation=None, text=r["description"], sources=[])

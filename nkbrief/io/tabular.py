@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,13 +174,17 @@ def read_delimited(p: Path, sn: Sniffed, *, header_row: int | None = None,
     total_lines = text.count("\n") + 1
     from ..export import csv_unescape
 
+    # a cell can start with an apostrophe only at the start of a line, after a delimiter or
+    # after an opening quote: when no apostrophe stands there, no cell needs unescaping
+    unescape = re.search(r"(?:^|[\r\n\"" + re.escape(delim) + r"])'", text) is not None
     try:
         for cells in reader:
             start = last_line + 1
             last_line = reader.line_num
-            for j, c in enumerate(cells):
-                if c[:1] == "'":  # the OWASP apostrophe an export added (see nkbrief.export)
-                    cells[j] = csv_unescape(c)
+            if unescape:
+                for j, c in enumerate(cells):
+                    if c[:1] == "'":  # the OWASP apostrophe an export added (see nkbrief.export)
+                        cells[j] = csv_unescape(c)
             rows.append((start, cells))
             if len(rows) % 20000 == 0:
                 report(progress, last_line, total_lines, "Reading rows")
