@@ -300,8 +300,8 @@ def window_rss_100k(quick: bool) -> dict:
 _STARTUP_WINDOW = r"""
 import os, sys, time
 sys.path.insert(0, sys.argv[1])
+import ui.app as ua  # first, as main.py imports it: the app's own import order is part of start-up
 from PySide6.QtCore import QObject, QEvent, QSettings, QTimer
-import ui.app as ua
 QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, sys.argv[3])
 app = ua._ensure_app()
 from nkbrief.store import Store
