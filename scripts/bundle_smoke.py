@@ -18,7 +18,8 @@ checks that:
   site names intact: each format loads modules that the others do not;
 - ``export`` writes .csv, .xlsx and .json files holding the imported events;
 - ``timing --json`` runs its Monte Carlo test and reports a p-value;
-- ``pack -o`` writes a workbook where asked;
+- ``pack -o`` writes a workbook where asked, with the timeline picture (drawn by Pillow)
+  embedded and not blank;
 - the bundle still runs when its folder is mounted read-only (Linux, mount namespace);
 - the bundle wrote nothing into its own folder during all of the above (the folder tree
   with sizes, modes and mtimes is compared before and after).
@@ -677,15 +678,28 @@ def check_pack(rep: Report, run: Runner, out_dir: Path) -> None:
         with zipfile.ZipFile(out) as z:
             wb = z.read("xl/workbook.xml").decode("utf-8")
             bad = z.testzip()
+            images = {n: z.read(n) for n in z.namelist()
+                      if n.startswith("xl/media/") and n.endswith(".png")}
     except (OSError, KeyError, zipfile.BadZipFile) as e:
         rep.add("pack", "fail", f"{out.name} is not a workbook: {e}", dt)
         return
     sheets = re.findall(r'<(?:\w+:)?sheet [^>]*name="([^"]+)"', wb)
     if bad or not sheets:
         rep.add("pack", "fail", f"{out.name}: damaged member {bad}" if bad else f"{out.name} has no sheets", dt)
-    else:
-        rep.add("pack", "pass", f"{out.name}: {len(sheets)} sheets ({', '.join(sheets[:4])}"
-                f"{', ...' if len(sheets) > 4 else ''})", dt)
+        return
+    # The timeline picture is drawn by Pillow (text through FreeType) and embedded by openpyxl.
+    if not images:
+        rep.add("pack", "fail", f"{out.name} embeds no timeline picture (no PNG in xl/media/)", dt)
+        return
+    for name, data in images.items():
+        png = out_dir / Path(name).name
+        png.write_bytes(data)
+        problem = screenshot_problem(png, min_size=(600, 300))
+        if problem:
+            rep.add("pack", "fail", f"{out.name}: {name}: {problem}", dt)
+            return
+    rep.add("pack", "pass", f"{out.name}: {len(sheets)} sheets ({', '.join(sheets[:4])}"
+            f"{', ...' if len(sheets) > 4 else ''}), {len(images)} drawn timeline picture(s)", dt)
 
 
 def check_read_only(rep: Report, run: Runner, bundle: Path) -> None:
