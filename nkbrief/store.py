@@ -182,6 +182,17 @@ def _event_rows(evs: list[dict]) -> list[tuple] | None:
         return None
 
 
+def _why_not_inserted(store: Store, ids: list, e: sqlite3.IntegrityError) -> str:
+    seen: set = set()
+    for i in ids:
+        if i in seen:
+            return f"event {i!r} is given twice"
+        seen.add(i)
+        if store.has_event(i):
+            return f"event {i!r} is already in the store"
+    return f"the events cannot be stored ({e})"
+
+
 def _validate_each(evs: list[dict]) -> None:
     for ev in evs:
         rep = schema.validate_event(ev)
@@ -471,13 +482,13 @@ class Store:
                 cols[i] = [None if v is None else int(bool(v)) for v in cols[i]]
         now = utc_now()
         with self.write() as c:
+            c.execute("SAVEPOINT insert_events")
             try:
                 c.executemany(_INSERT_EVENT_SQL, zip(*cols, itertools.repeat(batch_id), itertools.repeat(now)))
             except sqlite3.IntegrityError as e:
-                taken = [i for i in ids if self.has_event(i)][:3]
-                if taken:
-                    raise StoreError(f"event {taken[0]!r} is already in the store") from None
-                raise StoreError(f"the events cannot be stored ({e})") from None
+                c.execute("ROLLBACK TO insert_events")
+                raise StoreError(_why_not_inserted(self, ids, e)) from None
+            c.execute("RELEASE insert_events")
             if mis_rows:
                 c.executemany(f"INSERT INTO missiles({', '.join(_MISSILE_COLS)}, batch_id) "
                               f"VALUES ({', '.join('?' * len(_MISSILE_COLS))}, ?)", mis_rows)
