@@ -561,13 +561,18 @@ class ColumnConverter:
                 filled.update(dict.fromkeys(res[1]))
             else:
                 rejected = True
+        keyed: dict[str, list] = {}
+        if len(filled) == 1 and not rejected:  # one lookup per cell, straight to the value
+            (k,) = filled
+            per_value = dict(zip(index, (MISSING if r is None else r[1].get(k, MISSING) for r in results)))
+            keyed[k] = list(map(per_value.__getitem__, keys))
+            return keyed, []
         for i, key in enumerate(index):
             index[key] = i
         codes = list(map(index.__getitem__, keys))
-        keyed: dict[str, list] = {}
         for k in filled:
-            per_value = [MISSING if r is None or not r[0] else r[1].get(k, MISSING) for r in results]
-            keyed[k] = list(map(per_value.__getitem__, codes))
+            values = [MISSING if r is None or not r[0] else r[1].get(k, MISSING) for r in results]
+            keyed[k] = list(map(values.__getitem__, codes))
         bad: list[int] = []
         if rejected:
             is_bad = [r is not None and not r[0] for r in results]
@@ -641,10 +646,10 @@ def kst_to_utc_many(dates: list[str], times: list[str]) -> list[str]:
     than four digits, which strftime writes differently); times 'HH:MM'.
     """
     epoch = _dt.date(1970, 1, 1)
-    day_min = {d: (_dt.date.fromisoformat(d) - epoch).days * 1440 for d in dict.fromkeys(dates)}
+    day_min = {d: (_dt.date.fromisoformat(d) - epoch).days * 1440 - 9 * 60 for d in dict.fromkeys(dates)}
     clock_min = {t: int(t[:2]) * 60 + int(t[3:5]) for t in dict.fromkeys(times)}
-    minutes = np.fromiter((day_min[d] + clock_min[t] for d, t in zip(dates, times)), dtype=np.int64,
-                          count=len(dates)) - 9 * 60
+    minutes = (np.array(list(map(day_min.__getitem__, dates)), dtype=np.int64)
+               + np.array(list(map(clock_min.__getitem__, times)), dtype=np.int64))
     text = np.datetime_as_string(minutes.astype("datetime64[m]"), unit="s")
     return [s + "Z" for s in text.tolist()]
 

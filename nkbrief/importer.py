@@ -380,17 +380,9 @@ def _check_row(ctx: _RowContext, rownum: int, cells) -> tuple[list[RowProblem], 
     return [], ev, frozenset(provided)
 
 
-def _rows_one_by_one(ctx: _RowContext, rows: list, progress: Progress | None):
-    """(row number, cells, problems, event, provided) for each row, the reference way."""
-    n_rows = len(rows)
-    for k, (rownum, cells) in enumerate(rows):
-        if k % 2000 == 0:
-            report(progress, k, n_rows, "Checking rows")
-        yield (rownum, cells, *_check_row(ctx, rownum, cells))
-
-
-def _rows_by_column(ctx: _RowContext, rows: list, progress: Progress | None):
-    """The same as :func:`_rows_one_by_one`, computed a column at a time.
+def _rows_by_column(ctx: _RowContext, rows: list, progress: Progress | None) -> tuple[list, list]:
+    """What :func:`_check_row` gives for each row, computed a column at a time: (events,
+    provided fields), with None for the rows that must go the reference way.
 
     Every column is converted at once (:meth:`convert.ColumnConverter.column`), then the
     events are completed field by field over all rows. A row goes the reference way
@@ -568,14 +560,11 @@ def _rows_by_column(ctx: _RowContext, rows: list, progress: Progress | None):
                 fs = memo[sig] = frozenset(out)
             provided.append(fs)
 
-    # ---- rows in file order
+    # ---- the events (None where the row goes the reference way)
     report(progress, n // 2, n, "Checking rows")
     fields = _EVENT_FIELDS
-    for i, ((rownum, cells), values, prov) in enumerate(zip(rows, zip(*(cols[f] for f in fields)), provided)):
-        if slow[i]:
-            yield (rownum, cells, *_check_row(ctx, rownum, cells))
-        else:
-            yield rownum, cells, [], dict(zip(fields, values)), prov
+    events = [None if s else dict(zip(fields, values)) for s, values in zip(slow, zip(*(cols[f] for f in fields)))]
+    return events, provided
 
 
 def _parse_rows(pf: ParsedFile, table: Table, progress: Progress | None, *, by_column: bool = True) -> None:
@@ -586,18 +575,29 @@ def _parse_rows(pf: ParsedFile, table: Table, progress: Progress | None, *, by_c
     """
     with gc_paused():
         ctx = _row_context(pf, table)
-        pf.rows_total = len(table.rows)
-        rows_iter = (_rows_by_column if by_column and table.rows else _rows_one_by_one)(ctx, table.rows, progress)
+        rows = table.rows
+        n_rows = pf.rows_total = len(rows)
+        if by_column and rows:
+            events, provided = _rows_by_column(ctx, rows, progress)
+        else:
+            events = provided = [None] * n_rows
         accepted: list[tuple[int, dict, frozenset, list]] = []  # (row, event, provided, cells)
         preview = pf.preview
-        for rownum, cells, problems, ev, provided in rows_iter:
-            if problems:
-                _reject(pf, rownum, cells, problems)
-                continue
-            accepted.append((rownum, ev, provided, cells))
+        for i, (rownum, cells) in enumerate(rows):
+            ev = events[i]
+            if ev is None:  # the reference way
+                if i % 2000 == 0:
+                    report(progress, i, n_rows, "Checking rows")
+                problems, ev, prov = _check_row(ctx, rownum, cells)
+                if problems:
+                    _reject(pf, rownum, cells, problems)
+                    continue
+            else:
+                prov = provided[i]
+            accepted.append((rownum, ev, prov, cells))
             if len(preview) < PREVIEW_ROWS:
                 preview.append(PreviewRow(rownum, cells, "accepted"))
-        report(progress, len(table.rows), len(table.rows), "Checking rows")
+        report(progress, n_rows, n_rows, "Checking rows")
         _collect(pf, ctx, accepted)
 
 

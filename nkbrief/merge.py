@@ -238,7 +238,6 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
         res.missiles_added = sum(len(inc.missiles) for inc in new)
         statements = sum(len(inc.statements) for inc in new)
         taken_ids: set[str] | None = None
-        incoming_ids = {inc.event["id"] for inc in parsed.incoming}
         for k, item in enumerate(plan.items):
             if k % 2000 == 0:
                 report(progress, len(new), total, "Writing events")
@@ -260,6 +259,7 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
                 elif how == "keep_both":
                     if taken_ids is None:
                         taken_ids = {r[0] for r in store.execute("SELECT id FROM events").fetchall()}
+                        incoming_ids = {inc.event["id"] for inc in parsed.incoming}
                     own = inc.event["id"]
                     new_id = unique_id(own, taken_ids | (incoming_ids - {own}))
                     taken_ids.add(new_id)

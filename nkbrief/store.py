@@ -164,8 +164,6 @@ def _json_list(v: object) -> str:
 _EVENT_FIELD_SET = frozenset(schema.EVENT_FIELDS)
 _EVENT_VALUES = itemgetter(*_EVENT_COLS)
 _EVENT_DEFAULTS = schema.empty_event()
-_INSERT_EVENT_SQL = (f"INSERT INTO events({', '.join(_EVENT_COLS)}, batch_id, updated_utc) "
-                     f"VALUES ({', '.join('?' * len(_EVENT_COLS))}, ?, ?)")
 _INSERT_AUDIT_SQL = ("INSERT INTO audit(at_utc, user, action, table_name, record_id, field, old_value, "
                      "new_value, batch_id) VALUES (?,?,?,?,?,?,?,?,?)")
 
@@ -482,9 +480,13 @@ class Store:
                 cols[i] = [None if v is None else int(bool(v)) for v in cols[i]]
         now = utc_now()
         with self.write() as c:
+            # columns that are null throughout are left out (binding None costs more than any value)
+            used = [i for i, col in enumerate(cols) if col.count(None) != len(col)]
+            sql = (f"INSERT INTO events({', '.join(_EVENT_COLS[i] for i in used)}, batch_id, updated_utc) "
+                   f"VALUES ({', '.join('?' * len(used))}, ?, ?)")
             c.execute("SAVEPOINT insert_events")
             try:
-                c.executemany(_INSERT_EVENT_SQL, zip(*cols, itertools.repeat(batch_id), itertools.repeat(now)))
+                c.executemany(sql, zip(*(cols[i] for i in used), itertools.repeat(batch_id), itertools.repeat(now)))
             except sqlite3.IntegrityError as e:
                 c.execute("ROLLBACK TO insert_events")
                 raise StoreError(_why_not_inserted(self, ids, e)) from None
