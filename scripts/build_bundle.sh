@@ -11,6 +11,7 @@
 #   PYTHON               interpreter for the build venv (default: python3.11, else python3)
 #   NKBRIEF_BUILD_VENV   where the build venv lives (default: build/venv)
 #   NKBRIEF_DIST         output folder (default: dist; the bundle is $NKBRIEF_DIST/nkbrief)
+#   NKBRIEF_PILLOW_WHEEL=1  use Pillow's PyPI wheel instead of compiling it (see below)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,15 +34,29 @@ DIST="${NKBRIEF_DIST:-$REPO/dist}"
 WORK="$REPO/build/pyinstaller"
 mkdir -p "$REPO/build"
 
-# Requirements = pyproject's [project.dependencies] + PyInstaller, written to a file whose
-# hash decides whether the existing venv can be reused.
+# Pillow is compiled from its source release with only zlib and FreeType (PNG writing and
+# text in the pack's timeline picture: all nkbrief asks of it). The PyPI wheel also carries
+# JPEG, TIFF, JPEG 2000, WebP, AVIF, LCMS, XCB and HarfBuzz/raqm libraries that _imaging
+# links to (8 MB of the bundle), and zlib and FreeType link to the copies the bundle holds
+# for Qt anyway. Needs gcc and the zlib and FreeType headers (Debian: gcc zlib1g-dev
+# libfreetype-dev); NKBRIEF_PILLOW_WHEEL=1 takes the wheel instead (a bundle 8 MB larger).
+PILLOW_SOURCE_OPTS=(-C zlib=enable -C freetype=enable -C jpeg=disable -C tiff=disable
+    -C jpeg2000=disable -C webp=disable -C avif=disable -C lcms=disable -C xcb=disable
+    -C imagequant=disable -C raqm=disable)
+PILLOW_FROM_SOURCE=0
+if [[ "$(uname -s)" == Linux && "${NKBRIEF_PILLOW_WHEEL:-0}" != 1 ]]; then PILLOW_FROM_SOURCE=1; fi
+
+# Requirements = pyproject's [project.dependencies] + PyInstaller (+ how Pillow is built),
+# written to a file whose content decides whether the existing venv can be reused.
 REQ="$REPO/build/bundle-requirements.txt"
-"$PY" - "$REQ" "$PYINSTALLER_REQ" <<'EOF'
+PILLOW_NOTE="# pillow: wheel"
+[[ $PILLOW_FROM_SOURCE == 1 ]] && PILLOW_NOTE="# pillow: from source ${PILLOW_SOURCE_OPTS[*]}"
+"$PY" - "$REQ" "$PYINSTALLER_REQ" "$PILLOW_NOTE" <<'EOF'
 import sys, tomllib
 with open("pyproject.toml", "rb") as f:
     deps = tomllib.load(f)["project"]["dependencies"]
 with open(sys.argv[1] + ".new", "w") as out:
-    out.write("\n".join([*deps, sys.argv[2]]) + "\n")
+    out.write("\n".join([*deps, sys.argv[2], sys.argv[3]]) + "\n")
 EOF
 mv "$REQ.new" "$REQ"
 STAMP="$VENV/.nkbrief-requirements"
@@ -54,6 +69,19 @@ else
     "$PY" -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
     "$VENV/bin/python" -m pip install --quiet -r "$REQ"
+    if [[ $PILLOW_FROM_SOURCE == 1 ]]; then
+        pillow_req=$(grep -i '^pillow' "$REQ")
+        echo "build_bundle: compiling $pillow_req from source (zlib and FreeType only)"
+        # --no-cache-dir: pip would reuse a wheel it compiled earlier with other options.
+        if ! "$VENV/bin/python" -m pip install --quiet --no-cache-dir --force-reinstall --no-deps \
+                --no-binary pillow "${PILLOW_SOURCE_OPTS[@]}" "$pillow_req"; then
+            echo "build_bundle: could not compile Pillow; it needs gcc and the zlib and FreeType" \
+                 "headers (Debian: apt-get install gcc zlib1g-dev libfreetype-dev)," \
+                 "or set NKBRIEF_PILLOW_WHEEL=1 to use the PyPI wheel (bundle 8 MB larger)" >&2
+            rm -rf "$VENV"
+            exit 1
+        fi
+    fi
     cp "$REQ" "$STAMP"
 fi
 t1=$(date +%s)
