@@ -228,12 +228,7 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
         res.batch_id = b
         total = len(plan.items)
         new = [parsed.incoming[it.index] for it in plan.items if it.status == "new"]
-        new.sort(key=lambda inc: inc.event["id"])  # B-tree inserts in key order are cheaper
-        added: list[str] = []
-        statements = 0
-        for k in range(0, len(new), _CHUNK):
-            report(progress, k, total, "Writing events")
-            added += _insert(store, new[k:k + _CHUNK], b)
+        added = _insert(store, new, b, progress=progress)
         res.added = len(new)
         res.missiles_added = sum(len(inc.missiles) for inc in new)
         statements = sum(len(inc.statements) for inc in new)
@@ -279,11 +274,8 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
     return res
 
 
-#: Events written per call (progress is reported between calls).
-_CHUNK = 5000
-
-
-def _insert(store: Store, items: list[Incoming], batch_id: int, event_id: str | None = None) -> list[str]:
+def _insert(store: Store, items: list[Incoming], batch_id: int, event_id: str | None = None, *,
+            progress: Progress | None = None) -> list[str]:
     """Insert new events with their missiles and statements through ``Store.insert_events``,
     which validates every event (``schema.validate_event``'s rules) before writing any."""
     if event_id is not None:  # keep both: the colleague's event under a free id
@@ -295,7 +287,8 @@ def _insert(store: Store, items: list[Incoming], batch_id: int, event_id: str | 
         events = [inc.event for inc in items]
         missiles = {inc.event["id"]: inc.missiles for inc in items if inc.missiles}
         statements = {inc.event["id"]: inc.statements for inc in items if inc.statements}
-    return store.insert_events(events, batch_id, missiles=missiles, statements=statements, audit=False)
+    return store.insert_events(events, batch_id, missiles=missiles, statements=statements, audit=False,
+                               progress=progress)
 
 
 def _batch_details(parsed: ParsedFile, plan: MergePlan) -> dict:

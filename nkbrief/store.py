@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
+from .progress import Progress, report
 from .resources import resource_path
 
 SCHEMA_VERSION = 1
@@ -163,6 +164,8 @@ def _json_list(v: object) -> str:
 
 _EVENT_FIELD_SET = frozenset(schema.EVENT_FIELDS)
 _EVENT_VALUES = itemgetter(*_EVENT_COLS)
+_FIRST = itemgetter(0)
+assert _EVENT_COLS[0] == "id"
 _EVENT_DEFAULTS = schema.empty_event()
 _INSERT_AUDIT_SQL = ("INSERT INTO audit(at_utc, user, action, table_name, record_id, field, old_value, "
                      "new_value, batch_id) VALUES (?,?,?,?,?,?,?,?,?)")
@@ -428,7 +431,7 @@ class Store:
     def insert_events(self, events: Iterable[dict], batch_id: int, *,
                       missiles: Mapping[str, Iterable[dict]] | None = None,
                       statements: Mapping[str, Iterable[dict]] | None = None,
-                      audit: bool = True) -> list[str]:
+                      audit: bool = True, progress: Progress | None = None) -> list[str]:
         """Insert many new events, with their missiles and statements, in one transaction.
 
         Stores exactly what :meth:`insert_event` would store for each event (missing
@@ -442,7 +445,9 @@ class Store:
         writes one 'insert' audit row per event with the full record, as
         :meth:`insert_event` does; ``audit=False`` writes none, for callers that record
         the whole batch instead (the seed; imports, see :meth:`audit_batch`).
-        Returns the ids inserted, in order.
+        Events are written in id order (B-tree inserts in key order are much cheaper),
+        missiles, statements and audit rows in the order given. ``progress`` hears how
+        many events are written. Returns the ids, in the order given.
         """
         evs = events if isinstance(events, list) else list(events)
         if not evs:
@@ -453,11 +458,15 @@ class Store:
             _validate_each(evs)
             full = [_EVENT_DEFAULTS | ev for ev in evs]
             rows = list(map(_EVENT_VALUES, full))
+        ids = [r[0] for r in rows]  # "id" is the first field
+        try:
+            rows.sort(key=_FIRST)
+        except TypeError:
+            pass  # ids that are not all text: the validation below names the event
         cols = [list(c) for c in zip(*rows)]
         del rows
         if full is evs and not _columns_valid(cols):
             _validate_each(evs)
-        ids = cols[_EVENT_COLS.index("id")]
         mis_rows, st_rows = [], []
         for ev_id in ids:
             for m in (missiles or {}).get(ev_id, ()):
@@ -485,8 +494,11 @@ class Store:
             sql = (f"INSERT INTO events({', '.join(_EVENT_COLS[i] for i in used)}, batch_id, updated_utc) "
                    f"VALUES ({', '.join('?' * len(used))}, ?, ?)")
             c.execute("SAVEPOINT insert_events")
+            values = zip(*(cols[i] for i in used), itertools.repeat(batch_id), itertools.repeat(now))
             try:
-                c.executemany(sql, zip(*(cols[i] for i in used), itertools.repeat(batch_id), itertools.repeat(now)))
+                for k in range(0, len(ids), 10_000):
+                    report(progress, k, len(ids), "Writing events")
+                    c.executemany(sql, itertools.islice(values, 10_000))
             except sqlite3.IntegrityError as e:
                 c.execute("ROLLBACK TO insert_events")
                 raise StoreError(_why_not_inserted(self, ids, e)) from None

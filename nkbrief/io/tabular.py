@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -168,23 +169,37 @@ def read_delimited(p: Path, sn: Sniffed, *, header_row: int | None = None,
     if not text.strip():
         raise FileRejected(f"{name}: has no data (it holds only blank space)")
     delim = detect_delimiter(text)
+    total_lines = text.count("\n") + 1
+    rows = _one_line_records(text, delim, name, progress, total_lines)
+    if rows is None:  # a record spans lines (or the quoting is broken): one record at a time
+        rows = _records(text, delim, name, progress, total_lines)
+    # a cell can start with an apostrophe only at the start of a line, after a delimiter or
+    # after an opening quote: when no apostrophe stands there, no cell needs unescaping
+    if re.search(r"(?:^|[\r\n\"" + re.escape(delim) + r"])'", text):
+        from ..export import csv_unescape
+
+        for _, cells in rows:
+            for j, c in enumerate(cells):
+                if c[:1] == "'":  # the OWASP apostrophe an export added (see nkbrief.export)
+                    cells[j] = csv_unescape(c)
+    header, hnum, data, blank, title = _split_header(name, rows, header_row, 0)
+    if len(data) > MAX_ROWS:
+        raise FileRejected(f"{name}: has {len(data):,} rows; the import limit is {MAX_ROWS:,}")
+    return Table(name=name, format="delimited", header=header, rows=data, header_row=hnum,
+                 encoding=sn.encoding, encoding_label=sn.encoding_label, delimiter=delim,
+                 blank_rows=blank, title_rows=title)
+
+
+def _records(text: str, delim: str, name: str, progress: Progress | None,
+             total_lines: int) -> list[tuple[int, list]]:
+    """(line where the record starts, cells) of each record; broken quoting is refused."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     rows: list[tuple[int, list]] = []
     last_line = 0
-    total_lines = text.count("\n") + 1
-    from ..export import csv_unescape
-
-    # a cell can start with an apostrophe only at the start of a line, after a delimiter or
-    # after an opening quote: when no apostrophe stands there, no cell needs unescaping
-    unescape = re.search(r"(?:^|[\r\n\"" + re.escape(delim) + r"])'", text) is not None
     try:
         for cells in reader:
             start = last_line + 1
             last_line = reader.line_num
-            if unescape:
-                for j, c in enumerate(cells):
-                    if c[:1] == "'":  # the OWASP apostrophe an export added (see nkbrief.export)
-                        cells[j] = csv_unescape(c)
             rows.append((start, cells))
             if len(rows) % 20000 == 0:
                 report(progress, last_line, total_lines, "Reading rows")
@@ -202,12 +217,32 @@ def read_delimited(p: Path, sn: Sniffed, *, header_row: int | None = None,
                                f"{csv.field_size_limit():,} characters; cells are limited to "
                                f"{MAX_CELL_CHARS:,}") from None
         raise FileRejected(f"{name}: line {line}: the quoting is broken ({msg})") from None
-    header, hnum, data, blank, title = _split_header(name, rows, header_row, 0)
-    if len(data) > MAX_ROWS:
-        raise FileRejected(f"{name}: has {len(data):,} rows; the import limit is {MAX_ROWS:,}")
-    return Table(name=name, format="delimited", header=header, rows=data, header_row=hnum,
-                 encoding=sn.encoding, encoding_label=sn.encoding_label, delimiter=delim,
-                 blank_rows=blank, title_rows=title)
+    return rows
+
+
+def _one_line_records(text: str, delim: str, name: str, progress: Progress | None,
+                      total_lines: int) -> list[tuple[int, list]] | None:
+    """(line number, cells) of each record, read 20,000 at a time by the csv module, when no
+    record spans more than one line; None when one does, or the quoting is broken (the
+    record-by-record reading then says where)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    records: list[list] = []
+    try:
+        while True:
+            chunk = list(itertools.islice(reader, 20000))
+            if not chunk:
+                break
+            records += chunk
+            if reader.line_num != len(records):
+                return None
+            if len(chunk) == 20000:
+                report(progress, reader.line_num, total_lines, "Reading rows")
+                if len(records) > MAX_ROWS + HEADER_SEARCH_ROWS:
+                    raise FileRejected(f"{name}: has more than {MAX_ROWS:,} rows; the import limit "
+                                       f"is {MAX_ROWS:,}")
+    except csv.Error:
+        return None
+    return list(zip(range(1, len(records) + 1), records))
 
 
 # ------------------------------------------------------------------------ xlsx
