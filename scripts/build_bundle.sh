@@ -94,9 +94,15 @@ rm -rf "$DIST/nkbrief"
 t2=$(date +%s)
 
 BUNDLE="$DIST/nkbrief"
-[[ -x "$BUNDLE/nkbrief" || -f "$BUNDLE/nkbrief.exe" ]] || { echo "build_bundle: no executable in $BUNDLE" >&2; exit 1; }
+if [[ ! -x "$BUNDLE/nkbrief" && ! -f "$BUNDLE/nkbrief.exe" ]]; then
+    echo "build_bundle: no executable in $BUNDLE" >&2
+    exit 1
+fi
 echo "build_bundle: venv $((t1 - t0)) s, pyinstaller $((t2 - t1)) s"
 echo "build_bundle: bundle $BUNDLE"
-du -sh "$BUNDLE" | awk '{print "build_bundle: size " $1}'
-echo "build_bundle: largest parts:"
-(cd "$BUNDLE/_internal" && du -s --block-size=1M -- * | sort -rn | head -12 | awk '{printf "    %5d MB  %s\n", $1, $2}')
+# Sizes of file contents (du -sb): MB = 10^6 bytes, the unit of the 200 MB limit; MiB = 2^20.
+du -sb "$BUNDLE" \
+    | awk '{printf "build_bundle: size %.1f MB (%.1f MiB, %d bytes)\n", $1 / 1e6, $1 / 1048576, $1}'
+echo "build_bundle: largest parts (MB):"
+(cd "$BUNDLE/_internal" && du -sb -- * | sort -rn | head -12 \
+    | awk '{printf "    %6.1f MB  %s\n", $1 / 1e6, $2}')
