@@ -163,22 +163,22 @@ def _json_list(v: object) -> str:
 
 
 _EVENT_FIELD_SET = frozenset(schema.EVENT_FIELDS)
-_EVENT_VALUES = itemgetter(*_EVENT_COLS)
 _FIRST = itemgetter(0)
+_FIRST_TEN = itemgetter(slice(0, 10))
 assert _EVENT_COLS[0] == "id"
 _EVENT_DEFAULTS = schema.empty_event()
 _INSERT_AUDIT_SQL = ("INSERT INTO audit(at_utc, user, action, table_name, record_id, field, old_value, "
                      "new_value, batch_id) VALUES (?,?,?,?,?,?,?,?,?)")
 
 
-def _event_rows(evs: list[dict]) -> list[tuple] | None:
-    """The events' values in schema order, when every event has exactly the schema's fields
+def _columns(evs: list[dict]) -> list[list] | None:
+    """The events' values field by field, when every event has exactly the schema's fields
     (else None)."""
     n = len(_EVENT_COLS)
     if not all(len(ev) == n for ev in evs):
         return None
     try:  # n fields, all of them found: exactly the schema's fields
-        return list(map(_EVENT_VALUES, evs))
+        return [list(map(itemgetter(f), evs)) for f in _EVENT_COLS]
     except KeyError:
         return None
 
@@ -215,16 +215,18 @@ def _column_ok(name: str, kind: str, values: list) -> bool:
     ``validate_event`` skips None and "" (no value); so does this.
     """
     try:
-        if kind in ("str", "date", "precision", "hhmm", "iso", "class", "outcome", "confirmation"):
+        if kind == "str":
+            return (set(map(type, values)) <= {str, _NONE}
+                    and max(map(len, filter(None, values)), default=0) <= schema.MAX_TEXT_CHARS)
+        if kind in ("date", "precision", "hhmm", "iso", "class", "outcome", "confirmation"):
             distinct = set(values)
             distinct.discard(None)
             distinct.discard("")
             if not distinct:
                 return True
-            if kind == "str":
-                return set(map(type, distinct)) == {str} and max(map(len, distinct)) <= schema.MAX_TEXT_CHARS
             if kind == "iso" and set(map(type, distinct)) == {str} and _CANONICAL_UTC.fullmatch("\n".join(distinct)):
-                return all(schema.check_value("date", name, d) is None for d in {v[:10] for v in distinct})
+                days = set(map(_FIRST_TEN, distinct))
+                return all(schema.check_value("date", name, d) is None for d in days)
             return all(schema.check_value(kind, name, v) is None for v in distinct)
         types = set(map(type, values))
         if str in types:  # only "" would be skipped; anything else is wrong
@@ -261,16 +263,22 @@ def _columns_valid(cols: list[list]) -> bool:
         if not _column_ok(name, kind, col[name]):
             return False
     for name in ("id", "date", "missile_class"):
-        if any(v is None or v == "" for v in col[name]):
+        if None in col[name] or "" in col[name]:
             return False
     for lo, hi in (("distance_km", "distance_km_max"), ("apogee_km", "apogee_km_max")):
+        if col[hi].count(None) == len(col[hi]):
+            continue
         for a, b in zip(col[lo], col[hi]):
             if isinstance(a, _NUMBER) and isinstance(b, _NUMBER) and b < a:
                 return False
-    for p, t in zip(col["date_precision"], col["time_kst"]):
-        if t and p in ("month", "year"):
-            return False
-    return all((a is None) == (b is None) for a, b in zip(col["latitude"], col["longitude"]))
+    if {"month", "year"} & set(col["date_precision"]):
+        for p, t in zip(col["date_precision"], col["time_kst"]):
+            if t and p in ("month", "year"):
+                return False
+    lat, lon = col["latitude"], col["longitude"]
+    if lat.count(None) == lon.count(None) == 0:
+        return True
+    return all((a is None) == (b is None) for a, b in zip(lat, lon))
 
 
 class Store:
@@ -452,30 +460,25 @@ class Store:
         evs = events if isinstance(events, list) else list(events)
         if not evs:
             return []
-        rows = _event_rows(evs)  # one pass over the dicts (a pass per field costs 3x more)
         full = evs
-        if rows is None:  # events with fewer (or other) fields: validated as given, like insert_event
+        cols = _columns(evs)  # a column at a time, in the events' own order (as they sit in memory)
+        if cols is None:  # events with fewer (or other) fields: validated as given, like insert_event
             _validate_each(evs)
             full = [_EVENT_DEFAULTS | ev for ev in evs]
-            rows = list(map(_EVENT_VALUES, full))
-        ids = [r[0] for r in rows]  # "id" is the first field
-        try:
-            rows.sort(key=_FIRST)
-        except TypeError:
-            pass  # ids that are not all text: the validation below names the event
-        cols = [list(c) for c in zip(*rows)]
-        del rows
-        if full is evs and not _columns_valid(cols):
+            cols = [list(map(itemgetter(n), full)) for n in _EVENT_COLS]
+        elif not _columns_valid(cols):
             _validate_each(evs)
+        ids = cols[0]
         mis_rows, st_rows = [], []
-        for ev_id in ids:
-            for m in (missiles or {}).get(ev_id, ()):
+        for ev_id in ids if missiles else ():  # in the order of the events, as insert_event
+            for m in missiles.get(ev_id, ()):
                 rec = m | {"event_id": ev_id}
                 rep = schema.validate_missile(rec)
                 if not rep.ok:
                     raise StoreError(f"missile of event {ev_id!r}: {rep}")
                 mis_rows.append((*[_encode(schema.MISSILE_FIELDS[n], rec.get(n)) for n in _MISSILE_COLS], batch_id))
-            for st in (statements or {}).get(ev_id, ()):
+        for ev_id in ids if statements else ():
+            for st in statements.get(ev_id, ()):
                 rec = st | {"event_id": ev_id}
                 rep = schema.validate_statement(rec)
                 if not rep.ok:
@@ -493,12 +496,13 @@ class Store:
             used = [i for i, col in enumerate(cols) if col.count(None) != len(col)]
             sql = (f"INSERT INTO events({', '.join(_EVENT_COLS[i] for i in used)}, batch_id, updated_utc) "
                    f"VALUES ({', '.join('?' * len(used))}, ?, ?)")
+            rows = list(zip(*(cols[i] for i in used), itertools.repeat(batch_id), itertools.repeat(now)))
+            rows.sort(key=_FIRST)  # "id" first: B-tree inserts in key order are much cheaper
             c.execute("SAVEPOINT insert_events")
-            values = zip(*(cols[i] for i in used), itertools.repeat(batch_id), itertools.repeat(now))
             try:
-                for k in range(0, len(ids), 10_000):
-                    report(progress, k, len(ids), "Writing events")
-                    c.executemany(sql, itertools.islice(values, 10_000))
+                for k in range(0, len(rows), 10_000):
+                    report(progress, k, len(rows), "Writing events")
+                    c.executemany(sql, rows[k:k + 10_000])
             except sqlite3.IntegrityError as e:
                 c.execute("ROLLBACK TO insert_events")
                 raise StoreError(_why_not_inserted(self, ids, e)) from None

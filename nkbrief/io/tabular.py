@@ -175,7 +175,7 @@ def read_delimited(p: Path, sn: Sniffed, *, header_row: int | None = None,
         rows = _records(text, delim, name, progress, total_lines)
     # a cell can start with an apostrophe only at the start of a line, after a delimiter or
     # after an opening quote: when no apostrophe stands there, no cell needs unescaping
-    if re.search(r"(?:^|[\r\n\"" + re.escape(delim) + r"])'", text):
+    if "'" in text and re.search(r"(?:^|[\r\n\"" + re.escape(delim) + r"])'", text):
         from ..export import csv_unescape
 
         for _, cells in rows:
