@@ -21,7 +21,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -497,7 +497,7 @@ class ColumnConverter:
                 self.cache[key] = hit
         return hit
 
-    def column(self, cells: list, *, text_only: bool = False) -> tuple[dict[str, list], list[int]]:
+    def column(self, cells: Sequence, *, text_only: bool = False) -> tuple[dict[str, list], list[int]]:
         """All cells of a column (None or "" = blank).
 
         Returns, for each key the converter fills, a list with one value per cell
@@ -523,7 +523,7 @@ class ColumnConverter:
         return self._by_value(cells, kinds)
 
     # ---------------------------------------------------------------- paths
-    def _cellwise(self, cells: list) -> tuple[dict[str, list], list[int]]:
+    def _cellwise(self, cells: Sequence) -> tuple[dict[str, list], list[int]]:
         keyed: dict[str, list] = {}
         bad: list[int] = []
         n = len(cells)
@@ -538,7 +538,7 @@ class ColumnConverter:
                 keyed.setdefault(k, [MISSING] * n)[i] = x
         return keyed, bad
 
-    def _by_value(self, cells: list, kinds: set, index: dict | None = None) -> tuple[dict[str, list], list[int]]:
+    def _by_value(self, cells: Sequence, kinds: set, index: dict | None = None) -> tuple[dict[str, list], list[int]]:
         """Convert each distinct value once, then spread the results over the cells."""
         if kinds <= {str, type(None)}:
             keys = cells
@@ -579,7 +579,7 @@ class ColumnConverter:
             bad = [i for i, c in enumerate(codes) if is_bad[c]]
         return keyed, bad
 
-    def _plain_text(self, cells: list) -> tuple[str, bool, int] | None:
+    def _plain_text(self, cells: Sequence) -> tuple[str, bool, int] | None:
         """(the non-blank cells joined by line breaks, whether they hold NBSP, how many there
         are), or None when a cell needs the per-cell checks (control characters, too long)."""
         present = [v for v in cells if v]
@@ -592,7 +592,7 @@ class ColumnConverter:
             return None
         return joined, "\u00a0" in joined, len(present)
 
-    def _text_column(self, cells: list) -> tuple[dict[str, list], list[int]] | None:
+    def _text_column(self, cells: Sequence) -> tuple[dict[str, list], list[int]] | None:
         plain = self._plain_text(cells)
         if plain is None:
             return None
@@ -608,7 +608,7 @@ class ColumnConverter:
                       for s in stripped]
         return {self.field: values}, []
 
-    def _sources_column(self, cells: list) -> tuple[dict[str, list], list[int]] | None:
+    def _sources_column(self, cells: Sequence) -> tuple[dict[str, list], list[int]] | None:
         plain = self._plain_text(cells)
         if plain is None:
             return None

@@ -408,7 +408,12 @@ def _rows_by_column(ctx: _RowContext, rows: list, progress: Progress | None) -> 
     for i in malformed:
         slow[i] = 1
 
-    def column(idx: int) -> list:
+    # all rows as wide as each other: one transposition (twice as fast as a pass per column)
+    transposed = list(zip(*cells_list)) if len(lens) == 1 and not malformed else None
+
+    def column(idx: int) -> list | tuple:
+        if transposed is not None:
+            return transposed[idx] if idx < len(transposed) else (None,) * n
         col = (list(map(itemgetter(idx), cells_list)) if idx < shortest
                else [c[idx] if idx < len(c) else None for c in cells_list])
         for i in malformed:  # never converted on the reference path either
