@@ -360,3 +360,32 @@ def test_one_line_records_equal_record_by_record(rows, eol):
         assert quick == careful
     else:  # handed over only because a cell holds a line break
         assert any("\n" in c or "\r" in c for _, r in careful for c in r)
+
+
+# ------------------------------------------------------------------ found by the property tests
+def _read(tmp_path, text, **kw):
+    p = tmp_path / "f.csv"
+    p.write_text(text, encoding="utf-8")
+    return importer.read_file(p, importer.ImportOptions(**kw))
+
+
+def test_times_outside_the_calendar_are_rejected_not_a_traceback(tmp_path):
+    pf = _read(tmp_path, "Date,Time (KST),Time (UTC),Type\n0001-01-01,05:00,,SRBM\n9999-12-31,,20:00,SRBM\n"
+                         "0999-01-01,15:00,,SRBM\n2024-04-19,15:00,,SRBM\n")
+    assert [str(p) for p in pf.rejections] == [
+        "row 2: Time (KST) '05:00' cannot be converted between KST and UTC (the date is out of range)",
+        "row 3: Time (UTC) '20:00' cannot be converted between KST and UTC (the date is out of range)"]
+    early = pf.incoming[0].event
+    assert (early["date"], early["time_utc"]) == ("0999-01-01", "0999-01-01T06:00:00Z")  # four-digit year
+    assert all(schema.validate_event(i.event).ok for i in pf.incoming)
+
+
+def test_grouped_missile_rows_too_long_together_are_rejected(tmp_path):
+    name = "N" * (schema.MAX_TEXT_CHARS // 2 + 10)
+    pf = _read(tmp_path, f"Date,Type,Missile,Launch site\n2024-04-19,SRBM,{name}A,Wonsan\n"
+                         f"2024-04-19,SRBM,{name}B,Wonsan\n2024-04-20,SRBM,KN-23,Wonsan\n", rows="missiles")
+    assert [p.row for p in pf.rejections] == [2, 3]
+    assert pf.rejections[0].reason == ("is longer than 32,000 characters when the rows of this launch "
+                                       "(rows 2–3) are put together")
+    assert pf.accepted_rows == 1 and len(pf.incoming) == 1
+    pf.check_accounting()
