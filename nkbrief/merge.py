@@ -382,8 +382,9 @@ def undo_batch(store: Store, batch_id: int, *, progress: Progress | None = None)
             if store.has_event(rec):
                 store.delete_event(rec, batch_id=undo_b)
                 res.removed += 1
+        added = set(inserted)
         for rec, fields in originals.items():
-            if rec in inserted or not store.has_event(rec):
+            if rec in added or not store.has_event(rec):
                 continue
             store.update_event(rec, fields, batch_id=undo_b)
             res.restored += 1
