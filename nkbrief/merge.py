@@ -50,6 +50,7 @@ def gc_paused():
     meantime is moved straight to the oldest generation (``gc.freeze()`` then
     ``gc.unfreeze()``), so re-enabling the collector does not start with one pass over all
     of it (0.1-0.3 s per 100k rows); a full collection, when it comes, still sees it all.
+    (This would also unfreeze objects someone else froze; nothing in nkbrief or its UI does.)
     """
     was = gc.isenabled()
     gc.disable()
