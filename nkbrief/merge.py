@@ -365,7 +365,7 @@ def undo_batch(store: Store, batch_id: int, *, progress: Progress | None = None)
         last = store.execute("SELECT MAX(id) FROM audit WHERE batch_id = ?", (batch_id,)).fetchone()[0] or 0
         if touched:
             inactive = _inactive_batches(store)
-            later = store.execute(  # filtered here: an IN list of 100k ids is over SQLite's limit
+            later = store.execute(  # filtered here: an IN list of 100k ids can pass SQLite's limit
                 "SELECT record_id, user, at_utc, batch_id FROM audit WHERE table_name = 'events' "
                 "AND id > ? ORDER BY id", (last,)).fetchall()
             for rec, user, at, b in later:

@@ -292,7 +292,7 @@ def test_undo_of_an_import_written_with_per_event_audit_rows(tmp_path, empty_sto
 
 @pytest.mark.slow
 def test_undo_of_an_import_larger_than_sqlites_variable_limit(tmp_path, empty_store):
-    """More events than SQLite allows '?' in one statement (32,766)."""
+    """More events than SQLite's default limit of '?' in one statement (32,766; builds differ)."""
     n = 33_000
     lines = ["Date,Type,Launch site"] + [f"{1900 + i % 120}-01-{1 + i % 28:02d},SRBM,Site {i}" for i in range(n)]
     pf = read_file(_csv(tmp_path, "\n".join(lines) + "\n"))
