@@ -11,7 +11,8 @@ import pandas as pd
 from bench.synth import make_store
 
 
-def _best(fn, repeat: int) -> float:
+def best_of(fn, repeat: int) -> float:
+    """The fastest of ``repeat`` timed calls of ``fn`` (seconds)."""
     best = float("inf")
     for _ in range(repeat):
         t = time.perf_counter()
@@ -26,8 +27,8 @@ def store_load_100k(quick: bool) -> dict:
     with tempfile.TemporaryDirectory() as d:
         st = make_store(Path(d) / "bench.sqlite3", n)
         repeat = 2 if quick else 3
-        value = _best(st.events_frame, repeat)
-        baseline = _best(lambda: pd.read_sql("SELECT * FROM events", st._conn), repeat)
+        value = best_of(st.events_frame, repeat)
+        baseline = best_of(lambda: pd.read_sql("SELECT * FROM events", st._conn), repeat)
         st.close()
     return {"value": value, "baseline": baseline, "goal": 1.5, "n": n}
 

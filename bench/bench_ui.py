@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.bench_core import best_of
+
 ROOT = Path(__file__).resolve().parent.parent
 _CACHE: dict = {}
 
@@ -58,19 +60,9 @@ def _frame(n: int):
 
 def _qapp():
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import ui.style  # noqa: F401  (refcount guard for PySide6 6.12 on Python 3.11)
     from PySide6.QtWidgets import QApplication
 
     return QApplication.instance() or QApplication([])
-
-
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 SORT_COLUMNS = ["distance_km", "missile_name", "launch_site", "missile_class", "count", "date"]
@@ -107,7 +99,7 @@ def table_sort_100k(quick: bool) -> dict:
 
     repeat = 2 if quick else 3
     value = min(through_model() for _ in range(repeat))
-    baseline = _best(through_pandas, repeat)
+    baseline = best_of(through_pandas, repeat)
     table.close()
     return {"value": value, "baseline": baseline, "goal": 2.0, "n": len(frame)}
 
@@ -177,7 +169,7 @@ def table_filter_100k(quick: bool) -> dict:
         assert m.rowCount() == len(_pandas_mask(frame, spec)), spec
     repeat = 2 if quick else 3
     value = min(through_model() for _ in range(repeat))
-    baseline = _best(through_pandas, repeat)
+    baseline = best_of(through_pandas, repeat)
     table.close()
     return {"value": value, "baseline": baseline, "goal": 2.0, "n": len(frame)}
 

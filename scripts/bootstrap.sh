@@ -16,19 +16,7 @@ pkgs=("${runtime_pkgs[@]}")
 python3 -m venv --help >/dev/null 2>&1 || pkgs+=(python3-venv)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || pkgs+=(python3-venv)
 
-if command -v dpkg-query >/dev/null 2>&1; then
-  missing=()
-  for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    echo "bootstrap: installing system packages: ${missing[*]}"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-fi
+bash scripts/apt_ensure.sh bootstrap "${pkgs[@]}"
 
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

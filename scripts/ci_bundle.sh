@@ -15,18 +15,8 @@ fi
 
 # Linux builds compile Pillow with zlib and FreeType only (scripts/build_bundle.sh); a fresh
 # Debian machine needs the compiler and those headers. Install only what is missing.
-if [ "${NKBRIEF_PILLOW_WHEEL:-0}" != 1 ] && command -v dpkg-query >/dev/null 2>&1; then
-    missing=()
-    for p in gcc zlib1g-dev libfreetype-dev pkg-config; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        sudo=""
-        [ "$(id -u)" -ne 0 ] && sudo="sudo"
-        echo "ci_bundle: installing build packages: ${missing[*]}"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    fi
+if [ "${NKBRIEF_PILLOW_WHEEL:-0}" != 1 ]; then
+    bash scripts/apt_ensure.sh ci_bundle gcc zlib1g-dev libfreetype-dev pkg-config
 fi
 
 PY=python3
