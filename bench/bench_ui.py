@@ -65,14 +65,9 @@ def _qapp():
     return QApplication.instance() or QApplication([])
 
 
-SORT_COLUMNS = ["distance_km", "missile_name", "launch_site", "missile_class", "count", "date"]
-
-
-def table_sort_100k(quick: bool) -> dict:
-    """Model sort (view attached) on six columns, both ways, cold caches; vs pandas sort_values."""
+def _shown_table(quick: bool):
+    """The synthetic frame, and a shown event table whose model the benches drive."""
     app = _qapp()
-    from PySide6.QtCore import Qt
-
     from ui.event_table import EventTable
 
     frame = _frame(_n(quick))
@@ -80,7 +75,18 @@ def table_sort_100k(quick: bool) -> dict:
     table.resize(1000, 600)
     table.show()
     app.processEvents()
-    m = table.table_model
+    return frame, table, table.table_model
+
+
+SORT_COLUMNS = ["distance_km", "missile_name", "launch_site", "missile_class", "count", "date"]
+
+
+def table_sort_100k(quick: bool) -> dict:
+    """Model sort (view attached) on six columns, both ways, cold caches; vs pandas sort_values."""
+    from PySide6.QtCore import Qt
+
+    frame, table, m = _shown_table(quick)
+    app = _qapp()
 
     def through_model():
         m.set_frame(frame)  # fresh view: sort keys are built inside the timing
@@ -139,15 +145,8 @@ def _pandas_mask(frame, spec):
 
 def table_filter_100k(quick: bool) -> dict:
     """Six filters through the model (reset included), cold; vs the same pandas masks."""
+    frame, table, m = _shown_table(quick)
     app = _qapp()
-    from ui.event_table import EventTable
-
-    frame = _frame(_n(quick))
-    table = EventTable()
-    table.resize(1000, 600)
-    table.show()
-    app.processEvents()
-    m = table.table_model
     specs = _filter_specs()
 
     def through_model():

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 
-from . import convert, mapping, schema
+from . import convert, mapping, reconcile, schema
 from .io import RowProblem
 from .io import public as public_io
 from .io.sniff import FileRejected, check_path
@@ -664,7 +664,7 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
         out = dict(evs[0])
         out["count"] = len(evs)
         out["time_utc"], out["time_kst"] = first["time_utc"], first["time_kst"]
-        names = _uniq(e["missile_name"] for e in evs)
+        names = reconcile.dedupe(e["missile_name"] for e in evs)
         out["missile_name"] = " / ".join(names) if names else None
         for f in ("distance_km", "apogee_km"):
             lo = [e[f] for e in evs if e[f] is not None]
@@ -674,14 +674,14 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
             out[f + "_max"] = top if top is not None and lo and top != min(lo) else None
         coords = next(((e["latitude"], e["longitude"]) for e in evs if e["latitude"] is not None), (None, None))
         out["latitude"], out["longitude"] = coords
-        out["landing_area"] = " / ".join(_uniq(e["landing_area"] for e in evs)) or None
-        outcomes = _uniq(e["outcome"] for e in evs)
+        out["landing_area"] = " / ".join(reconcile.dedupe(e["landing_area"] for e in evs)) or None
+        outcomes = reconcile.dedupe(e["outcome"] for e in evs)
         out["outcome"] = outcomes[0] if len(outcomes) == 1 else "unknown"
         out["confirmation"] = "confirmed" if any(e["confirmation"] == "confirmed" for e in evs) else "unconfirmed"
         att = [e["leader_attended"] for e in evs if e["leader_attended"] is not None]
         out["leader_attended"] = True if any(att) else (False if att else None)
-        out["description"] = "\n\n".join(_uniq(e["description"] for e in evs))
-        out["sources"] = _uniq(s for e in evs for s in e["sources"])
+        out["description"] = "\n\n".join(reconcile.dedupe(e["description"] for e in evs))
+        out["sources"] = reconcile.dedupe(s for e in evs for s in e["sources"])
         notes = [f"Grouped from {len(rows)} row(s) of {pf.name} (rows {_ranges(rows)})."]
         if len(outcomes) > 1:
             split = ", ".join(f"{sum(e['outcome'] == o for e in evs)} {o}" for o in outcomes)
@@ -711,15 +711,6 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
             })
         provided = frozenset().union(*(it[2] for it in items)) | {"count", "notes"}
         pf.incoming.append(Incoming(out, missiles, [], rows, provided))
-
-
-def _uniq(values) -> list:
-    seen, out = set(), []
-    for v in values:
-        if v and v not in seen:
-            seen.add(v)
-            out.append(v)
-    return out
 
 
 def _ranges(nums: list[int]) -> str:

@@ -95,7 +95,8 @@ def landing_name(v: str | None) -> str | None:
     return LANDING_NAMES.get(v.strip().lower(), v.strip())
 
 
-def _dedupe(items) -> list:
+def dedupe(items) -> list:
+    """Truthy items in first-seen order, each once."""
     seen, out = set(), []
     for x in items:
         if x and x not in seen:
@@ -563,7 +564,7 @@ def fill_from_shots(ev: Ev) -> None:
     shots = sorted(ev.shots, key=lambda s: (s.time_utc or "9999", s.num))
     ev.shots = shots
     v = ev.values
-    names = _dedupe(s.name for s in shots if s.name)
+    names = dedupe(s.name for s in shots if s.name)
     v["missile_name"] = " / ".join(names) if names else None
     v["count"] = len(shots)
     first = next((s for s in shots if s.time_utc), None)
@@ -584,9 +585,9 @@ def fill_from_shots(ev: Ev) -> None:
         ev.notes.append(onote)
     confs = {s.confirmation for s in shots if s.confirmation}
     v["confirmation"] = "confirmed" if "confirmed" in confs or not confs else "unconfirmed"
-    texts = _dedupe(s.text for s in shots if s.text and not _TRIVIAL.match(s.text))
+    texts = dedupe(s.text for s in shots if s.text and not _TRIVIAL.match(s.text))
     v["description"] = "\n\n".join(texts)
-    srcs = _dedupe(x for s in shots for x in s.sources)
+    srcs = dedupe(x for s in shots for x in s.sources)
     cite = CNS_CITATION + ", " + _ref_range(shots) if ev.origin == "cns" else \
         NAGIX_CITATION + ", " + _ref_range(shots)
     v["sources"] = srcs + [cite]
@@ -672,7 +673,7 @@ def apply_csis_matches(ev: Ev, rows: list[tuple[dict, str]] | None = None) -> No
     """Add matched CSIS rows to an event as sources, notes and (if stated) attendance."""
     v = ev.values
     for r, how in (ev.csis if rows is None else rows):
-        v["sources"] = _dedupe([*v["sources"], *r["sources"], f"{CSIS_CITATION}, {r['date']} '{r['event']}'"])
+        v["sources"] = dedupe([*v["sources"], *r["sources"], f"{CSIS_CITATION}, {r['date']} '{r['event']}'"])
         bits = []
         if r.get("stated_date"):
             bits.append(f"row dated {r['date']}, its text says \"{r['stated_text']}\"")
@@ -790,7 +791,7 @@ def apply_news(events: list[Ev], news: list[NewsRow], log: Log) -> None:
         for ev in hits:
             ev.news = n.__dict__
             v = ev.values
-            v["sources"] = _dedupe([*n.urls, *v["sources"]])
+            v["sources"] = dedupe([*n.urls, *v["sources"]])
             changed = []
             if n.time_kst and ev.precision == "day" and n.time_kst != v.get("time_kst"):
                 changed.append(f"time {v.get('time_kst') or '?'} → {n.time_kst} KST (JCS detection time "
@@ -863,7 +864,7 @@ def finish_event(ev: Ev) -> dict:
     for k in ("distance_km", "distance_km_max", "apogee_km", "apogee_km_max", "latitude", "longitude"):
         if out[k] is not None:
             out[k] = float(out[k])
-    out["notes"] = " ".join(_dedupe(ev.notes))
+    out["notes"] = " ".join(dedupe(ev.notes))
     out["id"] = schema.make_event_id(ev.date, ev.cls, ev.site)
     return {k: out[k] for k in schema.EVENT_FIELDS}
 
@@ -942,7 +943,7 @@ def apply_editorial(ev: Ev, ed: dict) -> list[dict]:
         rest = ev.values.get("description") or ""
         ev.values["description"] = ed["description_lead"] + ("\n\n" + rest if rest else "")
     if "sources_append" in ed:
-        ev.values["sources"] = _dedupe([*ev.values["sources"], *ed["sources_append"]])
+        ev.values["sources"] = dedupe([*ev.values["sources"], *ed["sources_append"]])
     for note in ed.get("notes", []):
         ev.notes.append(note)
     return [dict(s, _ev=ev) for s in ed.get("statements", [])]

@@ -63,23 +63,35 @@ def _build_from_shots(shots: list, rows_of: dict[int, int], result: PublicResult
         result.events.append((finished, missiles, rows))
 
 
+def _build_from_records(records, report, result: PublicResult, row_key: str, date_column: str,
+                        make_shot) -> None:
+    """Per-missile records -> shots (rejecting rows with problems or no date) -> events."""
+    bad = _problems_by_row(report)
+    shots, rows_of = [], {}
+    for r in records:
+        row = r[row_key]
+        if row in bad:
+            result.rejections.extend(bad[row])
+            continue
+        if r["date"] is None:
+            result.rejections.append(RowProblem(row, date_column, None, "is not a date"))
+            continue
+        s = make_shot(r, row)
+        shots.append(s)
+        rows_of[id(s)] = row
+    result.notes.extend(report.notes)
+    _build_from_shots(shots, rows_of, result)
+
+
 def read_cns(path: Path) -> PublicResult:
     """CNS rows (one per missile) -> events, as the bundled dataset groups them."""
     from .cns import read_cns_records
 
     records, report = read_cns_records(path)
     result = PublicResult("CNS North Korea Missile Test Database", report.rows_read)
-    bad = _problems_by_row(report)
-    shots, rows_of = [], {}
-    for r in records:
-        row = r["row"]
-        if row in bad:
-            result.rejections.extend(bad[row])
-            continue
-        if r["date"] is None:
-            result.rejections.append(RowProblem(row, "Date", None, "is not a date"))
-            continue
-        s = reconcile.Shot(
+
+    def shot(r: dict, row: int) -> reconcile.Shot:
+        return reconcile.Shot(
             src="cns", ref=f"CNS F1 {r['source_row']}", num=r["source_row"] or row,
             raw_date=r["date"], precision=r["date_precision"], clock=r["time_utc_clock"],
             name=r["missile_name"], cls=r["missile_class"], site=r["facility_name"],
@@ -88,10 +100,8 @@ def read_cns(path: Path) -> PublicResult:
             apo_max=r["apogee_km_max"], dist=r["distance_km"], dist_max=r["distance_km_max"],
             outcome=r["outcome"], confirmation=r["confirmation"], text=r["additional_info"],
             sources=r["sources"], other_name=r["other_name"])
-        shots.append(s)
-        rows_of[id(s)] = row
-    result.notes.extend(report.notes)
-    _build_from_shots(shots, rows_of, result)
+
+    _build_from_records(records, report, result, "row", "Date", shot)
     return result
 
 
@@ -106,27 +116,17 @@ def read_nagix(path: Path) -> PublicResult:
 
     records, report = read_nagix_records(path)
     result = PublicResult("nagix nk-missile-tests (test.en.json)", report.rows_read)
-    bad = _problems_by_row(report)
-    shots, rows_of = [], {}
-    for r in records:
-        row = r["record"]
-        if row in bad:
-            result.rejections.extend(bad[row])
-            continue
-        if r["date"] is None:
-            result.rejections.append(RowProblem(row, "date", None, "is not a date"))
-            continue
-        s = reconcile.Shot(
+
+    def shot(r: dict, row: int) -> reconcile.Shot:
+        return reconcile.Shot(
             src="nagix", ref=f"nagix record {row}", num=row, raw_date=r["date"],
             precision=r["date_precision"], clock=r["time_utc_clock"], name=r["missile_name"],
             cls=r["missile_class"], site=reconcile.fix_name(r["facility_name"]), site_key=r["facility_key"],
             lat=r["latitude"], lon=r["longitude"], landing=r["landing"], apo=r["apogee_km"],
             apo_max=r["apogee_km_max"], dist=r["distance_km"], dist_max=r["distance_km_max"],
             outcome=r["outcome"], confirmation=None, text=r["description"], sources=[])
-        shots.append(s)
-        rows_of[id(s)] = row
-    result.notes.extend(report.notes)
-    _build_from_shots(shots, rows_of, result)
+
+    _build_from_records(records, report, result, "record", "date", shot)
     return result
 
 
