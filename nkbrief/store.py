@@ -183,6 +183,47 @@ def _columns(evs: list[dict]) -> list[list] | None:
         return None
 
 
+#: Rows per INSERT statement in bulk writes: one statement with many VALUES rows costs
+#: less per row than executemany of single-row statements (about 25% less at 20 columns).
+_ROWS_PER_STATEMENT = 50
+
+
+def _insert_rows(c: sqlite3.Connection, table: str, columns: list[str], rows: list[tuple],
+                 constants: tuple = (), progress: Progress | None = None, label: str = "") -> None:
+    """INSERT ``rows`` into ``table``, many rows per statement, in the order given.
+
+    Each row holds the values of the first ``len(columns) - len(constants)`` columns; the
+    last columns get ``constants`` (bound once per statement as ``?1``, ``?2``...). Rows per
+    statement stay within this SQLite build's limit on bound variables.
+    """
+    width = len(columns) - len(constants)
+    k = len(constants)
+    limit = c.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(_ROWS_PER_STATEMENT, (limit - k) // max(width, 1)))
+    consts = ", ".join(f"?{j}" for j in range(1, k + 1))
+
+    def statement(n_rows: int) -> str:
+        first = k + 1
+        groups = []
+        for r in range(n_rows):
+            cells = [f"?{first + r * width + j}" for j in range(width)]
+            groups.append("(" + ", ".join(cells + ([consts] if consts else [])) + ")")
+        return f"INSERT INTO {table}({', '.join(columns)}) VALUES " + ", ".join(groups)
+
+    full_sql = statement(per)
+    chain = itertools.chain.from_iterable
+    step = per * 200
+    for start in range(0, len(rows), step):
+        report(progress, start, len(rows), label)
+        part = rows[start:start + step]
+        whole = len(part) - len(part) % per
+        if whole:
+            c.executemany(full_sql, [(*constants, *chain(part[j:j + per])) for j in range(0, whole, per)])
+        if whole < len(part):
+            rest = part[whole:]
+            c.execute(statement(len(rest)), (*constants, *chain(rest)))
+
+
 def _why_not_inserted(store: Store, ids: list, e: sqlite3.IntegrityError) -> str:
     seen: set = set()
     for i in ids:
@@ -494,15 +535,12 @@ class Store:
         with self.write() as c:
             # columns that are null throughout are left out (binding None costs more than any value)
             used = [i for i, col in enumerate(cols) if col.count(None) != len(col)]
-            sql = (f"INSERT INTO events({', '.join(_EVENT_COLS[i] for i in used)}, batch_id, updated_utc) "
-                   f"VALUES ({', '.join('?' * len(used))}, ?, ?)")
-            rows = list(zip(*(cols[i] for i in used), itertools.repeat(batch_id), itertools.repeat(now)))
+            rows = list(zip(*(cols[i] for i in used)))
             rows.sort(key=_FIRST)  # "id" first: B-tree inserts in key order are much cheaper
             c.execute("SAVEPOINT insert_events")
             try:
-                for k in range(0, len(rows), 10_000):
-                    report(progress, k, len(rows), "Writing events")
-                    c.executemany(sql, rows[k:k + 10_000])
+                _insert_rows(c, "events", [*(_EVENT_COLS[i] for i in used), "batch_id", "updated_utc"],
+                             rows, (batch_id, now), progress, "Writing events")
             except sqlite3.IntegrityError as e:
                 c.execute("ROLLBACK TO insert_events")
                 raise StoreError(_why_not_inserted(self, ids, e)) from None

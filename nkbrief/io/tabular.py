@@ -18,6 +18,7 @@ import io
 import itertools
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,36 @@ HEADER_SEARCH_ROWS = 30
 NKBRIEF_JSON_FORMAT = "nkbrief-dataset"
 
 
+class ColumnRows(Sequence):
+    """The rows of a table kept as columns: a sequence of ``(row number, cells)`` like the
+    plain list every reader gives, built a row at a time only when asked for.
+
+    A large delimited file is parsed a column at a time (see :func:`_read_columns`), and
+    the importer checks it a column at a time; only the preview and rejected rows are ever
+    needed as rows. Every row has the same number of cells (missing ones are "").
+    """
+
+    __slots__ = ("rownums", "columns")
+
+    def __init__(self, rownums: list[int], columns: list[list]):
+        self.rownums = rownums
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return len(self.rownums)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self.rownums)))]
+        return self.rownums[i], [c[i] for c in self.columns]
+
+    def __iter__(self):
+        return zip(self.rownums, map(list, zip(*self.columns)) if self.columns else ([] for _ in self.rownums))
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+
 @dataclass
 class Table:
     """One sheet-like table read from a file, before any mapping."""
@@ -42,7 +73,7 @@ class Table:
     name: str
     format: str  # "delimited", "xlsx" or "json"
     header: list[str]
-    rows: list[tuple[int, list]]  # non-blank rows below the header
+    rows: Sequence[tuple[int, list]]  # non-blank rows below the header (a list or ColumnRows)
     header_row: int | None = None
     encoding: str | None = None
     encoding_label: str | None = None
@@ -169,13 +200,24 @@ def read_delimited(p: Path, sn: Sniffed, *, header_row: int | None = None,
     if not text.strip():
         raise FileRejected(f"{name}: has no data (it holds only blank space)")
     delim = detect_delimiter(text)
+    columns = _read_columns(text, delim, progress) if len(text) >= COLUMNAR_MIN_CHARS else None
+    if columns is not None:
+        if _may_hold_apostrophes(text, delim):
+            from ..export import csv_unescape
+
+            columns.columns = [[csv_unescape(c) if c[:1] == "'" else c for c in col]
+                               if any(c[:1] == "'" for c in col) else col for col in columns.columns]
+        header, hnum, data, blank, title = _split_header_columns(name, columns, header_row)
+        if len(data) > MAX_ROWS:
+            raise FileRejected(f"{name}: has {len(data):,} rows; the import limit is {MAX_ROWS:,}")
+        return Table(name=name, format="delimited", header=header, rows=data, header_row=hnum,
+                     encoding=sn.encoding, encoding_label=sn.encoding_label, delimiter=delim,
+                     blank_rows=blank, title_rows=title)
     total_lines = text.count("\n") + 1
     rows = _one_line_records(text, delim, name, progress, total_lines)
     if rows is None:  # a record spans lines (or the quoting is broken): one record at a time
         rows = _records(text, delim, name, progress, total_lines)
-    # a cell can start with an apostrophe only at the start of a line, after a delimiter or
-    # after an opening quote: when no apostrophe stands there, no cell needs unescaping
-    if "'" in text and re.search(r"(?:^|[\r\n\"" + re.escape(delim) + r"])'", text):
+    if _may_hold_apostrophes(text, delim):
         from ..export import csv_unescape
 
         for _, cells in rows:
@@ -188,6 +230,138 @@ def read_delimited(p: Path, sn: Sniffed, *, header_row: int | None = None,
     return Table(name=name, format="delimited", header=header, rows=data, header_row=hnum,
                  encoding=sn.encoding, encoding_label=sn.encoding_label, delimiter=delim,
                  blank_rows=blank, title_rows=title)
+
+
+#: Texts at least this long are offered to pandas' C tokenizer first (below it the csv
+#: module is as quick, and small files are where odd layouts live).
+COLUMNAR_MIN_CHARS = 200_000
+_LINE_SPACE = r"[^\S\r\n]"
+
+
+def _plain_quoting(text: str, delim: str) -> bool:
+    """True when the C tokenizer and the csv module (strict) must read ``text`` alike.
+
+    That is: every quote opens a cell at the start of a line or after a delimiter, is
+    doubled inside it, or closes it before a delimiter or line end -- with no line break
+    (CR or LF) inside quotes, so every line is one record. Anything
+    else (a record over several lines, a stray quote, broken quoting) goes the csv
+    module's way, which reads it record by record and says where the quoting breaks.
+    """
+    if '"' not in text:
+        return True
+    # split at the quotes: the pieces alternate outside / inside a quoted cell; an empty
+    # outside piece between two inside ones is a doubled quote. All checks below are C-level
+    # (str.split, join, count), so a file with a quote in every cell still checks quickly.
+    parts = text.split('"')
+    if len(parts) % 2 == 0:  # an odd number of quotes
+        return False
+    inside = "\x00".join(parts[1::2])
+    if "\n" in inside or "\r" in inside:
+        return False
+    first, last = parts[0], parts[-1]
+    if first and first[-1] not in (delim, "\n"):
+        return False
+    if last and last[0] not in (delim, "\n", "\r"):
+        return False
+    between = list(filter(None, parts[2:-1:2]))  # after a closing quote, before an opening one
+    if between:
+        j, k = "\x00".join(between), len(between)  # (NUL: the sniffer refuses text that holds one)
+        starts = (j[0] in (delim, "\n", "\r")) + j.count("\x00" + delim) + j.count("\x00\n") + j.count("\x00\r")
+        ends = (j[-1] in (delim, "\n")) + j.count(delim + "\x00") + j.count("\n\x00")
+        if starts != k or ends != k:
+            return False
+    return True
+
+
+def _read_columns(text: str, delim: str, progress: Progress | None) -> ColumnRows | None:
+    """Every line of a plain delimited text as columns of text, read by pandas' C tokenizer,
+    or None when the text is not plain (see :func:`_plain_quoting`), a line is wider than
+    the first, or a cell is longer than the csv module allows -- the csv module's reading
+    then decides, and says what is wrong.
+
+    What it gives equals the csv module's records (``tests/core/test_import_reader.py``),
+    except that every row has the same number of cells: a short row is padded with "".
+    Blank lines are kept (as cells of ""), so row numbers are line numbers.
+    """
+    if not _plain_quoting(text, delim):
+        return None
+    import pandas as pd
+
+    report(progress, 0, 0, "Reading rows")
+    try:
+        data = text.encode("utf-8")
+        df = pd.read_csv(io.BytesIO(data), sep=delim, header=None, dtype=str, na_filter=False,
+                         keep_default_na=False, skip_blank_lines=False, engine="c",
+                         quoting=csv.QUOTE_MINIMAL, quotechar='"', doublequote=True, escapechar=None,
+                         comment=None, skipinitialspace=False, encoding="utf-8", low_memory=False)
+    except Exception:  # a wider line, anything unusual: the csv module reads it and says why
+        return None
+    if len(df) > MAX_ROWS + HEADER_SEARCH_ROWS or df.shape[1] > MAX_COLUMNS:
+        return None
+    columns = [df.iloc[:, j].tolist() for j in range(df.shape[1])]
+    limit = csv.field_size_limit()
+    if any(max(map(len, col), default=0) > limit for col in columns):
+        return None
+    return ColumnRows(list(range(1, len(df) + 1)), columns)
+
+
+def _blank_mask(rows: ColumnRows) -> list[bool]:
+    """For each row, True when no cell holds anything but white space (see _has_value).
+
+    A blank row has a blank first cell, so only those rows are looked at cell by cell.
+    """
+    n = len(rows)
+    if not rows.columns:
+        return [True] * n
+    blank = [False] * n
+    cols = rows.columns
+    for i, c in enumerate(cols[0]):
+        if not c or c.isspace():
+            blank[i] = not _has_value([col[i] for col in cols])
+    return blank
+
+
+def _split_header_columns(name: str, rows: ColumnRows, header_row: int | None
+                          ) -> tuple[list[str], int, ColumnRows, int, int]:
+    """:func:`_split_header` for rows kept as columns (the data rows stay columns)."""
+    from itertools import compress
+
+    blank = _blank_mask(rows)
+    keep = [not b for b in blank]
+    nonblank_at = list(compress(range(len(blank)), keep))
+    if not nonblank_at:
+        raise FileRejected(f"{name}: has no data (every row is blank)")
+    head = [rows[i] for i in nonblank_at[:HEADER_SEARCH_ROWS]]
+    if header_row is not None:
+        idx = next((k for k, i in enumerate(nonblank_at) if rows.rownums[i] == header_row), None)
+        if idx is None:
+            raise FileRejected(f"{name}: row {header_row} is blank or beyond the end; it cannot "
+                               "be the header")
+    else:
+        idx = find_header(head)
+    at = nonblank_at[idx]
+    hnum, hcells = rows[at]
+    while hcells and (hcells[-1] is None or (isinstance(hcells[-1], str) and not hcells[-1].strip())):
+        hcells = hcells[:-1]
+    if len(hcells) > MAX_COLUMNS:
+        raise FileRejected(f"{name}: the header has {len(hcells):,} columns; the import limit is "
+                           f"{MAX_COLUMNS:,}")
+    header = _dedupe([_header_name(v, i) for i, v in enumerate(hcells)])
+    below = keep[at + 1:]
+    if all(below):
+        data = ColumnRows(rows.rownums[at + 1:], [col[at + 1:] for col in rows.columns])
+    else:
+        data = ColumnRows(list(compress(rows.rownums[at + 1:], below)),
+                          [list(compress(col[at + 1:], below)) for col in rows.columns])
+    blank_below = len(below) - len(data)
+    return header, hnum, data, blank_below, idx
+
+
+def _may_hold_apostrophes(text: str, delim: str) -> bool:
+    """Whether a cell may start with the OWASP apostrophe an export adds (see
+    :func:`nkbrief.export.csv_unescape`): one can only stand at the start of a line, after
+    a delimiter or after an opening quote."""
+    return "'" in text and re.search(r"(?:^|[\r\n\"" + re.escape(delim) + r"])'", text) is not None
 
 
 def _records(text: str, delim: str, name: str, progress: Progress | None,
