@@ -20,7 +20,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import itemgetter
 from pathlib import Path
 
@@ -28,7 +30,8 @@ from . import convert, mapping, reconcile, schema
 from .io import RowProblem
 from .io import public as public_io
 from .io.sniff import FileRejected, check_path
-from .io.tabular import Table, _NotAnObject, read_table
+from .incoming import EventBlock, Incoming
+from .io.tabular import ColumnRows, Table, _NotAnObject, read_table
 from .merge import (RESOLUTION_LABELS, RESOLUTIONS, ImportError_, ImportResult, MergeItem, MergePlan,
                     UndoResult, apply_import, gc_paused, import_batches, last_undoable_batch, plan_merge,
                     undo_batch, unique_id)
@@ -75,17 +78,6 @@ class ColumnMap:
         return mapping.FIELD_LABELS.get(self.field, self.field)
 
 
-@dataclass(slots=True)
-class Incoming:
-    """One event the file brings, with the rows it came from."""
-
-    event: dict
-    missiles: list[dict]
-    statements: list[dict]
-    rows: list[int]
-    provided: frozenset  # fields the file gave a value for (the ones a merge compares)
-
-
 @dataclass
 class PreviewRow:
     row: int
@@ -116,7 +108,7 @@ class ParsedFile:
     rejections: list[RowProblem] = field(default_factory=list)
     rejected_raw: dict[int, list] = field(default_factory=dict)
     skipped: list[tuple[int, str]] = field(default_factory=list)
-    incoming: list[Incoming] = field(default_factory=list)
+    incoming: Sequence[Incoming] = field(default_factory=list)  # a list, or an EventBlock
     preview: list[PreviewRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     blank_rows: int = 0
@@ -380,9 +372,11 @@ def _check_row(ctx: _RowContext, rownum: int, cells) -> tuple[list[RowProblem], 
     return [], ev, frozenset(provided)
 
 
-def _rows_by_column(ctx: _RowContext, rows: list, progress: Progress | None) -> tuple[list, list]:
-    """What :func:`_check_row` gives for each row, computed a column at a time: (events,
-    provided fields), with None for the rows that must go the reference way.
+def _rows_by_column(ctx: _RowContext, rows: Sequence, progress: Progress | None
+                    ) -> tuple[dict[str, list], bytearray, list]:
+    """What :func:`_check_row` gives for each row, computed a column at a time: (the
+    events as columns, field -> one value per row; a mark for each row that must go the
+    reference way; the fields each row provides).
 
     Every column is converted at once (:meth:`convert.ColumnConverter.column`), then the
     events are completed field by field over all rows. A row goes the reference way
@@ -391,31 +385,43 @@ def _rows_by_column(ctx: _RowContext, rows: list, progress: Progress | None) -> 
     before 1000, or any rule of ``convert.cross_check`` it might break. So every rejection
     message comes from the reference path, and the events built here equal its events
     (``tests/core/test_import_fastpath.py`` checks both on generated messy files).
+    The values of a marked row are meaningless.
     """
     n = len(rows)
     M = convert.MISSING
     exact = ctx.exact
     width = ctx.width
     report(progress, 0, n, "Checking rows")
-    cells_list = [c for _, c in rows]
-    lens = set(map(len, cells_list))
-    shortest = min(lens)
     slow = bytearray(n)
-    malformed = [i for i, c in enumerate(cells_list) if c and c[0].__class__ is _NotAnObject]
-    if max(lens) > width:
-        malformed += [i for i, c in enumerate(cells_list)
-                      if len(c) > width and any(x not in (None, "") for x in c[width:])]
+    if isinstance(rows, ColumnRows):  # a large plain CSV, read as columns: all rows equally wide
+        table_cols = rows.columns
+        malformed = sorted({i for col in table_cols[width:] for i, x in enumerate(col) if x})
+        transposed = None
+    else:
+        cells_list = [c for _, c in rows]
+        lens = set(map(len, cells_list))
+        shortest = min(lens)
+        malformed = [i for i, c in enumerate(cells_list) if c and c[0].__class__ is _NotAnObject]
+        if max(lens) > width:
+            malformed += [i for i, c in enumerate(cells_list)
+                          if len(c) > width and any(x not in (None, "") for x in c[width:])]
+        # all rows as wide as each other: one transposition (twice as fast as a pass per column)
+        transposed = list(zip(*cells_list)) if len(lens) == 1 and not malformed else None
     for i in malformed:
         slow[i] = 1
 
-    # all rows as wide as each other: one transposition (twice as fast as a pass per column)
-    transposed = list(zip(*cells_list)) if len(lens) == 1 and not malformed else None
-
     def column(idx: int) -> list | tuple:
-        if transposed is not None:
+        if isinstance(rows, ColumnRows):
+            if idx >= len(table_cols):
+                return (None,) * n
+            col = table_cols[idx]
+            if malformed:
+                col = list(col)
+        elif transposed is not None:
             return transposed[idx] if idx < len(transposed) else (None,) * n
-        col = (list(map(itemgetter(idx), cells_list)) if idx < shortest
-               else [c[idx] if idx < len(c) else None for c in cells_list])
+        else:
+            col = (list(map(itemgetter(idx), cells_list)) if idx < shortest
+                   else [c[idx] if idx < len(c) else None for c in cells_list])
         for i in malformed:  # never converted on the reference path either
             col[i] = None
         return col
@@ -565,45 +571,101 @@ def _rows_by_column(ctx: _RowContext, rows: list, progress: Progress | None) -> 
                 fs = memo[sig] = frozenset(out)
             provided.append(fs)
 
-    # ---- the events (None where the row goes the reference way)
     report(progress, n // 2, n, "Checking rows")
-    fields = _EVENT_FIELDS
-    events = [None if s else dict(zip(fields, values)) for s, values in zip(slow, zip(*(cols[f] for f in fields)))]
-    return events, provided
+    return cols, slow, provided
 
 
 def _parse_rows(pf: ParsedFile, table: Table, progress: Progress | None, *, by_column: bool = True) -> None:
     """Check every row of a table and build the incoming events (nothing is written).
 
     ``by_column=False`` takes the reference path, one row and one cell at a time; the
-    default converts whole columns at once and gives the same result (faster).
+    default converts whole columns at once and gives the same result (faster). A table
+    of events (one per row) checked column-wise keeps its events as columns
+    (:class:`~nkbrief.incoming.EventBlock`).
     """
     with gc_paused():
         ctx = _row_context(pf, table)
         rows = table.rows
         n_rows = pf.rows_total = len(rows)
         if by_column and rows:
-            events, provided = _rows_by_column(ctx, rows, progress)
+            cols, slow, provided = _rows_by_column(ctx, rows, progress)
         else:
-            events = provided = [None] * n_rows
-        accepted: list[tuple[int, dict, frozenset, list]] = []  # (row, event, provided, cells)
-        preview = pf.preview
-        for i, (rownum, cells) in enumerate(rows):
-            ev = events[i]
-            if ev is None:  # the reference way
-                if i % 2000 == 0:
-                    report(progress, i, n_rows, "Checking rows")
-                problems, ev, prov = _check_row(ctx, rownum, cells)
-                if problems:
-                    _reject(pf, rownum, cells, problems)
-                    continue
+            cols, slow, provided = None, bytearray(b"\x01") * n_rows, None
+        pf.preview.extend(PreviewRow(rownum, cells, "accepted") for rownum, cells in rows[:PREVIEW_ROWS])
+        rejected = bytearray(n_rows)
+        checked: dict[int, tuple[dict, frozenset]] = {}  # the reference way: position -> (event, provided)
+        marked = _marked(slow)
+        for k, i in enumerate(marked):
+            if k % 2000 == 0:
+                report(progress, n_rows // 2 + k * n_rows // (2 * len(marked)), n_rows, "Checking rows")
+            rownum, cells = rows[i]
+            problems, ev, prov = _check_row(ctx, rownum, cells)
+            if problems:
+                _reject(pf, rownum, cells, problems)
+                rejected[i] = 1
             else:
-                prov = provided[i]
-            accepted.append((rownum, ev, prov, cells))
-            if len(preview) < PREVIEW_ROWS:
-                preview.append(PreviewRow(rownum, cells, "accepted"))
+                checked[i] = (ev, prov)
         report(progress, n_rows, n_rows, "Checking rows")
+        if cols is not None and pf.rows_mode != "missiles":
+            _collect_block(pf, ctx, rows, cols, provided, checked, rejected)
+            return
+        accepted: list[tuple[int, dict, frozenset, list]] = []  # (row, event, provided, cells)
+        for i, (rownum, cells) in enumerate(rows):
+            if rejected[i]:
+                continue
+            if i in checked:
+                ev, prov = checked[i]
+            else:
+                ev, prov = {f: cols[f][i] for f in _EVENT_FIELDS}, provided[i]
+            accepted.append((rownum, ev, prov, cells))
         _collect(pf, ctx, accepted)
+
+
+def _marked(flags: bytearray) -> list[int]:
+    """Positions of the non-zero bytes."""
+    out: list[int] = []
+    i = flags.find(1)
+    while i >= 0:
+        out.append(i)
+        i = flags.find(1, i + 1)
+    return out
+
+
+def _collect_block(pf: ParsedFile, ctx: _RowContext, rows: Sequence, cols: dict[str, list], provided: list,
+                   checked: dict[int, tuple[dict, frozenset]], rejected: bytearray) -> None:
+    """:func:`_collect` for a table of events checked column-wise: the accepted rows' events
+    stay columns (an :class:`EventBlock`), with the same ids and rejections."""
+    for i, (ev, prov) in checked.items():  # rows checked the reference way
+        for f in _EVENT_FIELDS:
+            cols[f][i] = ev[f]
+        provided[i] = prov
+    rownums = rows.rownums if isinstance(rows, ColumnRows) else [r for r, _ in rows]
+    if rejected.count(1):
+        keep = [not r for r in rejected]
+        cols = {f: list(compress(c, keep)) for f, c in cols.items()}
+        rownums, provided = list(compress(rownums, keep)), list(compress(provided, keep))
+    positions = None  # index into rows of each kept row (only needed to reject one more)
+    ids = cols["id"]
+    if len(set(ids)) != len(ids):
+        if "id" in ctx.field_header or ctx.exact:  # the file's own ids: a repeat is rejected
+            positions = [i for i, r in enumerate(rejected) if not r]
+            seen: dict[str, int] = {}
+            again = bytearray(len(ids))
+            for k, (ev_id, rownum) in enumerate(zip(ids, rownums)):
+                first = seen.setdefault(ev_id, rownum)
+                if first != rownum:
+                    again[k] = 1
+                    _reject(pf, rownum, rows[positions[k]][1],
+                            [RowProblem(rownum, ctx.field_header.get("id", "id"), ev_id,
+                                        f"is already used by row {first} of this file")])
+            keep = [not a for a in again]
+            cols = {f: list(compress(c, keep)) for f, c in cols.items()}
+            rownums, provided = list(compress(rownums, keep)), list(compress(provided, keep))
+        else:  # ids made from date, class and site: a repeat gets -2, -3...
+            used: set[str] = set()
+            cols["id"] = [unique_id(x, used) for x in ids]
+    pf.accepted_rows = len(rownums)
+    pf.incoming = EventBlock(cols, rownums, provided)
 
 
 def _collect(pf: ParsedFile, ctx: _RowContext, accepted: list[tuple[int, dict, frozenset, list]]) -> None:
@@ -728,24 +790,28 @@ def _ranges(nums: list[int]) -> str:
 
 def _attach_extras(pf: ParsedFile, table: Table) -> None:
     """nkbrief exports: per-missile rows and statements travel with their events."""
-    by_id = {inc.event["id"]: inc for inc in pf.incoming}
+    incoming = pf.incoming
+    ids = incoming.column("id") if isinstance(incoming, EventBlock) else [inc.event["id"] for inc in incoming]
+    at = {ev_id: k for k, ev_id in enumerate(ids)}
+    touched: set[int] = set()  # only the events with extras are built one by one
     orphans = {"missiles": 0, "statements": 0}
     for m in table.extra.get("missiles", []):
-        inc = by_id.get(m.get("event_id"))
-        if inc is None:
+        pos = at.get(m.get("event_id"))
+        if pos is None:
             orphans["missiles"] += 1
             continue
         rec = {k: _exact_missile_value(k, m.get(k)) for k in schema.MISSILE_FIELDS if k != "event_id"}
-        inc.missiles.append(rec)
+        incoming[pos].missiles.append(rec)
+        touched.add(pos)
     for s in table.extra.get("statements", []):
-        inc = by_id.get(s.get("event_id"))
-        if inc is None:
+        pos = at.get(s.get("event_id"))
+        if pos is None:
             orphans["statements"] += 1
             continue
-        inc.statements.append({k: (s.get(k) if s.get(k) != "" else None)
-                               for k in schema.STATEMENT_FIELDS if k != "event_id"})
-    for inc in pf.incoming:
-        inc.missiles.sort(key=lambda m: (m["seq"] is None, m["seq"] or 0))
+        incoming[pos].statements.append({k: (s.get(k) if s.get(k) != "" else None)
+                                       for k in schema.STATEMENT_FIELDS if k != "event_id"})
+    for pos in touched:
+        incoming[pos].missiles.sort(key=lambda m: (m["seq"] is None, m["seq"] or 0))
     for what, n in orphans.items():
         if n:
             pf.notes.append(f"{n} {what[:-1]} row(s) belong to events that are not imported "

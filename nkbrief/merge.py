@@ -15,14 +15,16 @@ import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import schema
+from .incoming import EventBlock, Incoming
 from .progress import Progress, report
 from .store import Store, utc_now
 
 if TYPE_CHECKING:
-    from .importer import Incoming, ParsedFile
+    from .importer import ParsedFile
 
 RESOLUTIONS = ("keep_mine", "take_theirs", "keep_both")
 RESOLUTION_LABELS = {"keep_mine": "Keep mine", "take_theirs": "Take theirs", "keep_both": "Keep both"}
@@ -87,10 +89,11 @@ class MergeItem:
 
 @dataclass
 class MergePlan:
-    items: list[MergeItem]
+    items: list[MergeItem]  # the incoming events that match one in the store
+    new: Sequence[int] = ()  # indices (into ParsedFile.incoming) of the ones that are new
 
     def counts(self) -> dict[str, int]:
-        c = {"new": 0, "identical": 0, "conflicting": 0}
+        c = {"new": len(self.new), "identical": 0, "conflicting": 0}
         for it in self.items:
             c[it.status] += 1
         return c
@@ -156,27 +159,32 @@ def plan_merge(store: Store, parsed: ParsedFile, *, default: str = "keep_mine",
     if default not in RESOLUTIONS:
         raise ValueError(f"resolution {default!r} is not one of {', '.join(RESOLUTIONS)}")
     resolutions = resolutions or {}
+    incoming = parsed.incoming
+    n = len(incoming)
     rows = store.execute("SELECT id, date, launch_site, missile_class FROM events").fetchall()
     if not rows:  # an empty store: everything is new
-        return MergePlan([MergeItem(i, "new") for i in range(len(parsed.incoming))])
+        return MergePlan([], range(n))
     ids = {r[0] for r in rows}
     by_key: dict[tuple, list[str]] = defaultdict(list)
     for r in rows:
         by_key[(r[1], _site_key(r[2]), r[3])].append(r[0])
-    claimed: set[str] = {inc.event["id"] for inc in parsed.incoming if inc.event["id"] in ids}
+    inc_ids, dates, sites, classes = _match_columns(incoming)
+    claimed: set[str] = ids.intersection(inc_ids)
     items: list[MergeItem] = []
-    for i, inc in enumerate(parsed.incoming):
-        ev = inc.event
-        existing = ev["id"] if ev["id"] in ids else None
+    new: list[int] = []
+    for i, ev_id in enumerate(inc_ids):
+        existing = ev_id if ev_id in ids else None
         if existing is None:
-            for cand in by_key.get((ev["date"], _site_key(ev["launch_site"]), ev["missile_class"]), []):
+            for cand in by_key.get((dates[i], _site_key(sites[i]), classes[i]), ()):
                 if cand not in claimed:
                     existing = cand
                     claimed.add(cand)
                     break
         if existing is None:
-            items.append(MergeItem(i, "new"))
+            new.append(i)
             continue
+        inc = incoming[i]
+        ev = inc.event
         mine = store.get_event(existing)
         diffs, changes = _compare(mine, ev, inc.provided, parsed.exact)
         if not diffs:
@@ -187,7 +195,16 @@ def plan_merge(store: Store, parsed: ParsedFile, *, default: str = "keep_mine",
                          None if rep.ok else str(rep))
         item.resolution = resolutions.get(i, default)
         items.append(item)
-    return MergePlan(items)
+    return MergePlan(items, range(n) if len(new) == n else new)
+
+
+def _match_columns(incoming: Sequence[Incoming]) -> tuple[list, list, list, list]:
+    """(ids, dates, launch sites, classes) of the incoming events, without building them."""
+    names = ("id", "date", "launch_site", "missile_class")
+    if isinstance(incoming, EventBlock):
+        return tuple(incoming.column(f) for f in names)
+    evs = [inc.event for inc in incoming]
+    return tuple([ev[f] for ev in evs] for f in names)
 
 
 # ============================================================================ applying
@@ -227,20 +244,16 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
         details = _batch_details(parsed, plan)
         b = store.new_batch("import", file_name=parsed.name, sha256=parsed.sha256, details=details)
         res.batch_id = b
-        total = len(plan.items)
-        new = [parsed.incoming[it.index] for it in plan.items if it.status == "new"]
-        added = _insert(store, new, b, progress=progress)
-        res.added = len(new)
-        res.missiles_added = sum(len(inc.missiles) for inc in new)
-        statements = sum(len(inc.statements) for inc in new)
+        total = len(plan.new) + len(plan.items)
+        added, res.missiles_added, statements = _insert_new(store, parsed.incoming, plan.new, b,
+                                                            progress=progress)
+        res.added = len(plan.new)
         taken_ids: set[str] | None = None
         for k, item in enumerate(plan.items):
             if k % 2000 == 0:
-                report(progress, len(new), total, "Writing events")
+                report(progress, res.added + k, total, "Writing events")
             inc = parsed.incoming[item.index]
-            if item.status == "new":
-                continue
-            elif item.status == "identical":
+            if item.status == "identical":
                 res.identical += 1
             else:
                 res.conflicting += 1
@@ -255,7 +268,7 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
                 elif how == "keep_both":
                     if taken_ids is None:
                         taken_ids = {r[0] for r in store.execute("SELECT id FROM events").fetchall()}
-                        incoming_ids = {inc.event["id"] for inc in parsed.incoming}
+                        incoming_ids = set(_match_columns(parsed.incoming)[0])
                     own = inc.event["id"]
                     new_id = unique_id(own, taken_ids | (incoming_ids - {own}))
                     taken_ids.add(new_id)
@@ -275,21 +288,36 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
     return res
 
 
-def _insert(store: Store, items: list[Incoming], batch_id: int, event_id: str | None = None, *,
-            progress: Progress | None = None) -> list[str]:
-    """Insert new events with their missiles and statements through ``Store.insert_events``,
-    which validates every event (``schema.validate_event``'s rules) before writing any."""
-    if event_id is not None:  # keep both: the colleague's event under a free id
-        (inc,) = items
-        events = [inc.event | {"id": event_id}]
-        missiles = {event_id: inc.missiles}
-        statements = {event_id: inc.statements}
+def _insert_new(store: Store, incoming: Sequence[Incoming], new: Sequence[int], batch_id: int, *,
+                progress: Progress | None = None) -> tuple[list[str], int, int]:
+    """Insert the new incoming events (with their missiles and statements) through the
+    store, which validates every one (``schema.validate_event``'s rules) before writing
+    any. An :class:`EventBlock` goes in as columns. Returns (ids, missiles, statements)."""
+    if not new:
+        return [], 0, 0
+    if isinstance(incoming, EventBlock):
+        cols = incoming.columns_for(new)
+        wanted = set(new) if not isinstance(new, range) else None
+        built = [inc for i, inc in incoming.built.items() if wanted is None or i in wanted]
+        missiles = {inc.event["id"]: inc.missiles for inc in built if inc.missiles}
+        statements = {inc.event["id"]: inc.statements for inc in built if inc.statements}
+        ids = store.insert_event_columns(cols, batch_id, missiles=missiles, statements=statements,
+                                         audit=False, progress=progress)
     else:
-        events = [inc.event for inc in items]
+        items = [incoming[i] for i in new]
         missiles = {inc.event["id"]: inc.missiles for inc in items if inc.missiles}
         statements = {inc.event["id"]: inc.statements for inc in items if inc.statements}
-    return store.insert_events(events, batch_id, missiles=missiles, statements=statements, audit=False,
-                               progress=progress)
+        ids = store.insert_events([inc.event for inc in items], batch_id, missiles=missiles,
+                                  statements=statements, audit=False, progress=progress)
+    return (ids, sum(len(m) for m in missiles.values()), sum(len(x) for x in statements.values()))
+
+
+def _insert(store: Store, items: list[Incoming], batch_id: int, event_id: str) -> list[str]:
+    """Insert one incoming event under a free id (keep both), with its missiles and
+    statements, through ``Store.insert_events`` (which validates it)."""
+    (inc,) = items
+    return store.insert_events([inc.event | {"id": event_id}], batch_id, missiles={event_id: inc.missiles},
+                               statements={event_id: inc.statements}, audit=False)
 
 
 def _batch_details(parsed: ParsedFile, plan: MergePlan) -> dict:

@@ -509,6 +509,40 @@ class Store:
             cols = [list(map(itemgetter(n), full)) for n in _EVENT_COLS]
         elif not _columns_valid(cols):
             _validate_each(evs)
+        return self._insert_columns(cols, batch_id, missiles, statements, full if audit else None, progress)
+
+    def insert_event_columns(self, columns: Mapping[str, list], batch_id: int, *,
+                             missiles: Mapping[str, Iterable[dict]] | None = None,
+                             statements: Mapping[str, Iterable[dict]] | None = None,
+                             audit: bool = True, progress: Progress | None = None) -> list[str]:
+        """:meth:`insert_events` for complete events given as columns: ``columns`` maps
+        every schema field to one value per event (the lists are read, never changed).
+        The same validation, the same rows, without building a dict per event."""
+        names = set(columns)
+        if names != set(_EVENT_COLS):
+            missing, extra = set(_EVENT_COLS) - names, names - set(_EVENT_COLS)
+            raise StoreError("events given as columns need exactly the schema's fields"
+                             + (f"; missing: {', '.join(sorted(missing))}" if missing else "")
+                             + (f"; unknown: {', '.join(sorted(extra))}" if extra else ""))
+        cols = [columns[n] for n in _EVENT_COLS]
+        n = len(cols[0])
+        if any(len(c) != n for c in cols):
+            raise StoreError("events given as columns need one value per event in every field")
+        if not n:
+            return []
+        full = None
+        if not _columns_valid(cols) or audit:
+            full = [dict(zip(_EVENT_COLS, values)) for values in zip(*cols)]
+            _validate_each(full)
+        return self._insert_columns(list(cols), batch_id, missiles, statements, full if audit else None,
+                                    progress)
+
+    def _insert_columns(self, cols: list[list], batch_id: int, missiles: Mapping | None,
+                        statements: Mapping | None, audited: list[dict] | None,
+                        progress: Progress | None) -> list[str]:
+        """Write validated complete events given as columns (in ``_EVENT_COLS`` order; the
+        list ``cols`` is changed, the columns in it are not), their missiles and statements;
+        ``audited``: the events to write one 'insert' audit row each for."""
         ids = cols[0]
         mis_rows, st_rows = [], []
         for ev_id in ids if missiles else ():  # in the order of the events, as insert_event
@@ -552,10 +586,10 @@ class Store:
                 c.executemany(f"INSERT INTO statements({', '.join(_STMT_COLS)}, batch_id) "
                               f"VALUES ({', '.join('?' * len(_STMT_COLS))}, ?)", st_rows)
                 self._touch("statements")
-            if audit:
+            if audited is not None:
                 user = self.user
                 c.executemany(_INSERT_AUDIT_SQL, ((now, user, "insert", "events", ev["id"], None, None,
-                                                   _json(ev), batch_id) for ev in full))
+                                                   _json(ev), batch_id) for ev in audited))
             self._touch("events")
         return ids
 

@@ -389,3 +389,23 @@ def test_grouped_missile_rows_too_long_together_are_rejected(tmp_path):
                                        "(rows 2–3) are put together")
     assert pf.accepted_rows == 1 and len(pf.incoming) == 1
     pf.check_accounting()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(t=tables(), rows_mode=st.sampled_from(["events", "events", "missiles"]))
+def test_column_table_equals_row_by_row(t, rows_mode):
+    """A large CSV read as columns (``ColumnRows``: every row as wide as the widest, text
+    only) is checked as its rows would be, and its events (an ``EventBlock``) equal them."""
+    from nkbrief.incoming import EventBlock
+    from nkbrief.io.tabular import ColumnRows
+
+    headers, rows = t
+    width = max([len(headers)] + [len(c) for _, c in rows])
+    padded = [(n, ["" if v is None else v for v in c] + [""] * (width - len(c))) for n, c in rows]
+    a, table = _parsed(headers, copy.deepcopy(padded), rows_mode=rows_mode)
+    table.rows = ColumnRows([n for n, _ in padded], [list(col) for col in zip(*(c for _, c in padded))])
+    b, table_b = _parsed(headers, copy.deepcopy(padded), rows_mode=rows_mode)
+    importer._parse_rows(a, table, None)
+    importer._parse_rows(b, table_b, None, by_column=False)
+    assert isinstance(a.incoming, EventBlock) == (rows_mode == "events")
+    assert _outcome(a) == _outcome(b)

@@ -156,19 +156,67 @@ def test_insert_events_refuses_what_validate_event_refuses(tmp_path_factory, n, 
         if isinstance(ev["id"], str) and ev["id"] and len(ev["id"]) < 100:
             ev["id"] = f"{ev['id']}-{i}"
     expected = _first_problem(evs)
-    store = Store.open(tmp_path_factory.mktemp("v") / "s.sqlite3", seed=False)
-    try:
-        b = store.new_batch("manual")
-        before = _rows(store, "events"), _rows(store, "audit")
-        if expected is None:
-            assert len(store.insert_events(evs, b)) == n
-        else:
-            with pytest.raises(StoreError) as e:
-                store.insert_events(evs, b)
-            assert str(e.value) == expected
-            assert (_rows(store, "events"), _rows(store, "audit")) == before
-    finally:
-        store.close()
+    as_columns = all(set(ev) == set(schema.EVENT_FIELDS) for ev in evs)
+    for how in ("events", "columns") if as_columns else ("events",):
+        store = Store.open(tmp_path_factory.mktemp("v") / "s.sqlite3", seed=False)
+        try:
+            b = store.new_batch("manual")
+            before = _rows(store, "events"), _rows(store, "audit")
+
+            def insert():
+                if how == "events":
+                    return store.insert_events(evs, b)
+                return store.insert_event_columns(_columns(evs), b)
+            if expected is None:
+                assert len(insert()) == n
+            else:
+                with pytest.raises(StoreError) as e:
+                    insert()
+                assert str(e.value) == expected
+                assert (_rows(store, "events"), _rows(store, "audit")) == before
+        finally:
+            store.close()
+
+
+def _columns(evs: list[dict]) -> dict[str, list]:
+    return {f: [ev[f] for ev in evs] for f in schema.EVENT_FIELDS}
+
+
+def test_insert_event_columns_stores_what_insert_events_stores(tmp_path):
+    evs = [_event(i) for i in range(70)]
+    missiles = {"e00001": [{"seq": 1, "missile_class": "SRBM"}]}
+    statements = {"e00002": [{"actor": "Washington", "summary": "condemned", "source": "State"}]}
+    for audit in (True, False):
+        a = Store.open(tmp_path / f"a{audit}.sqlite3", seed=False)
+        b = Store.open(tmp_path / f"b{audit}.sqlite3", seed=False)
+        for store in (a, b):
+            store.new_batch("manual")
+        a.insert_events(evs, 1, missiles=missiles, statements=statements, audit=audit)
+        cols = _columns(evs)
+        kept = {f: list(c) for f, c in cols.items()}
+        assert b.insert_event_columns(cols, 1, missiles=missiles, statements=statements,
+                                      audit=audit) == [e["id"] for e in evs]
+        assert cols == kept  # the columns are read, not changed
+        assert _no_times(_rows(a, "events"), {23}) == _no_times(_rows(b, "events"), {23})
+        for table in ("missiles", "statements"):
+            assert _rows(a, table) == _rows(b, table)
+        cols_sql = "user, action, table_name, record_id, field, old_value, new_value, batch_id"
+        assert _rows(a, "audit", cols_sql) == _rows(b, "audit", cols_sql)
+        a.close()
+        b.close()
+
+
+def test_insert_event_columns_refuses_a_wrong_shape(empty_store):
+    b = empty_store.new_batch("manual")
+    cols = _columns([_event(1), _event(2)])
+    with pytest.raises(StoreError, match="missing: notes"):
+        empty_store.insert_event_columns({f: c for f, c in cols.items() if f != "notes"}, b)
+    with pytest.raises(StoreError, match="unknown: colour"):
+        empty_store.insert_event_columns(cols | {"colour": ["red", "blue"]}, b)
+    with pytest.raises(StoreError, match="one value per event"):
+        empty_store.insert_event_columns(cols | {"notes": [""]}, b)
+    assert empty_store.insert_event_columns({f: [] for f in cols}, b) == []
+    assert empty_store.event_count() == 0
 
 
 SPOILS = [(f, v) for f, vs in BAD_VALUES.items() for v in vs] + [("pair", p) for p in PAIRS]
