@@ -468,7 +468,12 @@ def _rows_by_column(ctx: _RowContext, rows: Sequence, progress: Progress | None
                        else [list(v) if v.__class__ is list else [] for v in raw])
         elif f != "date_precision":
             d = defaults[f]
-            cols[f] = [d] * n if raw is None else [d if v is None or v is M else v for v in raw]
+            if raw is None:
+                cols[f] = [d] * n
+            elif M in raw or (d is not None and None in raw):
+                cols[f] = [d if v is None or v is M else v for v in raw]
+            else:  # every row has a value: the list as it is (each key's list is its own)
+                cols[f] = raw if isinstance(raw, list) else list(raw)
     dates = cols["date"]
     raw_prec = merged.get("date_precision") or [M] * n
     from_date = merged.get("_precision_from_date") or [M] * n
@@ -480,31 +485,37 @@ def _rows_by_column(ctx: _RowContext, rows: Sequence, progress: Progress | None
         prec = [p if p is not None and p is not M else ((q or "day") if q is not M else "day")
                 for p, q in zip(raw_prec, from_date)]
     cols["date_precision"] = prec
-    for i, d in enumerate(dates):
-        if d is None:
-            slow[i] = 1  # "is required"
+    if None in dates:
+        for i, d in enumerate(dates):
+            if d is None:
+                slow[i] = 1  # "is required"
     tk, tu = cols["time_kst"], cols["time_utc"]
     if not exact:  # convert._derive_times: a KST time gives the UTC one; anything else goes slow
-        for i, u in enumerate(tu):
-            if u:
-                slow[i] = 1
+        if any(tu):
+            for i, u in enumerate(tu):
+                if u:
+                    slow[i] = 1
         clock = merged.get("_utc_clock")
         if clock:
             for i, c in enumerate(clock):
                 if c is not M and c:
                     slow[i] = 1
-        fast = []
-        for i, k in enumerate(tk):
-            if k and not slow[i]:
-                if prec[i] == "day" and dates[i] >= _FIRST_FAST_DATE:
-                    fast.append(i)
-                else:
-                    slow[i] = 1
-        if fast:
-            utc = convert.kst_to_utc_many([dates[i] for i in fast], [tk[i] for i in fast])
-            tu = cols["time_utc"] = list(tu)
-            for i, u in zip(fast, utc):
-                tu[i] = u
+        if all(tk) and None not in dates and set(prec) == {"day"} and min(dates) >= _FIRST_FAST_DATE:
+            # every row has a KST time on a day: one conversion for all (slow rows are redone)
+            cols["time_utc"] = convert.kst_to_utc_many(dates, tk)
+        else:
+            fast = []
+            for i, k in enumerate(tk):
+                if k and not slow[i]:
+                    if prec[i] == "day" and dates[i] >= _FIRST_FAST_DATE:
+                        fast.append(i)
+                    else:
+                        slow[i] = 1
+            if fast:
+                utc = convert.kst_to_utc_many([dates[i] for i in fast], [tk[i] for i in fast])
+                tu = cols["time_utc"] = list(tu)
+                for i, u in zip(fast, utc):
+                    tu[i] = u
         if extras:
             notes = cols["notes"]
             for i, parts in enumerate(zip(*extras)):
@@ -519,25 +530,34 @@ def _rows_by_column(ctx: _RowContext, rows: Sequence, progress: Progress | None
                             for v, d, c, s in zip(ids, dates, classes, sites)]
 
     # ---- anything convert.cross_check might object to goes the reference way
+    # (each check looks at the rows one by one only when the whole column says it must)
     for name in ("id", "date", "missile_class"):
-        for i, v in enumerate(cols[name]):
-            if v is None or v == "":
-                slow[i] = 1
+        col = cols[name]
+        if None in col or "" in col:
+            for i, v in enumerate(col):
+                if v is None or v == "":
+                    slow[i] = 1
     for lo, hi in (("distance_km", "distance_km_max"), ("apogee_km", "apogee_km_max")):
-        for i, (a, b) in enumerate(zip(cols[lo], cols[hi])):
-            if a is not None and b is not None and b < a:
+        if cols[hi].count(None) != n:
+            for i, (a, b) in enumerate(zip(cols[lo], cols[hi])):
+                if a is not None and b is not None and b < a:
+                    slow[i] = 1
+    if "month" in prec or "year" in prec:
+        for i, (p, k) in enumerate(zip(prec, tk)):
+            if k and p in ("month", "year"):
                 slow[i] = 1
-    for i, (p, k) in enumerate(zip(prec, tk)):
-        if k and p in ("month", "year"):
-            slow[i] = 1
-    for i, (a, b) in enumerate(zip(cols["latitude"], cols["longitude"])):
-        if (a is None) != (b is None):
-            slow[i] = 1
+    lat, lon = cols["latitude"], cols["longitude"]
+    if lat.count(None) not in (0, n) or lon.count(None) != lat.count(None):
+        for i, (a, b) in enumerate(zip(lat, lon)):
+            if (a is None) != (b is None):
+                slow[i] = 1
     limit = schema.MAX_TEXT_CHARS
     for name in ("notes", "id"):
-        for i, v in enumerate(cols[name]):
-            if v and len(v) > limit:
-                slow[i] = 1
+        col = cols[name]
+        if max(map(len, filter(None, col)), default=0) > limit:
+            for i, v in enumerate(col):
+                if v and len(v) > limit:
+                    slow[i] = 1
 
     # ---- which fields each row states (the ones a merge compares)
     if exact:
@@ -548,11 +568,11 @@ def _rows_by_column(ctx: _RowContext, rows: Sequence, progress: Progress | None
         for k, values in merged.items():
             if k in _PRIVATE:
                 continue
-            here = [v is not M for v in values]
-            if all(here):
+            absent = values.count(M)
+            if not absent:
                 const.add(k)
-            elif any(here):
-                varying.append((k, here))
+            elif absent < n:
+                varying.append((k, [v is not M for v in values]))
         names = [k for k, _ in varying]
         memo: dict[tuple, frozenset] = {}
         provided = []

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from nkbrief import schema
 from nkbrief.importer import apply_import, read_file, undo_batch
 from nkbrief.merge import ImportError_
-from nkbrief.store import Store, StoreError, _json_list
+from nkbrief.store import Store, StoreError, _canonical_utc, _json_list, _json_lists
 
 
 def _event(i: int, **kw) -> dict:
@@ -101,7 +102,33 @@ def test_json_list_is_json_dumps(items):
     assert json.loads(_json_list(items)) == items
 
 
+@given(st.lists(st.one_of(st.none(), st.lists(st.text(max_size=6), max_size=3)), max_size=8))
+def test_json_lists_is_json_dumps(column):
+    assert _json_lists(column) == [json.dumps(list(v or []), ensure_ascii=False) for v in column]
+
+
 # ------------------------------------------------------------------ validation
+UTC_BITS = st.sampled_from(list("0123456789-T:Z ") + ["00", "99", "02-29", "02-30", "1900", "2000", "0000",
+                                                        "23:59:59", "24:00:00", "12:60", "12-31", "13-01"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(
+    st.datetimes(min_value=__import__("datetime").datetime(1, 1, 1)).map(lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ").rjust(20, "0")),
+    st.lists(UTC_BITS, min_size=1, max_size=12).map("".join),
+    st.sampled_from(["2024-02-29T10:00:00Z", "2023-02-29T10:00:00Z", "0000-01-01T00:00:00Z",
+                     "2024-04-31T00:00:00Z", "2024-04-30T23:59:59Z", "２０２４-01-01T00:00:00Z"])), min_size=1, max_size=6))
+def test_canonical_utc_passes_only_valid_times(values):
+    """The numpy check of a UTC column never passes a value check_value refuses, and passes
+    every time written as nkbrief writes it."""
+    ok = [schema.check_value("iso", "time_utc", v) is None and len(v) == 20 for v in values]
+    if _canonical_utc(set(values)):
+        assert all(ok), values
+    canonical = [re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", v) and v.isascii() for v in values]
+    if all(ok) and all(canonical):
+        assert _canonical_utc(set(values))
+
+
 BAD_VALUES = {
     "id": ["", None, 5, "x" * (schema.MAX_TEXT_CHARS + 1)],
     "date": ["2024-02-30", "24-01-01", None, "", 20240101, "2024-01-01T00:00"],
