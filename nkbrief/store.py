@@ -268,15 +268,20 @@ def _canonical_utc(values: set) -> bool:
     """True when every value is 'YYYY-MM-DDTHH:MM:SSZ' naming a real day and time from
     year 1 on (so ``schema.check_value('iso', ...)`` passes it); False: look closer.
 
-    Checked on the characters' code points with numpy (a regular expression and a date
-    parse per value took five times as long at 100k values).
+    Checked on the characters' codes with numpy, all values at once (a regular expression
+    and a date parse per value took five times as long at 100k values).
     """
-    if set(map(type, values)) != {str} or set(map(len, values)) != {20}:
+    try:
+        joined = "\n".join(values) + "\n"
+    except TypeError:  # not all text
         return False
-    arr = np.array(list(values))
-    if arr.dtype != np.dtype("<U20"):
+    if len(joined) != 21 * len(values) or not joined.isascii():
         return False
-    c = arr.view(np.uint32).reshape(-1, 20).astype(np.int64) - 48  # '0' -> 0
+    # one row of 21 codes per value; each value's 20 characters are checked below not to be
+    # a line break, so a value of another length would put a line break out of place
+    c = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 21).astype(np.int64) - 48
+    if not (c[:, 20] == ord("\n") - 48).all():
+        return False
     if c[:, _DIGITS_AT].min() < 0 or c[:, _DIGITS_AT].max() > 9:
         return False
     seps = c[:, [4, 7, 10, 13, 16, 19]] + 48
