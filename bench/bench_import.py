@@ -7,7 +7,11 @@
   iteration over its rows. Goal 1.3x.
 
 Each result also splits the value into ``read_check_s`` (read_file: sniff, guard, parse,
-validate) and ``write_s`` (plan_merge + apply_import). ``--quick`` uses 10k rows.
+validate) and ``write_s`` (plan_merge + apply_import). ``import_csv_100k`` also reports
+its floor, ``floor_ratio``: reading every cell as text with the same C parser
+(``read_floor_s``) plus SQLite writing the imported rows again with no checking at all
+(``write_floor_s``), against the same baseline -- the share of the ratio no checking
+code can win back. ``--quick`` uses 10k rows.
 """
 
 from __future__ import annotations
@@ -79,6 +83,36 @@ def _import(path: Path, db: Path) -> dict:
             "rows": parsed.rows_total}
 
 
+def _write_floor(db: Path, scratch: Path) -> float:
+    """Seconds to write the imported events again, exactly as stored, into an empty store
+    with no checking at all: SQLite's share of the import, the part no amount of Python
+    work can remove."""
+    import sqlite3
+
+    from nkbrief.store import Store, _insert_rows
+
+    src = sqlite3.connect(db)
+    cols = [r[1] for r in src.execute("PRAGMA table_info(events)").fetchall()]
+    rows = src.execute(f"SELECT {', '.join(cols)} FROM events ORDER BY id").fetchall()
+    src.close()
+    used = [i for i in range(len(cols)) if any(r[i] is not None for r in rows)]
+    rows = [tuple(r[i] for i in used) for r in rows]
+    scratch.unlink(missing_ok=True)
+    Store.open(scratch, seed=False).close()
+    c = sqlite3.connect(scratch, isolation_level=None)
+    c.execute("PRAGMA foreign_keys = ON")  # as the store has it
+    c.execute("PRAGMA synchronous = FULL")
+    c.execute("INSERT INTO batches(id, kind, created_utc, user) VALUES (1, 'import', 'x', 'bench')")
+    gc.collect()
+    t = time.perf_counter()
+    c.execute("BEGIN")
+    _insert_rows(c, "events", [cols[i] for i in used], rows)
+    c.execute("COMMIT")
+    took = time.perf_counter() - t
+    c.close()
+    return took
+
+
 def _best(runs: list[dict]) -> dict:
     return min(runs, key=lambda r: r["value"])
 
@@ -91,7 +125,15 @@ def import_csv_100k(quick: bool) -> dict:
         src = _csv(Path(d) / "colleague.csv", n)
         baseline = min(_timed(lambda: pd.read_csv(src)) for _ in range(3))
         res = _best([_import(src, Path(d) / "s.sqlite3") for _ in range(2)])
-    return {**res, "baseline": baseline, "goal": 5.0, "n": n}
+        # the floor: every cell read as text by the same C parser, plus SQLite writing the
+        # result -- what any import that checks cells and stores them must spend at least
+        read_floor = min(_timed(lambda: pd.read_csv(src, dtype=str, na_filter=False, keep_default_na=False))
+                         for _ in range(3))
+        write_floor = min(_write_floor(Path(d) / "s.sqlite3", Path(d) / f"floor{k}.sqlite3") for k in range(2))
+    floor = read_floor + write_floor
+    return {**res, "baseline": baseline, "goal": 5.0, "n": n, "floor_s": round(floor, 4),
+            "floor_ratio": round(floor / baseline, 3), "read_floor_s": round(read_floor, 4),
+            "write_floor_s": round(write_floor, 4)}
 
 
 def import_xlsx_100k(quick: bool) -> dict:

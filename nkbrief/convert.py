@@ -616,6 +616,13 @@ class ColumnConverter:
         # any separator at all? (the joining line breaks are not in the cells)
         splits = _SPLITS_BUT_LF.search(joined) is not None or joined.count("\n") >= count
         nulls, most = _NULL_TOKENS, _MAX_NULL_TOKEN
+        if not splits and "[" not in joined and "http" in joined:
+            # "http" only where a cell starts? (NUL joins here: no cell holds one, see _plain_text)
+            starts = "\x00" + "\x00".join(v for v in cells if v)
+            if starts.count("http") == starts.count("\x00http"):
+                return {"sources": self._single_sources(cells, nbsp)}, []
+        elif not splits and "[" not in joined:
+            return {"sources": self._single_sources(cells, nbsp)}, []
         values: list = []
         slow: list[int] = []
         for i, v in enumerate(cells):
@@ -637,6 +644,21 @@ class ColumnConverter:
             else:
                 bad.append(i)
         return {"sources": values}, bad
+
+    @staticmethod
+    def _single_sources(cells: Sequence, nbsp: bool) -> list:
+        """Sources of cells that each hold at most one source (no separator, no list, no
+        second link): the trimmed text as a one-item list, [] for a null word."""
+        if nbsp:
+            stripped = [v.replace("\u00a0", " ").strip() if v else MISSING for v in cells]
+        else:
+            stripped = [v.strip() if v else MISSING for v in cells]
+        most = _MAX_NULL_TOKEN
+        short = {t.lower() for t in stripped if t is not MISSING and len(t) <= most}
+        if "" in short or short & _NULL_TOKENS:
+            return [t if t is MISSING else ([t] if t and (len(t) > most or t.lower() not in _NULL_TOKENS) else [])
+                    for t in stripped]
+        return [t if t is MISSING else [t] for t in stripped]
 
 
 def kst_to_utc_many(dates: list[str], times: list[str]) -> list[str]:
