@@ -207,35 +207,34 @@ def _insert_rows(c: sqlite3.Connection, table: str, columns: list[str], rows: li
     """INSERT ``rows`` into ``table``, many rows per statement, in the order given.
 
     Each row holds the values of the first ``len(columns) - len(constants)`` columns; the
-    last columns get ``constants`` (bound once per statement as ``?1``, ``?2``...). Rows per
-    statement stay within this SQLite build's limit on bound variables.
+    last columns get ``constants`` (bound once per statement, after the rows' values). Rows
+    per statement stay within this SQLite build's limit on bound variables.
     """
     width = len(columns) - len(constants)
     k = len(constants)
     limit = c.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per = max(1, min(_ROWS_PER_STATEMENT, (limit - k) // max(width, 1)))
-    consts = ", ".join(f"?{j}" for j in range(1, k + 1))
 
-    def statement(n_rows: int) -> str:
-        first = k + 1
+    def statement(n_rows: int) -> str:  # the rows' values first, then the constants
+        consts = [f"?{n_rows * width + j}" for j in range(1, k + 1)]
         groups = []
         for r in range(n_rows):
-            cells = [f"?{first + r * width + j}" for j in range(width)]
-            groups.append("(" + ", ".join(cells + ([consts] if consts else [])) + ")")
+            cells = [f"?{r * width + j}" for j in range(1, width + 1)]
+            groups.append("(" + ", ".join(cells + consts) + ")")
         return f"INSERT INTO {table}({', '.join(columns)}) VALUES " + ", ".join(groups)
 
     full_sql = statement(per)
-    chain = itertools.chain.from_iterable
     step = per * 200
+    size = per * width
+    tail = list(constants)
     for start in range(0, len(rows), step):
         report(progress, start, len(rows), label)
-        part = rows[start:start + step]
-        whole = len(part) - len(part) % per
+        flat = list(itertools.chain.from_iterable(rows[start:start + step]))
+        whole = len(flat) - len(flat) % size
         if whole:
-            c.executemany(full_sql, [(*constants, *chain(part[j:j + per])) for j in range(0, whole, per)])
-        if whole < len(part):
-            rest = part[whole:]
-            c.execute(statement(len(rest)), (*constants, *chain(rest)))
+            c.executemany(full_sql, (flat[j:j + size] + tail for j in range(0, whole, size)))
+        if whole < len(flat):
+            c.execute(statement((len(flat) - whole) // width), flat[whole:] + tail)
 
 
 def _why_not_inserted(store: Store, ids: list, e: sqlite3.IntegrityError) -> str:

@@ -389,3 +389,20 @@ def test_undo_restores_a_store_byte_for_byte_in_content(tmp_path, empty_store):
     assert (r.added, r.took_theirs) == (3, 5)
     undo_batch(empty_store, r.batch_id)
     assert dataset_dump(empty_store) == before
+
+
+@pytest.mark.parametrize("limit", [7, 30, 999, None])
+@pytest.mark.parametrize("n", [0, 1, 49, 50, 51, 10_001])
+def test_insert_rows_writes_every_row_in_order_within_the_variable_limit(limit, n):
+    import sqlite3
+
+    from nkbrief.store import _insert_rows
+
+    c = sqlite3.connect(":memory:", isolation_level=None)
+    if limit:
+        c.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
+    c.execute("CREATE TABLE t(seq INTEGER, a TEXT, b REAL, batch INTEGER, at TEXT)")
+    rows = [(i, f"r{i}", None if i % 3 else i / 2) for i in range(n)]
+    _insert_rows(c, "t", ["seq", "a", "b", "batch", "at"], rows, (7, "2026-01-01T00:00:00Z"))
+    assert c.execute("SELECT seq, a, b FROM t ORDER BY rowid").fetchall() == rows
+    assert c.execute("SELECT DISTINCT batch, at FROM t").fetchall() == ([(7, "2026-01-01T00:00:00Z")] if n else [])
