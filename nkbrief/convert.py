@@ -549,18 +549,13 @@ class ColumnConverter:
         distinct = [key[1] if key.__class__ is tuple else key for key in index]
         quick = _QUICK.get((self.field, self.exact, self.unit))
         results: list = quick(self.field, distinct) if quick else [None] * len(distinct)
-        filled: dict[str, None] = {}
-        rejected = False
         for i, v in enumerate(distinct):
-            res = results[i]
-            if res is None:
-                if v is None or v == "":  # blank
-                    continue
-                res = results[i] = self.cell(v)
-            if res[0]:
-                filled.update(dict.fromkeys(res[1]))
-            else:
-                rejected = True
+            if results[i] is None and not (v is None or v == ""):  # (blank: stays None)
+                results[i] = self.cell(v)
+        # the keys filled, in the order first seen (most values fill the same few keys)
+        shapes = dict.fromkeys(tuple(r[1]) if r[0] else None for r in results if r is not None)
+        rejected = None in shapes
+        filled: dict[str, None] = dict.fromkeys(k for shape in shapes if shape for k in shape)
         keyed: dict[str, list] = {}
         if len(filled) == 1 and not rejected:  # one lookup per cell, straight to the value
             (k,) = filled

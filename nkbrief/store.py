@@ -263,7 +263,7 @@ _DIGITS_AT = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
 _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
-def _canonical_utc(values: set) -> bool:
+def _canonical_utc(values: list) -> bool:
     """True when every value is 'YYYY-MM-DDTHH:MM:SSZ' naming a real day and time from
     year 1 on (so ``schema.check_value('iso', ...)`` passes it); False: look closer.
 
@@ -278,7 +278,7 @@ def _canonical_utc(values: set) -> bool:
         return False
     # one row of 21 codes per value; each value's 20 characters are checked below not to be
     # a line break, so a value of another length would put a line break out of place
-    c = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 21).astype(np.int64) - 48
+    c = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 21).astype(np.int32) - 48
     if not (c[:, 20] == ord("\n") - 48).all():
         return False
     if c[:, _DIGITS_AT].min() < 0 or c[:, _DIGITS_AT].max() > 9:
@@ -307,13 +307,15 @@ def _column_ok(name: str, kind: str, values: list) -> bool:
         if kind == "str":
             return (set(map(type, values)) <= {str, _NONE}
                     and max(map(len, filter(None, values)), default=0) <= schema.MAX_TEXT_CHARS)
+        if kind == "iso":  # (nkbrief's own UTC times are all distinct: no set first)
+            present = list(filter(None, values))
+            if not present or _canonical_utc(present):
+                return True
         if kind in ("date", "precision", "hhmm", "iso", "class", "outcome", "confirmation"):
             distinct = set(values)
             distinct.discard(None)
             distinct.discard("")
             if not distinct:
-                return True
-            if kind == "iso" and _canonical_utc(distinct):
                 return True
             return all(schema.check_value(kind, name, v) is None for v in distinct)
         types = set(map(type, values))
