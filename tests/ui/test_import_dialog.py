@@ -164,6 +164,37 @@ def test_cancel_a_big_import_changes_nothing(qtbot, small_store, tmp_path):
     assert _dump(small_store) == before and len(small_store.batches_frame()) == batches
 
 
+def test_big_file_preview_import_undo(qtbot, small_store, tmp_path):
+    """A file large enough to be read as columns and kept as an EventBlock: the dialog shows
+    its first rows, the rejected one among them, imports the rest, and undo takes it back."""
+    from nkbrief.incoming import EventBlock
+
+    p = tmp_path / "big.csv"
+    rows = [f"{1990 + i % 30}-{1 + i % 12:02d}-{1 + i % 28:02d},SRBM,\"Site, {i}\",{100 + i} km" for i in range(30000)]
+    rows[7] = "1999-02-30,SRBM,Wonsan,100 km"
+    p.write_text("Date,Type,Launch site,Distance\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    before = _dump(small_store)
+    dlg = ImportDialog(small_store, [str(p)])
+    qtbot.addWidget(dlg)
+    with qtbot.waitSignal(dlg.checked, timeout=60000):
+        dlg.show()
+    assert isinstance(dlg.parsed.incoming, EventBlock)
+    assert dlg.counts_label.text() == "30,000 rows: 29,999 accepted, 1 rejected, 0 skipped → 29,999 events"
+    t = dlg.preview_table
+    assert t.rowCount() == importer.PREVIEW_ROWS
+    assert t.item(7, 1).text() == "rejected" and t.item(8, 1).text() == "ok"
+    assert dlg.parsed_table.rowCount() == importer.PREVIEW_ROWS
+    assert len(dlg.parsed.incoming.built) <= importer.PREVIEW_ROWS + 1  # built only what is shown
+    with qtbot.waitSignal(dlg.import_finished, timeout=60000) as sig:
+        qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
+    assert sig.args[0].added == 29999
+    assert small_store.get_event("1990-01-01-srbm-site-0")["launch_site"] == "Site, 0"
+    with qtbot.waitSignal(dlg.checked, timeout=60000):
+        with qtbot.waitSignal(dlg.import_undone, timeout=60000):
+            qtbot.mouseClick(dlg.undo_button, Qt.MouseButton.LeftButton)
+    assert _dump(small_store) == before
+
+
 def test_window_menus_drop_undo_and_export(qtbot, small_window, colleague_csv, tmp_path, monkeypatch):
     from ui.app import FEATURE_MODULES
 
