@@ -732,6 +732,19 @@ class Store:
         row = self._conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
         return _decode_row(schema.EVENT_FIELDS, row) if row else None
 
+    def event_origin(self, event_id: str) -> dict | None:
+        """The batch that added an event: id, kind ('seed', 'import', 'manual'...), file
+        name, sha256, created_utc, user and undone_utc; None for an unknown event. (An
+        import records its events in one batch-level audit row, not one row each, so this
+        is where an imported event's provenance is read.)"""
+        row = self._conn.execute(
+            "SELECT b.id, b.kind, b.file_name, b.sha256, b.created_utc, b.user, b.undone_utc "
+            "FROM events e JOIN batches b ON b.id = e.batch_id WHERE e.id = ?", (event_id,)).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("batch_id", "kind", "file_name", "sha256", "created_utc", "user", "undone_utc"),
+                        tuple(row)))
+
     def has_event(self, event_id: str) -> bool:
         return self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
 

@@ -83,6 +83,17 @@ def _browser(parent) -> QTextBrowser:
     return b
 
 
+
+def _origin_words(origin: dict) -> str:
+    """How an event came into the store, from the batch that added it."""
+    kind, n = origin["kind"], origin["batch_id"]
+    if kind == "import":
+        sha = f", sha256 {origin['sha256'][:12]}…" if origin.get("sha256") else ""
+        return f"imported from {origin['file_name']} (batch {n}{sha})"
+    if kind == "seed":
+        return "loaded from the bundled dataset"
+    return f"added ({kind} batch {n})"
+
 class DetailPane(QWidget):
     """Follows the selection: :meth:`show_ids`. Emits :attr:`notes_saved` (event id, text)."""
 
@@ -344,12 +355,17 @@ class DetailPane(QWidget):
         if self.store is None:
             return ""
         a = self.store.audit_frame(record_id=event_id)
-        if a.empty:
-            return "<p class='muted'>No edits recorded since this event was loaded.</p>"
+        a = a[a["table_name"] == "events"]
         rows = []
         for r in a.tail(8).iloc[::-1].itertuples():
             what = r.field.replace("_", " ") if isinstance(r.field, str) else r.action
             rows.append((f"{r.at_utc[:16].replace('T', ' ')} UTC", f"{_e(r.user)}: {_e(r.action)} {_e(what)}"))
+        origin = self.store.event_origin(event_id)
+        if origin is not None and not (a["action"] == "insert").any():  # added with no row of its own
+            rows.append((f"{origin['created_utc'][:16].replace('T', ' ')} UTC",
+                         f"{_e(origin['user'])}: {_e(_origin_words(origin))}"))
+        if not rows:
+            return "<p class='muted'>No edits recorded since this event was loaded.</p>"
         return "<h4>Change history</h4>" + _rows(rows)
 
     # ------------------------------------------------------------- sources

@@ -264,3 +264,27 @@ def test_sources_copy_links_and_never_open_them(qtbot, window, monkeypatch):
     item = d.sources.item(0)
     qtbot.mouseDClick(d.sources.viewport(), Qt.MouseButton.LeftButton, pos=d.sources.visualItemRect(item).center())
     assert opened == []
+
+
+def test_change_history_names_where_an_event_came_from(qtbot, small_window, tmp_path):
+    """Imports record one batch-level audit row, so the history reads an imported event's
+    provenance from its batch: the file, the batch and the file's sha256."""
+    from nkbrief.importer import apply_import, read_file
+
+    p = tmp_path / "colleague.csv"
+    p.write_text("Date,Type,Launch site\n2025-05-08,SRBM,Wonsan\n", encoding="utf-8")
+    pf = read_file(p)
+    res = apply_import(small_window.store, pf)
+    qtbot.waitUntil(lambda: small_window.store.has_event("2025-05-08-srbm-wonsan"), timeout=5000)
+    small_window.select_ids(["2025-05-08-srbm-wonsan"])
+    qtbot.waitUntil(lambda: small_window.detail.current == "2025-05-08-srbm-wonsan", timeout=5000)
+    text = small_window.detail.history.toPlainText()
+    assert f"imported from colleague.csv (batch {res.batch_id}, sha256 {pf.sha256[:12]}…)" in text
+    origin = small_window.store.event_origin("2025-05-08-srbm-wonsan")
+    assert origin["kind"] == "import" and origin["file_name"] == "colleague.csv"
+    assert small_window.store.event_origin("no-such-event") is None
+
+
+def test_change_history_of_a_seeded_event_says_so(qtbot, window):
+    window.select_ids([SEED_EVENT])
+    assert "loaded from the bundled dataset" in window.detail.history.toPlainText()
