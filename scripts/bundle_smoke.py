@@ -13,9 +13,10 @@ checks that:
   XML entity), the resources come from the bundle, the store path is the user-data folder;
 - ``list --json`` works and the store lands in $XDG_DATA_HOME/nkbrief/, nowhere else;
 - the window starts: ``--screenshot`` (offscreen) writes a PNG that is not blank;
-- ``import`` works for a small UTF-8 CSV, a workbook (.xlsx, dates as Excel serials) and a
-  CP949 (Korean Windows) CSV, and the events are then listed with their dates and Hangul
-  site names intact: each format loads modules that the others do not;
+- ``import`` works for a small UTF-8 CSV, a workbook (.xlsx, dates as Excel serials), a
+  CP949 (Korean Windows) CSV and a CSV big enough for pandas' C tokenizer, and the events
+  are then listed with their dates and Hangul site names intact: each loads modules that
+  the others do not;
 - ``export`` writes .csv, .xlsx and .json files holding the imported events;
 - ``timing --json`` runs its Monte Carlo test and reports a p-value;
 - ``pack -o`` writes a workbook where asked, with the timeline picture (drawn by Pillow)
@@ -79,6 +80,14 @@ CP949_ROWS = [
      "launch_site": "\ub3d9\ud574 \uc2dc\ud5d8\uc7a5"},  # Hangul: "Donghae test site"
 ]
 CP949_RANGE = ("2001-07-01", "2001-07-31")
+# A CSV large enough (over 200,000 characters) to be read by pandas' C tokenizer, the way big
+# colleague files are (nkbrief.io.tabular.COLUMNAR_MIN_CHARS): it loads pandas' parser
+# modules, which the small files above never touch.
+BIG_ROWS = [{**IMPORT_ROWS[i % 2], "date": f"2001-09-{1 + i % 28:02d}",
+             "missile_name": f"Smoke-Test big {i:04d}",
+             "description": "synthetic row written by scripts/bundle_smoke.py; " + "padding " * 40}
+            for i in range(700)]
+BIG_RANGE = ("2001-09-01", "2001-09-30")
 
 
 # --------------------------------------------------------------------------- results
@@ -577,7 +586,7 @@ def _import_check(rep: Report, run: Runner, name: str, src: Path, rows: list[dic
 def check_import(rep: Report, run: Runner, out_dir: Path) -> None:
     """CSV (UTF-8), .xlsx and CP949 CSV imports: each format loads different modules."""
     has = run.has_command("import")
-    names = ("import", "import-xlsx", "import-cp949")
+    names = ("import", "import-xlsx", "import-cp949", "import-big")
     if has is not True:
         for name in names:
             if has is False:
@@ -594,6 +603,9 @@ def check_import(rep: Report, run: Runner, out_dir: Path) -> None:
     src = out_dir / "smoke_events_cp949.csv"
     write_csv(src, CP949_ROWS, encoding="cp949")
     _import_check(rep, run, "import-cp949", src, CP949_ROWS, CP949_RANGE)
+    src = out_dir / "smoke_events_big.csv"
+    write_csv(src, BIG_ROWS)
+    _import_check(rep, run, "import-big", src, BIG_ROWS, BIG_RANGE)
 
 
 def check_export(rep: Report, run: Runner, out_dir: Path) -> None:

@@ -290,8 +290,9 @@ def _read_columns(text: str, delim: str, progress: Progress | None) -> ColumnRow
                          keep_default_na=False, skip_blank_lines=False, engine="c",
                          quoting=csv.QUOTE_MINIMAL, quotechar='"', doublequote=True, escapechar=None,
                          comment=None, skipinitialspace=False, encoding="utf-8", low_memory=False)
-    except Exception:  # a wider line, anything unusual: the csv module reads it and says why
-        return None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, UnicodeError, OverflowError):
+        return None  # a wider line, say: the csv module reads it and says what is wrong
+    # (anything else -- a parser module missing from a build -- is a fault to see, not hide)
     if len(df) > MAX_ROWS + HEADER_SEARCH_ROWS or df.shape[1] > MAX_COLUMNS:
         return None
     columns = [df.iloc[:, j].tolist() for j in range(df.shape[1])]

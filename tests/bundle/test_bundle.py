@@ -222,7 +222,7 @@ def _expect(smoke, name):
 
 @pytest.mark.bundle
 @pytest.mark.parametrize("check", ["network", "libraries", "selfcheck", "list", "gui", "import",
-                                   "import-xlsx", "import-cp949", "export", "timing", "pack",
+                                   "import-xlsx", "import-cp949", "import-big", "export", "timing", "pack",
                                    "read-only"])
 def test_bundle_works_offline(smoke, check):
     """The bundle starts and its commands work inside a namespace with no network."""

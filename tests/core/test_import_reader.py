@@ -130,3 +130,14 @@ def test_big_file_with_a_multiline_cell_takes_the_csv_module(tmp_path):
     tb = tabular.read_table(p)
     assert isinstance(tb.rows, list)
     assert tb.rows[1][0] == 4  # the record after the two-line one starts on line 4
+
+
+def test_big_file_with_an_overlong_cell_is_refused_as_the_csv_module_refuses_it(tmp_path):
+    rows = [f"2024-04-{1 + i % 28:02d},SRBM,Wonsan,{i} km" for i in range(8_000)]
+    rows[5] = "2024-04-06,SRBM," + "W" * (csv.field_size_limit() + 10) + ",1 km"
+    p = tmp_path / "big.csv"
+    p.write_text("Date,Type,Launch site,Distance\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(tabular.FileRejected) as e:
+        tabular.read_table(p)
+    assert str(e.value) == (f"big.csv: line 7: a value is longer than {csv.field_size_limit():,} characters; "
+                            f"cells are limited to {tabular.MAX_CELL_CHARS:,}")
