@@ -89,14 +89,15 @@ def _write_floor(db: Path, scratch: Path) -> float:
     work can remove."""
     import sqlite3
 
-    from nkbrief.store import Store, _insert_rows
+    from nkbrief.store import Store, _insert_rows, bulk_layout
 
     src = sqlite3.connect(db)
-    cols = [r[1] for r in src.execute("PRAGMA table_info(events)").fetchall()]
-    rows = src.execute(f"SELECT {', '.join(cols)} FROM events ORDER BY id").fetchall()
+    names = [r[1] for r in src.execute("PRAGMA table_info(events)").fetchall()]
+    rows = src.execute(f"SELECT {', '.join(names)} FROM events ORDER BY id").fetchall()
     src.close()
-    used = [i for i in range(len(cols)) if any(r[i] is not None for r in rows)]
-    rows = [tuple(r[i] for i in used) for r in rows]
+    cols = [list(c) for c in zip(*rows)]
+    varying, same = bulk_layout(cols)  # bound as the store binds them
+    rows = list(zip(*(cols[i] for i in varying)))
     scratch.unlink(missing_ok=True)
     Store.open(scratch, seed=False).close()
     c = sqlite3.connect(scratch, isolation_level=None)
@@ -106,7 +107,7 @@ def _write_floor(db: Path, scratch: Path) -> float:
     gc.collect()
     t = time.perf_counter()
     c.execute("BEGIN")
-    _insert_rows(c, "events", [cols[i] for i in used], rows)
+    _insert_rows(c, "events", [names[i] for i in varying + same], rows, tuple(cols[i][0] for i in same))
     c.execute("COMMIT")
     took = time.perf_counter() - t
     c.close()

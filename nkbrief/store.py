@@ -237,6 +237,23 @@ def _insert_rows(c: sqlite3.Connection, table: str, columns: list[str], rows: li
             c.execute(statement((len(flat) - whole) // width), flat[whole:] + tail)
 
 
+def bulk_layout(cols: list[list]) -> tuple[list[int], list[int]]:
+    """How a bulk insert binds columns: (the columns bound row by row, the columns of one
+    text value throughout, bound once per statement). Columns null throughout are left out
+    (the schema's default is null); the first column (the id) is always bound per row."""
+    n = len(cols[0])
+    varying, same = [], []
+    for i, col in enumerate(cols):
+        if col.count(None) == n:
+            continue
+        first = col[0]
+        if i and first.__class__ is str and col.count(first) == n:  # equal text is identical text
+            same.append(i)
+        else:
+            varying.append(i)
+    return varying, same
+
+
 def _why_not_inserted(store: Store, ids: list, e: sqlite3.IntegrityError) -> str:
     seen: set = set()
     for i in ids:
@@ -616,14 +633,13 @@ class Store:
                 cols[i] = [None if v is None else int(bool(v)) for v in cols[i]]
         now = utc_now()
         with self.write() as c:
-            # columns that are null throughout are left out (binding None costs more than any value)
-            used = [i for i, col in enumerate(cols) if col.count(None) != len(col)]
-            rows = list(zip(*(cols[i] for i in used)))
+            varying, same = bulk_layout(cols)
+            rows = list(zip(*(cols[i] for i in varying)))
             rows.sort(key=_FIRST)  # "id" first: B-tree inserts in key order are much cheaper
             c.execute("SAVEPOINT insert_events")
             try:
-                _insert_rows(c, "events", [*(_EVENT_COLS[i] for i in used), "batch_id", "updated_utc"],
-                             rows, (batch_id, now), progress, "Writing events")
+                _insert_rows(c, "events", [*(_EVENT_COLS[i] for i in varying + same), "batch_id", "updated_utc"],
+                             rows, (*(cols[i][0] for i in same), batch_id, now), progress, "Writing events")
             except sqlite3.IntegrityError as e:
                 c.execute("ROLLBACK TO insert_events")
                 raise StoreError(_why_not_inserted(self, ids, e)) from None
