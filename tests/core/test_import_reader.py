@@ -141,3 +141,22 @@ def test_big_file_with_an_overlong_cell_is_refused_as_the_csv_module_refuses_it(
         tabular.read_table(p)
     assert str(e.value) == (f"big.csv: line 7: a value is longer than {csv.field_size_limit():,} characters; "
                             f"cells are limited to {tabular.MAX_CELL_CHARS:,}")
+
+
+@pytest.mark.parametrize("name", ["north_korea_provocations_1958_present.csv",
+                                  "north_korea_missile_test_database.csv"])
+def test_public_files_read_the_same_either_way(shared_data, name):
+    """The real files, as they are: whichever reader takes them, the table is the same."""
+    from nkbrief.io.sniff import sniff
+
+    p = shared_data / name
+    sn = sniff(p)
+    tables = []
+    for threshold in (0, 10**12):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(tabular, "COLUMNAR_MIN_CHARS", threshold)
+            tables.append(tabular.read_delimited(p, sn))
+    a, b = tables
+    width = max(len(c) for _, c in a.rows)
+    assert (a.header, a.header_row, a.blank_rows, a.title_rows) == (b.header, b.header_row, b.blank_rows, b.title_rows)
+    assert [(n, c + [""] * (width - len(c))) for n, c in a.rows] == [(n, c + [""] * (width - len(c))) for n, c in b.rows]
