@@ -27,10 +27,10 @@ from operator import itemgetter
 from pathlib import Path
 
 from . import convert, mapping, reconcile, schema
+from .incoming import EventBlock, Incoming
 from .io import RowProblem
 from .io import public as public_io
 from .io.sniff import FileRejected, check_path
-from .incoming import EventBlock, Incoming
 from .io.tabular import ColumnRows, Table, _NotAnObject, read_table
 from .merge import (RESOLUTION_LABELS, RESOLUTIONS, ImportError_, ImportResult, MergeItem, MergePlan,
                     UndoResult, apply_import, gc_paused, import_batches, last_undoable_batch, plan_merge,

@@ -14,8 +14,8 @@ import gc
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import schema

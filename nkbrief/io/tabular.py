@@ -19,8 +19,8 @@ import itertools
 import json
 import re
 from collections.abc import Sequence
-from operator import itemgetter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from .. import schema
