@@ -27,7 +27,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from . import convert, mapping, reconcile, schema
-from .incoming import EventBlock, Incoming
+from .incoming import EventBlock, Incoming, incoming_column
 from .io import RowProblem
 from .io import public as public_io
 from .io.sniff import FileRejected, check_path
@@ -660,15 +660,18 @@ def _collect_block(pf: ParsedFile, ctx: _RowContext, rows: Sequence, cols: dict[
             cols[f][i] = ev[f]
         provided[i] = prov
     rownums = rows.rownums if isinstance(rows, ColumnRows) else [r for r, _ in rows]
-    if rejected.count(1):
-        keep = [not r for r in rejected]
+
+    def keep_only(keep: list[bool]) -> None:
+        nonlocal cols, rownums, provided
         cols = {f: list(compress(c, keep)) for f, c in cols.items()}
         rownums, provided = list(compress(rownums, keep)), list(compress(provided, keep))
-    positions = None  # index into rows of each kept row (only needed to reject one more)
+
+    if rejected.count(1):
+        keep_only([not r for r in rejected])
     ids = cols["id"]
     if len(set(ids)) != len(ids):
         if "id" in ctx.field_header or ctx.exact:  # the file's own ids: a repeat is rejected
-            positions = [i for i, r in enumerate(rejected) if not r]
+            positions = [i for i, r in enumerate(rejected) if not r]  # each kept row's index in rows
             seen: dict[str, int] = {}
             again = bytearray(len(ids))
             for k, (ev_id, rownum) in enumerate(zip(ids, rownums)):
@@ -678,9 +681,7 @@ def _collect_block(pf: ParsedFile, ctx: _RowContext, rows: Sequence, cols: dict[
                     _reject(pf, rownum, rows[positions[k]][1],
                             [RowProblem(rownum, ctx.field_header.get("id", "id"), ev_id,
                                         f"is already used by row {first} of this file")])
-            keep = [not a for a in again]
-            cols = {f: list(compress(c, keep)) for f, c in cols.items()}
-            rownums, provided = list(compress(rownums, keep)), list(compress(provided, keep))
+            keep_only([not a for a in again])
         else:  # ids made from date, class and site: a repeat gets -2, -3...
             used: set[str] = set()
             cols["id"] = [unique_id(x, used) for x in ids]
@@ -811,8 +812,7 @@ def _ranges(nums: list[int]) -> str:
 def _attach_extras(pf: ParsedFile, table: Table) -> None:
     """nkbrief exports: per-missile rows and statements travel with their events."""
     incoming = pf.incoming
-    ids = incoming.column("id") if isinstance(incoming, EventBlock) else [inc.event["id"] for inc in incoming]
-    at = {ev_id: k for k, ev_id in enumerate(ids)}
+    at = {ev_id: k for k, ev_id in enumerate(incoming_column(incoming, "id"))}
     touched: set[int] = set()  # only the events with extras are built one by one
     orphans = {"missiles": 0, "statements": 0}
     for m in table.extra.get("missiles", []):

@@ -109,3 +109,11 @@ class EventBlock(Sequence):
                 for f in EVENT_FIELDS:
                     out[f][k] = inc.event[f]
         return out
+
+
+def incoming_column(incoming: Sequence[Incoming], name: str) -> list:
+    """One field of every incoming event (a list of Incoming or an EventBlock), without
+    building the items of a block."""
+    if isinstance(incoming, EventBlock):
+        return incoming.column(name)
+    return [inc.event[name] for inc in incoming]

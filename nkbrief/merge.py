@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import schema
-from .incoming import EventBlock, Incoming
+from .incoming import EventBlock, Incoming, incoming_column
 from .progress import Progress, report
 from .store import Store, utc_now
 
@@ -200,11 +200,7 @@ def plan_merge(store: Store, parsed: ParsedFile, *, default: str = "keep_mine",
 
 def _match_columns(incoming: Sequence[Incoming]) -> tuple[list, list, list, list]:
     """(ids, dates, launch sites, classes) of the incoming events, without building them."""
-    names = ("id", "date", "launch_site", "missile_class")
-    if isinstance(incoming, EventBlock):
-        return tuple(incoming.column(f) for f in names)
-    evs = [inc.event for inc in incoming]
-    return tuple([ev[f] for ev in evs] for f in names)
+    return tuple(incoming_column(incoming, f) for f in ("id", "date", "launch_site", "missile_class"))
 
 
 # ============================================================================ applying

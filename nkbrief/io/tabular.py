@@ -18,7 +18,7 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -162,6 +162,29 @@ def find_header(rows: list[tuple[int, list]]) -> int:
     return 0
 
 
+def _header_index(name: str, rownums: Iterable[int], head: list[tuple[int, list]],
+                  header_row: int | None) -> int:
+    """Index (among the non-blank rows, whose row numbers are ``rownums``; ``head``: the
+    first of them) of the header: row ``header_row`` when asked for, else found by name."""
+    if header_row is None:
+        return find_header(head)
+    idx = next((i for i, n in enumerate(rownums) if n == header_row), None)
+    if idx is None:
+        raise FileRejected(f"{name}: row {header_row} is blank or beyond the end; it cannot "
+                           "be the header")
+    return idx
+
+
+def _header_names(name: str, cells: list) -> list[str]:
+    """Column names from the header row's cells (blank cells at its end dropped)."""
+    while cells and (cells[-1] is None or (isinstance(cells[-1], str) and not cells[-1].strip())):
+        cells = cells[:-1]
+    if len(cells) > MAX_COLUMNS:
+        raise FileRejected(f"{name}: the header has {len(cells):,} columns; the import limit is "
+                           f"{MAX_COLUMNS:,}")
+    return _dedupe([_header_name(v, i) for i, v in enumerate(cells)])
+
+
 def _split_header(name: str, all_rows: list[tuple[int, list]], header_row: int | None,
                   blank_rows: int) -> tuple[list[str], int, list[tuple[int, list]], int, int]:
     """(header names, header row number, data rows, blank rows below, title rows above)."""
@@ -174,20 +197,9 @@ def _split_header(name: str, all_rows: list[tuple[int, list]], header_row: int |
             blank_at.append(n)
     if not nonblank:
         raise FileRejected(f"{name}: has no data (every row is blank)")
-    if header_row is not None:
-        idx = next((i for i, (n, _) in enumerate(nonblank) if n == header_row), None)
-        if idx is None:
-            raise FileRejected(f"{name}: row {header_row} is blank or beyond the end; it cannot "
-                               "be the header")
-    else:
-        idx = find_header(nonblank)
+    idx = _header_index(name, (n for n, _ in nonblank), nonblank, header_row)
     hnum, hcells = nonblank[idx]
-    while hcells and (hcells[-1] is None or (isinstance(hcells[-1], str) and not hcells[-1].strip())):
-        hcells = hcells[:-1]
-    if len(hcells) > MAX_COLUMNS:
-        raise FileRejected(f"{name}: the header has {len(hcells):,} columns; the import limit is "
-                           f"{MAX_COLUMNS:,}")
-    header = _dedupe([_header_name(v, i) for i, v in enumerate(hcells)])
+    header = _header_names(name, hcells)
     data = nonblank[idx + 1:]
     blank_below = sum(1 for n in blank_at if n > hnum) + blank_rows
     return header, hnum, data, blank_below, idx
@@ -329,21 +341,10 @@ def _split_header_columns(name: str, rows: ColumnRows, header_row: int | None
     if not nonblank_at:
         raise FileRejected(f"{name}: has no data (every row is blank)")
     head = [rows[i] for i in nonblank_at[:HEADER_SEARCH_ROWS]]
-    if header_row is not None:
-        idx = next((k for k, i in enumerate(nonblank_at) if rows.rownums[i] == header_row), None)
-        if idx is None:
-            raise FileRejected(f"{name}: row {header_row} is blank or beyond the end; it cannot "
-                               "be the header")
-    else:
-        idx = find_header(head)
+    idx = _header_index(name, (rows.rownums[i] for i in nonblank_at), head, header_row)
     at = nonblank_at[idx]
     hnum, hcells = rows[at]
-    while hcells and (hcells[-1] is None or (isinstance(hcells[-1], str) and not hcells[-1].strip())):
-        hcells = hcells[:-1]
-    if len(hcells) > MAX_COLUMNS:
-        raise FileRejected(f"{name}: the header has {len(hcells):,} columns; the import limit is "
-                           f"{MAX_COLUMNS:,}")
-    header = _dedupe([_header_name(v, i) for i, v in enumerate(hcells)])
+    header = _header_names(name, hcells)
     below = keep[at + 1:]
     if all(below):
         data = ColumnRows(rows.rownums[at + 1:], [col[at + 1:] for col in rows.columns])
