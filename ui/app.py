@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWid
                                QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QTextBrowser, QToolBar,
                                QVBoxLayout, QWidget)
 
-from nkbrief import __version__, schema
+from nkbrief import __version__
+from nkbrief.model import schema
 from nkbrief.resources import resource_path
 from nkbrief.selection import Selection
 from nkbrief.store import Store, StoreError

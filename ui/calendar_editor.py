@@ -4,7 +4,7 @@ Every change goes through the store (so it is validated and audited) inside a
 ``QUndoCommand`` on the window's undo stack. A command is applied once *before* it is pushed,
 so a store error reaches the user and nothing lands on the stack; undo and redo then apply
 the inverse through the store again, which audits them too. Text is checked with
-:func:`nkbrief.calendar_io.parse_calendar_row`, the same rules as a CSV import.
+:func:`nkbrief.jobs.calendar_io.parse_calendar_row`, the same rules as a CSV import.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogBut
                                QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
                                QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
-from nkbrief import calendar_io, schema
-from nkbrief.context import CATEGORY_LABELS
+from nkbrief.jobs import calendar_io
+from nkbrief.model import schema
+from nkbrief.analysis.context import CATEGORY_LABELS
 from nkbrief.store import Store, StoreError
 
 from .undo import StoreCommand, push

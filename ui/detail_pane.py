@@ -17,8 +17,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPlainTextEdit, QPushButton, QTabWidget,
                                QTextBrowser, QVBoxLayout, QWidget)
 
-from nkbrief import context, palette
-from nkbrief.filtering import EventView
+from nkbrief.analysis import context
+from nkbrief.model import palette
+from nkbrief.analysis.filtering import EventView
 
 from .map_widget import MapWidget
 

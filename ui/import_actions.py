@@ -9,8 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
-from nkbrief import importer
-from nkbrief.export import ExportError, export_dataset
+from nkbrief.importing import importer
+from nkbrief.exporting.export import ExportError, export_dataset
 from nkbrief.store import Store
 
 from .import_dialog import FILE_FILTER, ImportDialog, undo_job

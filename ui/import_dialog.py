@@ -1,8 +1,8 @@
 """File ▸ Import…: preview, map, check and merge a colleague's file, then import it as one batch.
 
-The dialog is a view over :mod:`nkbrief.importer`. Reading and checking the file
-(:func:`~nkbrief.importer.read_file` + :func:`~nkbrief.importer.plan_merge`) and writing it
-(:func:`~nkbrief.importer.apply_import`) run on the thread pool through
+The dialog is a view over :mod:`nkbrief.importing.importer`. Reading and checking the file
+(:func:`~nkbrief.importing.importer.read_file` + :func:`~nkbrief.importing.importer.plan_merge`) and writing it
+(:func:`~nkbrief.importing.importer.apply_import`) run on the thread pool through
 :class:`ui.workers.Worker`, each with its own store connection, with a progress bar and
 Cancel. After a write the window's store is told (``store.notify("events")``) so every
 view reloads. ``install(window)`` adds File ▸ Import…, File ▸ Export dataset…,
@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialo
                                QTableWidget, QTableWidgetItem, QTabWidget, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from nkbrief import importer, mapping
-from nkbrief.export import ExportError
-from nkbrief.importer import ImportOptions, RESOLUTION_LABELS, RESOLUTIONS
+from nkbrief.importing import importer, mapping
+from nkbrief.exporting.export import ExportError
+from nkbrief.importing.importer import ImportOptions, RESOLUTION_LABELS, RESOLUTIONS
 from nkbrief.store import Store, StoreError
 
 from .style import STYLESHEET, icon

@@ -1,7 +1,7 @@
 """The briefing-pack dialog: choose events, fill in the cover, pick sections, build off the GUI thread.
 
 Opened from File ▸ Build briefing pack…, the toolbar, or the table's right-click menu. The
-build itself is :func:`nkbrief.briefing.build_pack`, run by :class:`ui.workers.Worker` on
+build itself is :func:`nkbrief.briefing.pack.build_pack`, run by :class:`ui.workers.Worker` on
 the thread pool with its own store connection; the dialog shows progress and can cancel
 (a cancelled or failed build leaves nothing at the destination).
 """
@@ -22,16 +22,16 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from nkbrief import classification
-from nkbrief.briefing import DEFAULT_TITLE, SECTIONS, PackOptions, build_pack
-from nkbrief.context import CATEGORY_LABELS
+from nkbrief.model import classification
+from nkbrief.briefing.pack import DEFAULT_TITLE, SECTIONS, PackOptions, build_pack
+from nkbrief.analysis.context import CATEGORY_LABELS
 from nkbrief.filenames import sanitise_filename, suggested_name
-from nkbrief.filtering import parse_date_bound
-from nkbrief.palette import class_color
+from nkbrief.analysis.filtering import parse_date_bound
+from nkbrief.model.palette import class_color
 from nkbrief.resources import resource_path
-from nkbrief.schema import CALENDAR_CATEGORIES, MISSILE_CLASSES
+from nkbrief.model.schema import CALENDAR_CATEGORIES, MISSILE_CLASSES
 from nkbrief.store import Store, frame_records
-from nkbrief.xlsx_values import shown_date
+from nkbrief.briefing.xlsx_values import shown_date
 
 from .workers import Worker, start
 
@@ -65,7 +65,7 @@ def open_file(path: str) -> bool:
 
 def timing_available() -> bool:
     try:
-        import nkbrief.timing  # noqa: F401
+        import nkbrief.analysis.timing  # noqa: F401
     except ImportError:
         return False
     return True
@@ -109,8 +109,8 @@ def build_job(db_path: str, ids: list[str], options: PackOptions, timing: dict |
         timing = {"window": timing}
     with Store.open(db_path, seed=False) as st:
         if timing:
-            from nkbrief.commands.timing import last_observed_day
-            from nkbrief.timing import timing_analysis
+            from nkbrief.cli.timing import last_observed_day
+            from nkbrief.analysis.timing import timing_analysis
 
             if progress is not None:
                 progress(0, 0, "Timing analysis")

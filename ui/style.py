@@ -7,7 +7,7 @@ from functools import cache
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor, QFont, QIcon
 
-from nkbrief import palette
+from nkbrief.model import palette
 from nkbrief.resources import resource_path
 
 

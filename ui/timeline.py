@@ -22,9 +22,9 @@ from PySide6.QtGui import QActionGroup, QCursor, QPen, QPixmapCache
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QToolTip, QVBoxLayout,
                                QWidget)
 
-from nkbrief import palette, schema
-from nkbrief.context import CATEGORY_LABELS
-from nkbrief.filtering import KST_OFFSET_S, launch_times
+from nkbrief.model import palette, schema
+from nkbrief.analysis.context import CATEGORY_LABELS
+from nkbrief.analysis.filtering import KST_OFFSET_S, launch_times
 
 from .style import icon, qcolor
 

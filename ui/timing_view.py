@@ -1,6 +1,6 @@
 """The Timing dock: how launches fall before political-calendar entries, tested against chance.
 
-Controls (categories, window, scope, seed) drive :func:`nkbrief.timing.timing_analysis`,
+Controls (categories, window, scope, seed) drive :func:`nkbrief.analysis.timing.timing_analysis`,
 which runs on the thread pool (a run over the whole dataset takes tens of milliseconds, but a
 big selection with many simulations can take longer; a progress bar with Cancel appears if it
 does). The result is shown in plain words, as a histogram of days to the next entry with
@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWid
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
                                QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from nkbrief import schema
-from nkbrief.context import CATEGORY_LABELS
-from nkbrief.timing import (ASSUMPTIONS, DEFAULT_SIMULATIONS, DEFAULT_WINDOW, MAX_WINDOW, format_p,
+from nkbrief.model import schema
+from nkbrief.analysis.context import CATEGORY_LABELS
+from nkbrief.analysis.timing import (ASSUMPTIONS, DEFAULT_SIMULATIONS, DEFAULT_WINDOW, MAX_WINDOW, format_p,
                             timing_analysis)
 
 from .workers import Worker, start

@@ -7,9 +7,10 @@ import json
 import pytest
 from import_helpers import dataset_dump
 
-from nkbrief import importer, schema
+from nkbrief.importing import importer
+from nkbrief.model import schema
 from nkbrief.cli import main
-from nkbrief.importer import apply_import, plan_merge, read_file, undo_batch
+from nkbrief.importing.importer import apply_import, plan_merge, read_file, undo_batch
 
 CSV = ("Date,Time (KST),Type,Number,Distance,Launch site,Source\n"
        "2026-01-27,15:50,SRBM,2,350 km,North of Pyongyang,JCS\n"

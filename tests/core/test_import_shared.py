@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from nkbrief import importer
+from nkbrief.importing import importer
 from nkbrief.cli import main
 
 CNS = "north_korea_missile_test_database.csv"

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nkbrief import schema
-from nkbrief.importer import apply_import, read_file, undo_batch
-from nkbrief.merge import ImportError_
+from nkbrief.model import schema
+from nkbrief.importing.importer import apply_import, read_file, undo_batch
+from nkbrief.importing.merge import ImportError_
 from nkbrief.store import Store, StoreError, _canonical_utc, _json_list, _json_lists
 
 
@@ -75,7 +75,7 @@ def test_insert_events_stores_what_insert_event_stores(tmp_path):
 
 def test_seed_is_the_same_through_insert_events(tmp_path):
     """The bundled dataset seeds through insert_events; the result is what insert_event gives."""
-    from nkbrief.dataset import load_bundled_events
+    from nkbrief.store.dataset import load_bundled_events
     from nkbrief.resources import resource_path
 
     if not resource_path("events.json").exists():

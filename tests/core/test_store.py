@@ -8,7 +8,7 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from nkbrief import schema
+from nkbrief.model import schema
 from nkbrief.store import SCHEMA_VERSION, Store, StoreError
 
 

@@ -1,0 +1,1 @@
+"""The briefing pack: build_pack(frame, options, progress) -> Path, its sheets and its look."""
