@@ -39,7 +39,7 @@ from .style import STYLESHEET, app_icon, icon, settings
 from .timeline import Y_MODES, Timeline
 
 #: Feature modules installed after the window is built: ``importlib.import_module(name).install(window)``.
-FEATURE_MODULES: list[str] = ["ui.timing_view", "ui.pack_dialog", "ui.import_dialog"]
+FEATURE_MODULES: list[str] = ["ui.timing_view", "ui.pack_dialog", "ui.import_actions"]
 
 SCREENSHOT_SIZE = (1600, 1000)
 

@@ -5,9 +5,8 @@ The dialog is a view over :mod:`nkbrief.importing.importer`. Reading and checkin
 (:func:`~nkbrief.importing.importer.apply_import`) run on the thread pool through
 :class:`ui.workers.Worker`, each with its own store connection, with a progress bar and
 Cancel. After a write the window's store is told (``store.notify("events")``) so every
-view reloads. ``install(window)`` adds File ▸ Import…, File ▸ Export dataset…,
-Edit ▸ Undo import… and makes files dropped on the window open here (the actions live in
-:mod:`ui.import_actions`).
+view reloads. :mod:`ui.import_actions` opens it (File ▸ Import…, drag and drop) and adds the
+other import actions.
 """
 
 from __future__ import annotations
@@ -16,18 +15,18 @@ import datetime as _dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialog, QFormLayout, QGridLayout,
                                QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
 from nkbrief.importing import importer, mapping
-from nkbrief.exporting.export import ExportError
+from nkbrief.exporting.export import ExportError, write_rejected_rows
 from nkbrief.importing.importer import ImportOptions, RESOLUTION_LABELS, RESOLUTIONS
 from nkbrief.store import Store, StoreError
 
-from .style import STYLESHEET, icon
+from .style import STYLESHEET
 from .workers import Worker, start
 
 FILE_FILTER = ("Data files (*.csv *.tsv *.txt *.xlsx *.xlsm *.json);;CSV or text (*.csv *.tsv *.txt);;"
@@ -776,7 +775,7 @@ class ImportDialog(QDialog):
 
     def save_rejected(self, path: str) -> int:
         try:
-            n = importer.write_rejected_rows(self.parsed, path)
+            n = write_rejected_rows(self.parsed, path)
         except ExportError as e:
             self._show_problem(str(e))
             return 0
@@ -801,48 +800,6 @@ class ImportDialog(QDialog):
     def reject(self) -> None:  # Esc while busy cancels the work first
         self._cancel_worker()
         super().reject()
-
-
-def install(window) -> QAction:
-    """File ▸ Import… and Export dataset…, Edit ▸ Undo import…, a toolbar button, drag and drop."""
-    from .import_actions import export_dataset_dialog, open_import_dialog, undo_last_import
-
-    existing = getattr(window, "import_action", None)
-    if existing is not None:
-        return existing
-    imp = QAction(icon("import"), "&Import…", window)
-    imp.setObjectName("import_action")
-    imp.setShortcut(QKeySequence("Ctrl+I"))
-    imp.setStatusTip("Import a colleague's CSV, Excel or JSON file (preview, check and merge first)")
-    imp.triggered.connect(lambda *_: open_import_dialog(window))
-    exp = QAction("E&xport dataset…", window)
-    exp.setObjectName("export_dataset_action")
-    exp.setStatusTip("Export the events as CSV, Excel or JSON for colleagues")
-    exp.triggered.connect(lambda *_: export_dataset_dialog(window))
-    und = QAction("Undo &import…", window)
-    und.setObjectName("undo_import_action")
-    und.setStatusTip("Remove what the last import added and restore what it changed")
-    und.triggered.connect(lambda *_: undo_last_import(window))
-    menus = getattr(window, "menus", {}) or {}
-    f = menus.get("File")
-    if f is not None:
-        first = f.actions()[0] if f.actions() else None
-        f.insertAction(first, imp)
-        f.insertAction(first, exp)
-        if first is not None:
-            f.insertSeparator(first)
-    e = menus.get("Edit")
-    if e is not None:
-        acts = e.actions()
-        after = acts[2] if len(acts) > 2 else None  # after Undo and Redo
-        e.insertAction(after, und)
-    tb = getattr(window, "toolbar", None)
-    if tb is not None:
-        first = tb.actions()[0] if tb.actions() else None
-        tb.insertAction(first, imp)
-    window.import_action, window.export_dataset_action, window.undo_import_action = imp, exp, und
-    window.import_files = lambda paths: open_import_dialog(window, [str(p) for p in paths])
-    return imp
 
 
 if __name__ == "__main__":  # pragma: no cover - a look at the dialog on the bundled data

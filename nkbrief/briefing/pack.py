@@ -24,22 +24,12 @@ from pathlib import Path
 import pandas as pd
 
 from .. import atomic
+from . import SECTIONS
 from ..model import classification
 from ..filenames import sanitise_path
 from ..progress import Progress
 from ..model.schema import MAX_TEXT_CHARS
 
-#: Sections in their fixed order, with their sheet titles.
-SECTIONS: dict[str, str] = {
-    "cover": "Cover",
-    "summary": "Summary",
-    "event_log": "Event log",
-    "missiles": "Missiles",
-    "timeline": "Timeline",
-    "context": "Context & timing",
-    "stakeholders": "Stakeholder views",
-    "sources": "Sources",
-}
 _SECTION_ALIASES = {
     "events": "event_log", "eventlog": "event_log", "log": "event_log", "event-log": "event_log",
     "context_timing": "context", "timing": "context", "statements": "stakeholders",
@@ -321,6 +311,8 @@ def build_pack(store, event_ids: Iterable[str], options: PackOptions,
     an unwritable/locked destination, and :class:`nkbrief.progress.Cancelled` when
     ``progress`` was cancelled. In every failure the destination is left untouched.
     """
+    # Deferred (start-up): the sheet writers load openpyxl, about 0.25 s that the window and
+    # `nkbrief pack --help` do not pay until a pack is built (tests/core/test_briefing_parts.py).
     from openpyxl import Workbook
 
     from .sheets import PackWriter

@@ -21,6 +21,7 @@ from openpyxl.packaging.custom import StringProperty
 from ..model import palette
 from .summary import FrontPages
 from ..analysis.context import CATEGORY_LABELS, Nearby, days_array, days_since_previous_launch
+from ..analysis.timing import timing_sheet_sections
 from ..progress import Progress
 from ..model.schema import ACTORS, MISSILE_CLASSES
 from ..store import frame_records
@@ -689,10 +690,6 @@ def timing_sections(timing: dict) -> list[dict] | None:
     if isinstance(secs, list) and all(isinstance(x, dict) and "kind" in x for x in secs):
         return secs
     if "histogram" in timing and "summary" in timing and "per_launch" in timing:
-        try:
-            from ..analysis.timing import timing_sheet_sections
-        except ImportError:  # the timing module is optional for the pack
-            return None
         return timing_sheet_sections(timing)
     return None
 

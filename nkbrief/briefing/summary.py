@@ -14,7 +14,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.pagebreak import Break
 
 from ..model import palette
-from .pack import SECTIONS
+from . import SECTIONS
 from ..model.schema import MISSILE_CLASSES
 from ..store import frame_records
 from .xlsx_stream import DATE, DATE_FORMATS, INT, KM, Sheet, _darker, _height

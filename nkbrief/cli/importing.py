@@ -105,7 +105,7 @@ def cmd_import(args) -> int:
                 for i, pf in enumerate(parsed):
                     results[i] = apply_import(store, pf, default=resolution)
     if args.rejected_out and parsed:
-        from ..importing.importer import write_rejected_rows
+        from ..exporting.export import write_rejected_rows
 
         write_rejected_rows(parsed[0], args.rejected_out)
     reports = [file_report(pf, plan, res, resolution) for pf, plan, res in zip(parsed, plans, results)]

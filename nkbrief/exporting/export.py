@@ -29,61 +29,29 @@ import datetime as _dt
 import io
 import json
 import os  # noqa: F401 - kept: tests patch export.os.fsync (the writes are in nkbrief.atomic)
-import re
 from collections.abc import Callable, Iterable
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import atomic
+from ..common import CSV_TRIGGERS, csv_escape, csv_unescape, xlsx_escape, xlsx_unescape  # noqa: F401
+from ..importing.convert import sources_value
+from ..importing.io.tabular import _NotAnObject
 from ..model import schema
 from ..progress import Progress, report
+from ..store import frame_records
+
+if TYPE_CHECKING:
+    from ..importing.importer import ParsedFile
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 JSON_FORMAT = "nkbrief-dataset"
 JSON_VERSION = 1
 
-#: Leading characters after which a spreadsheet may read text as a formula.
-CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
-
-
 class ExportError(Exception):
     """An export that could not be written, phrased for the analyst."""
-
-
-# ---------------------------------------------------------------------------- escaping
-def csv_escape(text: str) -> str:
-    """OWASP apostrophe for text that would start a formula (see the module docstring)."""
-    if text.lstrip("'").startswith(CSV_TRIGGERS):
-        return "'" + text
-    return text
-
-
-def csv_unescape(text: str) -> str:
-    """Undo :func:`csv_escape`: one apostrophe off apostrophes-then-trigger text only."""
-    if text.startswith("'") and text.lstrip("'").startswith(CSV_TRIGGERS):
-        return text[1:]
-    return text
-
-
-_X_PATTERN_START = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
-_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]")
-_X_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-
-
-def xlsx_escape(text: str) -> str:
-    """Excel's ``_xHHHH_`` escape for characters an xlsx string cannot carry as they are."""
-    if "_x" in text:
-        text = _X_PATTERN_START.sub("_x005F_", text)
-    if _XML_UNSAFE.search(text):
-        text = _XML_UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return text
-
-
-def xlsx_unescape(text: str) -> str:
-    """Decode ``_xHHHH_`` (as Excel writes CR, and as :func:`xlsx_escape` writes)."""
-    if "_x" not in text:
-        return text
-    return _X_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def needs_quote_prefix(text: str) -> bool:
@@ -93,8 +61,6 @@ def needs_quote_prefix(text: str) -> bool:
 
 def sources_cell(sources: list[str]) -> str:
     """Sources as one cell: 'a ; b' when that splits back exactly, else a JSON list."""
-    from ..importing.convert import sources_value
-
     if not sources:
         return ""
     joined = " ; ".join(sources)
@@ -133,6 +99,32 @@ def write_csv_rows(path: Path, header: list[str], rows: Iterable[list]) -> None:
     atomic_write(path, write)
 
 
+# ---------------------------------------------------------------------------- rejected rows
+def write_rejected_rows(parsed: ParsedFile, out_path: str | Path) -> int:
+    """Save the rejected rows, as they were, with the reasons, for the colleague. Returns n."""
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for p in parsed.rejections:
+        reasons[p.row].append(f"{p.column} '{p.value}' {p.reason}" if p.value not in (None, "")
+                              else f"{p.column} {p.reason}")
+    header = ["File row", "Problem", *parsed.header]
+    rows = []
+    for n in sorted(parsed.rejected_raw):
+        cells = parsed.rejected_raw[n]
+        rows.append([n, "; ".join(reasons[n]), *[_cell_text(c) for c in cells]])
+    write_csv_rows(Path(out_path), header, rows)
+    return len(rows)
+
+
+def _cell_text(v: object) -> object:
+    if isinstance(v, _NotAnObject):
+        return repr(v)
+    if isinstance(v, (_dt.date, _dt.time)):
+        return v.isoformat()
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, ensure_ascii=False)
+    return v
+
+
 # ---------------------------------------------------------------------------- the dataset
 @dataclass
 class ExportResult:
@@ -151,8 +143,6 @@ def collect(store, *, date_from: str | None = None, date_to: str | None = None,
     itself, so that nothing passes through pandas' missing-value handling (a NULL
     ``leader_attended`` next to a False one must stay NULL).
     """
-    from ..store import frame_records
-
     df = store.events_frame(date_from=date_from, date_to=date_to, classes=classes)
     order = list(df["id"])
     if ids is not None:

@@ -17,8 +17,6 @@ The steps, each usable on its own (the dialog shows the result of each):
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from . import convert, mapping, reconcile
+from ..common import gc_paused, sha256_file
 from ..model import schema
 from .incoming import EventBlock, Incoming, incoming_column
 from .io import RowProblem
@@ -34,10 +33,10 @@ from .io import public as public_io
 from .io.sniff import FileRejected, check_path
 from .io.tabular import ColumnRows, Table, _NotAnObject, read_table
 from .merge import (RESOLUTION_LABELS, RESOLUTIONS, ImportError_, ImportResult, MergeItem, MergePlan,
-                    UndoResult, apply_import, gc_paused, import_batches, last_undoable_batch, plan_merge,
+                    UndoResult, apply_import, import_batches, last_undoable_batch, plan_merge,
                     undo_batch, unique_id)
 from ..progress import Progress, report
-from ..store import StoreError, sha256_file
+from ..store import StoreError
 
 PREVIEW_ROWS = 200
 KIND_LABELS = {
@@ -850,35 +849,7 @@ def _exact_missile_value(k: str, v: object) -> object:
     return v
 
 
-# ============================================================================ helpers
-def write_rejected_rows(parsed: ParsedFile, out_path: str | Path) -> int:
-    """Save the rejected rows, as they were, with the reasons, for the colleague. Returns n."""
-    from ..exporting.export import write_csv_rows
-
-    reasons: dict[int, list[str]] = defaultdict(list)
-    for p in parsed.rejections:
-        reasons[p.row].append(f"{p.column} '{p.value}' {p.reason}" if p.value not in (None, "")
-                              else f"{p.column} {p.reason}")
-    header = ["File row", "Problem", *parsed.header]
-    rows = []
-    for n in sorted(parsed.rejected_raw):
-        cells = parsed.rejected_raw[n]
-        rows.append([n, "; ".join(reasons[n]), *[_cell_text(c) for c in cells]])
-    write_csv_rows(Path(out_path), header, rows)
-    return len(rows)
-
-
-def _cell_text(v: object) -> object:
-    if isinstance(v, _NotAnObject):
-        return repr(v)
-    if isinstance(v, (_dt.date, _dt.time)):
-        return v.isoformat()
-    if isinstance(v, (list, dict)):
-        return json.dumps(v, ensure_ascii=False)
-    return v
-
-
 __all__ = ["ImportOptions", "ParsedFile", "Incoming", "ColumnMap", "MergeItem", "MergePlan", "ImportResult",
            "UndoResult", "ImportError_", "FileRejected", "StoreError", "read_file", "plan_merge",
-           "apply_import", "undo_batch", "import_batches", "last_undoable_batch", "write_rejected_rows",
+           "apply_import", "undo_batch", "import_batches", "last_undoable_batch",
            "RESOLUTIONS", "RESOLUTION_LABELS"]

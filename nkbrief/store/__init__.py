@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import getpass
-import hashlib
 import itertools
 import json
 import os
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..common import sha256_file  # noqa: F401 - part of the store's interface
 from ..model import schema
 from ..progress import Progress, report
 from ..resources import resource_path
@@ -117,14 +117,6 @@ def current_user() -> str:
 
 def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _encode(kind: str, v: object) -> object:

@@ -199,7 +199,7 @@ def test_window_menus_drop_undo_and_export(qtbot, small_window, colleague_csv, t
     from ui.app import FEATURE_MODULES
 
     w = small_window
-    assert "ui.import_dialog" in FEATURE_MODULES
+    assert "ui.import_actions" in FEATURE_MODULES
     assert w.import_action in w.menus["File"].actions()
     assert w.export_dataset_action in w.menus["File"].actions()
     assert w.undo_import_action in w.menus["Edit"].actions()

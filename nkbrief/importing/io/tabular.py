@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 
+from ...common import csv_unescape, gc_paused, xlsx_unescape
 from ...model import schema
 from ..mapping import header_score
 from ...progress import Progress, report
@@ -97,8 +98,6 @@ class Table:
 def read_table(path: str | Path, *, sheet: str | None = None, header_row: int | None = None,
                progress: Progress | None = None) -> Table:
     """Read ``path`` into a :class:`Table`; raises :class:`FileRejected` for unusable files."""
-    from ..merge import gc_paused
-
     p = check_path(path)
     sn = sniff(p)
     with gc_paused():  # many small rows: the cyclic collector only slows this down
@@ -216,8 +215,6 @@ def read_delimited(p: Path, sn: Sniffed, *, header_row: int | None = None,
     columns = _read_columns(text, delim, progress) if len(text) >= COLUMNAR_MIN_CHARS else None
     if columns is not None:
         if _may_hold_apostrophes(text, delim):
-            from ...exporting.export import csv_unescape
-
             columns.columns = [[csv_unescape(c) if c[:1] == "'" else c for c in col]
                                if any(c[:1] == "'" for c in col) else col for col in columns.columns]
         header, hnum, data, blank, title = _split_header_columns(name, columns, header_row)
@@ -231,8 +228,6 @@ def read_delimited(p: Path, sn: Sniffed, *, header_row: int | None = None,
     if rows is None:  # a record spans lines (or the quoting is broken): one record at a time
         rows = _records(text, delim, name, progress, total_lines)
     if _may_hold_apostrophes(text, delim):
-        from ...exporting.export import csv_unescape
-
         for _, cells in rows:
             for j, c in enumerate(cells):
                 if c[:1] == "'":  # the OWASP apostrophe an export added (see nkbrief.exporting.export)
@@ -357,7 +352,7 @@ def _split_header_columns(name: str, rows: ColumnRows, header_row: int | None
 
 def _may_hold_apostrophes(text: str, delim: str) -> bool:
     """Whether a cell may start with the OWASP apostrophe an export adds (see
-    :func:`nkbrief.exporting.export.csv_unescape`): one can only stand at the start of a line, after
+    :func:`nkbrief.common.csv_unescape`): one can only stand at the start of a line, after
     a delimiter or after an opening quote."""
     return "'" in text and re.search(r"(?:^|[\r\n\"" + re.escape(delim) + r"])'", text) is not None
 
@@ -474,8 +469,6 @@ def _sheet_rows(ws, name: str, limit: int | None = None, escapes: bool = True) -
     if limit is None and max_row is not None and max_row > MAX_ROWS + HEADER_SEARCH_ROWS:
         raise FileRejected(f"{name}: sheet '{ws.title}' has {max_row:,} rows; the import limit "
                            f"is {MAX_ROWS:,}")
-    from ...exporting.export import xlsx_unescape
-
     out = []
     for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
         if limit is not None and n > limit:
