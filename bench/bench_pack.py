@@ -109,7 +109,7 @@ sys.path.insert(0, sys.argv[3])
 from nkbrief.store import Store
 from nkbrief.briefing.pack import PackOptions, build_pack
 st = Store.open(sys.argv[1], seed=False)
-ids = [r[0] for r in st.execute("SELECT id FROM events ORDER BY date, id")]  # the builder's memory only
+ids = [r[0] for r in st._execute("SELECT id FROM events ORDER BY date, id")]  # the builder's memory only
 build_pack(st, ids, PackOptions(output=sys.argv[2], classification="SECRET"))
 st.close()
 # VmHWM is this process's own peak; ru_maxrss on Linux also keeps the parent's peak at fork.

@@ -309,8 +309,7 @@ class MainWindow(QMainWindow):
         self.status_store.setText(f"store: {self.store.path}")
         self.status_store.setToolTip(str(self.store.path))
         try:
-            row = self.store.execute("SELECT file_name, created_utc FROM batches WHERE kind = 'import' "
-                                     "ORDER BY id DESC LIMIT 1").fetchone()
+            row = self.store.last_import()
         except Exception:  # a store from another tool may lack the table; the status is optional
             row = None
         self.status_import.setText(f"last import: {row[0]} ({row[1][:10]})" if row else "no imports yet")

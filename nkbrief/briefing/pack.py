@@ -270,10 +270,7 @@ def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
     unsourced = 0
     counts: dict[tuple[str, str | None], int] = {}
     # The same order as Store.events_frame (date, time, id).
-    cur = store.execute(
-        f"SELECT {', '.join('e.' + f for f in LIGHT_FIELDS)}, "
-        "(e.sources IS NULL OR e.sources IN ('', '[]')) AS unsourced, b.kind, b.file_name, e.updated_utc "
-        "FROM events e JOIN batches b ON b.id = e.batch_id ORDER BY e.date, e.time_kst, e.id")
+    cur = store.pack_rows(LIGHT_FIELDS)
     n = len(LIGHT_FIELDS)
     for row in cur:
         if row[0] not in wanted:
@@ -293,8 +290,7 @@ def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
     events["count"] = pd.array(events["count"], dtype="Int64")
     for c in ("distance_km", "distance_km_max", "apogee_km", "apogee_km_max"):
         events[c] = pd.to_numeric(events[c], errors="coerce").astype("float64")
-    missile_counts = {eid: int(k) for eid, k in store.execute(
-        "SELECT event_id, COUNT(*) FROM missiles GROUP BY event_id") if eid in wanted}
+    missile_counts = {eid: k for eid, k in store.missile_counts().items() if eid in wanted}
     st = store.statements_frame()
     statements = st[st["event_id"].isin(wanted)].reset_index(drop=True)
     origins = [(k, f, c) for (k, f), c in sorted(counts.items(), key=lambda t: -t[1])]

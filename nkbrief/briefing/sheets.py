@@ -234,7 +234,7 @@ class PackWriter(FrontPages, StreamBase):
         if field not in EVENT_FIELDS_SPEC or field in ("sources", "missiles"):
             raise KeyError(field)
         wanted = set(self.data.events["id"])
-        cur = self.data.store.execute(f"SELECT id, {field} FROM events ORDER BY date, time_kst, id")
+        cur = self.data.store.event_values(("id", field), ordered=True)
         for eid, value in cur:
             if eid in wanted:
                 yield value

@@ -23,9 +23,7 @@ def _categories(values):
 
 def last_observed_day(store) -> str | None:
     """The latest day-precision launch in the whole store: the end of the data's coverage."""
-    row = store.execute("SELECT MAX(date) FROM events "
-                        "WHERE COALESCE(date_precision, 'day') = 'day'").fetchone()
-    return row[0] if row else None
+    return store.last_observed_day()
 
 
 def cmd_timing(args) -> int:

@@ -151,7 +151,7 @@ def collect(store, *, date_from: str | None = None, date_to: str | None = None,
     keep = set(order)
     cols = list(schema.EVENT_FIELDS)
     raw = {}
-    for row in store.execute(f"SELECT {', '.join(cols)} FROM events").fetchall():
+    for row in store.event_values(cols):
         if row[0] in keep:
             raw[row[0]] = row
     events = []

@@ -20,7 +20,7 @@ from ..common import gc_paused
 from ..model import schema
 from .incoming import EventBlock, Incoming, incoming_column
 from ..progress import Progress, report
-from ..store import Store, utc_now
+from ..store import Store
 
 if TYPE_CHECKING:
     from .importer import ParsedFile
@@ -137,7 +137,7 @@ def plan_merge(store: Store, parsed: ParsedFile, *, default: str = "keep_mine",
     resolutions = resolutions or {}
     incoming = parsed.incoming
     n = len(incoming)
-    rows = store.execute("SELECT id, date, launch_site, missile_class FROM events").fetchall()
+    rows = store.event_match_keys()
     if not rows:  # an empty store: everything is new
         return MergePlan([], range(n))
     ids = {r[0] for r in rows}
@@ -239,7 +239,7 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
                     res.took_theirs += 1
                 elif how == "keep_both":
                     if taken_ids is None:
-                        taken_ids = {r[0] for r in store.execute("SELECT id FROM events").fetchall()}
+                        taken_ids = store.event_ids()
                         incoming_ids = set(_match_columns(parsed.incoming)[0])
                     own = inc.event["id"]
                     new_id = unique_id(own, taken_ids | (incoming_ids - {own}))
@@ -340,8 +340,7 @@ def undo_batch(store: Store, batch_id: int, *, progress: Progress | None = None)
     an event it touched was changed later by something still in effect.
     """
     with store.write():
-        row = store.execute("SELECT kind, file_name, undone_utc, created_utc FROM batches WHERE id = ?",
-                            (batch_id,)).fetchone()
+        row = store.batch_info(batch_id)
         if row is None:
             raise ImportError_(f"there is no import batch {batch_id}")
         kind, file_name, undone, created = row
@@ -349,9 +348,7 @@ def undo_batch(store: Store, batch_id: int, *, progress: Progress | None = None)
             raise ImportError_(f"batch {batch_id} is not an import (it is the {kind} batch)")
         if undone:
             raise ImportError_(f"import {batch_id} ({file_name}) was already undone at {undone}")
-        audit = store.execute(
-            "SELECT id, action, record_id, field, old_value FROM audit "
-            "WHERE batch_id = ? AND table_name = 'events' ORDER BY id", (batch_id,)).fetchall()
+        audit = store.batch_event_audit(batch_id)
         inserted: list[str] = []
         originals: dict[str, dict] = defaultdict(dict)  # record -> field -> value before the batch
         for _aid, action, rec, fld, old in audit:
@@ -362,12 +359,10 @@ def undo_batch(store: Store, batch_id: int, *, progress: Progress | None = None)
         for summary in store.batch_summaries(batch_id):
             inserted.extend(summary.get("events", []))
         touched = set(inserted) | set(originals)
-        last = store.execute("SELECT MAX(id) FROM audit WHERE batch_id = ?", (batch_id,)).fetchone()[0] or 0
+        last = store.last_audit_id(batch_id)
         if touched:
             inactive = _inactive_batches(store)
-            later = store.execute(  # filtered here: an IN list of 100k ids can pass SQLite's limit
-                "SELECT record_id, user, at_utc, batch_id FROM audit WHERE table_name = 'events' "
-                "AND id > ? ORDER BY id", (last,)).fetchall()
+            later = store.event_audit_after(last)  # filtered here: an IN list can pass SQLite's limit
             for rec, user, at, b in later:
                 if rec in touched and (b is None or b not in inactive):
                     raise ImportError_(f"cannot undo import {batch_id} ({file_name}): event '{rec}' was "
@@ -389,7 +384,7 @@ def undo_batch(store: Store, batch_id: int, *, progress: Progress | None = None)
                 continue
             store.update_event(rec, fields, batch_id=undo_b)
             res.restored += 1
-        store.execute("UPDATE batches SET undone_utc = ? WHERE id = ?", (utc_now(), batch_id))
+        store.mark_batch_undone(batch_id)
         store.finish_batch(undo_b, updated=res.restored)
     return res
 
@@ -397,7 +392,7 @@ def undo_batch(store: Store, batch_id: int, *, progress: Progress | None = None)
 def _inactive_batches(store: Store) -> set[int]:
     """Batches whose changes no longer stand: undone imports and the undo batches themselves."""
     out = set()
-    for bid, undone, details in store.execute("SELECT id, undone_utc, details FROM batches").fetchall():
+    for bid, undone, details in store.batch_states():
         if undone:
             out.add(bid)
         elif details and '"undo_of"' in details:

@@ -901,8 +901,95 @@ class Store:
                 "identical", "rejected", "undone_utc", "details"]
         return pd.DataFrame.from_records([tuple(r) for r in rows], columns=cols)
 
-    def execute(self, sql: str, args: tuple | list = ()) -> sqlite3.Cursor:
-        """Run raw SQL (read-only use outside :meth:`write`; for tests and analysis)."""
+    # -------------------------------------------------------------------- named reads
+    # Every query a caller needs has a name here: no SQL outside the store package.
+    def last_observed_day(self) -> str | None:
+        """The latest day-precision launch in the whole store: the end of the data's coverage."""
+        row = self._conn.execute("SELECT MAX(date) FROM events "
+                                 "WHERE COALESCE(date_precision, 'day') = 'day'").fetchone()
+        return row[0] if row else None
+
+    def last_import(self) -> tuple[str, str] | None:
+        """(file name, created UTC) of the latest import batch, or None."""
+        row = self._conn.execute("SELECT file_name, created_utc FROM batches WHERE kind = 'import' "
+                                 "ORDER BY id DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
+
+    def _event_columns(self, fields: Iterable[str]) -> list[str]:
+        cols = list(fields)
+        bad = [f for f in cols if f not in schema.EVENT_FIELDS]
+        if bad:
+            raise KeyError(bad[0])
+        return cols
+
+    def event_values(self, fields: Iterable[str], *, ordered: bool = False) -> Iterator[tuple]:
+        """The stored values of ``fields`` (event field names) of every event, as rows.
+
+        ``ordered``: in the events' date order (date, KST time, id), as :meth:`events_frame`.
+        The values are as stored (JSON text for lists), not decoded.
+        """
+        sql = f"SELECT {', '.join(self._event_columns(fields))} FROM events"
+        if ordered:
+            sql += " ORDER BY date, time_kst, id"
+        return iter(self._conn.execute(sql))
+
+    def event_ids(self) -> set[str]:
+        return {r[0] for r in self._conn.execute("SELECT id FROM events")}
+
+    def event_match_keys(self) -> list[tuple]:
+        """(id, date, launch_site, missile_class) of every event: what an import matches on."""
+        return self._conn.execute("SELECT id, date, launch_site, missile_class FROM events").fetchall()
+
+    def pack_rows(self, fields: Iterable[str]) -> Iterator[tuple]:
+        """The rows for a pack, in date order: ``fields`` of every event, then whether it has
+        no sources, the kind and file name of the batch that wrote it, and its updated time."""
+        cols = self._event_columns(fields)
+        return iter(self._conn.execute(
+            f"SELECT {', '.join('e.' + f for f in cols)}, "
+            "(e.sources IS NULL OR e.sources IN ('', '[]')) AS unsourced, b.kind, b.file_name, e.updated_utc "
+            "FROM events e JOIN batches b ON b.id = e.batch_id ORDER BY e.date, e.time_kst, e.id"))
+
+    def missile_counts(self) -> dict[str, int]:
+        """Per-missile rows per event id (events without any are left out)."""
+        return {eid: int(k) for eid, k in self._conn.execute(
+            "SELECT event_id, COUNT(*) FROM missiles GROUP BY event_id")}
+
+    # -------------------------------------------------------------------- batches and audit (undo)
+    def batch_info(self, batch_id: int) -> tuple | None:
+        """(kind, file_name, undone_utc, created_utc) of a batch, or None."""
+        row = self._conn.execute("SELECT kind, file_name, undone_utc, created_utc FROM batches WHERE id = ?",
+                                 (batch_id,)).fetchone()
+        return tuple(row) if row is not None else None
+
+    def batch_event_audit(self, batch_id: int) -> list[tuple]:
+        """(audit id, action, record id, field, old value) of a batch's event rows, in order."""
+        return self._conn.execute(
+            "SELECT id, action, record_id, field, old_value FROM audit "
+            "WHERE batch_id = ? AND table_name = 'events' ORDER BY id", (batch_id,)).fetchall()
+
+    def last_audit_id(self, batch_id: int) -> int:
+        """The id of a batch's last audit row (0 when it has none)."""
+        return self._conn.execute("SELECT MAX(id) FROM audit WHERE batch_id = ?", (batch_id,)).fetchone()[0] or 0
+
+    def event_audit_after(self, audit_id: int) -> list[tuple]:
+        """(record id, user, at UTC, batch id) of every event audit row after ``audit_id``.
+
+        All of them: the caller filters, since an IN list of 100k ids can pass SQLite's limit.
+        """
+        return self._conn.execute(
+            "SELECT record_id, user, at_utc, batch_id FROM audit WHERE table_name = 'events' "
+            "AND id > ? ORDER BY id", (audit_id,)).fetchall()
+
+    def mark_batch_undone(self, batch_id: int) -> None:
+        """Record that a batch was undone (inside :meth:`write`)."""
+        self._conn.execute("UPDATE batches SET undone_utc = ? WHERE id = ?", (utc_now(), batch_id))
+
+    def batch_states(self) -> list[tuple]:
+        """(id, undone_utc, details JSON text) of every batch."""
+        return self._conn.execute("SELECT id, undone_utc, details FROM batches").fetchall()
+
+    def _execute(self, sql: str, args: tuple | list = ()) -> sqlite3.Cursor:
+        """Run raw SQL: for the store package and for tests only (callers use the named reads)."""
         return self._conn.execute(sql, args)
 
     # -------------------------------------------------------------------- seed

@@ -21,9 +21,9 @@ CSV = ("Date,Time (KST),Type,Number,Flight,Launch site,Analyst\n"
 
 
 def _dump(store):
-    ev = [tuple(r) for r in store.execute("SELECT * FROM events ORDER BY id").fetchall()]
+    ev = [tuple(r) for r in store._execute("SELECT * FROM events ORDER BY id").fetchall()]
     ev = [r[:-1] for r in ev]  # without updated_utc
-    mi = [tuple(r) for r in store.execute("SELECT * FROM missiles ORDER BY id").fetchall()]
+    mi = [tuple(r) for r in store._execute("SELECT * FROM missiles ORDER BY id").fetchall()]
     return ev, mi
 
 
