@@ -12,6 +12,14 @@ import hashlib
 import re
 from pathlib import Path
 
+
+class UserError(Exception):
+    """An error whose message is for the user: one line, no traceback.
+
+    The import, export, pack and store errors derive from it, so the window's worker can
+    tell an expected refusal ("row 14: Date '31-Feb-26' is not a date") from a bug.
+    """
+
 #: Leading characters after which a spreadsheet may read text as a formula.
 CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 

@@ -48,9 +48,7 @@ class AddCalendarEntryCommand(_CalendarCommand):
         self.entry = dict(entry)
 
     def _do(self) -> None:
-        with self.store.write():
-            batch = self.store.new_batch("manual", details={"kind": "calendar"})
-            self.store.insert_calendar_entry(self.entry, batch)
+        calendar_io.store_entry(self.store, self.entry)
 
     def _undo(self) -> None:
         self.store.delete_calendar_entry(self.entry["id"])
@@ -92,7 +90,7 @@ class ImportCalendarCommand(_CalendarCommand):
     def __init__(self, store: Store, entries: list[dict], file_name: str, sha256: str | None, **kw):
         super().__init__(store, f"Import calendar {file_name}", **kw)
         self.entries, self.file_name, self.sha256 = entries, file_name, sha256
-        self.result: calendar_io.ImportResult | None = None
+        self.result: calendar_io.CalendarImportResult | None = None
 
     def _do(self) -> None:
         self.result = calendar_io.import_calendar_entries(self.store, self.entries,

@@ -12,9 +12,7 @@ from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
-from nkbrief.importing import importer
-from nkbrief.exporting.export import ExportError, export_dataset
-from nkbrief.store import Store
+from nkbrief.jobs import imports
 
 from .import_dialog import FILE_FILTER, ImportDialog, undo_job
 from .style import icon
@@ -24,13 +22,8 @@ EXPORT_FILTER = "CSV (*.csv);;Excel workbook (*.xlsx);;JSON (*.json)"
 
 
 def export_job(db_path: str, path: str, ids, progress=None):
-    st = Store.open(db_path, seed=False)
-    try:
-        return export_dataset(st, path, ids=ids, progress=progress)
-    except ExportError as e:
-        return str(e)
-    finally:
-        st.close()
+    """:func:`nkbrief.jobs.imports.export_events` on its own store connection (errors are raised)."""
+    return imports.export_events(db_path, path, ids=ids, progress=progress)
 
 
 def open_import_dialog(window, paths: list[str] | None = None) -> ImportDialog | None:
@@ -53,7 +46,7 @@ def open_import_dialog(window, paths: list[str] | None = None) -> ImportDialog |
 
 def undo_last_import(window) -> Worker | None:
     """Edit ▸ Undo import…: undo the newest import still in effect, after asking."""
-    last = importer.last_undoable_batch(window.store)
+    last = imports.last_undoable_batch(window.store)
     if last is None:
         QMessageBox.information(window, "Undo import", "There is no import to undo.")
         return None
@@ -66,9 +59,6 @@ def undo_last_import(window) -> Worker | None:
     worker = Worker(undo_job, str(window.store.path), last["id"])
 
     def finished(res):
-        if isinstance(res, str):
-            QMessageBox.warning(window, "Undo import", res)
-            return
         window.store.notify("events")
         window.statusBar().showMessage(f"Undid import {res.batch_id} ({res.file_name}): removed "
                                        f"{res.removed:,} events, restored {res.restored:,}", 8000)
@@ -98,9 +88,6 @@ def export_dataset_dialog(window, path: str | None = None) -> Worker | None:
     worker = Worker(export_job, str(window.store.path), path, ids)
 
     def finished(res):
-        if isinstance(res, str):
-            QMessageBox.warning(window, "Export dataset", res)
-            return
         window.statusBar().showMessage(f"Exported {res.events:,} events to {res.path}", 8000)
     worker.signals.finished.connect(finished)
     worker.signals.failed.connect(lambda msg: QMessageBox.warning(window, "Export dataset", msg))

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .. import atomic
 from . import SECTIONS
+from ..common import UserError
 from ..model import classification
 from ..filenames import sanitise_path
 from ..progress import Progress
@@ -42,7 +43,7 @@ STALE_PARTIAL_SECONDS = 600
 PARTIAL_SUFFIX = ".nkbrief-partial"
 
 
-class PackError(Exception):
+class PackError(UserError):
     """Why a pack could not be built, phrased for the user; nothing was written."""
 
 

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from ..model import schema
+# Deferred (start-up): the project modules a command needs are imported inside it (see
+# COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
 from ..cli import CliError, _add_db, open_store
 
 

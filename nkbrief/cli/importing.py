@@ -12,6 +12,8 @@ import datetime as _dt
 import json
 import sys
 
+# Deferred (start-up): the project modules a command needs are imported inside it (see
+# COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
 from ..cli import CliError, _add_db, open_store
 from .core import add_range_args, class_arg, date_arg
 
@@ -64,8 +66,10 @@ def file_report(pf, plan=None, result=None, resolution: str = "keep_mine") -> di
 
 
 def cmd_import(args) -> int:
-    from ..importing.importer import FileRejected, ImportOptions, apply_import, plan_merge, read_file
+    from ..importing.importer import FileRejected, ImportOptions, read_file
     from ..importing.mapping import parse_map_option
+    from ..jobs.imports import apply_file
+    from ..importing.merge import plan_merge
 
     overrides: dict[str, str] = {}
     for m in args.map or []:
@@ -103,7 +107,7 @@ def cmd_import(args) -> int:
         if not args.dry_run and not errors:
             with store.write():
                 for i, pf in enumerate(parsed):
-                    results[i] = apply_import(store, pf, default=resolution)
+                    results[i] = apply_file(store, pf, default=resolution)
     if args.rejected_out and parsed:
         from ..exporting.export import write_rejected_rows
 
@@ -157,13 +161,14 @@ def _print_text(reports: list[dict], errors: list[dict], dry_run: bool, written:
 
 
 def cmd_export(args) -> int:
-    from ..exporting.export import ExportError, export_dataset
+    from ..exporting.export import ExportError
+    from ..jobs.imports import export_events
 
     with open_store(args) as store:
         try:
-            res = export_dataset(store, args.file, date_from=date_arg("--from", args.date_from),
-                                 date_to=date_arg("--to", args.date_to, end=True),
-                                 classes=class_arg(args.classes))
+            res = export_events(store, args.file, date_from=date_arg("--from", args.date_from),
+                                date_to=date_arg("--to", args.date_to, end=True),
+                                classes=class_arg(args.classes))
         except ExportError as e:
             raise CliError(str(e)) from None
     extra = f" with {res.missiles} missile rows and {res.statements} statements" if res.format != "csv" else ""
@@ -172,7 +177,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_undo_import(args) -> int:
-    from ..importing.importer import ImportError_, import_batches, undo_batch
+    from ..importing.merge import ImportError_, import_batches
+    from ..jobs.imports import undo_import
 
     with open_store(args) as store:
         if args.batch_id is None:
@@ -190,7 +196,7 @@ def cmd_undo_import(args) -> int:
                 sys.stdout.write("no imports yet\n")
             return 0
         try:
-            res = undo_batch(store, args.batch_id)
+            res = undo_import(store, args.batch_id)
         except ImportError_ as e:
             raise CliError(str(e)) from None
     if args.json:

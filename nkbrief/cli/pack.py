@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+# Deferred (start-up): the project modules a command needs are imported inside it (see
+# COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
 from ..cli import CliError, _add_db, open_store
 from .core import add_range_args, class_arg, date_arg, selected_frame
 
@@ -43,21 +45,19 @@ def _timing(args, store, events) -> dict | None:
         return res
     if not args.timing:
         return None
-    try:
-        from ..analysis.timing import timing_analysis
-        from .timing import _categories, last_observed_day
-    except ImportError:
-        raise CliError("--timing: the timing analysis is not available in this build") from None
+    from ..jobs.pack import pack_timing
+    from .timing import _categories
+
     if not 1 <= args.timing_window <= 3650:
         raise CliError(f"--timing-window {args.timing_window} must be from 1 to 3,650 days")
-    return timing_analysis(events, store.calendar_frame(), _categories(args.timing_category),
-                           window=args.timing_window, date_from=date_arg("--from", args.date_from),
-                           date_to=date_arg("--to", args.date_to, end=True),
-                           observed_until=last_observed_day(store), seed=args.timing_seed)
+    return pack_timing(store, events, categories=_categories(args.timing_category), window=args.timing_window,
+                       date_from=date_arg("--from", args.date_from),
+                       date_to=date_arg("--to", args.date_to, end=True), seed=args.timing_seed)
 
 
 def cmd_pack(args) -> int:
-    from ..briefing.pack import PackError, PackOptions, build_pack
+    from ..briefing.pack import PackError, PackOptions
+    from ..jobs.pack import build_pack_job
 
     if args.ids and (args.date_from or args.date_to):
         raise CliError("use either --from/--to or --ids, not both")
@@ -82,7 +82,7 @@ def cmd_pack(args) -> int:
             timing=timing,
         )
         try:
-            path = build_pack(store, list(df["id"]), opts)
+            path = build_pack_job(store, list(df["id"]), opts)
         except PackError as e:
             raise CliError(str(e)) from None
     sys.stdout.write(f"wrote {path} ({len(df):,} events)\n")
@@ -90,7 +90,8 @@ def cmd_pack(args) -> int:
 
 
 def register(sub) -> None:
-    from ..briefing.pack import DEFAULT_TITLE, SECTIONS
+    from ..briefing import SECTIONS
+    from ..briefing.pack import DEFAULT_TITLE
 
     p = sub.add_parser("pack", help="build the Excel briefing pack",
                        description="Build the print-ready Excel briefing pack for a date range or "

@@ -19,6 +19,8 @@ from importlib import metadata
 from pathlib import Path
 
 from .. import __version__
+# Deferred (start-up): the project modules a command needs are imported inside it (see
+# COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
 from ..cli import _add_db
 
 #: Files the app cannot work without (seed dataset, calendar, map coastline).

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from ..model import schema
+# Deferred (start-up): the project modules a command needs are imported inside it (see
+# COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
 from ..cli import CliError, _add_db, open_store
 from .core import add_range_args, date_arg, selected_frame
 
@@ -19,11 +21,6 @@ def _categories(values):
         return parse_categories(values)
     except ValueError as e:
         raise CliError(f"--{e}") from None
-
-
-def last_observed_day(store) -> str | None:
-    """The latest day-precision launch in the whole store: the end of the data's coverage."""
-    return store.last_observed_day()
 
 
 def cmd_timing(args) -> int:
@@ -43,7 +40,7 @@ def cmd_timing(args) -> int:
     with open_store(args) as store:
         events = selected_frame(store, args)
         calendar = store.calendar_frame()
-        until = last_observed_day(store)
+        until = store.last_observed_day()
     res = timing_analysis(events, calendar, cats, window=args.window, date_from=date_from,
                           date_to=date_to, observed_until=until, seed=args.seed,
                           simulations=args.simulations)
@@ -241,4 +238,4 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_calendar_delete)
 
 
-__all__ = ["register", "last_observed_day"]
+__all__ = ["register"]

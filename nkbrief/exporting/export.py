@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import atomic
-from ..common import CSV_TRIGGERS, csv_escape, csv_unescape, xlsx_escape, xlsx_unescape  # noqa: F401
+from ..common import CSV_TRIGGERS, UserError, csv_escape, csv_unescape, xlsx_escape, xlsx_unescape  # noqa: F401
 from ..importing.convert import sources_value
 from ..importing.io.tabular import _NotAnObject
 from ..model import schema
@@ -50,7 +50,7 @@ FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 JSON_FORMAT = "nkbrief-dataset"
 JSON_VERSION = 1
 
-class ExportError(Exception):
+class ExportError(UserError):
     """An export that could not be written, phrased for the analyst."""
 
 

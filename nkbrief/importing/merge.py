@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..common import gc_paused
+from ..common import UserError, gc_paused
 from ..model import schema
 from .incoming import EventBlock, Incoming, incoming_column
 from ..progress import Progress, report
@@ -37,7 +37,7 @@ FIELD_GROUPS = (
 
 
 
-class ImportError_(Exception):
+class ImportError_(UserError):
     """An import that cannot go ahead, phrased for the analyst."""
 
 

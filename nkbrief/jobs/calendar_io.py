@@ -58,7 +58,7 @@ class CalendarImportError(StoreError):
 
 
 @dataclass
-class ImportResult:
+class CalendarImportResult:
     """What an import did; ``ids_added``/``old_values`` let the UI undo it."""
 
     batch_id: int
@@ -224,7 +224,7 @@ def read_calendar_csv(path: str | os.PathLike) -> tuple[list[dict], ReadReport]:
 
 
 def import_calendar_csv(store: Store, path: str | os.PathLike, *,
-                        progress: Progress | None = None) -> ImportResult:
+                        progress: Progress | None = None) -> CalendarImportResult:
     """Check ``path`` and write it to the store in one transaction (audited, one batch).
 
     Raises :class:`CalendarImportError` listing every problem; the store is then unchanged.
@@ -238,13 +238,13 @@ def import_calendar_csv(store: Store, path: str | os.PathLike, *,
 
 
 def import_calendar_entries(store: Store, entries: list[dict], *, file_name: str | None = None,
-                            sha256: str | None = None, progress: Progress | None = None) -> ImportResult:
+                            sha256: str | None = None, progress: Progress | None = None) -> CalendarImportResult:
     """Write checked entries (from :func:`read_calendar_csv`) in one transaction and one
     import batch: new ids are added, changed ones updated field by field, the rest counted."""
     with store.write():
         batch = store.new_batch("import", file_name=file_name, sha256=sha256,
                                 details={"kind": "calendar", "rows": len(entries)})
-        res = ImportResult(batch_id=batch)
+        res = CalendarImportResult(batch_id=batch)
         for i, entry in enumerate(entries):
             if i % 200 == 0:
                 report(progress, i, len(entries), "importing calendar entries")
@@ -265,7 +265,7 @@ def import_calendar_entries(store: Store, entries: list[dict], *, file_name: str
     return res
 
 
-def undo_import(store: Store, result: ImportResult) -> None:
+def undo_import(store: Store, result: CalendarImportResult) -> None:
     """Reverse an import: delete what it added, put back what it changed (audited)."""
     with store.write():
         for eid in result.ids_added:
@@ -325,9 +325,15 @@ def add_entry(store: Store, raw: dict) -> dict:
         entry["id"] = make_calendar_id(entry["category"], entry["date"], entry["title"], taken)
     if store.get_calendar_entry(entry["id"]) is not None:
         raise StoreError(f"a calendar entry with id {entry['id']!r} already exists")
+    store_entry(store, entry)
+    return entry
+
+
+def store_entry(store: Store, entry: dict) -> None:
+    """Write one checked entry as its own manual batch: the one place an entry is created
+    (``calendar-add``, the calendar editor and its redo all come here)."""
     with store.write():
         store.insert_calendar_entry(entry, store.new_batch("manual", details={"kind": "calendar"}))
-    return entry
 
 
 def edit_entry(store: Store, entry_id: str, raw_changes: dict) -> tuple[dict, dict]:

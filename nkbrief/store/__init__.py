@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..common import sha256_file  # noqa: F401 - part of the store's interface
+from ..common import UserError, sha256_file  # noqa: F401 - part of the store's interface
 from ..model import schema
 from ..progress import Progress, report
 from ..resources import resource_path
@@ -94,7 +94,7 @@ CREATE INDEX audit_batch ON audit(batch_id);
 ]
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """A store problem phrased for the user (no traceback needed)."""
 
 

@@ -20,6 +20,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...common import UserError
+
 #: Largest file the importer reads (text, JSON or xlsx). Documented in docs/import.md.
 MAX_FILE_BYTES = 256 * 1024 * 1024
 
@@ -40,7 +42,7 @@ DELIMITER_LABELS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _CONTROL_OK = {0x09, 0x0A, 0x0C, 0x0D, 0x1A}  # tab, LF, FF, CR, the DOS end-of-file mark
 
 
-class FileRejected(Exception):
+class FileRejected(UserError):
     """The whole file cannot be imported; ``str(e)`` is one sentence for the analyst."""
 
 
