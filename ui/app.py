@@ -342,6 +342,8 @@ class MainWindow(QMainWindow):
         self.selection.set(self.visible_event_ids(), source=None)
 
     def add_event(self) -> str | None:
+        # Deferred (start-up): the edit dialog costs about 28 ms the window need not pay until an
+        # event is edited (median of 7 runs, 2026-12-07).
         from .edit_dialog import EventEditDialog
 
         dlg = EventEditDialog(self.store, None, self)
@@ -358,7 +360,7 @@ class MainWindow(QMainWindow):
         return ev["id"]
 
     def edit_event(self, event_id: str | None = None) -> bool:
-        from .edit_dialog import EventEditDialog
+        from .edit_dialog import EventEditDialog  # Deferred (start-up): see add_event
 
         event_id = event_id or self.selection.current
         if not event_id:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySeq
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from nkbrief.analysis.filtering import COLUMNS, NUMERIC_COLUMNS, EventView, FilterSpec, merge_runs
+from nkbrief.model.schema import EVENT_FIELDS
 
 from .style import class_qcolor
 
@@ -35,8 +36,6 @@ DEFAULT_WIDTHS = {
 
 
 def _empty_frame() -> pd.DataFrame:
-    from nkbrief.model.schema import EVENT_FIELDS
-
     # plain arrays: building 23 empty Series costs a few ms at start-up
     return pd.DataFrame({c: np.empty(0, dtype=object) for c in [*EVENT_FIELDS, "missiles"]})
 

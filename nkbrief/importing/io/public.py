@@ -18,6 +18,9 @@ from pathlib import Path
 from .. import reconcile
 from ...model import schema
 from . import RowProblem
+from .cns import read_cns_records
+from .csis import MISSILE_TYPE, read_csis_records
+from .nagix import read_nagix_records
 
 #: CNS header cells that identify the database (CSV export or the NTI workbook).
 CNS_SIGNATURE = {"F1", "Missile Type", "Facility Name", "Distance Travelled", "Launch Time (UTC)"}
@@ -86,8 +89,6 @@ def _build_from_records(records, report, result: PublicResult, row_key: str, dat
 
 def read_cns(path: Path) -> PublicResult:
     """CNS rows (one per missile) -> events, as the bundled dataset groups them."""
-    from .cns import read_cns_records
-
     records, report = read_cns_records(path)
     result = PublicResult("CNS North Korea Missile Test Database", report.rows_read)
 
@@ -113,8 +114,6 @@ def nagix_lookup_missing(path: Path) -> list[str]:
 
 def read_nagix(path: Path) -> PublicResult:
     """nagix test records (one per missile) -> events."""
-    from .nagix import read_nagix_records
-
     records, report = read_nagix_records(path)
     result = PublicResult("nagix nk-missile-tests (test.en.json)", report.rows_read)
 
@@ -133,8 +132,6 @@ def read_nagix(path: Path) -> PublicResult:
 
 def read_csis(path: Path) -> PublicResult:
     """CSIS missile rows -> events; other provocations and non-launches are skipped."""
-    from .csis import MISSILE_TYPE, read_csis_records
-
     records, report = read_csis_records(path, missiles_only=False)
     result = PublicResult("CSIS Beyond Parallel provocations database", report.rows_read)
     bad = _problems_by_row(report)

@@ -27,6 +27,7 @@ from ...common import csv_unescape, gc_paused, xlsx_unescape
 from ...model import schema
 from ..mapping import header_score
 from ...progress import Progress, report
+from .xlsx_guard import assert_defusedxml, check_xlsx
 from .sniff import DELIMITER_LABELS, FileRejected, Sniffed, check_path, detect_delimiter, sniff
 
 #: Limits, documented in docs/import.md.
@@ -441,8 +442,6 @@ def _defused(e: BaseException | None) -> bool:
 
 def _open_workbook(p: Path):
     """(read-only workbook, whether its text may hold _xHHHH_ escapes), after the guard."""
-    from .xlsx_guard import assert_defusedxml, check_xlsx
-
     seen = check_xlsx(p)
     assert_defusedxml()
     import openpyxl
