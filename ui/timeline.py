@@ -701,10 +701,6 @@ class Timeline(QWidget):
             rows = self.rows_in_window(x0, x1)
             self.points_picked.emit([str(i) for i in self.ids[rows]], "add" if add else "replace")
 
-    def select_window(self, x0: float, x1: float) -> None:
-        """Pick every visible event in a time window, as a Shift+drag does."""
-        self._on_region_dragged(x0, x1, True, False)
-
     def _on_scene_mouse_moved(self, args) -> None:
         pos = args[0]
         row = self.hit_test(pos)

@@ -266,7 +266,6 @@ class PackWriter(FrontPages, StreamBase):
 
     # -------------------------------------------------------------- scope
     def span_text(self) -> str:
-        ev = self.data.events
         first, last = self.first, self.last
         a = shown_date(first["date"], first["date_precision"])
         b = shown_date(last["date"], last["date_precision"])

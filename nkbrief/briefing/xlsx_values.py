@@ -48,15 +48,6 @@ def shown_date(date: str | None, precision: str | None) -> str:
     return date[:7] if precision == "month" else date[:4] if precision == "year" else date
 
 
-def fmt_km(v, vmax=None) -> str:
-    if v is None:
-        return "unknown"
-    s = f"{v:,.0f}"
-    if vmax is not None and vmax > v:
-        s += f"–{vmax:,.0f}"
-    return s + " km"
-
-
 def long_date(d: _dt.date) -> str:
     return f"{d.day} {d.strftime('%B %Y')}"
 

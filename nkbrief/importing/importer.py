@@ -133,9 +133,6 @@ class ParsedFile:
         """True when the file has rows but none could be used."""
         return not self.incoming and not self.is_lookup
 
-    def rejection_messages(self) -> list[str]:
-        return [f"{self.name}: {p}" for p in self.rejections]
-
     def check_accounting(self) -> None:
         """Every input row is accepted, rejected or skipped (raises AssertionError if not)."""
         acc = self.accepted_rows + self.rejected_rows + len(self.skipped)
