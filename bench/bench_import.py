@@ -67,7 +67,7 @@ def _timed(fn) -> float:
 
 
 def _import(path: Path, db: Path) -> dict:
-    from nkbrief.importer import apply_import, read_file
+    from nkbrief.importing.importer import apply_import, read_file
     from nkbrief.store import Store
 
     db.unlink(missing_ok=True)

@@ -30,7 +30,7 @@ def make_pack_store(path: Path, n: int, seed: int = 0):
     import numpy as np
 
     from bench.synth import make_events
-    from nkbrief.dataset import load_bundled_calendar
+    from nkbrief.store.dataset import load_bundled_calendar
     from nkbrief.resources import resource_path
     from nkbrief.store import Store
 
@@ -59,7 +59,7 @@ def make_pack_store(path: Path, n: int, seed: int = 0):
 
 
 def _build(st, out: Path) -> Path:
-    from nkbrief.briefing import PackOptions, build_pack
+    from nkbrief.briefing.pack import PackOptions, build_pack
 
     ids = list(st.events_frame()["id"])
     return build_pack(st, ids, PackOptions(output=out, title="Benchmark pack", author="bench",
@@ -107,9 +107,9 @@ _CHILD = r"""
 import resource, sys
 sys.path.insert(0, sys.argv[3])
 from nkbrief.store import Store
-from nkbrief.briefing import PackOptions, build_pack
+from nkbrief.briefing.pack import PackOptions, build_pack
 st = Store.open(sys.argv[1], seed=False)
-ids = [r[0] for r in st.execute("SELECT id FROM events ORDER BY date, id")]  # the builder's memory only
+ids = [r[0] for r in st._execute("SELECT id FROM events ORDER BY date, id")]  # the builder's memory only
 build_pack(st, ids, PackOptions(output=sys.argv[2], classification="SECRET"))
 st.close()
 # VmHWM is this process's own peak; ru_maxrss on Linux also keeps the parent's peak at fork.

@@ -111,7 +111,7 @@ def table_sort_100k(quick: bool) -> dict:
 
 
 def _filter_specs():
-    from nkbrief.filtering import FilterSpec
+    from nkbrief.analysis.filtering import FilterSpec
 
     return [
         FilterSpec(classes=frozenset({"SRBM", "ICBM"})),
@@ -179,7 +179,7 @@ def selection_sync_20k(quick: bool) -> dict:
     import numpy as np
     from PySide6.QtCore import QItemSelection, QItemSelectionModel
 
-    from nkbrief.filtering import merge_runs
+    from nkbrief.analysis.filtering import merge_runs
     from nkbrief.store import Store
     from ui.app import MainWindow
     from ui.event_table import EventTable

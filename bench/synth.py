@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nkbrief import schema
+from nkbrief.model import schema
 
 _SITES = [("Pyongyang area", 39.03, 125.75), ("Wonsan", 39.15, 127.45), ("Sinpo", 40.03, 128.18),
           ("Tongchang-ri", 39.66, 124.71), ("Sunan", 39.2, 125.67), ("Kusong", 39.98, 125.24),

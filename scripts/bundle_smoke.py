@@ -81,7 +81,7 @@ CP949_ROWS = [
 ]
 CP949_RANGE = ("2001-07-01", "2001-07-31")
 # A CSV large enough (over 200,000 characters) to be read by pandas' C tokenizer, the way big
-# colleague files are (nkbrief.io.tabular.COLUMNAR_MIN_CHARS): it loads pandas' parser
+# colleague files are (nkbrief.importing.io.tabular.COLUMNAR_MIN_CHARS): it loads pandas' parser
 # modules, which the small files above never touch.
 BIG_ROWS = [{**IMPORT_ROWS[i % 2], "date": f"2001-09-{1 + i % 28:02d}",
              "missile_name": f"Smoke-Test big {i:04d}",

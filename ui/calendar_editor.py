@@ -4,7 +4,7 @@ Every change goes through the store (so it is validated and audited) inside a
 ``QUndoCommand`` on the window's undo stack. A command is applied once *before* it is pushed,
 so a store error reaches the user and nothing lands on the stack; undo and redo then apply
 the inverse through the store again, which audits them too. Text is checked with
-:func:`nkbrief.calendar_io.parse_calendar_row`, the same rules as a CSV import.
+:func:`nkbrief.jobs.calendar_io.parse_calendar_row`, the same rules as a CSV import.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogBut
                                QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
                                QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
-from nkbrief import calendar_io, schema
-from nkbrief.context import CATEGORY_LABELS
+from nkbrief.jobs import calendar_io
+from nkbrief.model import schema
+from nkbrief.analysis.context import CATEGORY_LABELS
 from nkbrief.store import Store, StoreError
 
 from .undo import StoreCommand, push
@@ -47,9 +48,7 @@ class AddCalendarEntryCommand(_CalendarCommand):
         self.entry = dict(entry)
 
     def _do(self) -> None:
-        with self.store.write():
-            batch = self.store.new_batch("manual", details={"kind": "calendar"})
-            self.store.insert_calendar_entry(self.entry, batch)
+        calendar_io.store_entry(self.store, self.entry)
 
     def _undo(self) -> None:
         self.store.delete_calendar_entry(self.entry["id"])
@@ -91,7 +90,7 @@ class ImportCalendarCommand(_CalendarCommand):
     def __init__(self, store: Store, entries: list[dict], file_name: str, sha256: str | None, **kw):
         super().__init__(store, f"Import calendar {file_name}", **kw)
         self.entries, self.file_name, self.sha256 = entries, file_name, sha256
-        self.result: calendar_io.ImportResult | None = None
+        self.result: calendar_io.CalendarImportResult | None = None
 
     def _do(self) -> None:
         self.result = calendar_io.import_calendar_entries(self.store, self.entries,

@@ -12,13 +12,14 @@ import html
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPlainTextEdit, QPushButton, QTabWidget,
                                QTextBrowser, QVBoxLayout, QWidget)
 
-from nkbrief import context, palette
-from nkbrief.filtering import EventView
+from nkbrief.analysis import context
+from nkbrief.model import palette
+from nkbrief.analysis.filtering import EventView
 
 from .map_widget import MapWidget
 

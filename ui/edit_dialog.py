@@ -1,7 +1,7 @@
 """Add or edit one launch event in a validated form.
 
-Cells are parsed with :mod:`nkbrief.parse` (so '25-90 km', '15:50' or 'May 1986' work as
-they do in imports) and the result is checked with :func:`nkbrief.schema.validate_event`.
+Cells are parsed with :mod:`nkbrief.model.parse` (so '25-90 km', '15:50' or 'May 1986' work as
+they do in imports) and the result is checked with :func:`nkbrief.model.schema.validate_event`.
 Problems appear under the field they concern; the dialog refuses to save while any remain.
 """
 
@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
                                QPlainTextEdit, QScrollArea, QVBoxLayout, QWidget)
 
-from nkbrief import parse, schema
+from nkbrief.model import parse, schema
 
 from .style import app_icon
 

@@ -1,4 +1,4 @@
-"""The event table: a model over :class:`nkbrief.filtering.EventView` and its view.
+"""The event table: a model over :class:`nkbrief.analysis.filtering.EventView` and its view.
 
 Sorting and filtering happen in numpy inside the model (no QSortFilterProxyModel, which
 took ~27 s to sort 100k rows). ``data()`` answers the display role from strings formatted
@@ -14,7 +14,8 @@ from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionMo
 from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
-from nkbrief.filtering import COLUMNS, NUMERIC_COLUMNS, EventView, FilterSpec, merge_runs
+from nkbrief.analysis.filtering import COLUMNS, NUMERIC_COLUMNS, EventView, FilterSpec, merge_runs
+from nkbrief.model.schema import EVENT_FIELDS
 
 from .style import class_qcolor
 
@@ -35,8 +36,6 @@ DEFAULT_WIDTHS = {
 
 
 def _empty_frame() -> pd.DataFrame:
-    from nkbrief.schema import EVENT_FIELDS
-
     # plain arrays: building 23 empty Series costs a few ms at start-up
     return pd.DataFrame({c: np.empty(0, dtype=object) for c in [*EVENT_FIELDS, "missiles"]})
 

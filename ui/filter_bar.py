@@ -1,6 +1,6 @@
 """The filter bar: free-text search, date range, classes, outcome, confirmation, has notes.
 
-It only describes a filter (:class:`nkbrief.filtering.FilterSpec`); the table model applies
+It only describes a filter (:class:`nkbrief.analysis.filtering.FilterSpec`); the table model applies
 it with numpy and the timeline follows the table's visible rows.
 """
 
@@ -11,8 +11,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu,
                                QToolButton, QWidget)
 
-from nkbrief import schema
-from nkbrief.filtering import FilterSpec, parse_date_bound
+from nkbrief.model import schema
+from nkbrief.analysis.filtering import FilterSpec, parse_date_bound
 
 from .style import class_qcolor
 

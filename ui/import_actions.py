@@ -1,32 +1,29 @@
 """The window's import actions: open the import dialog, undo the last import, export the dataset.
 
-Installed by :func:`ui.import_dialog.install`. Long work runs on the thread pool with its own
-store connection; afterwards the window's store is told so every view reloads.
+``install(window)`` adds File ▸ Import…, File ▸ Export dataset…, Edit ▸ Undo import…, a
+toolbar button, and makes files dropped on the window open the import dialog. Long work runs
+on the thread pool with its own store connection; afterwards the window's store is told so
+every view reloads.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
-from nkbrief import importer
-from nkbrief.export import ExportError, export_dataset
-from nkbrief.store import Store
+from nkbrief.jobs import imports
 
 from .import_dialog import FILE_FILTER, ImportDialog, undo_job
+from .style import icon
 from .workers import Worker, start
 
 EXPORT_FILTER = "CSV (*.csv);;Excel workbook (*.xlsx);;JSON (*.json)"
 
 
 def export_job(db_path: str, path: str, ids, progress=None):
-    st = Store.open(db_path, seed=False)
-    try:
-        return export_dataset(st, path, ids=ids, progress=progress)
-    except ExportError as e:
-        return str(e)
-    finally:
-        st.close()
+    """:func:`nkbrief.jobs.imports.export_events` on its own store connection (errors are raised)."""
+    return imports.export_events(db_path, path, ids=ids, progress=progress)
 
 
 def open_import_dialog(window, paths: list[str] | None = None) -> ImportDialog | None:
@@ -49,7 +46,7 @@ def open_import_dialog(window, paths: list[str] | None = None) -> ImportDialog |
 
 def undo_last_import(window) -> Worker | None:
     """Edit ▸ Undo import…: undo the newest import still in effect, after asking."""
-    last = importer.last_undoable_batch(window.store)
+    last = imports.last_undoable_batch(window.store)
     if last is None:
         QMessageBox.information(window, "Undo import", "There is no import to undo.")
         return None
@@ -62,9 +59,6 @@ def undo_last_import(window) -> Worker | None:
     worker = Worker(undo_job, str(window.store.path), last["id"])
 
     def finished(res):
-        if isinstance(res, str):
-            QMessageBox.warning(window, "Undo import", res)
-            return
         window.store.notify("events")
         window.statusBar().showMessage(f"Undid import {res.batch_id} ({res.file_name}): removed "
                                        f"{res.removed:,} events, restored {res.restored:,}", 8000)
@@ -94,12 +88,49 @@ def export_dataset_dialog(window, path: str | None = None) -> Worker | None:
     worker = Worker(export_job, str(window.store.path), path, ids)
 
     def finished(res):
-        if isinstance(res, str):
-            QMessageBox.warning(window, "Export dataset", res)
-            return
         window.statusBar().showMessage(f"Exported {res.events:,} events to {res.path}", 8000)
     worker.signals.finished.connect(finished)
     worker.signals.failed.connect(lambda msg: QMessageBox.warning(window, "Export dataset", msg))
     window._export_worker = worker
     start(worker, QThreadPool.globalInstance())
     return worker
+
+
+def install(window) -> QAction:
+    """File ▸ Import… and Export dataset…, Edit ▸ Undo import…, a toolbar button, drag and drop."""
+    existing = getattr(window, "import_action", None)
+    if existing is not None:
+        return existing
+    imp = QAction(icon("import"), "&Import…", window)
+    imp.setObjectName("import_action")
+    imp.setShortcut(QKeySequence("Ctrl+I"))
+    imp.setStatusTip("Import a colleague's CSV, Excel or JSON file (preview, check and merge first)")
+    imp.triggered.connect(lambda *_: open_import_dialog(window))
+    exp = QAction("E&xport dataset…", window)
+    exp.setObjectName("export_dataset_action")
+    exp.setStatusTip("Export the events as CSV, Excel or JSON for colleagues")
+    exp.triggered.connect(lambda *_: export_dataset_dialog(window))
+    und = QAction("Undo &import…", window)
+    und.setObjectName("undo_import_action")
+    und.setStatusTip("Remove what the last import added and restore what it changed")
+    und.triggered.connect(lambda *_: undo_last_import(window))
+    menus = getattr(window, "menus", {}) or {}
+    f = menus.get("File")
+    if f is not None:
+        first = f.actions()[0] if f.actions() else None
+        f.insertAction(first, imp)
+        f.insertAction(first, exp)
+        if first is not None:
+            f.insertSeparator(first)
+    e = menus.get("Edit")
+    if e is not None:
+        acts = e.actions()
+        after = acts[2] if len(acts) > 2 else None  # after Undo and Redo
+        e.insertAction(after, und)
+    tb = getattr(window, "toolbar", None)
+    if tb is not None:
+        first = tb.actions()[0] if tb.actions() else None
+        tb.insertAction(first, imp)
+    window.import_action, window.export_dataset_action, window.undo_import_action = imp, exp, und
+    window.import_files = lambda paths: open_import_dialog(window, [str(p) for p in paths])
+    return imp

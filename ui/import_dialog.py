@@ -1,13 +1,12 @@
 """File ▸ Import…: preview, map, check and merge a colleague's file, then import it as one batch.
 
-The dialog is a view over :mod:`nkbrief.importer`. Reading and checking the file
-(:func:`~nkbrief.importer.read_file` + :func:`~nkbrief.importer.plan_merge`) and writing it
-(:func:`~nkbrief.importer.apply_import`) run on the thread pool through
+The dialog is a view over :mod:`nkbrief.jobs.imports`. Reading and checking the file
+(:func:`~nkbrief.jobs.imports.check_file`) and writing it (:func:`~nkbrief.jobs.imports.apply_file`)
+run on the thread pool through
 :class:`ui.workers.Worker`, each with its own store connection, with a progress bar and
 Cancel. After a write the window's store is told (``store.notify("events")``) so every
-view reloads. ``install(window)`` adds File ▸ Import…, File ▸ Export dataset…,
-Edit ▸ Undo import… and makes files dropped on the window open here (the actions live in
-:mod:`ui.import_actions`).
+view reloads. :mod:`ui.import_actions` opens it (File ▸ Import…, drag and drop) and adds the
+other import actions.
 """
 
 from __future__ import annotations
@@ -16,18 +15,18 @@ import datetime as _dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialog, QFormLayout, QGridLayout,
                                QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from nkbrief import importer, mapping
-from nkbrief.export import ExportError
-from nkbrief.importer import ImportOptions, RESOLUTION_LABELS, RESOLUTIONS
-from nkbrief.store import Store, StoreError
+from nkbrief.jobs import imports
+from nkbrief.jobs.imports import (RESOLUTION_LABELS, RESOLUTIONS, ExportError, ImportOptions, mapping,
+                                  write_rejected_rows)
+from nkbrief.store import Store
 
-from .style import STYLESHEET, icon
+from .style import STYLESHEET
 from .workers import Worker, start
 
 FILE_FILTER = ("Data files (*.csv *.tsv *.txt *.xlsx *.xlsm *.json);;CSV or text (*.csv *.tsv *.txt);;"
@@ -41,37 +40,19 @@ PARSED_FIELDS = ("date", "time_kst", "missile_class", "missile_name", "count", "
 
 
 # ------------------------------------------------------------------ jobs (run on the thread pool)
+# The jobs of nkbrief.jobs.imports (the ones `nkbrief import` runs), each on its own connection
+# to the store at ``db_path``. A refusal is raised and arrives as the worker's ``failed`` signal.
 def check_job(db_path: str, path: str, options: ImportOptions, progress=None):
-    """Read and check a file, then plan the merge against the store. Errors come back as text."""
-    try:
-        parsed = importer.read_file(path, options, progress=progress)
-    except importer.FileRejected as e:
-        return str(e)
-    st = Store.open(db_path, seed=False)
-    try:
-        return parsed, importer.plan_merge(st, parsed)
-    finally:
-        st.close()
+    """Read and check a file, then plan the merge against the store: ``(parsed, plan)``."""
+    return imports.check_file(db_path, path, options, progress=progress)
 
 
 def apply_job(db_path: str, parsed, resolutions: dict[int, str], progress=None):
-    st = Store.open(db_path, seed=False)
-    try:
-        return importer.apply_import(st, parsed, resolutions=resolutions, progress=progress)
-    except (importer.ImportError_, StoreError) as e:
-        return str(e)
-    finally:
-        st.close()
+    return imports.apply_file(db_path, parsed, resolutions, progress=progress)
 
 
 def undo_job(db_path: str, batch_id: int, progress=None):
-    st = Store.open(db_path, seed=False)
-    try:
-        return importer.undo_batch(st, batch_id, progress=progress)
-    except (importer.ImportError_, StoreError) as e:
-        return str(e)
-    finally:
-        st.close()
+    return imports.undo_import(db_path, batch_id, progress=progress)
 
 
 def _shown(v: object) -> str:
@@ -120,9 +101,9 @@ class ImportDialog(QDialog):
         self.setStyleSheet(STYLESHEET)
         self.store = store
         self.paths: list[str] = [str(p) for p in paths or []]
-        self.parsed: importer.ParsedFile | None = None
-        self.plan: importer.MergePlan | None = None
-        self.result: importer.ImportResult | None = None
+        self.parsed: imports.ParsedFile | None = None
+        self.plan: imports.MergePlan | None = None
+        self.result: imports.ImportResult | None = None
         self.error: str | None = None
         self._overrides: dict[str, str] = {}
         self._choices: dict[int, str] = {}
@@ -357,7 +338,7 @@ class ImportDialog(QDialog):
         worker = Worker(check_job, str(self.store.path), path, self.options())
         worker.signals.progressed.connect(lambda d, t, s: self._on_worker_progressed(gen, d, t, s))
         worker.signals.finished.connect(lambda res: self._on_check_finished(gen, res))
-        worker.signals.failed.connect(lambda msg: self._on_worker_failed(gen, msg))
+        worker.signals.failed.connect(lambda msg: self._on_check_failed(gen, msg))
         worker.signals.cancelled.connect(lambda: self._on_worker_cancelled(gen))
         self._start(worker, f"Checking {Path(path).name}…")
 
@@ -414,16 +395,20 @@ class ImportDialog(QDialog):
         self.message.setStyleSheet("color: #B3261E;")
         self.message.setText(msg)
 
+    def _on_check_failed(self, gen: int, msg: str) -> None:
+        if gen != self._generation:
+            return
+        self._done()
+        self.message.setStyleSheet("")
+        self.parsed, self.plan = None, None
+        self._clear_views()
+        self._show_problem(msg)
+
     def _on_check_finished(self, gen: int, res) -> None:
         if gen != self._generation:
             return
         self._done()
         self.message.setStyleSheet("")
-        if isinstance(res, str):
-            self.parsed, self.plan = None, None
-            self._clear_views()
-            self._show_problem(res)
-            return
         self.error = None
         self.parsed, self.plan = res
         self._choices = {k: v for k, v in self._choices.items()
@@ -712,18 +697,21 @@ class ImportDialog(QDialog):
         worker = Worker(apply_job, str(self.store.path), self.parsed, self.resolutions())
         worker.signals.progressed.connect(lambda d, t, s: self._on_worker_progressed(gen, d, t, s))
         worker.signals.finished.connect(lambda res: self._on_import_finished(gen, res))
-        worker.signals.failed.connect(lambda msg: self._on_worker_failed(gen, msg))
+        worker.signals.failed.connect(lambda msg: self._on_import_failed(gen, msg))
         worker.signals.cancelled.connect(lambda: self._on_worker_cancelled(gen))
         self._start(worker, f"Importing {self.parsed.name}…")
+
+    def _on_import_failed(self, gen: int, msg: str) -> None:
+        if gen != self._generation:
+            return
+        self._done()
+        self._show_problem(msg)
+        self._update_import_button()
 
     def _on_import_finished(self, gen: int, res) -> None:
         if gen != self._generation:
             return
         self._done()
-        if isinstance(res, str):
-            self._show_problem(res)
-            self._update_import_button()
-            return
         self.result = res
         self.store.notify("events")
         self.message.setStyleSheet("")
@@ -747,17 +735,20 @@ class ImportDialog(QDialog):
         worker = Worker(undo_job, str(self.store.path), self.result.batch_id)
         worker.signals.progressed.connect(lambda d, t, s: self._on_worker_progressed(gen, d, t, s))
         worker.signals.finished.connect(lambda res: self._on_undo_finished(gen, res))
-        worker.signals.failed.connect(lambda msg: self._on_worker_failed(gen, msg))
+        worker.signals.failed.connect(lambda msg: self._on_undo_failed(gen, msg))
         self._start(worker, "Undoing the import…")
+
+    def _on_undo_failed(self, gen: int, msg: str) -> None:
+        if gen != self._generation:
+            return
+        self._done()
+        self._show_problem(msg)
+        self.undo_button.setEnabled(True)
 
     def _on_undo_finished(self, gen: int, res) -> None:
         if gen != self._generation:
             return
         self._done()
-        if isinstance(res, str):
-            self._show_problem(res)
-            self.undo_button.setEnabled(True)
-            return
         self.store.notify("events")
         self.message.setText(f"Undid import {res.batch_id}: removed {res.removed:,} events, restored "
                              f"{res.restored:,}.")
@@ -776,7 +767,7 @@ class ImportDialog(QDialog):
 
     def save_rejected(self, path: str) -> int:
         try:
-            n = importer.write_rejected_rows(self.parsed, path)
+            n = write_rejected_rows(self.parsed, path)
         except ExportError as e:
             self._show_problem(str(e))
             return 0
@@ -801,48 +792,6 @@ class ImportDialog(QDialog):
     def reject(self) -> None:  # Esc while busy cancels the work first
         self._cancel_worker()
         super().reject()
-
-
-def install(window) -> QAction:
-    """File ▸ Import… and Export dataset…, Edit ▸ Undo import…, a toolbar button, drag and drop."""
-    from .import_actions import export_dataset_dialog, open_import_dialog, undo_last_import
-
-    existing = getattr(window, "import_action", None)
-    if existing is not None:
-        return existing
-    imp = QAction(icon("import"), "&Import…", window)
-    imp.setObjectName("import_action")
-    imp.setShortcut(QKeySequence("Ctrl+I"))
-    imp.setStatusTip("Import a colleague's CSV, Excel or JSON file (preview, check and merge first)")
-    imp.triggered.connect(lambda *_: open_import_dialog(window))
-    exp = QAction("E&xport dataset…", window)
-    exp.setObjectName("export_dataset_action")
-    exp.setStatusTip("Export the events as CSV, Excel or JSON for colleagues")
-    exp.triggered.connect(lambda *_: export_dataset_dialog(window))
-    und = QAction("Undo &import…", window)
-    und.setObjectName("undo_import_action")
-    und.setStatusTip("Remove what the last import added and restore what it changed")
-    und.triggered.connect(lambda *_: undo_last_import(window))
-    menus = getattr(window, "menus", {}) or {}
-    f = menus.get("File")
-    if f is not None:
-        first = f.actions()[0] if f.actions() else None
-        f.insertAction(first, imp)
-        f.insertAction(first, exp)
-        if first is not None:
-            f.insertSeparator(first)
-    e = menus.get("Edit")
-    if e is not None:
-        acts = e.actions()
-        after = acts[2] if len(acts) > 2 else None  # after Undo and Redo
-        e.insertAction(after, und)
-    tb = getattr(window, "toolbar", None)
-    if tb is not None:
-        first = tb.actions()[0] if tb.actions() else None
-        tb.insertAction(first, imp)
-    window.import_action, window.export_dataset_action, window.undo_import_action = imp, exp, und
-    window.import_files = lambda paths: open_import_dialog(window, [str(p) for p in paths])
-    return imp
 
 
 if __name__ == "__main__":  # pragma: no cover - a look at the dialog on the bundled data

@@ -10,6 +10,7 @@ import sys
 
 
 def _run_window(args) -> int:
+    # Deferred (start-up): Qt and the window load only when no command was given (see above).
     try:
         from ui.app import run_gui
     except ImportError as e:
@@ -20,7 +21,7 @@ def _run_window(args) -> int:
 
 
 def main(argv=None) -> int:
-    from nkbrief.cli import main as cli_main
+    from nkbrief.cli import main as cli_main  # Deferred (start-up): the launcher itself stays tiny
 
     return cli_main(argv, gui=_run_window)
 

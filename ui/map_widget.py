@@ -14,7 +14,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from nkbrief import geo, palette
+from nkbrief.analysis import geo
+from nkbrief.model import palette
 
 from .style import qcolor
 

@@ -1,7 +1,7 @@
 """The briefing-pack dialog: choose events, fill in the cover, pick sections, build off the GUI thread.
 
 Opened from File ▸ Build briefing pack…, the toolbar, or the table's right-click menu. The
-build itself is :func:`nkbrief.briefing.build_pack`, run by :class:`ui.workers.Worker` on
+build itself is :func:`nkbrief.jobs.pack.build_pack_job`, run by :class:`ui.workers.Worker` on
 the thread pool with its own store connection; the dialog shows progress and can cancel
 (a cancelled or failed build leaves nothing at the destination).
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import secrets
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QSettings, Qt, QThreadPool, QUrl, Signal
@@ -22,16 +21,16 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from nkbrief import classification, privacy
-from nkbrief.briefing import DEFAULT_TITLE, SECTIONS, PackOptions, build_pack
-from nkbrief.context import CATEGORY_LABELS
+from nkbrief import privacy
+from nkbrief.model import classification
+from nkbrief.analysis.context import CATEGORY_LABELS
 from nkbrief.filenames import sanitise_filename, suggested_name
-from nkbrief.filtering import parse_date_bound
-from nkbrief.palette import class_color
+from nkbrief.analysis.filtering import parse_date_bound
+from nkbrief.model.palette import class_color
 from nkbrief.resources import resource_path
-from nkbrief.schema import CALENDAR_CATEGORIES, MISSILE_CLASSES
+from nkbrief.model.schema import CALENDAR_CATEGORIES, MISSILE_CLASSES
 from nkbrief.store import Store, frame_records
-from nkbrief.xlsx_values import shown_date
+from nkbrief.jobs.pack import DEFAULT_TITLE, SECTIONS, PackOptions, build_pack_job, shown_date
 
 from .workers import Worker, start
 
@@ -63,14 +62,6 @@ def open_file(path: str) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
 
 
-def timing_available() -> bool:
-    try:
-        import nkbrief.timing  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 #: Simulation counts offered (the Timing dock offers the same).
 SIMULATION_CHOICES = (1_000, 10_000, 100_000)
 DEFAULT_TIMING_WINDOW = 30
@@ -99,29 +90,14 @@ def timing_settings_of(window) -> dict | None:
 
 def build_job(db_path: str, ids: list[str], options: PackOptions, timing: dict | int | None = None, *,
               progress=None) -> str:
-    """The worker's job: its own store connection, the optional timing analysis, the pack.
+    """The worker's job (:func:`nkbrief.jobs.pack.build_pack_job`, as ``nkbrief pack`` runs it) on
+    its own store connection: the optional timing analysis, then the pack.
 
     ``timing``: None (no analysis), or ``{"categories", "window", "seed", "simulations"}``
     (any may be missing: all categories, 30 days, a fresh seed, 10,000); a bare number is
     the window.
     """
-    if isinstance(timing, int) and not isinstance(timing, bool):
-        timing = {"window": timing}
-    with Store.open(db_path, seed=False) as st:
-        if timing:
-            from nkbrief.commands.timing import last_observed_day
-            from nkbrief.timing import timing_analysis
-
-            if progress is not None:
-                progress(0, 0, "Timing analysis")
-            ev = st.events_frame()
-            ev = ev[ev["id"].isin(set(ids))]
-            options = replace(options, timing=timing_analysis(
-                ev, st.calendar_frame(), timing.get("categories") or None,
-                window=timing.get("window") or DEFAULT_TIMING_WINDOW, seed=timing.get("seed"),
-                simulations=timing.get("simulations") or DEFAULT_SIMULATIONS,
-                observed_until=last_observed_day(st)))
-        return str(build_pack(st, ids, options, progress=progress))
+    return str(build_pack_job(db_path, ids, options, timing, progress=progress))
 
 
 class PackDialog(QDialog):
@@ -323,10 +299,6 @@ class PackDialog(QDialog):
         self.timing_source_label.setWordWrap(True)
         ol.addWidget(self.timing_source_label)
         tl.addWidget(self.timing_box)
-        ok = timing_available()
-        self.timing_check.setEnabled(ok)
-        if not ok:
-            self.timing_check.setToolTip("The timing analysis is not available in this build")
         self.timing_box.setEnabled(False)
         rl.addWidget(tim)
 

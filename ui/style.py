@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import cache
 
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QColor, QFont, QIcon
+from PySide6.QtGui import QColor, QIcon
 
-from nkbrief import palette, privacy
+from nkbrief import privacy
+from nkbrief.model import palette
 from nkbrief.resources import resource_path
 
 
@@ -95,13 +96,3 @@ def qcolor(hex_color: str, alpha: int | None = None) -> QColor:
 @cache
 def class_qcolor(missile_class: str) -> QColor:
     return QColor(palette.class_color(missile_class))
-
-
-def ui_font(point_size: float | None = None, bold: bool = False) -> QFont:
-    """The UI font; Hangul falls back to Noto Sans CJK when the default font lacks it."""
-    f = QFont()
-    f.setFamilies([f.family(), "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "NanumGothic"])
-    if point_size:
-        f.setPointSizeF(point_size)
-    f.setBold(bold)
-    return f

@@ -22,9 +22,9 @@ from PySide6.QtGui import QActionGroup, QCursor, QPen, QPixmapCache
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QToolTip, QVBoxLayout,
                                QWidget)
 
-from nkbrief import palette, schema
-from nkbrief.context import CATEGORY_LABELS
-from nkbrief.filtering import KST_OFFSET_S, launch_times
+from nkbrief.model import palette, schema
+from nkbrief.analysis.context import CATEGORY_LABELS
+from nkbrief.analysis.filtering import KST_OFFSET_S, launch_times
 
 from .style import icon, qcolor
 
@@ -700,10 +700,6 @@ class Timeline(QWidget):
         if finished:
             rows = self.rows_in_window(x0, x1)
             self.points_picked.emit([str(i) for i in self.ids[rows]], "add" if add else "replace")
-
-    def select_window(self, x0: float, x1: float) -> None:
-        """Pick every visible event in a time window, as a Shift+drag does."""
-        self._on_region_dragged(x0, x1, True, False)
 
     def _on_scene_mouse_moved(self, args) -> None:
         pos = args[0]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from nkbrief.common import UserError
 from nkbrief.progress import Cancelled, Progress
 
 
@@ -40,6 +41,8 @@ class Worker(QRunnable):
             result = self._fn(*self._args, progress=self.progress, **self._kwargs)
         except Cancelled:
             self.signals.cancelled.emit()
+        except UserError as e:  # an expected refusal ("row 14: ..."): its message is the whole story
+            self.signals.failed.emit(str(e) or e.__class__.__name__)
         except Exception as e:  # shown to the user as one line; details go to stderr
             traceback.print_exc()
             self.signals.failed.emit(str(e) or e.__class__.__name__)

@@ -139,15 +139,15 @@ def canonical_dump(db: Path) -> dict:
 
 def dataset_dump(store) -> dict:
     """Events, missiles and statements only (what an export carries), as sorted tuples."""
-    ev = [tuple(r) for r in store.execute(
+    ev = [tuple(r) for r in store._execute(
         "SELECT id, date, date_precision, time_kst, time_utc, missile_name, missile_class, count, "
         "distance_km, distance_km_max, apogee_km, apogee_km_max, launch_site, latitude, longitude, "
         "landing_area, outcome, confirmation, leader_attended, description, sources, notes "
         "FROM events ORDER BY id").fetchall()]
-    mi = [tuple(r) for r in store.execute(
+    mi = [tuple(r) for r in store._execute(
         "SELECT event_id, seq, missile_name, missile_class, time_utc, time_kst, distance_km, "
         "distance_km_max, apogee_km, apogee_km_max, landing_area, outcome, confirmation, source_ref, notes "
         "FROM missiles ORDER BY event_id, seq, id").fetchall()]
-    st = [tuple(r) for r in store.execute(
+    st = [tuple(r) for r in store._execute(
         "SELECT event_id, actor, summary, source FROM statements ORDER BY event_id, actor, summary").fetchall()]
     return {"events": ev, "missiles": mi, "statements": st}

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from briefing_helpers import small_store
 
-from nkbrief import atomic, schema
-from nkbrief.briefing import PackOptions, build_pack
-from nkbrief.calendar_io import export_calendar_csv
-from nkbrief.export import export_dataset
+from nkbrief import atomic
+from nkbrief.model import schema
+from nkbrief.briefing.pack import PackOptions, build_pack
+from nkbrief.jobs.calendar_io import export_calendar_csv
+from nkbrief.exporting.export import export_dataset
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
 

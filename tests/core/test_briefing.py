@@ -9,10 +9,10 @@ import openpyxl
 import pytest
 from briefing_helpers import small_store, table_column
 
-from nkbrief.briefing import SECTIONS, PackError, PackOptions, build_pack
-from nkbrief.briefing_sheets import calendar_context
-from nkbrief.classification import COLOURS
-from nkbrief.context import nearest_entries
+from nkbrief.briefing.pack import SECTIONS, PackError, PackOptions, build_pack
+from nkbrief.briefing.sheets import calendar_context
+from nkbrief.model.classification import COLOURS
+from nkbrief.analysis.context import nearest_entries
 from nkbrief.progress import Cancelled, Progress
 
 SHEETS = list(SECTIONS.values())
@@ -153,7 +153,7 @@ def test_event_log_prints_the_key_facts_and_says_where_the_rest_prints(seeded_pa
 
 
 def test_left_out_sections_bring_their_columns_onto_the_event_log(tmp_path):
-    from nkbrief.briefing_sheets import event_columns
+    from nkbrief.briefing.sheets import event_columns
 
     cols, printed = event_columns(["event_log"])
     names = [f for f, _, _, _ in cols]
@@ -326,7 +326,7 @@ def test_calendar_context_matches_nearest_entries():
     """The vectorised context used by the pack gives exactly nearest_entries' answers."""
     import pandas as pd
 
-    from nkbrief.dataset import load_bundled_calendar
+    from nkbrief.store.dataset import load_bundled_calendar
     from nkbrief.resources import resource_path
 
     cal = pd.DataFrame(load_bundled_calendar(resource_path("calendar.csv")))
@@ -340,7 +340,7 @@ def test_calendar_context_matches_nearest_entries():
 
 def test_fast_row_writer_matches_openpyxls(tmp_path, monkeypatch):
     """The rows serialised as text read back exactly like openpyxl's own cell writer's."""
-    import nkbrief.xlsx_stream as xs
+    import nkbrief.briefing.xlsx_stream as xs
     from briefing_helpers import small_store as make
 
     st = make(tmp_path / "s.sqlite3", payloads=True)

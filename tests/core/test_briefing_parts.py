@@ -11,10 +11,10 @@ import pytest
 from briefing_helpers import small_store
 from PIL import Image
 
-from nkbrief import classification as cl
+from nkbrief.model import classification as cl
 from nkbrief.cli import main
 from nkbrief.filenames import MAX_NAME_CHARS, sanitise_filename, suggested_name
-from nkbrief.timeline_png import render_timeline, timeline_png
+from nkbrief.briefing.timeline_png import render_timeline, timeline_png
 
 
 @pytest.mark.parametrize("text, level", [
@@ -128,7 +128,7 @@ def test_pack_command_errors(tmp_path, capsys, args, message):
 
 
 def test_pack_command_with_timing(tmp_path, capsys):
-    pytest.importorskip("nkbrief.timing")
+    pytest.importorskip("nkbrief.analysis.timing")
     db = tmp_path / "s.sqlite3"
     small_store(db).close()
     out = tmp_path / "p.xlsx"
@@ -152,7 +152,7 @@ def test_pack_command_with_timing(tmp_path, capsys):
 
 
 def test_generic_timing_dict_is_rendered(tmp_path):
-    from nkbrief.briefing import PackOptions, build_pack
+    from nkbrief.briefing.pack import PackOptions, build_pack
 
     st = small_store(tmp_path / "s.sqlite3")
     ids = list(st.events_frame()["id"])
@@ -181,9 +181,9 @@ def _modules_after_import(code: str) -> set[str]:
 
 
 def test_pack_modules_load_openpyxl_only_when_a_pack_is_built():
-    mods = _modules_after_import("import nkbrief.briefing, nkbrief.xlsx_values, nkbrief.commands.pack")
-    assert "nkbrief.briefing" in mods
+    mods = _modules_after_import("import nkbrief.briefing.pack, nkbrief.briefing.xlsx_values, nkbrief.cli.pack")
+    assert "nkbrief.briefing.pack" in mods
     assert not {m for m in mods if m.split(".")[0] == "openpyxl"}
     # building a pack does load it (the check above can fail)
-    mods = _modules_after_import("import nkbrief.briefing_sheets")
+    mods = _modules_after_import("import nkbrief.briefing.sheets")
     assert "openpyxl" in mods

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from briefing_helpers import small_store
 
-from nkbrief.briefing import SECTIONS, PackOptions, build_pack
+from nkbrief.briefing.pack import SECTIONS, PackOptions, build_pack
 
 SOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 PDFTOTEXT = shutil.which("pdftotext")

@@ -15,9 +15,9 @@ import openpyxl
 import pytest
 from briefing_helpers import PAYLOADS, sheet_xml, small_store
 
-from nkbrief import briefing
-from nkbrief.briefing import PackError, PackOptions, build_pack
-from nkbrief.xlsx_safe import FORMULA_TRIGGERS
+from nkbrief.briefing import pack as briefing
+from nkbrief.briefing.pack import PackError, PackOptions, build_pack
+from nkbrief.exporting.xlsx_safe import FORMULA_TRIGGERS
 
 REPO = Path(__file__).resolve().parents[2]
 TRIGGER_RE = re.compile(r"^[\s\u00a0\u3000]*[=+\-@＝＋－＠]|^[\t\r\n]")
@@ -56,7 +56,7 @@ def test_owasp_payloads_in_the_store_never_become_formulas(tmp_path):
 
 
 def test_owasp_payloads_through_the_importer(tmp_path):
-    importer = pytest.importorskip("nkbrief.importer")
+    importer = pytest.importorskip("nkbrief.importing.importer")
     from nkbrief.store import Store
 
     src = tmp_path / "colleague.csv"
@@ -187,7 +187,7 @@ KILL_SCRIPT = r"""
 import sys
 from pathlib import Path
 from nkbrief.store import Store
-from nkbrief.briefing import PackOptions, build_pack
+from nkbrief.briefing.pack import PackOptions, build_pack
 from nkbrief.progress import Progress
 
 db, out, marker = sys.argv[1:4]

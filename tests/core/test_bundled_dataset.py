@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nkbrief import schema
+from nkbrief.model import schema
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "resources" / "events.json"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nkbrief.calendar_io import (
+from nkbrief.jobs.calendar_io import (
     CalendarImportError,
     add_entry,
     calendar_csv_text,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from nkbrief import schema
+from nkbrief.model import schema
 from nkbrief.cli import main
 from nkbrief.store import Store
 

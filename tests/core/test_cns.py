@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from nkbrief.io.cns import HEADERS, read_cns_csv, read_cns_records
+from nkbrief.importing.io.cns import HEADERS, read_cns_csv, read_cns_records
 
 CNS = "north_korea_missile_test_database.csv"
 
@@ -20,7 +20,7 @@ def _read(path):
 
 @functools.lru_cache(maxsize=None)
 def _build(path):
-    from nkbrief import reconcile
+    from nkbrief.importing import reconcile
 
     return reconcile.build(path)
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from nkbrief.context import days_since_previous_launch, nearest_entries
+from nkbrief.analysis.context import days_since_previous_launch, nearest_entries
 
 CAL = pd.DataFrame([
     {"id": "lx", "date": "2026-01-05", "end_date": None, "category": "summit", "title": "Lee–Xi summit"},
@@ -41,7 +41,7 @@ def test_days_since_previous_launch_counts_distinct_days():
 
 
 def test_event_ids_keep_non_latin_sites_apart():
-    from nkbrief.schema import make_event_id
+    from nkbrief.model.schema import make_event_id
 
     a = make_event_id("2026-01-27", "SRBM", "평양 북방")
     b = make_event_id("2026-01-27", "SRBM", "원산")

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from import_helpers import dataset_dump
 
-from nkbrief import schema
+from nkbrief.model import schema
 from nkbrief.cli import main
-from nkbrief.export import ExportError, csv_escape, csv_unescape, export_dataset, xlsx_escape, xlsx_unescape
-from nkbrief.importer import apply_import, read_file
+from nkbrief.exporting.export import ExportError, csv_escape, csv_unescape, export_dataset, xlsx_escape, xlsx_unescape
+from nkbrief.importing.importer import apply_import, read_file
 from nkbrief.store import Store
 
 NASTY = ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(1)", "\tlead tab", "\rlead cr", "\nlead lf", "평양 북방",
@@ -163,7 +163,7 @@ def test_export_is_atomic(tmp_path, monkeypatch):
                                                                   "missile_class": "SRBM"}, [], [])])
     target = tmp_path / "keep.csv"
     target.write_text("old content", encoding="utf-8")
-    import nkbrief.export as export
+    import nkbrief.exporting.export as export
 
     def boom(*a, **k):
         raise OSError(28, "No space left on device")

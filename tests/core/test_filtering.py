@@ -1,4 +1,4 @@
-"""nkbrief.filtering: the numpy filter/sort/format layer under the event table (no Qt)."""
+"""nkbrief.analysis.filtering: the numpy filter/sort/format layer under the event table (no Qt)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nkbrief import schema
-from nkbrief.filtering import (COLUMN_KEYS, EventView, FilterSpec, launch_times, merge_runs,
+from nkbrief.model import schema
+from nkbrief.analysis.filtering import (COLUMN_KEYS, EventView, FilterSpec, launch_times, merge_runs,
                                missiles_per_event, parse_date_bound, selection_summary)
 
 
@@ -144,7 +144,7 @@ def test_tsv_is_formula_safe_and_single_line(view):
     last = view.rows.size - 1
     text = view.tsv([last], ["date", "missile_class", "launch_site"])
     assert text == "Date\tClass\tSite\n2026-03-14\tunknown\t\n"
-    from nkbrief.filtering import _safe_cell
+    from nkbrief.analysis.filtering import _safe_cell
 
     assert _safe_cell('=HYPERLINK("x")') == "'=HYPERLINK(\"x\")"
     assert _safe_cell("-12") == "-12"  # a negative number stays a number
@@ -206,7 +206,7 @@ def test_view_summary_matches_frame_summary(view):
 
 
 def test_hhmm_minutes_is_strict():
-    from nkbrief.filtering import hhmm_minutes
+    from nkbrief.analysis.filtering import hhmm_minutes
 
     got = hhmm_minutes(["15:50", None, "", "1:50", "ab:cd", "23:59", float("nan"), "00:00", "12-30"])
     expected = [950, np.nan, np.nan, np.nan, np.nan, 1439, np.nan, 0, np.nan]

@@ -1,4 +1,4 @@
-"""Tests for nkbrief.geo and the bundled coastline (no Qt)."""
+"""Tests for nkbrief.analysis.geo and the bundled coastline (no Qt)."""
 from __future__ import annotations
 
 import importlib.util
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nkbrief import geo
+from nkbrief.analysis import geo
 
 REPO = Path(__file__).resolve().parents[2]
 COASTLINE = REPO / "resources" / "coastline.json"

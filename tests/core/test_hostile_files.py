@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 from import_helpers import raw_xlsx, sheet_xml
 
-from nkbrief import schema
+from nkbrief.model import schema
 from nkbrief.cli import main
 from nkbrief.store import Store
 
@@ -97,7 +97,7 @@ def _locked(tmp, mp):
     if os.geteuid() != 0:
         p.chmod(0)
     else:  # root reads anything: make opening fail as it would for a locked file
-        import nkbrief.io.sniff as sniff
+        import nkbrief.importing.io.sniff as sniff
 
         def denied(*a, **k):
             raise PermissionError(13, "Permission denied", str(p))
@@ -209,7 +209,7 @@ def _wide(tmp, mp):
 
 @case("too-many-rows", "long.csv: has 60 rows; the import limit is 50")
 def _long(tmp, mp):
-    import nkbrief.io.tabular as tabular
+    import nkbrief.importing.io.tabular as tabular
 
     mp.setattr(tabular, "MAX_ROWS", 50)
     return _csv(tmp, "long.csv", "Date,Type\n" + "2026-01-27,SRBM\n" * 60)
@@ -485,8 +485,8 @@ def test_hostile_file(build, message, rejections, tmp_path, monkeypatch, capsys,
 ])
 def test_defusedxml_is_the_second_line(build, expected, tmp_path, monkeypatch):
     """Even with our own scan switched off, openpyxl (through defusedxml) refuses entities."""
-    import nkbrief.io.xlsx_guard as guard
-    from nkbrief.importer import FileRejected, read_file
+    import nkbrief.importing.io.xlsx_guard as guard
+    from nkbrief.importing.importer import FileRejected, read_file
 
     monkeypatch.setattr(guard, "_scan_part", lambda *a, **k: None)
     with pytest.raises(FileRejected) as e:

@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nkbrief import convert, importer, mapping, schema
-from nkbrief.io.tabular import Table, _NotAnObject
+from nkbrief.importing import convert, importer, mapping
+from nkbrief.model import schema
+from nkbrief.importing.io.tabular import Table, _NotAnObject
 
 MISSING = convert.MISSING
 
@@ -346,7 +347,7 @@ csv_text = st.lists(st.lists(st.sampled_from(["a", "", "b c", '"q"', '"x\ny"', '
 def test_one_line_records_equal_record_by_record(rows, eol):
     """Reading 20,000 records at a time gives the records and line numbers the careful
     record-by-record reading gives, or hands over to it."""
-    from nkbrief.io import tabular
+    from nkbrief.importing.io import tabular
 
     text = eol.join(",".join(r) for r in rows) + eol
     total = text.count("\n") + 1
@@ -396,8 +397,8 @@ def test_grouped_missile_rows_too_long_together_are_rejected(tmp_path):
 def test_column_table_equals_row_by_row(t, rows_mode):
     """A large CSV read as columns (``ColumnRows``: every row as wide as the widest, text
     only) is checked as its rows would be, and its events (an ``EventBlock``) equal them."""
-    from nkbrief.incoming import EventBlock
-    from nkbrief.io.tabular import ColumnRows
+    from nkbrief.importing.incoming import EventBlock
+    from nkbrief.importing.io.tabular import ColumnRows
 
     headers, rows = t
     width = max([len(headers)] + [len(c) for _, c in rows])

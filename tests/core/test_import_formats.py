@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from import_helpers import write_xlsx
 
-from nkbrief import importer
-from nkbrief.importer import ImportOptions, read_file
+from nkbrief.importing import importer
+from nkbrief.importing.importer import ImportOptions, read_file
 
 HEADER_EN = "Date,Time (KST),Missile,Type,Number,Distance,Apogee,Launch site,Result,Source\n"
 ROW_EN = "2026-01-27,15:50,Hwasong-11,SRBM,2,~350km,80 km,North of Pyongyang,success,https://example.org/a\n"
@@ -267,7 +267,7 @@ def test_every_accepted_event_passes_the_schema(tmp_path_factory, rows):
     import csv
     import io
 
-    from nkbrief import schema
+    from nkbrief.model import schema
 
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(_CELLS))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from import_helpers import canonical_dump
 
-from nkbrief import schema
+from nkbrief.model import schema
 from nkbrief.store import Store
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,9 +7,10 @@ import json
 import pytest
 from import_helpers import dataset_dump
 
-from nkbrief import importer, schema
+from nkbrief.importing import importer
+from nkbrief.model import schema
 from nkbrief.cli import main
-from nkbrief.importer import apply_import, plan_merge, read_file, undo_batch
+from nkbrief.importing.importer import apply_import, plan_merge, read_file, undo_batch
 
 CSV = ("Date,Time (KST),Type,Number,Distance,Launch site,Source\n"
        "2026-01-27,15:50,SRBM,2,350 km,North of Pyongyang,JCS\n"
@@ -74,7 +75,7 @@ def test_take_theirs_then_undo_restores_mine(tmp_path, empty_store):
     assert (r.added, r.took_theirs) == (1, 1)
     ev = empty_store.get_event("seed-0127")
     assert (ev["distance_km"], ev["distance_km_max"], ev["notes"]) == (350.0, None, "my note")
-    audit = empty_store.execute("SELECT field, old_value, new_value FROM audit WHERE record_id = ? "
+    audit = empty_store._execute("SELECT field, old_value, new_value FROM audit WHERE record_id = ? "
                                 "AND batch_id = ? ORDER BY field", ("seed-0127", r.batch_id)).fetchall()
     assert [tuple(a) for a in audit] == [("distance_km", "300.0", "350.0"), ("distance_km_max", "360.0", None)]
     u = undo_batch(empty_store, r.batch_id)
@@ -122,7 +123,7 @@ def test_apply_is_all_or_nothing(tmp_path, empty_store, monkeypatch):
     pf = read_file(_file(tmp_path))
     raw = empty_store.path.read_bytes()
     def failing(*a, **k):  # after every event was written, before the batch is finished
-        assert empty_store.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2
+        assert empty_store._execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(empty_store, "finish_batch", failing)

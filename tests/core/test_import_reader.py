@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from nkbrief.io import tabular
-from nkbrief.io.sniff import Sniffed
+from nkbrief.importing.io import tabular
+from nkbrief.importing.io.sniff import Sniffed
 
 CELL_BITS = ["a", "350 km", "Wonsan", " ", "", '"', '""', ",", ";", "\t", "\n", "\r", "\r\n", "'=1", "'",
              "x\"y", "미상", "2026-01-27", "  pad  "]
@@ -147,7 +147,7 @@ def test_big_file_with_an_overlong_cell_is_refused_as_the_csv_module_refuses_it(
                                   "north_korea_missile_test_database.csv"])
 def test_public_files_read_the_same_either_way(shared_data, name):
     """The real files, as they are: whichever reader takes them, the table is the same."""
-    from nkbrief.io.sniff import sniff
+    from nkbrief.importing.io.sniff import sniff
 
     p = shared_data / name
     sn = sniff(p)

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from nkbrief import importer
+from nkbrief.importing import importer
 from nkbrief.cli import main
 
 CNS = "north_korea_missile_test_database.csv"
@@ -50,7 +50,7 @@ def test_cns_245_missile_rows_become_events(shared_data, empty_store):
     month_only = sum(1 for r in csv.DictReader(io.StringIO(raw, newline=""))
                      if re.fullmatch(r"[A-Za-z]{3}-\d{2}", r["Date"].strip()))
     assert month_only == 8
-    assert int(empty_store.execute("SELECT COUNT(*) FROM missiles m JOIN events e ON e.id = m.event_id "
+    assert int(empty_store._execute("SELECT COUNT(*) FROM missiles m JOIN events e ON e.id = m.event_id "
                                    "WHERE e.date_precision = 'month'").fetchone()[0]) == month_only
 
 

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nkbrief import schema
-from nkbrief.importer import apply_import, read_file, undo_batch
-from nkbrief.merge import ImportError_
+from nkbrief.model import schema
+from nkbrief.importing.importer import apply_import, read_file, undo_batch
+from nkbrief.importing.merge import ImportError_
 from nkbrief.store import Store, StoreError, _canonical_utc, _json_list, _json_lists
 
 
@@ -34,7 +34,7 @@ def _event(i: int, **kw) -> dict:
 
 def _rows(store: Store, table: str, cols: str = "*") -> list[tuple]:
     out = []
-    for r in store.execute(f"SELECT {cols} FROM {table} ORDER BY 1, 2").fetchall():
+    for r in store._execute(f"SELECT {cols} FROM {table} ORDER BY 1, 2").fetchall():
         out.append(tuple(r))
     return out
 
@@ -75,7 +75,7 @@ def test_insert_events_stores_what_insert_event_stores(tmp_path):
 
 def test_seed_is_the_same_through_insert_events(tmp_path):
     """The bundled dataset seeds through insert_events; the result is what insert_event gives."""
-    from nkbrief.dataset import load_bundled_events
+    from nkbrief.store.dataset import load_bundled_events
     from nkbrief.resources import resource_path
 
     if not resource_path("events.json").exists():
@@ -262,7 +262,7 @@ def test_each_bad_value_is_refused_like_validate_event(empty_store, where):
         if expected is None:  # not every value here is wrong everywhere (a null confirmation)
             assert len(empty_store.insert_events(evs, b, audit=False)) == 30
             with empty_store.write():
-                empty_store.execute("DELETE FROM events")
+                empty_store._execute("DELETE FROM events")
             continue
         with pytest.raises(StoreError) as e:
             empty_store.insert_events(evs, b)
@@ -282,7 +282,7 @@ def test_insert_events_refuses_a_taken_id_and_writes_nothing(empty_store):
         empty_store.insert_events([_event(1), _event(2), _event(3)], b)
     with pytest.raises(StoreError, match="event 'e00002' is given twice"):
         empty_store.insert_events([_event(1), _event(2), _event(2)], b)
-    assert [r[0] for r in empty_store.execute("SELECT id FROM events").fetchall()] == ["e00003"]
+    assert [r[0] for r in empty_store._execute("SELECT id FROM events").fetchall()] == ["e00003"]
     with pytest.raises(StoreError, match="missile of event 'e00001'"):
         empty_store.insert_events([_event(1)], b, missiles={"e00001": [{"seq": 1, "distance_km": -4.0}]})
     assert empty_store.event_count() == 1
@@ -318,7 +318,7 @@ def test_import_is_audited_as_one_batch_row_and_overwrites_field_by_field(tmp_pa
     assert summary.new_value == {"import": "colleague.csv", "events": sorted(summary.new_value["events"]),
                                  "missiles": 0, "statements": 0}
     added = set(summary.new_value["events"])
-    assert added == {e for (e,) in empty_store.execute("SELECT id FROM events WHERE batch_id = ?",
+    assert added == {e for (e,) in empty_store._execute("SELECT id FROM events WHERE batch_id = ?",
                                                        (r.batch_id,)).fetchall()}
     assert len(added) == 2 and "mine" not in added
     assert empty_store.batch_summaries(r.batch_id) == [summary.new_value]
@@ -337,13 +337,13 @@ def test_keep_both_events_are_listed_and_undone(tmp_path, empty_store):
     (summary,) = empty_store.batch_summaries(r.batch_id)
     assert len(summary["events"]) == 3 and empty_store.event_count() == 4
     undo_batch(empty_store, r.batch_id)
-    assert [e for (e,) in empty_store.execute("SELECT id FROM events").fetchall()] == ["mine"]
+    assert [e for (e,) in empty_store._execute("SELECT id FROM events").fetchall()] == ["mine"]
 
 
 @pytest.mark.parametrize("later", ["edit", "delete", "restore"])
 def test_undo_refuses_after_a_later_change_to_an_imported_event(tmp_path, empty_store, later):
     r = apply_import(empty_store, read_file(_csv(tmp_path)))
-    eid = json.loads(empty_store.execute("SELECT new_value FROM audit WHERE table_name = 'batches'")
+    eid = json.loads(empty_store._execute("SELECT new_value FROM audit WHERE table_name = 'batches'")
                      .fetchone()[0])["events"][0]
     if later == "edit":
         empty_store.update_event(eid, {"notes": "checked"})

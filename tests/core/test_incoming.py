@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nkbrief import schema
-from nkbrief.incoming import EventBlock, Incoming
+from nkbrief.model import schema
+from nkbrief.importing.incoming import EventBlock, Incoming
 
 
 def _block(n: int = 4) -> EventBlock:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nkbrief import cli, privacy
-from nkbrief.briefing import PackOptions, build_pack
+from nkbrief.briefing.pack import PackOptions, build_pack
 from nkbrief.store import Store
 
 from briefing_helpers import small_store

@@ -8,10 +8,10 @@ from collections import Counter
 
 import pytest
 
-from nkbrief.io.csis import (classify, parse_count, parse_measures, parse_site, parse_stated_date,
+from nkbrief.importing.io.csis import (classify, parse_count, parse_measures, parse_site, parse_stated_date,
                              parse_time_kst, read_csis_csv)
-from nkbrief.io.nagix import read_nagix
-from nkbrief.reconcile import read_launch_notes
+from nkbrief.importing.io.nagix import read_nagix
+from nkbrief.importing.reconcile import read_launch_notes
 
 CSIS = "north_korea_provocations_1958_present.csv"
 
@@ -165,8 +165,8 @@ def test_news_notes_table(shared_data):
 
 
 def test_source_items_are_tidied():
-    from nkbrief.io import clean_sources
-    from nkbrief.parse import split_sources
+    from nkbrief.importing.io import clean_sources
+    from nkbrief.model.parse import split_sources
 
     raw = ('https://en.yna.co.kr/view/A?input=tw\nhttps://www.mod.go.jp/j/press/news/2022/06/05b.html"\n'
            'http://www.reuters.com/article/us-korea-north-usa-idUSKBN12F0S2Video; Jane\'s Intelligence Review')

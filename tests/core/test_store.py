@@ -8,7 +8,7 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from nkbrief import schema
+from nkbrief.model import schema
 from nkbrief.store import SCHEMA_VERSION, Store, StoreError
 
 
@@ -27,9 +27,9 @@ def test_new_file_migrates_from_empty(tmp_path):
     path = tmp_path / "new.sqlite3"
     st = Store.open(path, seed=False)
     assert st.schema_version == SCHEMA_VERSION
-    tables = {r[0] for r in st.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {r[0] for r in st._execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"events", "missiles", "calendar", "statements", "batches", "audit"} <= tables
-    assert st.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert st._execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert st.event_count() == 0
     st.close()
     # Reopening does not migrate or seed again.
@@ -86,7 +86,7 @@ def test_write_that_fails_halfway_leaves_file_byte_for_byte_unchanged(tmp_path):
     st = Store.open(path)
     assert st.event_count() == 1
     assert st.get_event("ev-1")["notes"] == ""
-    assert st.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert st._execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     st.close()
 
 

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nkbrief import schema
+from nkbrief.model import schema
 from nkbrief.cli import main
-from nkbrief.context import nearest_entries
-from nkbrief.dataset import load_bundled_calendar
+from nkbrief.analysis.context import nearest_entries
+from nkbrief.store.dataset import load_bundled_calendar
 from nkbrief.store import Store
-from nkbrief.timing import (
+from nkbrief.analysis.timing import (
     category_phrase,
     parse_categories,
     per_launch_frame,

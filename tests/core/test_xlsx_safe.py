@@ -8,7 +8,7 @@ import math
 import openpyxl
 import pytest
 
-from nkbrief.xlsx_safe import (
+from nkbrief.exporting.xlsx_safe import (
     MAX_CELL_CHARS,
     csv_safe,
     needs_quote_prefix,

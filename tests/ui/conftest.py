@@ -37,7 +37,7 @@ def _private_settings(tmp_path, qapp):
 
 
 def _event(**kw) -> dict:
-    from nkbrief import schema
+    from nkbrief.model import schema
 
     ev = schema.empty_event() | kw
     if ev["id"] is None:

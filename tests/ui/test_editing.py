@@ -158,7 +158,7 @@ def test_delete_is_cancelled_by_the_confirmation(qtbot, small_window, small_even
 
 
 def test_notes_too_long_are_refused_and_kept_unsaved(qtbot, small_window, small_events):
-    from nkbrief.schema import MAX_TEXT_CHARS
+    from nkbrief.model.schema import MAX_TEXT_CHARS
 
     w = small_window
     eid = small_events[1]["id"]

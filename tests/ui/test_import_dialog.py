@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox
 
-from nkbrief import importer
+from nkbrief.importing import importer
 from ui.import_dialog import REJECTED_BG, ImportDialog
 
 SEED = "2026-01-27-srbm-north-of-pyongyang"
@@ -21,9 +21,9 @@ CSV = ("Date,Time (KST),Type,Number,Flight,Launch site,Analyst\n"
 
 
 def _dump(store):
-    ev = [tuple(r) for r in store.execute("SELECT * FROM events ORDER BY id").fetchall()]
+    ev = [tuple(r) for r in store._execute("SELECT * FROM events ORDER BY id").fetchall()]
     ev = [r[:-1] for r in ev]  # without updated_utc
-    mi = [tuple(r) for r in store.execute("SELECT * FROM missiles ORDER BY id").fetchall()]
+    mi = [tuple(r) for r in store._execute("SELECT * FROM missiles ORDER BY id").fetchall()]
     return ev, mi
 
 
@@ -167,7 +167,7 @@ def test_cancel_a_big_import_changes_nothing(qtbot, small_store, tmp_path):
 def test_big_file_preview_import_undo(qtbot, small_store, tmp_path):
     """A file large enough to be read as columns and kept as an EventBlock: the dialog shows
     its first rows, the rejected one among them, imports the rest, and undo takes it back."""
-    from nkbrief.incoming import EventBlock
+    from nkbrief.importing.incoming import EventBlock
 
     p = tmp_path / "big.csv"
     rows = [f"{1990 + i % 30}-{1 + i % 12:02d}-{1 + i % 28:02d},SRBM,\"Site, {i}\",{100 + i} km" for i in range(30000)]
@@ -199,7 +199,7 @@ def test_window_menus_drop_undo_and_export(qtbot, small_window, colleague_csv, t
     from ui.app import FEATURE_MODULES
 
     w = small_window
-    assert "ui.import_dialog" in FEATURE_MODULES
+    assert "ui.import_actions" in FEATURE_MODULES
     assert w.import_action in w.menus["File"].actions()
     assert w.export_dataset_action in w.menus["File"].actions()
     assert w.undo_import_action in w.menus["Edit"].actions()

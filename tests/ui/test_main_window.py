@@ -217,7 +217,7 @@ def test_map_tab_draws_site_and_range_ring(qtbot, window):
     assert len(m.sites.data) == 1
     ring = m.rings[0]
     xs, ys = ring.getData()
-    from nkbrief import geo
+    from nkbrief.analysis import geo
 
     ev = window.store.get_event(SEED_EVENT)
     d = geo.haversine_km(ev["latitude"], ev["longitude"], ys, xs)
@@ -268,7 +268,7 @@ def test_sources_copy_links_and_never_open_them(qtbot, window, monkeypatch):
 def test_change_history_names_where_an_event_came_from(qtbot, small_window, tmp_path):
     """Imports record one batch-level audit row, so the history reads an imported event's
     provenance from its batch: the file, the batch and the file's sha256."""
-    from nkbrief.importer import apply_import, read_file
+    from nkbrief.importing.importer import apply_import, read_file
 
     p = tmp_path / "colleague.csv"
     p.write_text("Date,Type,Launch site\n2025-05-08,SRBM,Wonsan\n", encoding="utf-8")

@@ -172,8 +172,8 @@ def test_closing_while_building_cancels_first(qtbot, small_store, small_events, 
 
 
 def test_build_job_with_timing(small_store, tmp_path):
-    pytest.importorskip("nkbrief.timing")
-    from nkbrief.briefing import PackOptions
+    pytest.importorskip("nkbrief.analysis.timing")
+    from nkbrief.briefing.pack import PackOptions
 
     ids = list(small_store.events_frame()["id"])
     path = pd_mod.build_job(str(small_store.path), ids, PackOptions(output=tmp_path / "t.xlsx",
@@ -232,7 +232,7 @@ def test_importing_the_dialog_does_not_load_openpyxl():
     import sys
 
     repo = Path(__file__).resolve().parents[2]
-    code = "import sys, ui.pack_dialog, nkbrief.briefing\nprint('\\n'.join(sys.modules))"
+    code = "import sys, ui.pack_dialog, nkbrief.briefing.pack\nprint('\\n'.join(sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=120,
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, check=True).stdout.split()
     assert "ui.pack_dialog" in out
@@ -241,7 +241,7 @@ def test_importing_the_dialog_does_not_load_openpyxl():
 
 def test_timing_options_follow_the_timing_dock(qtbot, small_window, small_events, tmp_path, opened):
     """The pack's timing analysis starts from what the analyst sees in the Timing dock."""
-    pytest.importorskip("nkbrief.timing")
+    pytest.importorskip("nkbrief.analysis.timing")
     w = small_window
     tv = w.timing_view
     tv.set_categories(["summit", "exercise"])

@@ -12,10 +12,10 @@ from PySide6.QtGui import QUndoStack  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox  # noqa: E402
 
-from nkbrief import schema  # noqa: E402
+from nkbrief.model import schema  # noqa: E402
 from nkbrief.selection import Selection  # noqa: E402
 from nkbrief.store import Store  # noqa: E402
-from nkbrief.timing import timing_analysis  # noqa: E402
+from nkbrief.analysis.timing import timing_analysis  # noqa: E402
 from ui import calendar_editor, timing_view  # noqa: E402
 from ui.calendar_editor import CalendarEditor, CalendarEntryDialog  # noqa: E402
 from ui.timing_view import TimingView  # noqa: E402

@@ -1,0 +1,1 @@
+"""Analysis over the events: filtering, calendar context, timing tests, geodesy for the map."""

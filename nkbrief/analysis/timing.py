@@ -1,0 +1,647 @@
+"""Timing analysis: how launches fall around the political calendar, tested against chance.
+
+Counting unit: the **launch day**. Several events on one Korean calendar day (a salvo from
+two sites, or separate records of one test) are one timing decision, so they count once.
+Counting events would treat them as independent and overstate the evidence.
+
+Statistic: the number of launch days that fall 1..N days before the *start* of a calendar
+entry of the chosen categories ("within the window"). A launch on an entry's first day, or
+while it is under way, is not "before" it.
+
+Null model: each year keeps its number of launch days, and those days are placed uniformly
+at random (without replacement) on the days of that year that lie inside the analysis
+period. Under that null, the number of launch days of year *y* inside the window is
+hypergeometric (``D_y`` days, ``W_y`` of them in the window, ``k_y`` drawn), and the years are
+independent. The Monte Carlo draws those counts directly (exactly the same distribution as
+moving every launch day and counting, and far cheaper), so 10,000 simulations take a few
+milliseconds. The same distribution is also convolved exactly, which gives ``p_value_exact``
+and the ``expected`` count without simulation error.
+
+Launches known only to the month or year are left out (listed under ``excluded``): their
+day counts are unknown and moving them within their month would invent precision.
+
+See docs/timing.md for the justification, the assumptions and the limitations.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import secrets
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .context import CATEGORY_LABELS, Nearby, days_array
+from ..progress import Progress, report
+from ..model.schema import CALENDAR_CATEGORIES
+
+DEFAULT_WINDOW = 30
+DEFAULT_SIMULATIONS = 10_000
+MAX_SIMULATIONS = 1_000_000
+MAX_WINDOW = 3_650
+HISTOGRAM_BIN_DAYS = 7
+HISTOGRAM_MAX_DAYS = 182
+
+UNIT = "launch day"
+UNIT_NOTE = ("Launches are counted by distinct Korean launch day: several events on one day are "
+             "one timing decision and count once.")
+NULL_MODEL = ("Each year keeps its number of launch days; those days are placed uniformly at random, "
+              "without replacement, on the days of that year inside the analysis period. "
+              "One-sided test: are there more launch days within the window than chance would give?")
+
+#: Singular noun phrases for the plain-words summary ("a summit or party congress").
+CATEGORY_NOUNS = {
+    "party_congress": "party congress",
+    "plenum": "plenum",
+    "spa_session": "SPA session",
+    "summit": "summit",
+    "exercise": "US–ROK exercise",
+    "inauguration": "inauguration",
+    "anniversary": "anniversary",
+    "un_resolution": "UN resolution",
+    "nuclear_test": "nuclear test",
+    "other": "other calendar entry",
+}
+
+_EPOCH = _dt.date(1970, 1, 1)
+
+
+def day_to_iso(day: int) -> str:
+    """Inverse of :func:`nkbrief.analysis.context.to_day`."""
+    return (_EPOCH + _dt.timedelta(days=int(day))).isoformat()
+
+
+def parse_categories(values: Iterable[str] | None) -> list[str]:
+    """Category names from the user: codes or labels, any case, comma lists allowed.
+
+    Returns them in the schema's order without repeats; an empty input means every
+    category. Raises ``ValueError("category 'x' is not a calendar category (...)")``.
+    """
+    lookup = {c: c for c in CALENDAR_CATEGORIES}
+    lookup.update({_norm(label): code for code, label in CATEGORY_LABELS.items()})
+    lookup.update({_norm(noun): code for code, noun in CATEGORY_NOUNS.items()})
+    lookup["congress"] = "party_congress"
+    chosen: set[str] = set()
+    for raw in values or ():
+        for part in str(raw).split(","):
+            if not part.strip():
+                continue
+            code = lookup.get(_norm(part))
+            if code is None:
+                raise ValueError(f"category {part.strip()!r} is not a calendar category "
+                                 f"({', '.join(CALENDAR_CATEGORIES)})")
+            chosen.add(code)
+    if not chosen:
+        return list(CALENDAR_CATEGORIES)
+    return [c for c in CALENDAR_CATEGORIES if c in chosen]
+
+
+def _norm(s: str) -> str:
+    return s.strip().lower().replace("-", "_").replace(" ", "_").replace("–", "_")
+
+
+def category_phrase(categories: Iterable[str]) -> str:
+    """'a party congress or summit'; every category -> 'any calendar entry'."""
+    cats = [c for c in CALENDAR_CATEGORIES if c in set(categories)]
+    if not cats or len(cats) == len(CALENDAR_CATEGORIES):
+        return "any calendar entry"
+    nouns = [CATEGORY_NOUNS[c] for c in cats]
+    text = nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " or " + nouns[-1]
+    # by sound: "an inauguration", "an SPA session", but "a US–ROK exercise", "a UN resolution"
+    article = "an" if nouns[0][0] in "aeioAEIO" or nouns[0].startswith("SPA") else "a"
+    return f"{article} {text}"
+
+
+def format_p(p: float | None) -> str:
+    """'p = 0.02', 'p = 0.004', 'p < 0.001'."""
+    if p is None:
+        return "p not defined"
+    if p < 0.001:
+        return "p < 0.001"
+    if p < 0.01:
+        return f"p = {p:.3f}"
+    return f"p = {p:.2f}"
+
+
+# ------------------------------------------------------------------ calendar arrays
+class _Entries:
+    """Start/end day numbers of a set of calendar entries, for vectorised look-ups."""
+
+    def __init__(self, calendar: pd.DataFrame, categories: Iterable[str] | None = None):
+        cal = calendar if categories is None else calendar[calendar["category"].isin(list(categories))]
+        self.frame = cal.reset_index(drop=True)
+        n = len(self.frame)
+        if n:
+            self.start = days_array(self.frame["date"])
+            ends = self.frame["end_date"].where(
+                self.frame["end_date"].notna() & (self.frame["end_date"] != ""), self.frame["date"])
+            self.end = days_array(ends)
+        else:
+            self.start = self.end = np.zeros(0, dtype="int64")
+        self._s_order = np.argsort(self.start, kind="stable")
+        self._s_sorted = self.start[self._s_order]
+        self._e_order = np.argsort(self.end, kind="stable")
+        self._e_sorted = self.end[self._e_order]
+        # plain lists: building thousands of Nearby objects from iloc rows would be slow
+        f = self.frame
+        self._rows = list(zip(f["id"], f["title"], f["category"], f["date"],
+                              [e if isinstance(e, str) and e else None for e in f["end_date"]])) if n else []
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def next_after(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each day: (entry index or -1, days until that entry starts) of the first
+        entry starting strictly later. Ties go to the earlier calendar row, as in
+        :func:`nkbrief.analysis.context.nearest_entries`."""
+        n = len(self.start)
+        if n == 0:
+            return np.full(days.shape, -1), np.full(days.shape, -1)
+        i = np.searchsorted(self._s_sorted, days, side="right")
+        has = i < n
+        ic = np.minimum(i, n - 1)
+        idx = np.where(has, self._s_order[ic], -1)
+        gap = np.where(has, self._s_sorted[ic] - days, -1)
+        return idx, gap
+
+    def previous_before(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each day: (entry index or -1, days since it ended) of the entry that ended
+        most recently, strictly before the day."""
+        n = len(self.end)
+        if n == 0:
+            return np.full(days.shape, -1), np.full(days.shape, -1)
+        j = np.searchsorted(self._e_sorted, days, side="left") - 1
+        has = j >= 0
+        jc = np.maximum(j, 0)
+        # among entries ending on the same day, take the first calendar row
+        first = np.searchsorted(self._e_sorted, self._e_sorted[jc], side="left")
+        idx = np.where(has, self._e_order[first], -1)
+        gap = np.where(has, days - self._e_sorted[jc], -1)
+        return idx, gap
+
+    def nearby(self, i: int, days: int, during: bool = False) -> Nearby:
+        eid, title, category, date, end = self._rows[i]
+        return Nearby(eid, title, category, date, end, int(days), during)
+
+
+# ------------------------------------------------------------------ per launch
+def per_launch_frame(events: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
+    """Day counts of every day-precision launch against every calendar category.
+
+    Columns: ``id``, ``date``, then for each category with entries ``next_<category>``
+    (days until the next entry starts) and ``since_<category>`` (days since the last one
+    ended), then ``nearest_id``, ``nearest_title``, ``nearest_category`` and
+    ``nearest_days`` (the nearest entry of any category: > 0 before it starts, < 0 after it
+    ended, 0 on its day or while it is under way). Missing values are <NA>.
+    """
+    ev = _day_precision(events)
+    days = days_array(ev["date"]) if len(ev) else np.zeros(0, dtype="int64")
+    out = pd.DataFrame({"id": ev["id"].to_numpy(), "date": ev["date"].to_numpy()})
+    for cat in CALENDAR_CATEGORIES:
+        ent = _Entries(calendar, [cat])
+        if not len(ent):
+            continue
+        _, nxt = ent.next_after(days)
+        _, prv = ent.previous_before(days)
+        out[f"next_{cat}"] = _int_array(nxt)
+        out[f"since_{cat}"] = _int_array(prv)
+    every = _Entries(calendar)
+    near = [_nearest(every, int(d)) if len(every) else None for d in days]
+    out["nearest_id"] = pd.Series([n.id if n else None for n in near], dtype=object)
+    out["nearest_title"] = pd.Series([n.title if n else None for n in near], dtype=object)
+    out["nearest_category"] = pd.Series([n.category if n else None for n in near], dtype=object)
+    out["nearest_days"] = pd.array([n.days if n else None for n in near], dtype="Int64")
+    return out
+
+
+def _int_array(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Day counts with -1 for 'none' as a nullable integer array."""
+    return pd.array([int(v) if v >= 0 else None for v in values], dtype="Int64")
+
+
+def _nearest(ent: _Entries, day: int) -> Nearby | None:
+    """The entry nearest in time to ``day``, in any direction (under way counts as 0)."""
+    d = np.array([day])
+    under = np.flatnonzero((ent.start <= day) & (ent.end >= day))
+    if under.size:
+        i = int(under[0])
+        return ent.nearby(i, 0, during=bool(ent.end[i] > ent.start[i]))
+    ni, nd = ent.next_after(d)
+    pi, pd_ = ent.previous_before(d)
+    cands = []
+    if ni[0] >= 0:
+        cands.append((int(nd[0]), 0, ent.nearby(int(ni[0]), nd[0])))
+    if pi[0] >= 0:
+        cands.append((int(pd_[0]), 1, ent.nearby(int(pi[0]), -pd_[0])))
+    return min(cands, key=lambda c: (c[0], c[1]))[2] if cands else None
+
+
+def _day_precision(events: pd.DataFrame) -> pd.DataFrame:
+    if "date_precision" not in events.columns:
+        return events
+    prec = events["date_precision"].fillna("day")
+    return events[prec == "day"]
+
+
+def _ref(n: Nearby | None, *, previous: bool = False) -> dict | None:
+    if n is None:
+        return None
+    return {"id": n.id, "title": n.title, "category": n.category, "date": n.date,
+            "end_date": n.end_date, "days": abs(n.days) if previous else n.days,
+            "phrase": n.phrase()}
+
+
+# ------------------------------------------------------------------ the test
+def _check_int(name: str, v, lo: int, hi: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= int(v) <= hi:
+        raise ValueError(f"{name} {v!r} must be a whole number from {lo:,} to {hi:,}")
+    return int(v)
+
+
+def _hypergeom_pmf(k: int, good: int, total: int) -> np.ndarray:
+    """P(X = x) for x = 0..k when k of ``total`` days are drawn and ``good`` are in the window."""
+    bad = total - good
+    out = np.zeros(k + 1)
+    lo, hi = max(0, k - bad), min(k, good)
+    if lo > hi:
+        return out
+
+    def lc(n: int, r: int) -> float:
+        return math.lgamma(n + 1) - math.lgamma(r + 1) - math.lgamma(n - r + 1)
+
+    denom = lc(total, k)
+    for x in range(lo, hi + 1):
+        out[x] = math.exp(lc(good, x) + lc(bad, k - x) - denom)
+    return out / out.sum()
+
+
+def timing_analysis(events: pd.DataFrame, calendar: pd.DataFrame, categories: Iterable[str] | None = None,
+                    *, window: int = DEFAULT_WINDOW, date_from: str | None = None,
+                    date_to: str | None = None, observed_until: str | None = None,
+                    seed: int | None = None, simulations: int = DEFAULT_SIMULATIONS,
+                    per_launch: bool = True, progress: Progress | None = None) -> dict:
+    """Test whether launches cluster in the ``window`` days before entries of ``categories``.
+
+    ``events``: a frame with ``id``, ``date`` (Korean ISO date) and optionally
+    ``date_precision``, ``missile_class`` (e.g. ``Store.events_frame()`` or a subset).
+    ``calendar``: ``Store.calendar_frame()``. ``categories``: codes (None/empty = all).
+    ``date_from``/``date_to`` bound the analysis period (events outside are ignored; the
+    null only uses days inside). ``observed_until`` is the last day the data covers (the
+    null never moves a launch past it); by default the latest launch in ``events``.
+    ``seed`` None picks a fresh one; the seed used is in the result. ``per_launch`` False
+    leaves the per-launch list empty (for callers that only need the test).
+
+    Returns a JSON-ready dict; see docs/timing.md ("The result") for every key.
+    """
+    cats = parse_categories(categories)
+    window = _check_int("window", window, 1, MAX_WINDOW)
+    simulations = _check_int("simulations", simulations, 1, MAX_SIMULATIONS)
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    seed = _check_int("seed", seed, 0, 2**63 - 1)
+    for name, v in (("date_from", date_from), ("date_to", date_to), ("observed_until", observed_until)):
+        if v is not None:
+            try:
+                _dt.date.fromisoformat(v)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} {v!r} is not a date (YYYY-MM-DD)") from None
+    report(progress, 0, 3, "preparing")
+
+    ev = events
+    if date_from:
+        ev = ev[ev["date"] >= date_from]
+    if date_to:
+        ev = ev[ev["date"] <= date_to]
+    day_ev = _day_precision(ev)
+    excluded = [{"id": r["id"], "date": r["date"], "date_precision": r["date_precision"],
+                 "reason": f"date known only to the {r['date_precision']}"}
+                for _, r in ev[~ev.index.isin(day_ev.index)].iterrows()]
+    day_ev = day_ev.sort_values(["date", "id"], kind="stable")
+    ev_days = days_array(day_ev["date"]) if len(day_ev) else np.zeros(0, dtype="int64")
+    launch_days = np.unique(ev_days)
+    entries = _Entries(calendar, cats)
+
+    base = {
+        "category": cats,
+        "category_phrase": category_phrase(cats),
+        "window_days": window,
+        "unit": UNIT,
+        "unit_note": UNIT_NOTE,
+        "null_model": NULL_MODEL,
+        "seed": seed,
+        "simulations": simulations,
+        "events": int(len(day_ev)),
+        "launches": int(len(launch_days)),
+        "calendar_entries": int(len(entries)),
+        "excluded": excluded,
+    }
+    if not len(launch_days):
+        return base | {
+            "date_from": date_from, "date_to": date_to, "within_window": 0, "within_window_events": 0,
+            "expected": None, "ratio": None, "excess": None, "p_value": None, "p_value_exact": None,
+            "null_sd": None, "null_interval": None, "years": [], "per_launch": [],
+            "histogram": _histogram(np.zeros(0, "int64"), np.zeros(0, "int64"), np.zeros(0), window),
+            "summary": "No launches with a known day in this scope, so there is nothing to test.",
+        }
+
+    # --- the analysis period and each year's part of it
+    first_year = int(day_to_iso(launch_days[0])[:4])
+    lo = _to_day(date_from) if date_from else _to_day(f"{first_year}-01-01")
+    until = _to_day(observed_until) if observed_until else int(launch_days[-1])
+    until = max(until, int(launch_days[-1]))
+    hi = min(_to_day(date_to), until) if date_to else until
+    years_of = np.array([int(day_to_iso(d)[:4]) for d in launch_days])
+    years = np.unique(years_of)
+    y_lo = np.array([max(lo, _to_day(f"{y}-01-01")) for y in years])
+    y_hi = np.array([min(hi, _to_day(f"{y}-12-31")) for y in years])
+    y_days = y_hi - y_lo + 1
+    k = np.array([(years_of == y).sum() for y in years])
+
+    # --- days to the next entry for every day of every year's period (window membership)
+    all_days = np.concatenate([np.arange(a, b + 1) for a, b in zip(y_lo, y_hi)])
+    year_idx = np.repeat(np.arange(len(years)), y_days)
+    _, all_next = entries.next_after(all_days)
+    in_window = (all_next >= 1) & (all_next <= window)
+    w = np.bincount(year_idx, weights=in_window, minlength=len(years)).astype("int64")
+
+    li, l_next = entries.next_after(launch_days)
+    l_within = (l_next >= 1) & (l_next <= window)
+    observed = int(l_within.sum())
+
+    # --- the null: exact moments and distribution, then the seeded Monte Carlo
+    frac = w / y_days
+    expected = float((k * frac).sum())
+    var = float((k * frac * (1 - frac) * (y_days - k) / np.maximum(y_days - 1, 1)).sum())
+    pmf = np.ones(1)
+    for ky, wy, dy in zip(k, w, y_days):
+        pmf = np.convolve(pmf, _hypergeom_pmf(int(ky), int(wy), int(dy)))
+    p_exact = float(min(1.0, pmf[observed:].sum()))
+    report(progress, 1, 3, "simulating")
+    rng = np.random.default_rng(seed)
+    draws = np.empty(simulations, dtype="int64")
+    chunk = 20_000
+    for start in range(0, simulations, chunk):
+        n = min(chunk, simulations - start)
+        draws[start:start + n] = rng.hypergeometric(w, y_days - w, k, size=(n, len(years))).sum(axis=1)
+        report(progress, 1, 3, f"simulating ({start + n:,} of {simulations:,})")
+    p_value = float((1 + np.count_nonzero(draws >= observed)) / (1 + simulations))
+    report(progress, 2, 3, "per-launch table")
+
+    # --- per launch
+    within_set = set(launch_days[l_within].tolist())
+    launch_rows = (_per_launch_records(day_ev, ev_days, calendar, entries, within_set)
+                   if per_launch else [])
+    l_year = np.searchsorted(years, years_of)
+    year_rows = []
+    for i, y in enumerate(years):
+        year_rows.append({
+            "year": int(y), "period_from": day_to_iso(y_lo[i]), "period_to": day_to_iso(y_hi[i]),
+            "days": int(y_days[i]), "window_days_in_year": int(w[i]), "launches": int(k[i]),
+            "within_window": int(l_within[l_year == i].sum()), "expected": float(k[i] * frac[i]),
+        })
+    weights = (k / y_days)[year_idx]
+    hist = _histogram(l_next, all_next, weights, window)
+    ratio = observed / expected if expected > 0 else None
+    result = base | {
+        "date_from": day_to_iso(lo), "date_to": day_to_iso(hi),
+        "within_window": observed,
+        "within_window_events": int(np.isin(ev_days, launch_days[l_within]).sum()),
+        "expected": expected,
+        "ratio": ratio,
+        "excess": observed - expected,
+        "p_value": p_value,
+        "p_value_exact": p_exact,
+        "null_sd": math.sqrt(var),
+        "null_interval": [int(np.percentile(draws, 2.5)), int(np.percentile(draws, 97.5))],
+        "years": year_rows,
+        "per_launch": launch_rows,
+        "histogram": hist,
+    }
+    result["summary"] = summary_text(result)
+    report(progress, 3, 3, "done")
+    return result
+
+
+def _to_day(iso: str) -> int:
+    return (_dt.date.fromisoformat(iso) - _EPOCH).days
+
+
+def _per_launch_records(day_ev: pd.DataFrame, ev_days: np.ndarray, calendar: pd.DataFrame,
+                        entries: _Entries, within_set: set) -> list[dict]:
+    ni, nd = entries.next_after(ev_days)
+    pi, pdays = entries.previous_before(ev_days)
+    every = _Entries(calendar)
+    by_cat = {}
+    for cat in CALENDAR_CATEGORIES:
+        ent = _Entries(calendar, [cat])
+        if len(ent):
+            by_cat[cat] = (ent.next_after(ev_days)[1], ent.previous_before(ev_days)[1])
+    under = ((entries.start[None, :] <= ev_days[:, None]) & (entries.end[None, :] >= ev_days[:, None])
+             if len(entries) else np.zeros((len(ev_days), 0), bool))
+    cls = day_ev["missile_class"].tolist() if "missile_class" in day_ev.columns else [None] * len(day_ev)
+    out = []
+    for r, (eid, date) in enumerate(zip(day_ev["id"], day_ev["date"])):
+        nxt = entries.nearby(int(ni[r]), nd[r]) if ni[r] >= 0 else None
+        prv = entries.nearby(int(pi[r]), -pdays[r]) if pi[r] >= 0 else None
+        during = [entries.nearby(int(j), entries.start[j] - ev_days[r],
+                                 during=bool(entries.end[j] > entries.start[j]))
+                  for j in np.flatnonzero(under[r])]
+        near = _nearest(every, int(ev_days[r])) if len(every) else None
+        out.append({
+            "id": eid, "date": date, "missile_class": cls[r] if isinstance(cls[r], str) else None,
+            "within_window": int(ev_days[r]) in within_set,
+            "next": _ref(nxt), "previous": _ref(prv, previous=True),
+            "during": [_ref(d) for d in during],
+            "nearest": None if near is None else {**_ref(near), "days": near.days},
+            "by_category": {c: {"next": int(a[r]) if a[r] >= 0 else None,
+                                "previous": int(b[r]) if b[r] >= 0 else None}
+                            for c, (a, b) in by_cat.items()},
+        })
+    return out
+
+
+def histogram_bins(window: int) -> tuple[int, int]:
+    """(bin width, last edge) so that the window ends on a bin edge when it can.
+
+    A week when the window is a whole number of weeks, else the first of 6, 5, 8, 10, 4, 9, 3
+    (and 2, 1 for windows up to 14 days) that divides it into at most 40 bins (30 days ->
+    6-day bins), else a week; the histogram reaches at least 182 days and twice the window
+    (at most 730).
+    """
+    width = HISTOGRAM_BIN_DAYS
+    for w in (7, 6, 5, 8, 10, 4, 9, 3) + ((2, 1) if window <= 14 else ()):
+        if window % w == 0 and window // w <= 40:
+            width = w
+            break
+    reach = min(max(HISTOGRAM_MAX_DAYS, 2 * window), 730)
+    return width, int(-(-reach // width) * width)
+
+
+def _histogram(launch_next: np.ndarray, day_next: np.ndarray, day_weights: np.ndarray,
+               window: int = DEFAULT_WINDOW) -> dict:
+    """Observed launch days, and the expectation under the null, by days to the next entry.
+
+    Bin i holds ``edges[i] < days <= edges[i+1]`` (see :func:`histogram_bins`); ``beyond`` is
+    past the last edge; ``none`` means no later entry of the chosen categories is in the
+    calendar.
+    """
+    bin_days, max_days = histogram_bins(window)
+    edges = np.arange(0, max_days + bin_days, bin_days)
+
+    def count(values: np.ndarray, weights=None):
+        has = values >= 1
+        v = values[has]
+        wts = None if weights is None else weights[has]
+        inner = v <= max_days
+        h = np.histogram(v[inner], bins=edges + 0.5, weights=None if wts is None else wts[inner])[0]
+        beyond = float((~inner).sum() if wts is None else wts[~inner].sum())
+        none = float((~has).sum() if weights is None else weights[~has].sum())
+        return h, beyond, none
+
+    obs, ob_beyond, ob_none = count(launch_next)
+    exp, ex_beyond, ex_none = count(day_next, day_weights)
+    return {
+        "bin_days": bin_days, "edges": [int(e) for e in edges],
+        "observed": [int(x) for x in obs], "expected": [float(x) for x in exp],
+        "beyond": int(ob_beyond), "beyond_expected": ex_beyond,
+        "none": int(ob_none), "none_expected": ex_none,
+    }
+
+
+def _period_phrase(result: dict) -> str:
+    a, b = result["date_from"], result["date_to"]
+    if a[:4] == b[:4]:
+        return f"in {a[:4]}"
+    if a.endswith("-01-01"):  # the last year may end at the data's last day; still "in A–B"
+        return f"in {a[:4]}–{b[:4]}"
+    return f"from {a} to {b}"
+
+
+def summary_text(result: dict) -> str:
+    """The test in plain words: '9 of 14 launch days in 2026 fell within 30 days before ...'."""
+    n, x = result["launches"], result["within_window"]
+    if not n:
+        return "No launches with a known day in this scope, so there is nothing to test."
+    unit = "launch day" if n == 1 else "launch days"
+    text = (f"{x} of {n} {unit} {_period_phrase(result)} fell within {result['window_days']} days "
+            f"before {result['category_phrase']}; under random timing within each year we would expect "
+            f"{result['expected']:.1f} ({format_p(result['p_value'])}).")
+    if result["calendar_entries"] == 0:
+        return text + " The calendar has no entries of the chosen categories."
+    p = result["p_value"]
+    if p < 0.05:
+        text += (f" That is {result['ratio']:.1f} times the number expected; random timing would "
+                 f"rarely produce so many.")
+    elif result["ratio"] is not None and x < result["expected"]:
+        text += (" That is no more than random timing would give: no sign of launches being timed "
+                 "before these entries.")
+    else:
+        text += " That is within what random timing readily produces."
+    return text
+
+
+# ------------------------------------------------------------------ for the briefing pack
+#: Assumptions and limitations, said once for the pack, the view and the docs.
+ASSUMPTIONS = (
+    "Counting unit: distinct Korean launch days; several events on one day count once.",
+    "'Within the window' means 1 to N days before an entry's first day; launches on the first day "
+    "or while an entry is under way do not count.",
+    "Null model: each year keeps its number of launch days, placed uniformly at random on that "
+    "year's days inside the analysis period (the last year ends at the last day the data covers).",
+    "One-sided test for more launches before entries than chance; p = (k + 1) / (n + 1) over n "
+    "simulations, so it is never 0.",
+    "Launches are clustered (salvos, campaigns, testing seasons); uniform placement ignores that, so "
+    "p-values are optimistic when launches bunch near entries by coincidence.",
+    "The calendar is not random either: many entries are announced in advance, recur at the same "
+    "time each year, or were chosen by the same leadership that times launches.",
+    "Association is not intent: a small p-value says the pattern is unusual under random timing, "
+    "not why launches were timed that way.",
+    "Trying many categories or windows and reporting the smallest p-value inflates false alarms; "
+    "decide the question first or correct for the number of tries.",
+    "Launches known only to the month or year are left out.",
+)
+
+
+def _date(iso: str | None) -> _dt.date | None:
+    return _dt.date.fromisoformat(iso) if iso else None
+
+
+def timing_sheet_sections(result: dict) -> list[dict]:
+    """The "Timing analysis" sheet as sections the pack writer can style.
+
+    Each section is ``{"title", "kind", "header", "rows"}``. ``kind`` is ``"pairs"``
+    (label, value), ``"notes"`` (one text cell per row), or ``"table"`` (``header`` names
+    the columns). Dates are ``datetime.date``; numbers are numbers; text from the data
+    (titles) is raw and must be written formula-safe. The section titled
+    "Days to the next entry" has ``"chart": True``: a column chart of observed launch days
+    with the expected count as a second series.
+    """
+    r = result
+    lo_hi = r.get("null_interval") or [None, None]
+    test = [
+        ("Result", r["summary"]),
+        ("Categories", ", ".join(CATEGORY_LABELS.get(c, c) for c in r["category"])),
+        ("Window (days before an entry starts)", r["window_days"]),
+        ("Period from", _date(r.get("date_from"))),
+        ("Period to", _date(r.get("date_to"))),
+        ("Launch days analysed", r["launches"]),
+        ("Events analysed", r["events"]),
+        ("Launch days within the window", r["within_window"]),
+        ("Expected under random timing", r["expected"]),
+        ("Observed / expected", r["ratio"]),
+        ("Observed − expected", r["excess"]),
+        ("p-value (Monte Carlo)", r["p_value"]),
+        ("p-value (exact)", r["p_value_exact"]),
+        ("95% of simulations, from", lo_hi[0]),
+        ("95% of simulations, to", lo_hi[1]),
+        ("Simulations", r["simulations"]),
+        ("Seed", r["seed"]),
+        ("Null model", r["null_model"]),
+        ("Events left out (month or year only)", len(r["excluded"])),
+    ]
+    h = r["histogram"]
+    hist_rows = [[f"{a + 1}–{b}", o, e]
+                 for a, b, o, e in zip(h["edges"][:-1], h["edges"][1:], h["observed"], h["expected"])]
+    hist_rows.append([f"more than {h['edges'][-1]}", h["beyond"], h["beyond_expected"]])
+    hist_rows.append(["no later entry", h["none"], h["none_expected"]])
+    per = []
+    for p in r["per_launch"]:
+        n, v, near = p["next"], p["previous"], p["nearest"]
+        per.append([_date(p["date"]), p["id"], p.get("missile_class"),
+                    "yes" if p["within_window"] else "no",
+                    n["title"] if n else None, _date(n["date"]) if n else None, n["days"] if n else None,
+                    v["title"] if v else None, _date(v["end_date"] or v["date"]) if v else None,
+                    v["days"] if v else None, near["phrase"] if near else None])
+    years = [[y["year"], _date(y["period_from"]), _date(y["period_to"]), y["days"],
+              y["window_days_in_year"], y["launches"], y["within_window"], y["expected"]]
+             for y in r["years"]]
+    return [
+        {"title": "Timing analysis", "kind": "pairs", "header": ["", ""], "rows": test},
+        {"title": "Days to the next entry", "kind": "table", "chart": True,
+         "header": ["Days to the next entry", "Launch days", "Expected under random timing"],
+         "rows": hist_rows},
+        {"title": "By year", "kind": "table",
+         "header": ["Year", "Period from", "Period to", "Days", "Days in the window", "Launch days",
+                    "Within the window", "Expected"], "rows": years},
+        {"title": "Per launch", "kind": "table",
+         "header": ["Date (KST)", "Event id", "Class", "Within the window", "Next entry",
+                    "Next entry starts", "Days to it", "Previous entry", "Previous entry ended",
+                    "Days since", "Nearest entry (any category)"], "rows": per},
+        {"title": "Assumptions and limitations", "kind": "notes", "header": [],
+         "rows": [[a] for a in ASSUMPTIONS]},
+    ]
+
+
+def timing_sheet_rows(result: dict) -> list[list]:
+    """The sections of :func:`timing_sheet_sections` flattened to rows: a title row, the
+    header row (tables only), the rows, then one blank row between sections."""
+    rows: list[list] = []
+    for sec in timing_sheet_sections(result):
+        rows.append([sec["title"]])
+        if sec["kind"] == "table":
+            rows.append(list(sec["header"]))
+        rows.extend(list(r) for r in sec["rows"])
+        rows.append([])
+    return rows[:-1]

@@ -1,0 +1,174 @@
+"""Core commands: list, show, calendar, init."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+from pathlib import Path
+
+from ..model import schema
+# Deferred (start-up): the project modules a command needs are imported inside it (see
+# COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
+from ..cli import CliError, _add_db, open_store
+
+
+def date_arg(flag: str, value: str | None, *, end: bool = False) -> str | None:
+    """Check a --from/--to value; 'YYYY' and 'YYYY-MM' widen to the whole year/month."""
+    if value is None:
+        return None
+    v = value.strip()
+    try:
+        if len(v) == 4 and v.isdigit():
+            return f"{v}-12-31" if end else f"{v}-01-01"
+        if len(v) == 7:
+            d = _dt.date.fromisoformat(v + "-01")
+            if end:
+                nxt = (d.replace(day=28) + _dt.timedelta(days=4)).replace(day=1)
+                return (nxt - _dt.timedelta(days=1)).isoformat()
+            return d.isoformat()
+        return _dt.date.fromisoformat(v).isoformat()
+    except ValueError:
+        raise CliError(f"{flag} {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def class_arg(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    lookup = {c.lower(): c for c in schema.MISSILE_CLASSES}
+    out = []
+    for raw in values:
+        for v in raw.split(","):
+            c = lookup.get(v.strip().lower())
+            if c is None:
+                raise CliError(f"--class {v.strip()!r} is not a missile class "
+                               f"({', '.join(schema.MISSILE_CLASSES)})")
+            out.append(c)
+    return out
+
+
+def add_range_args(p) -> None:
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="first Korean date (YYYY-MM-DD)")
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="last Korean date (YYYY-MM-DD)")
+
+
+def selected_frame(store, args):
+    """The events a command works on: --from/--to/--class (and --ids where the command has it)."""
+    df = store.events_frame(date_from=date_arg("--from", args.date_from),
+                            date_to=date_arg("--to", args.date_to, end=True),
+                            classes=class_arg(getattr(args, "classes", None)))
+    ids = getattr(args, "ids", None)
+    if ids:
+        wanted = [i.strip() for i in ids.split(",") if i.strip()]
+        missing = [i for i in wanted if i not in set(df["id"])]
+        if missing:
+            raise CliError(f"--ids: no event with id {missing[0]!r}")
+        df = df[df["id"].isin(wanted)]
+    return df
+
+
+def _fmt_km(v, vmax) -> str:
+    if v is None:
+        return "-"
+    s = f"{v:,.0f}"
+    if vmax is not None:
+        s += f"–{vmax:,.0f}"
+    return s + " km"
+
+
+def cmd_list(args) -> int:
+    from ..store import frame_records
+
+    with open_store(args) as store:
+        records = frame_records(selected_frame(store, args))
+    if args.json:
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    out = sys.stdout
+    out.write(f"{'date':<10}  {'KST':<5}  {'class':<7}  {'n':>3}  {'distance':>13}  {'apogee':>11}  "
+              f"{'name':<28}  site\n")
+    for r in records:
+        date = r["date"] if r["date_precision"] == "day" else r["date"][:7] if r["date_precision"] == "month" else r["date"][:4]
+        out.write(f"{date:<10}  {r['time_kst'] or '':<5}  {r['missile_class']:<7}  "
+                  f"{r['count'] if r['count'] is not None else '?':>3}  "
+                  f"{_fmt_km(r['distance_km'], r['distance_km_max']):>13}  "
+                  f"{_fmt_km(r['apogee_km'], r['apogee_km_max']):>11}  "
+                  f"{(r['missile_name'] or '')[:28]:<28}  {r['launch_site'] or ''}\n")
+    missiles = sum(r["missiles"] or 0 for r in records)
+    out.write(f"{len(records)} events · {missiles} missile rows\n")
+    return 0
+
+
+def cmd_show(args) -> int:
+    with open_store(args) as store:
+        ev = store.get_event(args.id)
+        if ev is None:
+            raise CliError(f"no event with id {args.id!r}")
+        ev["missiles"] = store.missiles(args.id)
+        ev["statements"] = store.statements(args.id)
+    json.dump(ev, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_calendar(args) -> int:
+    from ..store import frame_records
+
+    with open_store(args) as store:
+        df = store.calendar_frame()
+    if args.category:
+        if args.category not in schema.CALENDAR_CATEGORIES:
+            raise CliError(f"--category {args.category!r} is not one of "
+                           f"{', '.join(schema.CALENDAR_CATEGORIES)}")
+        df = df[df["category"] == args.category]
+    records = frame_records(df)
+    if args.json:
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    for r in records:
+        span = r["date"] + (f" to {r['end_date']}" if r["end_date"] else "")
+        sys.stdout.write(f"{span:<24}  {r['category']:<14}  {r['title']}\n")
+    sys.stdout.write(f"{len(records)} calendar entries\n")
+    return 0
+
+
+def cmd_init(args) -> int:
+    from ..store import Store, default_db_path
+
+    path = Path(args.db) if getattr(args, "db", None) else default_db_path()
+    if path.exists() and path.stat().st_size > 0:
+        raise CliError(f"{path} already exists; init makes a new store only")
+    store = Store.open(path, seed=not args.empty)
+    n = store.event_count()
+    store.close()
+    kind = "empty store" if args.empty else f"store with {n} bundled events"
+    sys.stdout.write(f"created {kind} at {path}\n")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("list", help="list events")
+    add_range_args(p)
+    p.add_argument("--class", dest="classes", action="append", metavar="C",
+                   help="missile class (repeat or comma-separate)")
+    p.add_argument("--json", action="store_true", help="a JSON list of event objects")
+    _add_db(p)
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="one event with its missiles and statements, as JSON")
+    p.add_argument("id")
+    _add_db(p)
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("calendar", help="list the political calendar")
+    p.add_argument("--category", help="only this category")
+    p.add_argument("--json", action="store_true")
+    _add_db(p)
+    p.set_defaults(func=cmd_calendar)
+
+    p = sub.add_parser("init", help="create a new store")
+    p.add_argument("--empty", action="store_true", help="without the bundled dataset")
+    _add_db(p)
+    p.set_defaults(func=cmd_init)

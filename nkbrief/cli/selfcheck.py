@@ -1,0 +1,228 @@
+"""selfcheck: report what this installation is made of and whether it is safe to use.
+
+Meant for administrators who deploy the portable folder and for the bundle smoke test:
+it prints versions, whether openpyxl parses workbooks through defusedxml, where the store
+lives and where the bundled resources are, each path nkbrief uses with its mode and owner,
+and exits non-zero when a check fails (among them: a store other users can read). It never
+creates the store or any other file; like every start of nkbrief, it does tighten nkbrief's
+own folders and its own store when they are wider than owner-only, and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from .. import __version__, privacy
+# Deferred (start-up): the project modules a command needs are imported inside it (see
+# COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
+from ..cli import _add_db
+
+#: Files the app cannot work without (seed dataset, calendar, map coastline).
+REQUIRED_RESOURCES = ("events.json", "calendar.csv", "coastline.json")
+
+#: (distribution, module) pairs reported by version. The Qt ones are looked up by
+#: metadata only: the core never imports Qt.
+_LIBRARIES = [
+    ("openpyxl", "openpyxl"),
+    ("defusedxml", "defusedxml"),
+    ("pandas", "pandas"),
+    ("numpy", "numpy"),
+    ("pillow", "PIL"),
+    ("platformdirs", "platformdirs"),
+    ("PySide6_Essentials", None),
+    ("shiboken6", None),
+    ("pyqtgraph", None),
+]
+
+# A document with an internal entity: harmless here, but the pattern behind "billion
+# laughs". defusedxml refuses any entity declaration; the standard parser expands it.
+_ENTITY_PROBE = '<!DOCTYPE x [<!ENTITY a "expanded">]><x>&a;</x>'
+
+
+def _version(dist: str, module: str | None) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        pass
+    if module is None:
+        return None
+    try:
+        return getattr(importlib.import_module(module), "__version__", "unknown")
+    except ImportError:
+        return None
+
+
+def _qt_present() -> bool:
+    # find_spec on a top-level name locates the package without importing it.
+    try:
+        return importlib.util.find_spec("PySide6") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def defusedxml_status() -> dict:
+    """Whether openpyxl reads XML through defusedxml, checked by flag and by behaviour."""
+    out: dict = {"openpyxl_DEFUSEDXML": None, "entities_refused": None, "error": None}
+    try:
+        import openpyxl
+        from openpyxl.xml import functions as xml_functions
+    except ImportError as e:
+        out["error"] = f"openpyxl cannot be imported: {e}"
+        return out
+    out["openpyxl_DEFUSEDXML"] = bool(getattr(openpyxl, "DEFUSEDXML", False))
+    try:
+        xml_functions.fromstring(_ENTITY_PROBE)
+        out["entities_refused"] = False
+    except Exception as e:  # defusedxml raises EntitiesForbidden (a ValueError)
+        out["entities_refused"] = type(e).__name__ == "EntitiesForbidden"
+        if not out["entities_refused"]:
+            out["error"] = f"unexpected {type(e).__name__}: {e}"
+    return out
+
+
+def collect(args=None) -> dict:
+    """Everything selfcheck reports, plus ``problems``: a list of failed checks."""
+    from ..resources import resources_dir
+    from ..store import default_db_path
+
+    problems: list[str] = []
+    frozen = bool(getattr(sys, "frozen", False))
+    db_arg = getattr(args, "db", None) if args is not None else None
+    store_path = Path(db_arg).expanduser() if db_arg else default_db_path()
+    store_source = "--db" if db_arg else ("NKBRIEF_DB" if os.environ.get("NKBRIEF_DB") else "user-data folder")
+
+    res = resources_dir()
+    missing = [n for n in REQUIRED_RESOURCES if not (res / n).is_file()]
+    if not res.is_dir():
+        problems.append(f"resources folder not found: {res}")
+    elif missing:
+        problems.append(f"resources folder {res} lacks {', '.join(missing)}")
+
+    defused = defusedxml_status()
+    if defused["error"]:
+        problems.append(f"defusedxml check: {defused['error']}")
+    if defused["openpyxl_DEFUSEDXML"] is False:
+        why = " (OPENPYXL_DEFUSEDXML is set to something other than True)" \
+            if os.environ.get("OPENPYXL_DEFUSEDXML", "True") != "True" else ""
+        problems.append(f"openpyxl does not use defusedxml{why}: workbooks would be parsed unprotected")
+    elif defused["entities_refused"] is False:
+        problems.append("openpyxl expanded an XML entity: defusedxml is not in effect")
+
+    try:
+        hashlib.sha256(b"nkbrief").hexdigest()
+    except Exception as e:  # import batches record file hashes
+        problems.append(f"sha256 unavailable: {e}")
+
+    paths, tightened, warnings = _private_paths(store_path, problems)
+
+    versions = {dist: _version(dist, module) for dist, module in _LIBRARIES}
+    for dist in ("openpyxl", "defusedxml", "pandas", "numpy"):
+        if versions[dist] is None:
+            problems.append(f"{dist} is not installed")
+
+    return {
+        "nkbrief": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "frozen": frozen,
+        "executable": sys.executable,
+        "app_folder": str(Path(sys.executable).resolve().parent) if frozen else None,
+        "libraries": versions,
+        "qt_available": _qt_present(),
+        "defusedxml": defused,
+        "store": {"path": str(store_path), "source": store_source, "exists": store_path.is_file()},
+        "resources": {"path": str(res), "missing": missing},
+        "paths": paths,
+        "tightened": tightened,
+        "warnings": warnings,
+        "problems": problems,
+    }
+
+
+def _private_paths(store_path: Path, problems: list[str]) -> tuple[list[dict], list[str], list[str]]:
+    """Each path nkbrief uses with its mode and owner; tighten nkbrief's own, judge the store.
+
+    A store in nkbrief's own data folder is tightened like the folders; a store the analyst
+    chose elsewhere (--db, NKBRIEF_DB) is left as it is and only reported.
+    """
+    warnings: list[str] = []
+    tightened: list[str] = []
+    try:
+        tightened += privacy.tighten_own_folders()
+        if store_path.is_file() and privacy.is_own_store(store_path):
+            tightened += privacy.tighten_store(store_path)
+    except OSError as e:
+        problems.append(f"cannot make nkbrief's own files private: {e}")
+    folders = privacy.user_folders()
+    entries = [("store", p) for p in privacy.store_files(store_path)]
+    entries.append(("store folder", store_path.parent))
+    entries += [(f"{kind} folder", p) for kind, p in folders.items()]
+    entries.append(("settings", privacy.settings_file()))
+    paths = []
+    for kind, p in entries:
+        d = privacy.describe(p)
+        d["kind"] = kind
+        paths.append(d)
+        if kind == "store" and d["others_can_read"]:
+            problems.append(f"the store file {p} is readable by other users (mode {d['mode']}): "
+                            f"run chmod 600 on it, or move it to a private folder")
+    if privacy.others_can_access(store_path.parent) and not privacy.is_own_store(store_path):
+        warnings.append(f"the store's folder {store_path.parent} is open to other users "
+                        f"(mode {privacy.describe(store_path.parent)['mode']}): it was chosen with "
+                        "--db or NKBRIEF_DB and is left as it is")
+    return paths, tightened, warnings
+
+
+def _print_text(info: dict) -> None:
+    lines = [
+        f"nkbrief {info['nkbrief']}  (Python {info['python']}, {info['platform']})",
+        f"  build        {'portable bundle in ' + info['app_folder'] if info['frozen'] else 'source run'}",
+    ]
+    for dist, v in info["libraries"].items():
+        lines.append(f"  {dist:<21}{v or 'not installed'}")
+    lines.append(f"  {'Qt (PySide6)':<21}{'present' if info['qt_available'] else 'missing: window unavailable'}")
+    d = info["defusedxml"]
+    lines.append(f"  {'openpyxl.DEFUSEDXML':<21}{d['openpyxl_DEFUSEDXML']}"
+                 f"  (XML entities refused: {d['entities_refused']})")
+    s = info["store"]
+    lines.append(f"  {'store':<21}{s['path']}  [{s['source']}; "
+                 f"{'exists' if s['exists'] else 'created on first use'}]")
+    r = info["resources"]
+    lines.append(f"  {'resources':<21}{r['path']}" + (f"  MISSING {', '.join(r['missing'])}" if r["missing"] else ""))
+    lines.append("  paths (mode, owner):")
+    for d in info["paths"]:
+        state = f"{d['mode']} {d['owner']}".rstrip() if d["exists"] else "not created yet"
+        lines.append(f"    {d['kind']:<19}{state:<16}{d['path']}")
+    lines += [f"  tightened: {t}" for t in info["tightened"]]
+    lines += [f"  warning: {w}" for w in info["warnings"]]
+    if info["problems"]:
+        lines.append("FAILED:")
+        lines += [f"  - {p}" for p in info["problems"]]
+    else:
+        lines.append("OK")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def cmd_selfcheck(args) -> int:
+    info = collect(args)
+    if args.json:
+        sys.stdout.write(json.dumps(info, indent=1) + "\n")
+    else:
+        _print_text(info)
+    return 1 if info["problems"] else 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("selfcheck", help="report versions, XML safety, store and resource paths; "
+                       "exit 1 if something is wrong")
+    p.add_argument("--json", action="store_true", help="the report as one JSON object")
+    _add_db(p)
+    p.set_defaults(func=cmd_selfcheck)

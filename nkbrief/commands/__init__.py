@@ -1,1 +1,0 @@
-"""Sub-commands of the nkbrief command line; each module has ``register(subparsers)``."""

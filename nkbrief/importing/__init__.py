@@ -1,0 +1,1 @@
+"""Reading a colleague's file into the store: read -> map -> convert -> check -> plan -> apply."""

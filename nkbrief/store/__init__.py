@@ -1,0 +1,1075 @@
+"""The embedded SQLite store: migrations, transactions, import batches and an audit log.
+
+One file holds everything. Every write runs inside one transaction (``with store.write()``),
+so a failure anywhere leaves the file as it was. The store returns pandas frames for
+reading and plain dicts for single records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import getpass
+import itertools
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from json.encoder import encode_basestring as _json_str
+from operator import itemgetter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import privacy
+from ..common import UserError, sha256_file  # noqa: F401 - part of the store's interface
+from ..model import schema
+from ..progress import Progress, report
+from ..resources import resource_path
+
+SCHEMA_VERSION = 1
+
+_EVENT_COLS = list(schema.EVENT_FIELDS)
+_MISSILE_COLS = list(schema.MISSILE_FIELDS)
+_CAL_COLS = list(schema.CALENDAR_FIELDS)
+_STMT_COLS = list(schema.STATEMENT_FIELDS)
+
+_SQL_TYPES = {"count": "INTEGER", "km": "REAL", "lat": "REAL", "lon": "REAL", "bool": "INTEGER"}
+
+
+def _cols_sql(fields: dict[str, str], skip: tuple[str, ...] = ()) -> str:
+    return ",\n  ".join(f"{n} {_SQL_TYPES.get(k, 'TEXT')}" for n, k in fields.items() if n not in skip)
+
+
+MIGRATIONS: list[str] = [
+    # v1: the first schema.
+    f"""
+CREATE TABLE batches (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('seed','import','manual','init')),
+  file_name TEXT, sha256 TEXT, created_utc TEXT NOT NULL, user TEXT NOT NULL,
+  added INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,
+  identical INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0,
+  undone_utc TEXT, details TEXT
+);
+CREATE TABLE events (
+  id TEXT PRIMARY KEY,
+  {_cols_sql(schema.EVENT_FIELDS, ('id',))},
+  batch_id INTEGER NOT NULL REFERENCES batches(id),
+  updated_utc TEXT
+);
+CREATE INDEX events_date ON events(date);
+CREATE TABLE missiles (
+  id INTEGER PRIMARY KEY,
+  {_cols_sql(schema.MISSILE_FIELDS)},
+  batch_id INTEGER NOT NULL REFERENCES batches(id),
+  FOREIGN KEY (event_id) REFERENCES events(id) ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE INDEX missiles_event ON missiles(event_id);
+CREATE TABLE calendar (
+  id TEXT PRIMARY KEY,
+  {_cols_sql(schema.CALENDAR_FIELDS, ('id',))},
+  batch_id INTEGER NOT NULL REFERENCES batches(id)
+);
+CREATE INDEX calendar_date ON calendar(date);
+CREATE TABLE statements (
+  id INTEGER PRIMARY KEY,
+  {_cols_sql(schema.STATEMENT_FIELDS)},
+  batch_id INTEGER NOT NULL REFERENCES batches(id),
+  FOREIGN KEY (event_id) REFERENCES events(id) ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE INDEX statements_event ON statements(event_id);
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  at_utc TEXT NOT NULL, user TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('insert','update','delete')),
+  table_name TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT,
+  old_value TEXT, new_value TEXT,
+  batch_id INTEGER REFERENCES batches(id)
+);
+CREATE INDEX audit_record ON audit(table_name, record_id);
+CREATE INDEX audit_batch ON audit(batch_id);
+""",
+]
+
+
+class StoreError(UserError):
+    """A store problem phrased for the user (no traceback needed)."""
+
+
+def default_db_path() -> Path:
+    """--db is handled by callers; then NKBRIEF_DB; then the platform user-data folder."""
+    env = os.environ.get("NKBRIEF_DB")
+    if env:
+        return Path(env).expanduser()
+    return privacy.user_folders()["data"] / "nkbrief.sqlite3"
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name on some locked-down sessions
+        return "unknown"
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _encode(kind: str, v: object) -> object:
+    if v is None:
+        return None
+    if kind == "list":
+        return json.dumps(list(v), ensure_ascii=False)
+    if kind == "bool":
+        return int(bool(v))
+    return v
+
+
+def _decode_row(fields: dict[str, str], row: sqlite3.Row) -> dict:
+    out = {}
+    for n, k in fields.items():
+        v = row[n]
+        if k == "list":
+            v = json.loads(v) if v else []
+        elif k == "bool" and v is not None:
+            v = bool(v)
+        out[n] = v
+    return out
+
+
+def _json(v: object) -> str | None:
+    return None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def _json_list(v: object) -> str:
+    """``json.dumps(list(v), ensure_ascii=False)`` for a list of text, without the encoder's
+    per-call overhead (checked equal in tests/core/test_store_bulk.py)."""
+    items = list(v or [])
+    if all(x.__class__ is str for x in items):
+        return "[" + ", ".join(map(_json_str, items)) + "]"
+    return json.dumps(items, ensure_ascii=False)
+
+
+#: What json.dumps escapes in a string (with ensure_ascii=False).
+_JSON_ESCAPED = re.compile(r'[\x00-\x1f\\"]')
+
+
+def _json_lists(values: list) -> list[str]:
+    """:func:`_json_list` for every value of a column (checked equal in
+    tests/core/test_import_store.py): when every value is a list of text with nothing to
+    escape, the JSON is put together directly."""
+    if set(map(type, values)) == {list}:
+        flat = list(itertools.chain.from_iterable(values))
+        if set(map(type, flat)) <= {str} and not _JSON_ESCAPED.search("".join(flat)):
+            return ['["' + '", "'.join(v) + '"]' if v else "[]" for v in values]
+    return [_json_list(v) for v in values]
+
+
+_EVENT_FIELD_SET = frozenset(schema.EVENT_FIELDS)
+_FIRST = itemgetter(0)
+assert _EVENT_COLS[0] == "id"
+_EVENT_DEFAULTS = schema.empty_event()
+_INSERT_AUDIT_SQL = ("INSERT INTO audit(at_utc, user, action, table_name, record_id, field, old_value, "
+                     "new_value, batch_id) VALUES (?,?,?,?,?,?,?,?,?)")
+
+
+def _columns(evs: list[dict]) -> list[list] | None:
+    """The events' values field by field, when every event has exactly the schema's fields
+    (else None)."""
+    n = len(_EVENT_COLS)
+    if not all(len(ev) == n for ev in evs):
+        return None
+    try:  # n fields, all of them found: exactly the schema's fields
+        return [list(map(itemgetter(f), evs)) for f in _EVENT_COLS]
+    except KeyError:
+        return None
+
+
+#: Rows per INSERT statement in bulk writes: one statement with many VALUES rows costs
+#: less per row than executemany of single-row statements (about 25% less at 20 columns).
+_ROWS_PER_STATEMENT = 50
+
+
+def _insert_rows(c: sqlite3.Connection, table: str, columns: list[str], rows: list[tuple],
+                 constants: tuple = (), progress: Progress | None = None, label: str = "") -> None:
+    """INSERT ``rows`` into ``table``, many rows per statement, in the order given.
+
+    Each row holds the values of the first ``len(columns) - len(constants)`` columns; the
+    last columns get ``constants`` (bound once per statement, after the rows' values). Rows
+    per statement stay within this SQLite build's limit on bound variables.
+    """
+    width = len(columns) - len(constants)
+    k = len(constants)
+    limit = c.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(_ROWS_PER_STATEMENT, (limit - k) // max(width, 1)))
+
+    def statement(n_rows: int) -> str:  # the rows' values first, then the constants
+        consts = [f"?{n_rows * width + j}" for j in range(1, k + 1)]
+        groups = []
+        for r in range(n_rows):
+            cells = [f"?{r * width + j}" for j in range(1, width + 1)]
+            groups.append("(" + ", ".join(cells + consts) + ")")
+        return f"INSERT INTO {table}({', '.join(columns)}) VALUES " + ", ".join(groups)
+
+    full_sql = statement(per)
+    step = per * 200
+    size = per * width
+    tail = list(constants)
+    for start in range(0, len(rows), step):
+        report(progress, start, len(rows), label)
+        flat = list(itertools.chain.from_iterable(rows[start:start + step]))
+        whole = len(flat) - len(flat) % size
+        if whole:
+            c.executemany(full_sql, (flat[j:j + size] + tail for j in range(0, whole, size)))
+        if whole < len(flat):
+            c.execute(statement((len(flat) - whole) // width), flat[whole:] + tail)
+
+
+def bulk_layout(cols: list[list]) -> tuple[list[int], list[int]]:
+    """How a bulk insert binds columns: (the columns bound row by row, the columns of one
+    text value throughout, bound once per statement). Columns null throughout are left out
+    (the schema's default is null); the first column (the id) is always bound per row."""
+    n = len(cols[0])
+    varying, same = [], []
+    for i, col in enumerate(cols):
+        if col.count(None) == n:
+            continue
+        first = col[0]
+        if i and first.__class__ is str and col.count(first) == n:  # equal text is identical text
+            same.append(i)
+        else:
+            varying.append(i)
+    return varying, same
+
+
+def _why_not_inserted(store: Store, ids: list, e: sqlite3.IntegrityError) -> str:
+    seen: set = set()
+    for i in ids:
+        if i in seen:
+            return f"event {i!r} is given twice"
+        seen.add(i)
+        if store.has_event(i):
+            return f"event {i!r} is already in the store"
+    return f"the events cannot be stored ({e})"
+
+
+def _validate_each(evs: list[dict]) -> None:
+    for ev in evs:
+        rep = schema.validate_event(ev)
+        if not rep.ok:
+            raise StoreError(f"event {ev.get('id')!r}: {rep}")
+
+
+_NUMBER = (int, float)
+_LIMITS = {"lat": (-90, 90), "lon": (-180, 180)}
+_NONE = type(None)
+
+_DIGITS_AT = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _canonical_utc(values: list) -> bool:
+    """True when every value is 'YYYY-MM-DDTHH:MM:SSZ' naming a real day and time from
+    year 1 on (so ``schema.check_value('iso', ...)`` passes it); False: look closer.
+
+    Checked on the characters' codes with numpy, all values at once (a regular expression
+    and a date parse per value took five times as long at 100k values).
+    """
+    try:
+        joined = "\n".join(values) + "\n"
+    except TypeError:  # not all text
+        return False
+    if len(joined) != 21 * len(values) or not joined.isascii():
+        return False
+    # one row of 21 codes per value; each value's 20 characters are checked below not to be
+    # a line break, so a value of another length would put a line break out of place
+    c = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 21).astype(np.int32) - 48
+    if not (c[:, 20] == ord("\n") - 48).all():
+        return False
+    if c[:, _DIGITS_AT].min() < 0 or c[:, _DIGITS_AT].max() > 9:
+        return False
+    seps = c[:, [4, 7, 10, 13, 16, 19]] + 48
+    if not (seps == [ord("-"), ord("-"), ord("T"), ord(":"), ord(":"), ord("Z")]).all():
+        return False
+    year = c[:, 0] * 1000 + c[:, 1] * 100 + c[:, 2] * 10 + c[:, 3]
+    month = c[:, 5] * 10 + c[:, 6]
+    day = c[:, 8] * 10 + c[:, 9]
+    if year.min() < 1 or month.min() < 1 or month.max() > 12 or day.min() < 1:
+        return False
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    if (day > _MONTH_DAYS[month - 1] + ((month == 2) & leap)).any():
+        return False
+    return bool((c[:, 11] * 10 + c[:, 12]).max() < 24 and (c[:, 14] * 10 + c[:, 15]).max() < 60
+                and (c[:, 17] * 10 + c[:, 18]).max() < 60)
+
+
+def _column_ok(name: str, kind: str, values: list) -> bool:
+    """True when no value of the column breaks ``schema.check_value`` (False: look closer).
+
+    ``validate_event`` skips None and "" (no value); so does this.
+    """
+    try:
+        if kind == "str":
+            return (set(map(type, values)) <= {str, _NONE}
+                    and max(map(len, filter(None, values)), default=0) <= schema.MAX_TEXT_CHARS)
+        if kind == "iso":  # (nkbrief's own UTC times are all distinct: no set first)
+            present = list(filter(None, values))
+            if not present or _canonical_utc(present):
+                return True
+        if kind in ("date", "precision", "hhmm", "iso", "class", "outcome", "confirmation"):
+            distinct = set(values)
+            distinct.discard(None)
+            distinct.discard("")
+            if not distinct:
+                return True
+            return all(schema.check_value(kind, name, v) is None for v in distinct)
+        types = set(map(type, values))
+        if str in types:  # only "" would be skipped; anything else is wrong
+            values = [v for v in values if v is not None and v != ""]
+            types = set(map(type, values))
+        types.discard(_NONE)
+        if not types:
+            return True
+        if _NONE in set(map(type, values)):
+            values = [v for v in values if v is not None]
+        if kind == "list":
+            return types == {list} and set(map(type, itertools.chain.from_iterable(values))) <= {str}
+        if kind == "bool":
+            return types == {bool}
+        if kind == "count":
+            return types == {int} and min(values) >= 1
+        if kind in ("km", "lat", "lon"):
+            total = sum(values) if types <= {int, float} else None
+            if total is None or total != total:  # not numbers, or a NaN among them
+                return False
+            lo, hi = _LIMITS.get(kind) or (0, schema.MAX_APOGEE_KM if name.startswith("apogee")
+                                           else schema.MAX_DISTANCE_KM)
+            return lo <= min(values) and max(values) <= hi
+        return False
+    except TypeError:  # unhashable or incomparable values: let validate_event say what is wrong
+        return False
+
+
+def _columns_valid(cols: list[list]) -> bool:
+    """``schema.validate_event`` for complete events given as columns: True when every event
+    passes (False: some event may not; the caller then checks them one by one)."""
+    col = dict(zip(_EVENT_COLS, cols))
+    for name, kind in schema.EVENT_FIELDS.items():
+        if not _column_ok(name, kind, col[name]):
+            return False
+    for name in ("id", "date", "missile_class"):
+        if None in col[name] or "" in col[name]:
+            return False
+    for lo, hi in (("distance_km", "distance_km_max"), ("apogee_km", "apogee_km_max")):
+        if col[hi].count(None) == len(col[hi]):
+            continue
+        for a, b in zip(col[lo], col[hi]):
+            if isinstance(a, _NUMBER) and isinstance(b, _NUMBER) and b < a:
+                return False
+    if {"month", "year"} & set(col["date_precision"]):
+        for p, t in zip(col["date_precision"], col["time_kst"]):
+            if t and p in ("month", "year"):
+                return False
+    lat, lon = col["latitude"], col["longitude"]
+    if lat.count(None) == lon.count(None) == 0:
+        return True
+    return all((a is None) == (b is None) for a, b in zip(lat, lon))
+
+
+class Store:
+    """An open nkbrief store. Use :meth:`open`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self._conn = conn
+        self._listeners: list[Callable[[str], None]] = []
+        self._in_write = False
+        self._pending: set[str] = set()
+        self.user = current_user()
+        #: What opening tightened (folder or file modes), to be told to the analyst once.
+        self.privacy_notes: list[str] = []
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, seed: bool = True) -> Store:
+        """Open (creating and migrating if needed) the store at ``path``.
+
+        A brand-new store is seeded from the bundled dataset unless ``seed`` is False.
+        """
+        p = Path(path).expanduser() if path else default_db_path()
+        if p.is_dir():
+            raise StoreError(f"{p} is a folder, not a store file")
+        new = not p.exists() or p.stat().st_size == 0
+        own = privacy.is_own_store(p)
+        notes: list[str] = []
+        try:
+            # Folders nkbrief creates are 0700; its own data folder is tightened if wider.
+            notes += privacy.make_private_dir(p.parent, tighten=own)
+        except OSError as e:
+            raise StoreError(f"cannot create the folder for the store {p}: {e.strerror}") from None
+        if new:
+            # Created 0600 before SQLite opens it: SQLite gives its -wal, -shm and -journal
+            # files the store's own mode, whatever the umask.
+            try:
+                privacy.create_private_file(p)
+            except OSError as e:
+                raise StoreError(f"cannot create the store {p}: {e.strerror}") from None
+        if own:
+            # A store the analyst chose elsewhere (--db) is left as it is; selfcheck reports it.
+            try:
+                notes += privacy.tighten_store(p)
+            except OSError as e:
+                raise StoreError(f"cannot make the store {p} private: {e.strerror}") from None
+        try:
+            conn = sqlite3.connect(p, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = FULL")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{p} is not an nkbrief store ({e})") from None
+        store = cls(p, conn)
+        store.privacy_notes = notes
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(f"{p} was written by a newer nkbrief (schema {version}); "
+                             f"this one reads up to schema {SCHEMA_VERSION}")
+        if version < SCHEMA_VERSION:
+            store._migrate(version)
+        if new and seed:
+            store.seed_from_resources()
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _migrate(self, version: int) -> None:
+        for v in range(version, SCHEMA_VERSION):
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                for stmt in _split_sql(MIGRATIONS[v]):
+                    self._conn.execute(stmt)
+                self._conn.execute(f"PRAGMA user_version = {v + 1}")
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._conn.execute("ROLLBACK")
+                raise StoreError(f"cannot upgrade the store {self.path} to schema {v + 1}: {e}") from None
+
+    @property
+    def schema_version(self) -> int:
+        return self._conn.execute("PRAGMA user_version").fetchone()[0]
+
+    # ------------------------------------------------------------- transactions
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: everything inside commits together or not at all."""
+        if self._in_write:
+            yield self._conn
+            return
+        self._in_write = True
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                self._pending.clear()
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"cannot write to the store {self.path}: {e}") from None
+        finally:
+            self._in_write = False
+        changed, self._pending = self._pending, set()
+        for what in sorted(changed):
+            for cb in list(self._listeners):
+                cb(what)
+
+    def on_change(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(kind)`` after a commit that changed events/calendar/statements."""
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[str], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(callback)
+
+    def notify(self, kind: str) -> None:
+        """Tell listeners that ``kind`` changed through another connection (e.g. a worker's)."""
+        for cb in list(self._listeners):
+            cb(kind)
+
+    def _touch(self, kind: str) -> None:
+        self._pending.add(kind)
+
+    def new_batch(self, kind: str, file_name: str | None = None, sha256: str | None = None,
+                  details: dict | None = None) -> int:
+        with self.write() as c:
+            cur = c.execute(
+                "INSERT INTO batches(kind, file_name, sha256, created_utc, user, details) "
+                "VALUES (?,?,?,?,?,?)",
+                (kind, file_name, sha256, utc_now(), self.user, _json(details)))
+            return cur.lastrowid
+
+    def finish_batch(self, batch_id: int, **counts: int) -> None:
+        sets = ", ".join(f"{k} = ?" for k in counts)
+        with self.write() as c:
+            c.execute(f"UPDATE batches SET {sets} WHERE id = ?", (*counts.values(), batch_id))
+
+    def _audit(self, action: str, table: str, record_id: str, field: str | None,
+               old: object, new: object, batch_id: int | None) -> None:
+        self._conn.execute(
+            "INSERT INTO audit(at_utc, user, action, table_name, record_id, field, old_value, "
+            "new_value, batch_id) VALUES (?,?,?,?,?,?,?,?,?)",
+            (utc_now(), self.user, action, table, record_id, field, _json(old), _json(new), batch_id))
+
+    # ------------------------------------------------------------------ events
+    def insert_event(self, ev: dict, batch_id: int, *, missiles: Iterable[dict] = (),
+                     statements: Iterable[dict] = (), audit: bool = True) -> None:
+        """Insert one validated event (and its missiles and statements)."""
+        rep = schema.validate_event(ev)
+        if not rep.ok:
+            raise StoreError(f"event {ev.get('id')!r}: {rep}")
+        full = schema.empty_event() | ev
+        with self.write() as c:
+            c.execute(
+                f"INSERT INTO events({', '.join(_EVENT_COLS)}, batch_id, updated_utc) "
+                f"VALUES ({', '.join('?' * len(_EVENT_COLS))}, ?, ?)",
+                (*[_encode(schema.EVENT_FIELDS[n], full[n]) for n in _EVENT_COLS], batch_id, utc_now()))
+            for m in missiles:
+                self._insert_missile(m | {"event_id": full["id"]}, batch_id)
+            for s in statements:
+                self._insert_statement(s | {"event_id": full["id"]}, batch_id)
+            if audit:
+                self._audit("insert", "events", full["id"], None, None, full, batch_id)
+            self._touch("events")
+
+    def insert_events(self, events: Iterable[dict], batch_id: int, *,
+                      missiles: Mapping[str, Iterable[dict]] | None = None,
+                      statements: Mapping[str, Iterable[dict]] | None = None,
+                      audit: bool = True, progress: Progress | None = None) -> list[str]:
+        """Insert many new events, with their missiles and statements, in one transaction.
+
+        Stores exactly what :meth:`insert_event` would store for each event (missing
+        fields get the schema's defaults). Every event is validated with the rules of
+        :func:`nkbrief.model.schema.validate_event` -- checked a column at a time, and when a
+        column looks wrong, event by event -- and the first invalid one raises
+        :class:`StoreError` with ``validate_event``'s message; missiles and statements
+        are validated one by one. Nothing is written unless all of it is valid.
+
+        ``missiles`` and ``statements`` map an event id to its rows. ``audit=True``
+        writes one 'insert' audit row per event with the full record, as
+        :meth:`insert_event` does; ``audit=False`` writes none, for callers that record
+        the whole batch instead (the seed; imports, see :meth:`audit_batch`).
+        Events are written in id order (B-tree inserts in key order are much cheaper),
+        missiles, statements and audit rows in the order given. ``progress`` hears how
+        many events are written. Returns the ids, in the order given.
+        """
+        evs = events if isinstance(events, list) else list(events)
+        if not evs:
+            return []
+        full = evs
+        cols = _columns(evs)  # a column at a time, in the events' own order (as they sit in memory)
+        if cols is None:  # events with fewer (or other) fields: validated as given, like insert_event
+            _validate_each(evs)
+            full = [_EVENT_DEFAULTS | ev for ev in evs]
+            cols = [list(map(itemgetter(n), full)) for n in _EVENT_COLS]
+        elif not _columns_valid(cols):
+            _validate_each(evs)
+        return self._insert_columns(cols, batch_id, missiles, statements, full if audit else None, progress)
+
+    def insert_event_columns(self, columns: Mapping[str, list], batch_id: int, *,
+                             missiles: Mapping[str, Iterable[dict]] | None = None,
+                             statements: Mapping[str, Iterable[dict]] | None = None,
+                             audit: bool = True, progress: Progress | None = None) -> list[str]:
+        """:meth:`insert_events` for complete events given as columns: ``columns`` maps
+        every schema field to one value per event (the lists are read, never changed).
+        The same validation, the same rows, without building a dict per event."""
+        names = set(columns)
+        if names != set(_EVENT_COLS):
+            missing, extra = set(_EVENT_COLS) - names, names - set(_EVENT_COLS)
+            raise StoreError("events given as columns need exactly the schema's fields"
+                             + (f"; missing: {', '.join(sorted(missing))}" if missing else "")
+                             + (f"; unknown: {', '.join(sorted(extra))}" if extra else ""))
+        cols = [columns[n] for n in _EVENT_COLS]
+        n = len(cols[0])
+        if any(len(c) != n for c in cols):
+            raise StoreError("events given as columns need one value per event in every field")
+        if not n:
+            return []
+        full = None
+        if not _columns_valid(cols) or audit:
+            full = [dict(zip(_EVENT_COLS, values)) for values in zip(*cols)]
+            _validate_each(full)
+        return self._insert_columns(list(cols), batch_id, missiles, statements, full if audit else None,
+                                    progress)
+
+    def _insert_columns(self, cols: list[list], batch_id: int, missiles: Mapping | None,
+                        statements: Mapping | None, audited: list[dict] | None,
+                        progress: Progress | None) -> list[str]:
+        """Write validated complete events given as columns (in ``_EVENT_COLS`` order; the
+        list ``cols`` is changed, the columns in it are not), their missiles and statements;
+        ``audited``: the events to write one 'insert' audit row each for."""
+        ids = cols[0]
+        mis_rows, st_rows = [], []
+        for ev_id in ids if missiles else ():  # in the order of the events, as insert_event
+            for m in missiles.get(ev_id, ()):
+                rec = m | {"event_id": ev_id}
+                rep = schema.validate_missile(rec)
+                if not rep.ok:
+                    raise StoreError(f"missile of event {ev_id!r}: {rep}")
+                mis_rows.append((*[_encode(schema.MISSILE_FIELDS[n], rec.get(n)) for n in _MISSILE_COLS], batch_id))
+        for ev_id in ids if statements else ():
+            for st in statements.get(ev_id, ()):
+                rec = st | {"event_id": ev_id}
+                rep = schema.validate_statement(rec)
+                if not rep.ok:
+                    raise StoreError(f"statement for event {ev_id!r}: {rep}")
+                st_rows.append((*[rec.get(n) for n in _STMT_COLS], batch_id))
+        for i, n in enumerate(_EVENT_COLS):  # how the store keeps lists and booleans
+            kind = schema.EVENT_FIELDS[n]
+            if kind == "list":
+                cols[i] = _json_lists(cols[i])
+            elif kind == "bool":
+                cols[i] = [None if v is None else int(bool(v)) for v in cols[i]]
+        now = utc_now()
+        with self.write() as c:
+            varying, same = bulk_layout(cols)
+            rows = list(zip(*(cols[i] for i in varying)))
+            rows.sort(key=_FIRST)  # "id" first: B-tree inserts in key order are much cheaper
+            c.execute("SAVEPOINT insert_events")
+            try:
+                _insert_rows(c, "events", [*(_EVENT_COLS[i] for i in varying + same), "batch_id", "updated_utc"],
+                             rows, (*(cols[i][0] for i in same), batch_id, now), progress, "Writing events")
+            except sqlite3.IntegrityError as e:
+                c.execute("ROLLBACK TO insert_events")
+                raise StoreError(_why_not_inserted(self, ids, e)) from None
+            c.execute("RELEASE insert_events")
+            if mis_rows:
+                c.executemany(f"INSERT INTO missiles({', '.join(_MISSILE_COLS)}, batch_id) "
+                              f"VALUES ({', '.join('?' * len(_MISSILE_COLS))}, ?)", mis_rows)
+            if st_rows:
+                c.executemany(f"INSERT INTO statements({', '.join(_STMT_COLS)}, batch_id) "
+                              f"VALUES ({', '.join('?' * len(_STMT_COLS))}, ?)", st_rows)
+                self._touch("statements")
+            if audited is not None:
+                user = self.user
+                c.executemany(_INSERT_AUDIT_SQL, ((now, user, "insert", "events", ev["id"], None, None,
+                                                   _json(ev), batch_id) for ev in audited))
+            self._touch("events")
+        return ids
+
+    def audit_batch(self, batch_id: int, summary: dict) -> None:
+        """Record a whole batch in the audit log as one row: action 'insert', table
+        'batches', record id the batch id, ``summary`` (JSON) as the new value.
+
+        An import records the ids of the events it added here (instead of one audit
+        row per event); :func:`nkbrief.importing.merge.undo_batch` reads them back.
+        """
+        self._audit("insert", "batches", str(batch_id), None, None, summary, batch_id)
+
+    def batch_summaries(self, batch_id: int) -> list[dict]:
+        """The summaries :meth:`audit_batch` recorded for ``batch_id``, oldest first."""
+        rows = self._conn.execute(
+            "SELECT new_value FROM audit WHERE batch_id = ? AND table_name = 'batches' "
+            "AND action = 'insert' ORDER BY id", (batch_id,)).fetchall()
+        return [json.loads(r[0]) for r in rows if r[0]]
+
+    def _insert_missile(self, m: dict, batch_id: int) -> None:
+        rep = schema.validate_missile(m)
+        if not rep.ok:
+            raise StoreError(f"missile of event {m.get('event_id')!r}: {rep}")
+        self._conn.execute(
+            f"INSERT INTO missiles({', '.join(_MISSILE_COLS)}, batch_id) "
+            f"VALUES ({', '.join('?' * len(_MISSILE_COLS))}, ?)",
+            (*[_encode(schema.MISSILE_FIELDS[n], m.get(n)) for n in _MISSILE_COLS], batch_id))
+
+    def _insert_statement(self, s: dict, batch_id: int) -> None:
+        rep = schema.validate_statement(s)
+        if not rep.ok:
+            raise StoreError(f"statement for event {s.get('event_id')!r}: {rep}")
+        self._conn.execute(
+            f"INSERT INTO statements({', '.join(_STMT_COLS)}, batch_id) VALUES (?,?,?,?,?)",
+            (*[s.get(n) for n in _STMT_COLS], batch_id))
+        self._touch("statements")
+
+    def add_statement(self, s: dict, batch_id: int | None = None) -> None:
+        with self.write():
+            b = batch_id or self.new_batch("manual")
+            self._insert_statement(s, b)
+            self._audit("insert", "statements", s["event_id"], s.get("actor"), None, s, b)
+
+    def update_event(self, event_id: str, changes: dict, *, batch_id: int | None = None) -> dict:
+        """Change fields of one event; each changed field is audited. Returns the old values."""
+        if "id" in changes and changes["id"] != event_id:
+            raise StoreError("an event's id cannot be changed")
+        with self.write() as c:
+            old = self.get_event(event_id)
+            if old is None:
+                raise StoreError(f"no event with id {event_id!r}")
+            new = old | changes
+            rep = schema.validate_event(new)
+            if not rep.ok:
+                raise StoreError(f"event {event_id!r}: {rep}")
+            diff = {k: v for k, v in changes.items() if old.get(k) != v}
+            if not diff:
+                return {}
+            sets = ", ".join(f"{k} = ?" for k in diff)
+            c.execute(f"UPDATE events SET {sets}, updated_utc = ? WHERE id = ?",
+                      (*[_encode(schema.EVENT_FIELDS[k], v) for k, v in diff.items()], utc_now(), event_id))
+            for k, v in diff.items():
+                self._audit("update", "events", event_id, k, old[k], v, batch_id)
+            self._touch("events")
+            return {k: old[k] for k in diff}
+
+    def delete_event(self, event_id: str, *, batch_id: int | None = None) -> dict:
+        """Delete an event with its missiles and statements; the audit keeps all of it."""
+        with self.write() as c:
+            old = self.get_event(event_id)
+            if old is None:
+                raise StoreError(f"no event with id {event_id!r}")
+            record = {"event": old, "missiles": self.missiles(event_id),
+                      "statements": self.statements(event_id)}
+            c.execute("DELETE FROM events WHERE id = ?", (event_id,))
+            self._audit("delete", "events", event_id, None, record, None, batch_id)
+            self._touch("events")
+            return record
+
+    def restore_event(self, record: dict, batch_id: int | None = None) -> None:
+        """Put back an event removed by :meth:`delete_event` (used by undo)."""
+        with self.write():
+            b = batch_id or self.new_batch("manual")
+            missiles = [{k: v for k, v in m.items() if k in schema.MISSILE_FIELDS}
+                        for m in record.get("missiles", [])]
+            stmts = [{k: v for k, v in s.items() if k in schema.STATEMENT_FIELDS}
+                     for s in record.get("statements", [])]
+            self.insert_event(record["event"], b, missiles=missiles, statements=stmts)
+
+    def get_event(self, event_id: str) -> dict | None:
+        row = self._conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
+        return _decode_row(schema.EVENT_FIELDS, row) if row else None
+
+    def event_origin(self, event_id: str) -> dict | None:
+        """The batch that added an event: id, kind ('seed', 'import', 'manual'...), file
+        name, sha256, created_utc, user and undone_utc; None for an unknown event. (An
+        import records its events in one batch-level audit row, not one row each, so this
+        is where an imported event's provenance is read.)"""
+        row = self._conn.execute(
+            "SELECT b.id, b.kind, b.file_name, b.sha256, b.created_utc, b.user, b.undone_utc "
+            "FROM events e JOIN batches b ON b.id = e.batch_id WHERE e.id = ?", (event_id,)).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("batch_id", "kind", "file_name", "sha256", "created_utc", "user", "undone_utc"),
+                        tuple(row)))
+
+    def has_event(self, event_id: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
+
+    def missiles(self, event_id: str) -> list[dict]:
+        rows = self._conn.execute("SELECT * FROM missiles WHERE event_id = ? ORDER BY seq, id",
+                                  (event_id,)).fetchall()
+        return [_decode_row(schema.MISSILE_FIELDS, r) for r in rows]
+
+    def statements(self, event_id: str) -> list[dict]:
+        rows = self._conn.execute("SELECT * FROM statements WHERE event_id = ? ORDER BY actor, id",
+                                  (event_id,)).fetchall()
+        return [_decode_row(schema.STATEMENT_FIELDS, r) for r in rows]
+
+    def events_frame(self, *, date_from: str | None = None, date_to: str | None = None,
+                     classes: Iterable[str] | None = None) -> pd.DataFrame:
+        """All events (optionally filtered) as a frame sorted by date and time.
+
+        Columns: the schema's event fields (``sources`` as lists), plus ``missiles``, the
+        number of per-missile rows behind each event.
+        """
+        where, args = [], []
+        if date_from:
+            where.append("e.date >= ?")
+            args.append(date_from)
+        if date_to:
+            where.append("e.date <= ?")
+            args.append(date_to)
+        if classes:
+            cl = list(classes)
+            where.append(f"e.missile_class IN ({', '.join('?' * len(cl))})")
+            args.extend(cl)
+        sql = (f"SELECT {', '.join(_EVENT_COLS)} FROM events e"
+               + (" WHERE " + " AND ".join(where) if where else ""))
+        cur = self._conn.cursor()
+        cur.row_factory = None  # plain tuples: much faster than sqlite3.Row for bulk reads
+        rows = cur.execute(sql, args).fetchall()
+        df = pd.DataFrame.from_records(rows, columns=_EVENT_COLS)
+        counts = dict(self._conn.execute(
+            "SELECT event_id, COUNT(*) FROM missiles GROUP BY event_id").fetchall())
+        df["missiles"] = [counts.get(i, 0) for i in df["id"]] if counts else 0
+        if len(df):
+            order = np.lexsort((df["id"].to_numpy(str),
+                                df["time_kst"].fillna("").to_numpy(str),
+                                df["date"].to_numpy(str)))
+            df = df.iloc[order].reset_index(drop=True)
+        return _finish_events_frame(df)
+
+    def missiles_frame(self, event_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        sql = f"SELECT {', '.join(_MISSILE_COLS)} FROM missiles"
+        args: list = []
+        if event_ids is not None:
+            ids = list(event_ids)
+            self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS _ids(id TEXT PRIMARY KEY)")
+            self._conn.execute("DELETE FROM _ids")
+            self._conn.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(i,) for i in ids])
+            sql += " WHERE event_id IN (SELECT id FROM _ids)"
+        sql += " ORDER BY event_id, seq, id"
+        rows = self._conn.execute(sql, args).fetchall()
+        return pd.DataFrame.from_records([tuple(r) for r in rows], columns=_MISSILE_COLS)
+
+    def statements_frame(self) -> pd.DataFrame:
+        rows = self._conn.execute(f"SELECT {', '.join(_STMT_COLS)} FROM statements ORDER BY event_id, actor").fetchall()
+        return pd.DataFrame.from_records([tuple(r) for r in rows], columns=_STMT_COLS)
+
+    def event_count(self) -> int:
+        return self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+
+    # ---------------------------------------------------------------- calendar
+    def insert_calendar_entry(self, entry: dict, batch_id: int, *, audit: bool = True) -> None:
+        full = {k: entry.get(k) for k in _CAL_COLS}
+        full["sources"] = full["sources"] or []
+        rep = schema.validate_calendar_entry(full)
+        if not rep.ok:
+            raise StoreError(f"calendar entry {entry.get('id')!r}: {rep}")
+        with self.write() as c:
+            c.execute(f"INSERT INTO calendar({', '.join(_CAL_COLS)}, batch_id) "
+                      f"VALUES ({', '.join('?' * len(_CAL_COLS))}, ?)",
+                      (*[_encode(schema.CALENDAR_FIELDS[n], full[n]) for n in _CAL_COLS], batch_id))
+            if audit:
+                self._audit("insert", "calendar", full["id"], None, None, full, batch_id)
+            self._touch("calendar")
+
+    def update_calendar_entry(self, entry_id: str, changes: dict, *, batch_id: int | None = None) -> dict:
+        with self.write() as c:
+            old = self.get_calendar_entry(entry_id)
+            if old is None:
+                raise StoreError(f"no calendar entry with id {entry_id!r}")
+            new = old | changes
+            rep = schema.validate_calendar_entry(new)
+            if not rep.ok:
+                raise StoreError(f"calendar entry {entry_id!r}: {rep}")
+            diff = {k: v for k, v in changes.items() if old.get(k) != v}
+            if diff:
+                sets = ", ".join(f"{k} = ?" for k in diff)
+                c.execute(f"UPDATE calendar SET {sets} WHERE id = ?",
+                          (*[_encode(schema.CALENDAR_FIELDS[k], v) for k, v in diff.items()], entry_id))
+                for k, v in diff.items():
+                    self._audit("update", "calendar", entry_id, k, old[k], v, batch_id)
+                self._touch("calendar")
+            return {k: old[k] for k in diff}
+
+    def delete_calendar_entry(self, entry_id: str, *, batch_id: int | None = None) -> dict:
+        with self.write() as c:
+            old = self.get_calendar_entry(entry_id)
+            if old is None:
+                raise StoreError(f"no calendar entry with id {entry_id!r}")
+            c.execute("DELETE FROM calendar WHERE id = ?", (entry_id,))
+            self._audit("delete", "calendar", entry_id, None, old, None, batch_id)
+            self._touch("calendar")
+            return old
+
+    def get_calendar_entry(self, entry_id: str) -> dict | None:
+        row = self._conn.execute("SELECT * FROM calendar WHERE id = ?", (entry_id,)).fetchone()
+        return _decode_row(schema.CALENDAR_FIELDS, row) if row else None
+
+    def calendar_frame(self) -> pd.DataFrame:
+        rows = self._conn.execute(f"SELECT {', '.join(_CAL_COLS)} FROM calendar ORDER BY date, id").fetchall()
+        df = pd.DataFrame.from_records([tuple(r) for r in rows], columns=_CAL_COLS)
+        df["sources"] = [json.loads(s) if isinstance(s, str) and s else [] for s in df["sources"]]
+        return df
+
+    # ------------------------------------------------------------------- audit
+    def audit_frame(self, record_id: str | None = None, batch_id: int | None = None) -> pd.DataFrame:
+        sql, args = "SELECT * FROM audit", []
+        conds = []
+        if record_id is not None:
+            conds.append("record_id = ?")
+            args.append(record_id)
+        if batch_id is not None:
+            conds.append("batch_id = ?")
+            args.append(batch_id)
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        sql += " ORDER BY id"
+        rows = self._conn.execute(sql, args).fetchall()
+        cols = ["id", "at_utc", "user", "action", "table_name", "record_id", "field",
+                "old_value", "new_value", "batch_id"]
+        df = pd.DataFrame.from_records([tuple(r) for r in rows], columns=cols)
+        for c in ("old_value", "new_value"):
+            df[c] = [json.loads(v) if isinstance(v, str) else None for v in df[c]]
+        return df
+
+    def batches_frame(self) -> pd.DataFrame:
+        rows = self._conn.execute("SELECT * FROM batches ORDER BY id").fetchall()
+        cols = ["id", "kind", "file_name", "sha256", "created_utc", "user", "added", "updated",
+                "identical", "rejected", "undone_utc", "details"]
+        return pd.DataFrame.from_records([tuple(r) for r in rows], columns=cols)
+
+    # -------------------------------------------------------------------- named reads
+    # Every query a caller needs has a name here: no SQL outside the store package.
+    def last_observed_day(self) -> str | None:
+        """The latest day-precision launch in the whole store: the end of the data's coverage."""
+        row = self._conn.execute("SELECT MAX(date) FROM events "
+                                 "WHERE COALESCE(date_precision, 'day') = 'day'").fetchone()
+        return row[0] if row else None
+
+    def last_import(self) -> tuple[str, str] | None:
+        """(file name, created UTC) of the latest import batch, or None."""
+        row = self._conn.execute("SELECT file_name, created_utc FROM batches WHERE kind = 'import' "
+                                 "ORDER BY id DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
+
+    def _event_columns(self, fields: Iterable[str]) -> list[str]:
+        cols = list(fields)
+        bad = [f for f in cols if f not in schema.EVENT_FIELDS]
+        if bad:
+            raise KeyError(bad[0])
+        return cols
+
+    def event_values(self, fields: Iterable[str], *, ordered: bool = False) -> Iterator[tuple]:
+        """The stored values of ``fields`` (event field names) of every event, as rows.
+
+        ``ordered``: in the events' date order (date, KST time, id), as :meth:`events_frame`.
+        The values are as stored (JSON text for lists), not decoded.
+        """
+        sql = f"SELECT {', '.join(self._event_columns(fields))} FROM events"
+        if ordered:
+            sql += " ORDER BY date, time_kst, id"
+        return iter(self._conn.execute(sql))
+
+    def event_ids(self) -> set[str]:
+        return {r[0] for r in self._conn.execute("SELECT id FROM events")}
+
+    def event_match_keys(self) -> list[tuple]:
+        """(id, date, launch_site, missile_class) of every event: what an import matches on."""
+        return self._conn.execute("SELECT id, date, launch_site, missile_class FROM events").fetchall()
+
+    def pack_rows(self, fields: Iterable[str]) -> Iterator[tuple]:
+        """The rows for a pack, in date order: ``fields`` of every event, then whether it has
+        no sources, the kind and file name of the batch that wrote it, and its updated time."""
+        cols = self._event_columns(fields)
+        return iter(self._conn.execute(
+            f"SELECT {', '.join('e.' + f for f in cols)}, "
+            "(e.sources IS NULL OR e.sources IN ('', '[]')) AS unsourced, b.kind, b.file_name, e.updated_utc "
+            "FROM events e JOIN batches b ON b.id = e.batch_id ORDER BY e.date, e.time_kst, e.id"))
+
+    def missile_counts(self) -> dict[str, int]:
+        """Per-missile rows per event id (events without any are left out)."""
+        return {eid: int(k) for eid, k in self._conn.execute(
+            "SELECT event_id, COUNT(*) FROM missiles GROUP BY event_id")}
+
+    # -------------------------------------------------------------------- batches and audit (undo)
+    def batch_info(self, batch_id: int) -> tuple | None:
+        """(kind, file_name, undone_utc, created_utc) of a batch, or None."""
+        row = self._conn.execute("SELECT kind, file_name, undone_utc, created_utc FROM batches WHERE id = ?",
+                                 (batch_id,)).fetchone()
+        return tuple(row) if row is not None else None
+
+    def batch_event_audit(self, batch_id: int) -> list[tuple]:
+        """(audit id, action, record id, field, old value) of a batch's event rows, in order."""
+        return self._conn.execute(
+            "SELECT id, action, record_id, field, old_value FROM audit "
+            "WHERE batch_id = ? AND table_name = 'events' ORDER BY id", (batch_id,)).fetchall()
+
+    def last_audit_id(self, batch_id: int) -> int:
+        """The id of a batch's last audit row (0 when it has none)."""
+        return self._conn.execute("SELECT MAX(id) FROM audit WHERE batch_id = ?", (batch_id,)).fetchone()[0] or 0
+
+    def event_audit_after(self, audit_id: int) -> list[tuple]:
+        """(record id, user, at UTC, batch id) of every event audit row after ``audit_id``.
+
+        All of them: the caller filters, since an IN list of 100k ids can pass SQLite's limit.
+        """
+        return self._conn.execute(
+            "SELECT record_id, user, at_utc, batch_id FROM audit WHERE table_name = 'events' "
+            "AND id > ? ORDER BY id", (audit_id,)).fetchall()
+
+    def mark_batch_undone(self, batch_id: int) -> None:
+        """Record that a batch was undone (inside :meth:`write`)."""
+        self._conn.execute("UPDATE batches SET undone_utc = ? WHERE id = ?", (utc_now(), batch_id))
+
+    def batch_states(self) -> list[tuple]:
+        """(id, undone_utc, details JSON text) of every batch."""
+        return self._conn.execute("SELECT id, undone_utc, details FROM batches").fetchall()
+
+    def _execute(self, sql: str, args: tuple | list = ()) -> sqlite3.Cursor:
+        """Run raw SQL: for the store package and for tests only (callers use the named reads)."""
+        return self._conn.execute(sql, args)
+
+    # -------------------------------------------------------------------- seed
+    def seed_from_resources(self, events_path: Path | None = None,
+                            calendar_path: Path | None = None) -> int:
+        """Load the bundled dataset and calendar in one transaction. Returns the batch id."""
+        # Deferred (start-up): only a new store is seeded; the reader costs about 20 ms at every
+        # start otherwise (median of 7 runs, 2026-12-07).
+        from .dataset import load_bundled_calendar, load_bundled_events
+
+        bundle = load_bundled_events(events_path or resource_path("events.json"))
+        calendar = load_bundled_calendar(calendar_path or resource_path("calendar.csv"))
+        with self.write():
+            b = self.new_batch("seed", file_name="resources/events.json",
+                               sha256=bundle["sha256"])
+            missiles_by_event: dict[str, list[dict]] = {}
+            for m in bundle["missiles"]:
+                missiles_by_event.setdefault(m["event_id"], []).append(m)
+            stmts_by_event: dict[str, list[dict]] = {}
+            for s in bundle["statements"]:
+                stmts_by_event.setdefault(s["event_id"], []).append(s)
+            self.insert_events(bundle["events"], b, missiles=missiles_by_event, statements=stmts_by_event,
+                               audit=False)
+            for entry in calendar:
+                self.insert_calendar_entry(entry, b, audit=False)
+            self.finish_batch(b, added=len(bundle["events"]) + len(calendar))
+        return b
+
+
+def _finish_events_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Give a raw events frame its proper dtypes (shared by every loader)."""
+    src = df["sources"]
+    if len(df) and src.map(lambda v: isinstance(v, str) and v.startswith("[")).all():
+        # one JSON parse for the whole column is several times faster than one per row
+        df["sources"] = json.loads("[" + ",".join(src.tolist()) + "]")
+    else:
+        df["sources"] = [json.loads(v) if isinstance(v, str) and v else [] for v in src]
+    for c in ("count", "missiles"):
+        df[c] = pd.array(df[c], dtype="Int64")
+    for c in ("distance_km", "distance_km_max", "apogee_km", "apogee_km_max", "latitude", "longitude"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    # A column mixing NULL and 0/1 arrives as floats with NaN for NULL: NaN is unknown, not True.
+    df["leader_attended"] = pd.array([None if v is None or v != v else bool(v)
+                                      for v in df["leader_attended"]],
+                                     dtype="boolean")
+    return df
+
+
+def frame_records(df: pd.DataFrame) -> list[dict]:
+    """Rows of an events frame as plain dicts, with pandas' missing markers as None."""
+    cols = list(df.columns)
+    out = []
+    for row in df.itertuples(index=False, name=None):
+        rec = {}
+        for c, v in zip(cols, row):
+            if v is pd.NA or (isinstance(v, float) and v != v):
+                v = None
+            elif hasattr(v, "item") and not isinstance(v, (list, str)):
+                v = v.item()
+            rec[c] = v
+        out.append(rec)
+    return out
+
+
+def _split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
