@@ -71,6 +71,7 @@ CONFIRMATION_WORDS = {
     "confirmed": "confirmed", "yes": "confirmed", "확인": "confirmed", "확인됨": "confirmed",
     "unconfirmed": "unconfirmed", "unverified": "unconfirmed", "suspected": "unconfirmed",
     "no": "unconfirmed", "미확인": "unconfirmed", "추정": "unconfirmed",
+    "not stated": "not stated", "미기재": "not stated",
 }
 PRECISION_WORDS = {"day": "day", "month": "month", "year": "year", "일": "day", "월": "month", "년": "year"}
 
@@ -731,7 +732,7 @@ def finish_event(ev: dict, exact: bool) -> tuple[dict, list[tuple[str, object, s
         if out["outcome"] is None:
             out["outcome"] = "unknown"
         if out["confirmation"] is None:
-            out["confirmation"] = "confirmed"
+            out["confirmation"] = "not stated"  # a file that does not say claims nothing
         _derive_times(out, clock_utc, problems, notes)
     elif out["date_precision"] is None and out["date"] is not None:
         out["date_precision"] = prec_from_date or "day"

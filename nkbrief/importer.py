@@ -26,7 +26,7 @@ from itertools import compress
 from operator import itemgetter
 from pathlib import Path
 
-from . import convert, mapping, reconcile, schema
+from . import catalogue, convert, mapping, reconcile, schema
 from .incoming import EventBlock, Incoming, incoming_column
 from .io import RowProblem
 from .io import public as public_io
@@ -115,6 +115,17 @@ class ParsedFile:
     title_rows: int = 0
     exact: bool = False
     options: ImportOptions = field(default_factory=ImportOptions)
+    #: the file's dates may be UTC dates (a public database, or a UTC time column): an event
+    #: without a time then matches a store event a day either side (see merge.plan_merge)
+    utc_dates: bool = False
+
+    @property
+    def not_stated_rows(self) -> int:
+        """Accepted rows whose event arrives with no confirmation ("not stated")."""
+        inc = self.incoming
+        if isinstance(inc, EventBlock):
+            return inc.column("confirmation").count("not stated")
+        return sum(len(i.rows) for i in inc if i.event["confirmation"] == "not stated")
 
     @property
     def kind_label(self) -> str:
@@ -167,12 +178,14 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
                         "folder to use it")
         return pf
     if table.kind == "nagix":
+        pf.utc_dates = True
         missing = public_io.nagix_lookup_missing(p)
         if missing:
             raise FileRejected(f"{p.name}: the nagix lookup file(s) {' and '.join(missing)} must be in "
                                "the same folder")
         _from_public(pf, _run_public(public_io.read_nagix, p), table)
         return pf
+    pf.utc_dates = any("utc" in h.lower() or "gmt" in h.lower() for h in table.header)
     header_fields = set(table.header) - {"missiles"}
     if table.kind == "nkbrief" or (header_fields == set(schema.EVENT_FIELDS)):
         pf.kind, pf.exact = "nkbrief", True
@@ -181,6 +194,7 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
                 (table.format == "delimited" and table.encoding in _PUBLIC_READER_ENCODINGS)
                 or (table.format == "xlsx" and table.sheet == table.sheets[0])):
         pf.kind = "cns"
+        pf.utc_dates = True
         pf.columns = _columns(table.header, {}, exact=False)
         pf.rows_mode = "missiles"
         _from_public(pf, _run_public(public_io.read_cns, p), table)
@@ -194,6 +208,9 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
     elif public_io.is_cns(table.header):
         pf.kind = "cns"
     pf.columns = _columns(table.header, opts.mapping, exact=pf.exact)
+    if any(c.field == "date" and c.unit == "utc" for c in pf.columns):
+        pf.notes.append("the dates are UTC dates: a row with a time takes the Korean date; a row without "
+                        "one keeps its date and matches a stored launch a day either side")
     if opts.rows:
         pf.rows_mode = opts.rows
     elif pf.kind == "cns":
@@ -355,7 +372,7 @@ def _check_row(ctx: _RowContext, rownum: int, cells) -> tuple[list[RowProblem], 
     if not exact and (notes or extra):
         ev["notes"] = "\n".join(x for x in (ev["notes"], *notes, *extra) if x)
     if ev["id"] is None:
-        ev["id"] = schema.make_event_id(ev["date"], ev["missile_class"], ev["launch_site"])
+        ev["id"] = catalogue.event_id(ev["date"], ev["missile_class"], ev["launch_site"])
     probs = convert.cross_check(ev)
     if probs:
         return ctx.problems(rownum, probs), None, None
@@ -525,7 +542,7 @@ def _rows_by_column(ctx: _RowContext, rows: Sequence, progress: Progress | None
     if None in ids:
         classes, sites = cols["missile_class"], cols["launch_site"]
         class_slug = {c: schema.slug(c or "unknown", 10) for c in set(classes)}
-        site_slug = {s: schema.slug(s) for s in set(sites)}
+        site_slug = {s: catalogue.site_slug(s) for s in set(sites)}  # Hangul: the gazetteer's name
         ids = cols["id"] = [v if v is not None else f"{d}-{class_slug[c]}-{site_slug[s]}"
                             for v, d, c, s in zip(ids, dates, classes, sites)]
 
@@ -760,7 +777,8 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
         out["landing_area"] = " / ".join(reconcile.dedupe(e["landing_area"] for e in evs)) or None
         outcomes = reconcile.dedupe(e["outcome"] for e in evs)
         out["outcome"] = outcomes[0] if len(outcomes) == 1 else "unknown"
-        out["confirmation"] = "confirmed" if any(e["confirmation"] == "confirmed" for e in evs) else "unconfirmed"
+        states = {e["confirmation"] for e in evs}
+        out["confirmation"] = next((c for c in ("confirmed", "unconfirmed") if c in states), "not stated")
         att = [e["leader_attended"] for e in evs if e["leader_attended"] is not None]
         out["leader_attended"] = True if any(att) else (False if att else None)
         out["description"] = "\n\n".join(reconcile.dedupe(e["description"] for e in evs))
@@ -780,7 +798,7 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
                 pf.accepted_rows -= 1
                 _reject(pf, rownum, cells, [RowProblem(rownum, field_header.get(f, f), out[f][:40] + "…", reason)])
             continue
-        out["id"] = unique_id(schema.make_event_id(out["date"], out["missile_class"], out["launch_site"]), used)
+        out["id"] = unique_id(catalogue.event_id(out["date"], out["missile_class"], out["launch_site"]), used)
         missiles = []
         for seq, (rownum, e, _, _cells) in enumerate(items, start=1):
             missiles.append({
