@@ -157,7 +157,7 @@ def class_value(v: object, exact: bool) -> str | None:
     raise CellError(f"is not a missile class ({', '.join(schema.MISSILE_CLASSES)})")
 
 
-def date_value(v: object, exact: bool) -> tuple[str, str] | None:
+def date_value(v: object, exact: bool, order: str | None = None) -> tuple[str, str] | None:
     if v is None or (isinstance(v, str) and v == ""):
         return None
     if isinstance(v, _dt.datetime):
@@ -181,7 +181,7 @@ def date_value(v: object, exact: bool) -> tuple[str, str] | None:
     if isinstance(v, str) and parse.is_null(v):
         return None
     try:
-        return parse.parse_date(v)
+        return parse.parse_date(v, order=order)
     except ValueError as e:
         raise CellError(str(e)) from None
 
@@ -295,8 +295,10 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
     if field in TEXT_FIELDS:
         return lambda v: {field: text_value(v, exact)}
     if field == "date":
+        order = unit if unit in ("dmy", "mdy") else None  # how to read '03/04/2026'
+
         def conv_date(v):
-            r = date_value(v, exact)
+            r = date_value(v, exact, order)
             if r is None:
                 return {}
             return {"date": r[0], "_precision_from_date": r[1]}
@@ -457,6 +459,7 @@ def _quick_coordinates(field: str, values: list) -> list:
 
 #: (field, exact, unit) -> quick converter
 _QUICK = {("date", False, None): _quick_dates, ("date", True, None): _quick_dates,
+          ("date", False, "dmy"): _quick_dates, ("date", False, "mdy"): _quick_dates,
           ("distance_km", False, None): _quick_km, ("apogee_km", False, None): _quick_km,
           ("latitude", False, None): _quick_coordinates, ("longitude", False, None): _quick_coordinates}
 

@@ -17,6 +17,7 @@ The steps, each usable on its own (the dialog shows the result of each):
 
 from __future__ import annotations
 
+import calendar as _cal
 import datetime as _dt
 import json
 from collections import defaultdict
@@ -26,7 +27,7 @@ from itertools import compress
 from operator import itemgetter
 from pathlib import Path
 
-from . import catalogue, convert, mapping, reconcile, schema
+from . import catalogue, convert, mapping, parse, reconcile, schema
 from .incoming import EventBlock, Incoming, incoming_column
 from .io import RowProblem
 from .io import public as public_io
@@ -59,6 +60,16 @@ class ImportOptions:
     header_row: int | None = None
     mapping: dict[str, str] = field(default_factory=dict)  # header -> field / "ignore" / ""
     rows: str | None = None  # "events" or "missiles" (per-missile rows, grouped); None: detect
+    date_order: str | None = None  # "dmy" or "mdy" for slash dates like 03/04/2026; None: settle from the file
+
+
+class DateOrderNeeded(FileRejected):
+    """Slash dates that read both ways (03/04/2026) and no row that settles the order: the
+    analyst must say day-first or month-first (the dialog asks; ``--date-order``)."""
+
+    def __init__(self, message: str, example: str, row: int):
+        super().__init__(message)
+        self.example, self.row = example, row
 
 
 @dataclass
@@ -118,6 +129,8 @@ class ParsedFile:
     #: the file's dates may be UTC dates (a public database, or a UTC time column): an event
     #: without a time then matches a store event a day either side (see merge.plan_merge)
     utc_dates: bool = False
+    #: how slash dates were read: "dmy", "mdy" or None (the file has no ambiguous ones)
+    date_order: str | None = None
 
     @property
     def not_stated_rows(self) -> int:
@@ -215,6 +228,8 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
         pf.rows_mode = opts.rows
     elif pf.kind == "cns":
         pf.rows_mode = "missiles"
+    if not pf.exact:
+        pf.date_order = _date_order(pf, table, opts.date_order)
     _parse_rows(pf, table, progress)
     if pf.exact:
         _attach_extras(pf, table)
@@ -223,6 +238,56 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
 
 #: The public-file readers decode UTF-8 or cp1252 themselves; other encodings go the generic way.
 _PUBLIC_READER_ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
+
+
+_ORDER_WORDS = {"dmy": "day first", "mdy": "month first"}
+
+
+def _date_order(pf: ParsedFile, table: Table, chosen: str | None) -> str | None:
+    """How to read the file's slash dates. A row like 13/04/2026 settles day-first for the
+    whole column, 04/13/2026 month-first; the analyst's choice wins over both (rows that
+    contradict it are then rejected). With only dates like 03/04/2026 and no choice, the
+    file cannot be read: :class:`DateOrderNeeded` says so. Dotted dates are always day-first."""
+    idx = [c.index for c in pf.columns if c.field == "date"]
+    if not idx:
+        return chosen
+    rows = table.rows
+    found: dict[str, tuple[str, int]] = {}  # what the column says -> (first example, its row)
+    for i in idx:
+        if isinstance(rows, ColumnRows):
+            values = rows.columns[i] if i < len(rows.columns) else []
+            rownums = rows.rownums
+        else:
+            values = [c[i] if i < len(c) else None for _, c in rows]
+            rownums = [n for n, _ in rows]
+        distinct = {v for v in set(values) if v.__class__ is str and "/" in v}
+        for v in distinct:
+            kind = parse.slash_order(v)
+            if kind and kind not in found:
+                found[kind] = (v, rownums[values.index(v)])
+    settled = [k for k in ("dmy", "mdy") if k in found]
+    if chosen:
+        if found:
+            pf.notes.append(f"slash dates read {_ORDER_WORDS[chosen]}, as chosen")
+        return chosen
+    if len(settled) == 1:
+        v, row = found[settled[0]]
+        pf.notes.append(f"slash dates read {_ORDER_WORDS[settled[0]]}, as row {row} ('{v}') shows")
+        return settled[0]
+    if not settled and "ambiguous" not in found:
+        return None
+    v, row = found.get("ambiguous") or found["dmy"]
+    if settled:
+        why = (f"rows {found['dmy'][1]} ('{found['dmy'][0]}') and {found['mdy'][1]} ('{found['mdy'][0]}') "
+               "contradict each other")
+    else:
+        why = "no row settles which"
+    a, b = (int(x) for x in v.strip().split("/")[:2])
+    dm = f"{a} {_cal.month_name[b]}" if b <= 12 else "not a date"
+    md = f"{_cal.month_name[a]} {b}" if a <= 12 else "not a date"
+    raise DateOrderNeeded(f"{pf.name}: the date '{v}' (row {row}) reads day first as {dm} and month first "
+                          f"as {md}, and {why}; choose the order with --date-order dmy or --date-order mdy",
+                          v, row)
 
 
 def _run_public(reader, p: Path) -> public_io.PublicResult:
@@ -318,7 +383,8 @@ def _row_context(pf: ParsedFile, table: Table) -> _RowContext:
             + (", ..." if len(pf.header) > 12 else "")
         raise FileRejected(f"{pf.name}: no column is recognised as the launch date (columns: {shown}); "
                            "map one, e.g. --map \"Launch day=date\"")
-    mapped = [(c.index, c.header, convert.ColumnConverter(c.field, c.unit, pf.exact))
+    mapped = [(c.index, c.header, convert.ColumnConverter(c.field, pf.date_order if c.field == "date" else c.unit,
+                                                          pf.exact))
               for c in cols if c.field and c.field != mapping.IGNORE]
     unmapped = [(c.index, c.header, convert.ColumnConverter(convert.UNMAPPED_TEXT, None, False))
                 for c in cols if not c.field]
@@ -895,7 +961,7 @@ def _cell_text(v: object) -> object:
     return v
 
 
-__all__ = ["ImportOptions", "ParsedFile", "Incoming", "ColumnMap", "MergeItem", "MergePlan", "ImportResult",
+__all__ = ["ImportOptions", "DateOrderNeeded", "ParsedFile", "Incoming", "ColumnMap", "MergeItem", "MergePlan", "ImportResult",
            "UndoResult", "ImportError_", "FileRejected", "StoreError", "read_file", "plan_merge",
            "apply_import", "undo_batch", "import_batches", "last_undoable_batch", "write_rejected_rows",
            "RESOLUTIONS", "RESOLUTION_LABELS"]

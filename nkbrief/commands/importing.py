@@ -88,7 +88,8 @@ def cmd_import(args) -> int:
     if args.rejected_out and len(args.files) != 1:
         raise CliError("--rejected-out works with one FILE at a time", 2)
     resolution = args.on_conflict.replace("-", "_")
-    opts = ImportOptions(sheet=args.sheet, header_row=args.header_row, mapping=overrides, rows=args.rows)
+    opts = ImportOptions(sheet=args.sheet, header_row=args.header_row, mapping=overrides, rows=args.rows,
+                         date_order=args.date_order)
 
     parsed, errors = [], []
     for f in args.files:
@@ -242,6 +243,9 @@ def register(sub) -> None:
                    help="one row per launch event, or per missile (grouped into events)")
     p.add_argument("--on-conflict", choices=("keep-mine", "take-theirs", "keep-both"), default="keep-mine",
                    help="what to do when an event differs from the store's (default: keep-mine)")
+    p.add_argument("--date-order", choices=("dmy", "mdy"),
+                   help="read slash dates such as 03/04/2026 day first (dmy) or month first (mdy); needed "
+                   "when no row of the file settles it")
     p.add_argument("--possible-duplicates", choices=("skip", "add"), default="skip",
                    help="rows that match a stored launch on date and class but whose site is not known "
                    "on one side: skip them (default) or add them as new events")
