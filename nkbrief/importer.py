@@ -260,7 +260,7 @@ def _date_order(pf: ParsedFile, table: Table, chosen: str | None) -> str | None:
         else:
             values = [c[i] if i < len(c) else None for _, c in rows]
             rownums = [n for n, _ in rows]
-        distinct = {v for v in set(values) if v.__class__ is str and "/" in v}
+        distinct = [v for v in dict.fromkeys(values) if v.__class__ is str and "/" in v]  # in file order
         for v in distinct:
             kind = parse.slash_order(v)
             if kind and kind not in found:
