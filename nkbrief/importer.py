@@ -205,12 +205,15 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
     elif not opts.mapping and opts.rows in (None, "missiles") and public_io.is_cns(table.header) \
             and opts.header_row is None and (
                 (table.format == "delimited" and table.encoding in _PUBLIC_READER_ENCODINGS)
-                or (table.format == "xlsx" and table.sheet == table.sheets[0])):
+                or table.format == "xlsx"):
+        # any CNS edition, on whichever sheet holds it: grouped into launches with the
+        # bundled build's KST rules (nkbrief.reconcile)
         pf.kind = "cns"
         pf.utc_dates = True
         pf.columns = _columns(table.header, {}, exact=False)
         pf.rows_mode = "missiles"
-        _from_public(pf, _run_public(public_io.read_cns, p), table)
+        pf.notes.append(f"CNS edition: {public_io.cns_edition(table.header)}")
+        _from_public(pf, _run_public(lambda q: public_io.read_cns(q, sheet=table.sheet), p), table)
         return pf
     elif not opts.mapping and public_io.is_csis(table.header) and table.format == "delimited" \
             and opts.header_row is None and table.encoding in _PUBLIC_READER_ENCODINGS:

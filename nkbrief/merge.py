@@ -297,9 +297,10 @@ def _cross_match(incoming: Sequence[Incoming], indices: list[int], by_date: dict
     """Match incoming events to store events across names, scripts and date bases, through
     the system catalogue and the site gazetteer (:mod:`nkbrief.catalogue`).
 
-    Each candidate gets a score: a full match (date, system or class, site) beats a
-    possible duplicate, the exact date beats a day off, a system beats a class. Returns
-    index -> (existing id, rule, possible)."""
+    Each candidate gets a score: an event no other row matched beats one already matched
+    (which can only be a possible duplicate: a file may split one stored launch in two),
+    a full match (date, system or class, site) beats a possible duplicate, the exact date
+    beats a day off, a system beats a class. Returns index -> (existing id, rule, possible)."""
     from . import catalogue
 
     out: dict[int, tuple[str, str, bool]] = {}
@@ -310,8 +311,7 @@ def _cross_match(incoming: Sequence[Incoming], indices: list[int], by_date: dict
         best: tuple | None = None
         for k, day in enumerate(_days(ev["date"], shift)):
             for r in by_date.get(day, ()):
-                if r[0] in claimed:
-                    continue
+                taken = r[0] in claimed  # matched by another row already: at most a possible duplicate
                 how = catalogue.class_agreement(ev["missile_class"], ev.get("missile_name"), r[3], r[4])
                 if how is None:
                     continue
@@ -328,12 +328,14 @@ def _cross_match(incoming: Sequence[Incoming], indices: list[int], by_date: dict
                     rule = f"{date_part}+{what}+site {mine.label or theirs.label}"
                 else:
                     rule = f"{date_part}+{what}, site unknown"
-                score = (full, k == 0, how[0] == "system")
+                if taken:
+                    rule += "; also matched by another row"
+                score = (not taken, full, k == 0, how[0] == "system")
                 if best is None or score > best[0]:
                     best = (score, r[0], rule)
         if best is not None:
             claimed.add(best[1])
-            out[i] = (best[1], best[2], not best[0][0])
+            out[i] = (best[1], best[2], not (best[0][0] and best[0][1]))
     return out
 
 

@@ -155,8 +155,9 @@ def _print_text(reports: list[dict], errors: list[dict], dry_run: bool, written:
                   f"{r['conflicting']} conflicting{kept}\n")
         if r["possible_duplicates"]:
             added = sum(1 for m in r["matches"] if m["status"] == "possible" and m["resolution"] == "keep_both")
-            out.write(f"  {r['possible_duplicates']} possible duplicate(s) (same date and class, site not "
-                      f"known on one side): {added} added as new (--possible-duplicates)\n")
+            out.write(f"  {r['possible_duplicates']} possible duplicate(s) (same date and class, but the site "
+                      "is not known on one side or the stored launch matches another row too): "
+                      f"{added} added as new (--possible-duplicates)\n")
         if r["not_stated_rows"]:
             out.write(f"  {r['not_stated_rows']} row(s) arrive with no confirmation: stored as 'not stated'\n")
         for m in r["matches"][:20]:
