@@ -67,9 +67,9 @@ class DateOrderNeeded(FileRejected):
     """Slash dates that read both ways (03/04/2026) and no row that settles the order: the
     analyst must say day-first or month-first (the dialog asks; ``--date-order``)."""
 
-    def __init__(self, message: str, example: str, row: int):
+    def __init__(self, message: str, example: str, row: int, readings: tuple[str, str] = ("", "")):
         super().__init__(message)
-        self.example, self.row = example, row
+        self.example, self.row, self.readings = example, row, readings  # (day first, month first)
 
 
 @dataclass
@@ -290,7 +290,7 @@ def _date_order(pf: ParsedFile, table: Table, chosen: str | None) -> str | None:
     md = f"{_cal.month_name[a]} {b}" if a <= 12 else "not a date"
     raise DateOrderNeeded(f"{pf.name}: the date '{v}' (row {row}) reads day first as {dm} and month first "
                           f"as {md}, and {why}; choose the order with --date-order dmy or --date-order mdy",
-                          v, row)
+                          v, row, (dm, md))
 
 
 def _run_public(reader, p: Path) -> public_io.PublicResult:

@@ -436,8 +436,9 @@ class ImportDialog(QDialog):
         if isinstance(res, importer.DateOrderNeeded):
             self.parsed, self.plan = None, None
             self._clear_views()
-            self._show_problem(f"The date '{res.example}' (row {res.row}) can be read day first or month first, "
-                               "and no row of the file settles which. Choose under “Slash dates”.")
+            dm, md = res.readings
+            self._show_problem(f"The date '{res.example}' (row {res.row}) can be read day first ({dm}) or month "
+                               f"first ({md}), and no row of the file settles which. Choose under “Slash dates”.")
             self.date_order_combo.setStyleSheet("border: 1px solid #B3261E;")
             self.date_order_combo.setFocus()
             return
@@ -640,6 +641,7 @@ class ImportDialog(QDialog):
                                    what, "", ""])
             top.setToolTip(0, f"store event {it.existing_id} ({it.rule}); file row(s) "
                               f"{', '.join(map(str, inc.rows))}")
+            top.setToolTip(1, f"{what} (matched: {it.rule})")
             for col in range(4):
                 top.setBackground(col, QBrush(CONFLICT_BG))
             for f, (mine, theirs) in it.diffs.items():

@@ -245,7 +245,7 @@ def test_ambiguous_slash_dates_ask_day_or_month_first(qtbot, small_store, tmp_pa
     qtbot.addWidget(dlg)
     dlg.show()
     qtbot.waitUntil(lambda: dlg.error is not None, timeout=20000)
-    assert "'03/04/2026' (row 2) can be read day first or month first" in dlg.message.text()
+    assert "'03/04/2026' (row 2) can be read day first (3 April) or month first (March 4)" in dlg.message.text()
     assert "Slash dates" in dlg.message.text() and not dlg.import_button.isEnabled()
     with qtbot.waitSignal(dlg.checked, timeout=20000):
         dlg.set_date_order("dmy")
