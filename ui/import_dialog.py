@@ -775,8 +775,8 @@ class ImportDialog(QDialog):
         self.message.setStyleSheet("")
         self.message.setText(
             f"Imported {self.parsed.name} as batch {res.batch_id}: {res.added:,} added, "
-            f"{res.took_theirs:,} updated, {res.identical:,} identical, {res.kept_mine:,} conflicts kept "
-            f"as they were, {res.kept_both:,} kept both. Undo it here or with Edit ▸ Undo import.")
+            f"{res.took_theirs:,} updated, {res.identical:,} identical, {res.kept_mine:,} conflicts or possible "
+            f"duplicates kept as they were, {res.kept_both:,} kept both. Undo it here or with Edit ▸ Undo import.")
         self.undo_button.setEnabled(res.batch_id is not None)
         self._update_import_button()
         self.import_finished.emit(res)
