@@ -210,8 +210,9 @@ def plan_merge(store: Store, parsed: ParsedFile, *, default: str = "keep_mine",
       date agrees (±1 day when the file's dates are UTC and the event has no time), the
       system or class agrees after the catalogue's aliases, and the site or area agrees
       after the gazetteer. Such a row is identical or conflicting, never new.
-    - date and class agree but the site is not known on one side: a **possible duplicate**
-      (status ``possible``). Its resolution is ``keep_mine`` (nothing added) unless the
+    - the date agrees and nothing contradicts, but the site or the class is not known on
+      one side (or the store event is matched by another row already): a **possible
+      duplicate** (status ``possible``). Its resolution is ``keep_mine`` (nothing added) unless the
       analyst chose otherwise in ``resolutions``; ``default`` does not apply to it.
     """
     if default not in RESOLUTIONS:
@@ -319,8 +320,6 @@ def _cross_match(incoming: Sequence[Incoming], indices: list[int], by_date: dict
                 same = catalogue.same_place(theirs, mine)
                 if same is False:
                     continue
-                if same is None and how[0] == "unknown":
-                    continue  # neither class nor site: too little to call it the same launch
                 full = same is True and how[0] != "unknown"
                 date_part = "kst-date" if k == 0 else f"kst-date±1 ({day})"
                 what = {"system": f"system {how[1]}", "class": f"class {how[1]}"}.get(how[0], "class unknown")

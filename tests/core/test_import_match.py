@@ -224,3 +224,21 @@ def test_gazetteer_places_agree_through_areas():
     assert catalogue.same_place(sinpo, wonsan) is False
     assert catalogue.same_place(catalogue.place("Pyongyang"), coast) is False
     assert catalogue.same_place(catalogue.place(None), sinpo) is None
+
+
+def test_unknown_class_at_the_same_site_is_a_possible_duplicate(tmp_path, seeded_store):
+    p = _cp949(tmp_path, [["2026-03-14", "", "", "탄도미사일", "", "순안", ""]])
+    plan = plan_merge(seeded_store, read_file(p))
+    (it,) = plan.possible()
+    assert it.existing_id == "2026-03-14-srbm-pyongyang-international-airport"
+    assert it.rule == "kst-date+class unknown+site Pyongyang International Airport"
+
+
+def test_a_row_that_says_only_the_date_is_a_possible_duplicate(tmp_path, seeded_store):
+    # "a ballistic missile on 2026-03-14": nothing contradicts the stored launch, nothing confirms it
+    p = _cp949(tmp_path, [["2026-03-14", "", "", "탄도미사일", "", "", ""]])
+    (it,) = plan_merge(seeded_store, read_file(p)).possible()
+    assert it.rule == "kst-date+class unknown, site unknown"
+    # a class that contradicts every launch of the day is another launch
+    p = _cp949(tmp_path, [["2026-03-14", "", "", "대륙간탄도미사일", "", "", ""]], "icbm.csv")
+    assert plan_merge(seeded_store, read_file(p)).counts()["new"] == 1
