@@ -104,8 +104,9 @@ class MergePlan:
         return [it for it in self.items if it.status == "conflicting"]
 
     def possible(self) -> list[MergeItem]:
-        """Possible duplicates: same Korean date and class, but the site is not known on one
-        side. The analyst decides; unless told otherwise they are not added."""
+        """Possible duplicates: the Korean date agrees and nothing contradicts, but the site or
+        class is not known on one side. The analyst decides; unless told otherwise they are
+        not added."""
         return [it for it in self.items if it.status == "possible"]
 
     def choices(self) -> list[MergeItem]:
@@ -246,7 +247,8 @@ def plan_merge(store: Store, parsed: ParsedFile, *, default: str = "keep_mine",
             later.append(i)
     if later:  # only events with a store event within a day of theirs are looked at again
         window = 1 if getattr(parsed, "utc_dates", False) else 0
-        near = [i for i in later if dates[i] and any(d in by_date for d in _days(dates[i], 1))]
+        near_dates = {d for day in by_date for d in _days(day, window)}
+        near = [i for i in later if dates[i] in near_dates]
         if near:
             matched.update(_cross_match(incoming, near, by_date, claimed, window))
     items: list[MergeItem] = []
