@@ -232,7 +232,8 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
     elif pf.kind == "cns":
         pf.rows_mode = "missiles"
     if not pf.exact:
-        pf.date_order = _date_order(pf, table, opts.date_order)
+        pf.date_order = _date_order(pf, table, opts.date_order,
+                                    "the CNS database writes them" if pf.kind == "cns" else "")
     _parse_rows(pf, table, progress)
     if pf.exact:
         _attach_extras(pf, table)
@@ -246,11 +247,12 @@ _PUBLIC_READER_ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
 _ORDER_WORDS = {"dmy": "day first", "mdy": "month first"}
 
 
-def _date_order(pf: ParsedFile, table: Table, chosen: str | None) -> str | None:
+def _date_order(pf: ParsedFile, table: Table, chosen: str | None, known: str = "") -> str | None:
     """How to read the file's slash dates. A row like 13/04/2026 settles day-first for the
     whole column, 04/13/2026 month-first; the analyst's choice wins over both (rows that
     contradict it are then rejected). With only dates like 03/04/2026 and no choice, the
-    file cannot be read: :class:`DateOrderNeeded` says so. Dotted dates are always day-first."""
+    file cannot be read: :class:`DateOrderNeeded` says so. Dotted dates are always day-first.
+    ``known`` names a format whose slash dates are month first (the CNS database's)."""
     idx = [c.index for c in pf.columns if c.field == "date"]
     if not idx:
         return chosen
@@ -269,6 +271,10 @@ def _date_order(pf: ParsedFile, table: Table, chosen: str | None) -> str | None:
             if kind and kind not in found:
                 found[kind] = (v, rownums[values.index(v)])
     settled = [k for k in ("dmy", "mdy") if k in found]
+    if chosen is None and known and "dmy" not in found:  # a format whose order is known (CNS: month first)
+        if found:
+            pf.notes.append(f"slash dates read month first, as {known}")
+        return "mdy"
     if chosen:
         if found:
             pf.notes.append(f"slash dates read {_ORDER_WORDS[chosen]}, as chosen")

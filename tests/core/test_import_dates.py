@@ -101,3 +101,15 @@ def test_cli_refuses_ambiguous_dates_then_takes_the_option(tmp_path, capsys):
     listed = json.loads(capsys.readouterr().out)
     events = listed["events"] if isinstance(listed, dict) else listed
     assert [e["date"] for e in events] == ["2026-04-03"]
+
+
+def test_cns_slash_dates_are_month_first_even_on_the_generic_route(tmp_path):
+    from nkbrief.io.cns import HEADERS
+
+    p = tmp_path / "cns.csv"
+    row = {h: "" for h in HEADERS} | {"F1": "1", "Date": "4/5/2016", "Missile Type": "SRBM",
+                                      "Facility Name": "Wonsan"}
+    p.write_text(",".join(HEADERS) + "\n" + ",".join(row[h] for h in HEADERS) + "\n", encoding="utf-8")
+    pf = read_file(p, ImportOptions(mapping={"Date": "date"}))  # a mapping sends it the generic way
+    assert pf.kind == "cns" and _dates(pf) == ["2016-04-05"]
+    assert "slash dates read month first, as the CNS database writes them" in pf.notes
