@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPlainTextEdit, QPushButton, QTabWidget,
                                QTextBrowser, QVBoxLayout, QWidget)
 
+from nkbrief.analysis import catalogue
 from nkbrief.analysis import context
 from nkbrief.model import palette
 from nkbrief.analysis.filtering import EventView
@@ -105,6 +106,7 @@ class DetailPane(QWidget):
         self.setObjectName("detail_pane")
         self.store = None
         self.frame = pd.DataFrame()
+        self._profile_records = None
         self.calendar = pd.DataFrame()
         self._since = pd.Series(dtype="float64")
         self._row_of = pd.Index([])
@@ -181,6 +183,7 @@ class DetailPane(QWidget):
 
         ``view`` may be the table's EventView over the same frame, to share its caches."""
         self.frame = events.reset_index(drop=True)
+        self._profile_records = None  # the events as the system profile reads them, built on first use
         self.calendar = calendar
         self._row_of = pd.Index(self.frame["id"]) if len(self.frame) else pd.Index([])
         self.event_view = view if view is not None and view.n == len(self.frame) else EventView(self.frame)
@@ -267,7 +270,40 @@ class DetailPane(QWidget):
         return (f"<h3><span style='color:{color}'>●</span> {_e(kst)} · {cls} · {name}</h3>"
                 + _rows(pairs)
                 + (f"<p>{desc}</p>" if desc else "<p class='muted'>No description.</p>")
+                + self.system_html(ev)
                 + f"<p class='muted'>id {_e(ev['id'])}</p>")
+
+    def system_html(self, ev: dict) -> str:
+        """The profile of each catalogue system the event names: aliases, class, range band,
+        and its first and latest launch in the store (computed now, from the events)."""
+        found = catalogue.find_systems(ev.get("missile_name"))[:2]
+        if not found:
+            return ""
+        if self._profile_records is None:
+            cols = [c for c in ("id", "date", "missile_name", "distance_km", "apogee_km") if c in self.frame]
+            recs = self.frame[cols].to_dict("records") if len(self.frame) else []
+            self._profile_records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                                     for r in recs]
+        out = ""
+        for system in found:
+            p = catalogue.system_profile(system, self._profile_records)
+            cls = _e(p["class"]) + (f" <span class='muted'>(also counted as {_e(', '.join(p['other_classes']))})"
+                                    "</span>" if p["other_classes"] else "")
+            if p["events"]:
+                seen = (f"{p['events']:,} launch{'es' if p['events'] != 1 else ''}; first {_e(p['first'][0])}, "
+                        f"latest {_e(p['latest'][0])}")
+            else:
+                seen = "no launch in the store"
+            pairs = [("Also known as", _e(" · ".join(p["aliases"])) or "—"), ("Class", cls),
+                     ("Range band", _e(p["range_band"])), ("In the store", seen)]
+            if p["longest_km"] is not None:
+                pairs.append(("Longest flight", f"{p['longest_km']:,.0f} km"))
+            if p["note"]:
+                pairs.append(("Note", _e(p["note"])))
+            pairs.append(("Catalogue sources", "<span class='muted'>" + _e("; ".join(
+                s.split(",")[0] for s in p["sources"])) + "</span>"))
+            out += f"<h4>System: {_e(p['name'])}</h4>" + _rows(pairs)
+        return out
 
     def context_html(self, ev: dict) -> str:
         parts = []

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
                                QPlainTextEdit, QScrollArea, QVBoxLayout, QWidget)
 
+from nkbrief.analysis import catalogue
 from nkbrief.model import parse, schema
 
 from .style import app_icon
@@ -196,7 +197,7 @@ class EventEditDialog(QDialog):
         else:
             ev["time_utc"] = None
         if self.original is None:
-            ev["id"] = schema.make_event_id(ev["date"] or "0000-00-00", ev["missile_class"], ev["launch_site"])
+            ev["id"] = catalogue.event_id(ev["date"] or "0000-00-00", ev["missile_class"], ev["launch_site"])
             if ev["date"] and "date" not in probs and self.store is not None and self.store.has_event(ev["id"]):
                 probs.setdefault("date", f"An event with this date, class and site already exists ({ev['id']})")
         field_map = {"distance_km": "distance", "distance_km_max": "distance", "apogee_km": "apogee",

@@ -35,6 +35,9 @@ REJECTED_BG = QColor("#FDE4E1")
 REJECTED_FG = QColor("#9B1C14")
 SKIPPED_FG = QColor("#7A808A")
 CONFLICT_BG = QColor("#FFF4D6")
+#: choices for a possible duplicate (the default, keep mine, adds nothing)
+POSSIBLE_LABELS = {"keep_mine": "Same launch: keep mine", "take_theirs": "Same launch: take theirs",
+                   "keep_both": "Another launch: add it"}
 PARSED_FIELDS = ("date", "time_kst", "missile_class", "missile_name", "count", "distance_km", "apogee_km",
                  "launch_site", "outcome", "notes")
 
@@ -43,8 +46,13 @@ PARSED_FIELDS = ("date", "time_kst", "missile_class", "missile_name", "count", "
 # The jobs of nkbrief.jobs.imports (the ones `nkbrief import` runs), each on its own connection
 # to the store at ``db_path``. A refusal is raised and arrives as the worker's ``failed`` signal.
 def check_job(db_path: str, path: str, options: ImportOptions, progress=None):
-    """Read and check a file, then plan the merge against the store: ``(parsed, plan)``."""
-    return imports.check_file(db_path, path, options, progress=progress)
+    """Read and check a file, then plan the merge against the store: ``(parsed, plan)``, or the
+    :class:`~nkbrief.jobs.imports.DateOrderNeeded` question (not a failure: the dialog asks the
+    analyst day first or month first)."""
+    try:
+        return imports.check_file(db_path, path, options, progress=progress)
+    except imports.DateOrderNeeded as e:
+        return e
 
 
 def apply_job(db_path: str, parsed, resolutions: dict[int, str], progress=None):
@@ -152,6 +160,14 @@ class ImportDialog(QDialog):
                            ("one missile (grouped into events)", "missiles")):
             self.rows_combo.addItem(text, data)
         self.rows_combo.activated.connect(self._on_rows_combo_activated)
+        self.date_order_combo = QComboBox(self)
+        self.date_order_combo.setObjectName("date_order_combo")
+        for text, data in (("settle from the file", None), ("day first (31/12/2026)", "dmy"),
+                           ("month first (12/31/2026)", "mdy")):
+            self.date_order_combo.addItem(text, data)
+        self.date_order_combo.setToolTip("How to read slash dates such as 03/04/2026, when no row of the "
+                                         "file settles it (a dotted date, 31.12.2026, is always day first)")
+        self.date_order_combo.activated.connect(self._on_rows_combo_activated)
         pairs = [("Detected", self.kind_label), ("Format", self.format_label),
                  ("Encoding", self.encoding_label), ("Rows", self.counts_label)]
         for i, (name, w) in enumerate(pairs):
@@ -161,6 +177,7 @@ class ImportDialog(QDialog):
         form.addRow("Sheet", self.sheet_combo)
         form.addRow("Header row", self.header_spin)
         form.addRow("Each row is", self.rows_combo)
+        form.addRow("Slash dates", self.date_order_combo)
         info.addLayout(form, 0, 2, 4, 1)
         info.setColumnStretch(1, 1)
         outer.addLayout(info)
@@ -311,7 +328,7 @@ class ImportDialog(QDialog):
         if p is not None and header == p.header_row and p.options.header_row is None:
             header = None
         return ImportOptions(sheet=sheet, header_row=header, mapping=dict(self._overrides),
-                             rows=self.rows_combo.currentData())
+                             rows=self.rows_combo.currentData(), date_order=self.date_order_combo.currentData())
 
     def current_path(self) -> str | None:
         return self.file_combo.currentData()
@@ -409,6 +426,16 @@ class ImportDialog(QDialog):
             return
         self._done()
         self.message.setStyleSheet("")
+        if isinstance(res, imports.DateOrderNeeded):
+            self.parsed, self.plan = None, None
+            self._clear_views()
+            dm, md = res.readings
+            self._show_problem(f"The date '{res.example}' (row {res.row}) can be read day first ({dm}) or month "
+                               f"first ({md}), and no row of the file settles which. Choose under “Slash dates”.")
+            self.date_order_combo.setStyleSheet("border: 1px solid #B3261E;")
+            self.date_order_combo.setFocus()
+            return
+        self.date_order_combo.setStyleSheet("")
         self.error = None
         self.parsed, self.plan = res
         self._choices = {k: v for k, v in self._choices.items()
@@ -459,9 +486,12 @@ class ImportDialog(QDialog):
         self._fill_rejections()
         self._fill_merge()
         self._update_import_button()
-        c = self.plan.counts() if self.plan else {"new": 0, "identical": 0, "conflicting": 0}
+        c = self.plan.counts() if self.plan else {"new": 0, "identical": 0, "conflicting": 0, "possible": 0}
         self.tabs.setTabText(2, f"Validation ({p.rejected_rows:,} rejected)")
-        self.tabs.setTabText(3, f"Merge ({_plural(c['conflicting'], 'conflict')})")
+        merge = _plural(c["conflicting"], "conflict")
+        if c["possible"]:
+            merge += f", {_plural(c['possible'], 'possible duplicate')}"
+        self.tabs.setTabText(3, f"Merge ({merge})")
         if p.wholly_rejected:
             self._show_problem(f"{p.name}: no row could be imported ({p.rejected_rows} rejected, "
                                f"{len(p.skipped)} skipped). Fix the mapping and check again, or send the "
@@ -479,7 +509,14 @@ class ImportDialog(QDialog):
         if c["conflicting"]:
             text += (f" (keep mine {chosen['keep_mine']}, take theirs {chosen['take_theirs']}, "
                      f"keep both {chosen['keep_both']})")
-        return text + "."
+        if c["possible"]:
+            added = sum(1 for it in self.plan.possible() if res.get(it.index) == "keep_both")
+            text += f", {c['possible']:,} possible duplicates ({added:,} to be added)"
+        text += "."
+        n = self.parsed.not_stated_rows if self.parsed is not None else 0
+        if n:
+            text += f" {n:,} rows arrive with no confirmation: they are stored as “not stated”."
+        return text
 
     def _fill_preview(self) -> None:
         p = self.parsed
@@ -579,14 +616,20 @@ class ImportDialog(QDialog):
             return
         c = self.plan.counts()
         self.merge_label.setText(f"{c['new']:,} new · {c['identical']:,} identical · "
-                                 f"{c['conflicting']:,} conflicting (matched by id, or by date, site and class)")
+                                 f"{c['conflicting']:,} conflicting · {c['possible']:,} possible duplicates "
+                                 "(matched by id, or by Korean date, system or class, and site or area)")
         res = self.resolutions()
-        for it in self.plan.conflicts()[:500]:
+        for it in self.plan.choices()[:500]:
             inc = self.parsed.incoming[it.index]
             ev = inc.event
+            what = f"{len(it.diffs)} field(s) differ"
+            if it.status == "possible":
+                what = f"possible duplicate of {it.existing_id}; " + what
             top = QTreeWidgetItem([" · ".join(x for x in (ev["date"], ev["missile_class"], ev["launch_site"]) if x),
-                                   f"{len(it.diffs)} field(s) differ", "", ""])
-            top.setToolTip(0, f"store event {it.existing_id}; file row(s) {', '.join(map(str, inc.rows))}")
+                                   what, "", ""])
+            top.setToolTip(0, f"store event {it.existing_id} ({it.rule}); file row(s) "
+                              f"{', '.join(map(str, inc.rows))}")
+            top.setToolTip(1, f"{what} (matched: {it.rule})")
             for col in range(4):
                 top.setBackground(col, QBrush(CONFLICT_BG))
             for f, (mine, theirs) in it.diffs.items():
@@ -598,7 +641,7 @@ class ImportDialog(QDialog):
             combo = QComboBox(tree)
             combo.setObjectName(f"choice_{it.index}")
             for r in RESOLUTIONS:
-                combo.addItem(RESOLUTION_LABELS[r], r)
+                combo.addItem((POSSIBLE_LABELS if it.status == "possible" else RESOLUTION_LABELS)[r], r)
             combo.setCurrentIndex(combo.findData(res.get(it.index, "keep_mine")))
             if it.take_error:
                 combo.setToolTip(f"Taking theirs would make the event invalid: {it.take_error}")
@@ -630,7 +673,7 @@ class ImportDialog(QDialog):
 
     # -------------------------------------------------------------- choices
     def resolutions(self) -> dict[int, str]:
-        return {it.index: self._choices.get(it.index, "keep_mine") for it in self.plan.conflicts()} \
+        return {it.index: self._choices.get(it.index, "keep_mine") for it in self.plan.choices()} \
             if self.plan else {}
 
     def set_resolution(self, index: int, resolution: str) -> None:
@@ -641,6 +684,11 @@ class ImportDialog(QDialog):
         if self.parsed is not None and self.result is None:
             self.message.setText(self._plan_text())
             self._update_import_button()
+
+    def set_date_order(self, order: str | None) -> None:
+        """Read slash dates day first ("dmy"), month first ("mdy") or as the file settles (None)."""
+        self.date_order_combo.setCurrentIndex(self.date_order_combo.findData(order))
+        self.recheck()
 
     def set_all_resolutions(self, resolution: str) -> None:
         for it in (self.plan.conflicts() if self.plan else []):
@@ -675,6 +723,7 @@ class ImportDialog(QDialog):
         self.sheet_combo.clear()
         self.header_spin.setValue(0)
         self.rows_combo.setCurrentIndex(0)
+        self.date_order_combo.setCurrentIndex(0)
         self.recheck()
 
     def _on_choose_button_clicked(self) -> None:
@@ -717,8 +766,8 @@ class ImportDialog(QDialog):
         self.message.setStyleSheet("")
         self.message.setText(
             f"Imported {self.parsed.name} as batch {res.batch_id}: {res.added:,} added, "
-            f"{res.took_theirs:,} updated, {res.identical:,} identical, {res.kept_mine:,} conflicts kept "
-            f"as they were, {res.kept_both:,} kept both. Undo it here or with Edit ▸ Undo import.")
+            f"{res.took_theirs:,} updated, {res.identical:,} identical, {res.kept_mine:,} conflicts or possible "
+            f"duplicates kept as they were, {res.kept_both:,} kept both. Undo it here or with Edit ▸ Undo import.")
         self.undo_button.setEnabled(res.batch_id is not None)
         self._update_import_button()
         self.import_finished.emit(res)

@@ -30,7 +30,7 @@ def _json_value(v: object) -> object:
 
 def file_report(pf, plan=None, result=None, resolution: str = "keep_mine") -> dict:
     """The JSON-ready report of one file (plan: what would happen; result: what happened)."""
-    counts = plan.counts() if plan else {"new": 0, "identical": 0, "conflicting": 0}
+    counts = plan.counts() if plan else {"new": 0, "identical": 0, "conflicting": 0, "possible": 0}
     out = {
         "file": str(pf.path), "name": pf.name, "sha256": pf.sha256, "kind": pf.kind,
         "kind_label": pf.kind_label, "format": pf.format_label, "encoding": pf.encoding_label,
@@ -38,16 +38,25 @@ def file_report(pf, plan=None, result=None, resolution: str = "keep_mine") -> di
         "rows_mode": pf.rows_mode, "rows": pf.rows_total, "accepted_rows": pf.accepted_rows,
         "rejected_rows": pf.rejected_rows, "skipped_rows": len(pf.skipped), "events": len(pf.incoming),
         "added": counts["new"], "identical": counts["identical"], "conflicting": counts["conflicting"],
+        "possible_duplicates": counts["possible"], "not_stated_rows": pf.not_stated_rows,
         "rejected": pf.rejected_rows, "conflict_resolution": resolution, "batch_id": None,
         "kept_mine": 0, "took_theirs": 0, "kept_both": 0,
         "rejections": [{"row": p.row, "column": p.column, "value": _json_value(p.value),
                         "reason": p.reason, "message": str(p)} for p in pf.rejections],
         "skipped": [{"row": n, "reason": r} for n, r in pf.skipped],
         "conflicts": [],
+        "matches": [],
         "mapping": [{"column": c.header, "field": c.field or None, "automatic": c.auto} for c in pf.columns],
         "notes": pf.notes,
     }
     if plan:
+        for it in plan.items:
+            inc = pf.incoming[it.index]
+            out["matches"].append({
+                "event_id": inc.event["id"], "matched_id": it.existing_id, "rule": it.rule,
+                "status": it.status, "rows": inc.rows,
+                "resolution": (it.resolution or resolution) if it.status != "identical" else None,
+            })
         for it in plan.conflicts():
             out["conflicts"].append({
                 "event_id": pf.incoming[it.index].event["id"], "existing_id": it.existing_id,
@@ -56,10 +65,10 @@ def file_report(pf, plan=None, result=None, resolution: str = "keep_mine") -> di
                 "fields": {f: {"mine": _json_value(a), "theirs": _json_value(b)} for f, (a, b) in it.diffs.items()},
             })
         if result is None:
-            out["kept_mine"] = sum(1 for it in plan.conflicts() if (it.resolution or resolution) == "keep_mine")
+            out["kept_mine"] = sum(1 for it in plan.choices() if (it.resolution or resolution) == "keep_mine")
     if result is not None:
         out.update(batch_id=result.batch_id, added=result.added, identical=result.identical,
-                   conflicting=result.conflicting, kept_mine=result.kept_mine,
+                   conflicting=result.conflicting, possible_duplicates=result.possible, kept_mine=result.kept_mine,
                    took_theirs=result.took_theirs, kept_both=result.kept_both)
         out["notes"] = pf.notes + result.notes
     return out
@@ -83,7 +92,8 @@ def cmd_import(args) -> int:
     if args.rejected_out and len(args.files) != 1:
         raise CliError("--rejected-out works with one FILE at a time", 2)
     resolution = args.on_conflict.replace("-", "_")
-    opts = ImportOptions(sheet=args.sheet, header_row=args.header_row, mapping=overrides, rows=args.rows)
+    opts = ImportOptions(sheet=args.sheet, header_row=args.header_row, mapping=overrides, rows=args.rows,
+                         date_order=args.date_order)
 
     parsed, errors = [], []
     for f in args.files:
@@ -103,11 +113,16 @@ def cmd_import(args) -> int:
                            f"({n} rejected, {len(pf.skipped)} skipped)"})
     with open_store(args) as store:
         plans = [plan_merge(store, pf, default=resolution) for pf in parsed]
+        if args.possible_duplicates == "add":  # the analyst says they are other launches
+            chosen = [{it.index: "keep_both" for it in plan.possible()} for plan in plans]
+            plans = [plan_merge(store, pf, default=resolution, resolutions=c) for pf, c in zip(parsed, chosen)]
+        else:
+            chosen = [{} for _ in parsed]
         results: list = [None] * len(parsed)
         if not args.dry_run and not errors:
             with store.write():
                 for i, pf in enumerate(parsed):
-                    results[i] = apply_file(store, pf, default=resolution)
+                    results[i] = apply_file(store, pf, chosen[i], default=resolution)
     if args.rejected_out and parsed:
         from ..exporting.export import write_rejected_rows
 
@@ -142,6 +157,16 @@ def _print_text(reports: list[dict], errors: list[dict], dry_run: bool, written:
                 f"{r['kept_both']})" if r["conflicting"] else "")
         out.write(f"  events: {r['added']} added, {r['identical']} identical, "
                   f"{r['conflicting']} conflicting{kept}\n")
+        if r["possible_duplicates"]:
+            added = sum(1 for m in r["matches"] if m["status"] == "possible" and m["resolution"] == "keep_both")
+            out.write(f"  {r['possible_duplicates']} possible duplicate(s) (same date and class, but the site "
+                      "is not known on one side or the stored launch matches another row too): "
+                      f"{added} added as new (--possible-duplicates)\n")
+        if r["not_stated_rows"]:
+            out.write(f"  {r['not_stated_rows']} row(s) arrive with no confirmation: stored as 'not stated'\n")
+        for m in r["matches"][:20]:
+            if m["rule"] not in ("id", "date+site+class"):
+                out.write(f"  {m['status']}: {m['event_id']} = {m['matched_id']} ({m['rule']})\n")
         for c in r["conflicts"][:10]:
             fields = ", ".join(c["fields"])
             out.write(f"  conflict {c['existing_id']}: {fields} differ; {c['resolution'].replace('_', ' ')}\n")
@@ -225,6 +250,12 @@ def register(sub) -> None:
                    help="one row per launch event, or per missile (grouped into events)")
     p.add_argument("--on-conflict", choices=("keep-mine", "take-theirs", "keep-both"), default="keep-mine",
                    help="what to do when an event differs from the store's (default: keep-mine)")
+    p.add_argument("--date-order", choices=("dmy", "mdy"),
+                   help="read slash dates such as 03/04/2026 day first (dmy) or month first (mdy); needed "
+                   "when no row of the file settles it")
+    p.add_argument("--possible-duplicates", choices=("skip", "add"), default="skip",
+                   help="rows that match a stored launch on date and class but whose site is not known "
+                   "on one side: skip them (default) or add them as new events")
     p.add_argument("--rejected-out", metavar="PATH", help="save the rejected rows with their problems "
                    "as CSV, to send back to the colleague")
     p.add_argument("--json", action="store_true", help="print a JSON report")

@@ -26,7 +26,7 @@ from .. import __version__, privacy
 from ..cli import _add_db
 
 #: Files the app cannot work without (seed dataset, calendar, map coastline).
-REQUIRED_RESOURCES = ("events.json", "calendar.csv", "coastline.json")
+REQUIRED_RESOURCES = ("events.json", "calendar.csv", "coastline.json", "systems.json", "sites.json")
 
 #: (distribution, module) pairs reported by version. The Qt ones are looked up by
 #: metadata only: the core never imports Qt.

@@ -71,6 +71,7 @@ CONFIRMATION_WORDS = {
     "confirmed": "confirmed", "yes": "confirmed", "확인": "confirmed", "확인됨": "confirmed",
     "unconfirmed": "unconfirmed", "unverified": "unconfirmed", "suspected": "unconfirmed",
     "no": "unconfirmed", "미확인": "unconfirmed", "추정": "unconfirmed",
+    "not stated": "not stated", "미기재": "not stated",
 }
 PRECISION_WORDS = {"day": "day", "month": "month", "year": "year", "일": "day", "월": "month", "년": "year"}
 
@@ -156,7 +157,7 @@ def class_value(v: object, exact: bool) -> str | None:
     raise CellError(f"is not a missile class ({', '.join(schema.MISSILE_CLASSES)})")
 
 
-def date_value(v: object, exact: bool) -> tuple[str, str] | None:
+def date_value(v: object, exact: bool, order: str | None = None) -> tuple[str, str] | None:
     if v is None or (isinstance(v, str) and v == ""):
         return None
     if isinstance(v, _dt.datetime):
@@ -180,7 +181,7 @@ def date_value(v: object, exact: bool) -> tuple[str, str] | None:
     if isinstance(v, str) and parse.is_null(v):
         return None
     try:
-        return parse.parse_date(v)
+        return parse.parse_date(v, order=order)
     except ValueError as e:
         raise CellError(str(e)) from None
 
@@ -294,8 +295,10 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
     if field in TEXT_FIELDS:
         return lambda v: {field: text_value(v, exact)}
     if field == "date":
+        order = unit if unit in ("dmy", "mdy") else None  # how to read '03/04/2026'
+
         def conv_date(v):
-            r = date_value(v, exact)
+            r = date_value(v, exact, order)
             if r is None:
                 return {}
             return {"date": r[0], "_precision_from_date": r[1]}
@@ -456,6 +459,7 @@ def _quick_coordinates(field: str, values: list) -> list:
 
 #: (field, exact, unit) -> quick converter
 _QUICK = {("date", False, None): _quick_dates, ("date", True, None): _quick_dates,
+          ("date", False, "dmy"): _quick_dates, ("date", False, "mdy"): _quick_dates,
           ("distance_km", False, None): _quick_km, ("apogee_km", False, None): _quick_km,
           ("latitude", False, None): _quick_coordinates, ("longitude", False, None): _quick_coordinates}
 
@@ -731,7 +735,7 @@ def finish_event(ev: dict, exact: bool) -> tuple[dict, list[tuple[str, object, s
         if out["outcome"] is None:
             out["outcome"] = "unknown"
         if out["confirmation"] is None:
-            out["confirmation"] = "confirmed"
+            out["confirmation"] = "not stated"  # a file that does not say claims nothing
         _derive_times(out, clock_utc, problems, notes)
     elif out["date_precision"] is None and out["date"] is not None:
         out["date_precision"] = prec_from_date or "day"

@@ -17,6 +17,7 @@ The steps, each usable on its own (the dialog shows the result of each):
 
 from __future__ import annotations
 
+import calendar as _cal
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,8 +26,9 @@ from operator import itemgetter
 from pathlib import Path
 
 from . import convert, mapping, reconcile
+from ..analysis import catalogue
 from ..common import gc_paused, sha256_file
-from ..model import schema
+from ..model import parse, schema
 from .incoming import EventBlock, Incoming, incoming_column
 from .io import RowProblem
 from .io import public as public_io
@@ -59,6 +61,16 @@ class ImportOptions:
     header_row: int | None = None
     mapping: dict[str, str] = field(default_factory=dict)  # header -> field / "ignore" / ""
     rows: str | None = None  # "events" or "missiles" (per-missile rows, grouped); None: detect
+    date_order: str | None = None  # "dmy" or "mdy" for slash dates like 03/04/2026; None: settle from the file
+
+
+class DateOrderNeeded(FileRejected):
+    """Slash dates that read both ways (03/04/2026) and no row that settles the order: the
+    analyst must say day-first or month-first (the dialog asks; ``--date-order``)."""
+
+    def __init__(self, message: str, example: str, row: int, readings: tuple[str, str] = ("", "")):
+        super().__init__(message)
+        self.example, self.row, self.readings = example, row, readings  # (day first, month first)
 
 
 @dataclass
@@ -115,6 +127,19 @@ class ParsedFile:
     title_rows: int = 0
     exact: bool = False
     options: ImportOptions = field(default_factory=ImportOptions)
+    #: the file's dates may be UTC dates (a public database, or a UTC time column): an event
+    #: without a time then matches a store event a day either side (see merge.plan_merge)
+    utc_dates: bool = False
+    #: how slash dates were read: "dmy", "mdy" or None (the file has no ambiguous ones)
+    date_order: str | None = None
+
+    @property
+    def not_stated_rows(self) -> int:
+        """Accepted rows whose event arrives with no confirmation ("not stated")."""
+        inc = self.incoming
+        if isinstance(inc, EventBlock):
+            return inc.column("confirmation").count("not stated")
+        return sum(len(i.rows) for i in inc if i.event["confirmation"] == "not stated")
 
     @property
     def kind_label(self) -> str:
@@ -164,23 +189,29 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
                         "folder to use it")
         return pf
     if table.kind == "nagix":
+        pf.utc_dates = True
         missing = public_io.nagix_lookup_missing(p)
         if missing:
             raise FileRejected(f"{p.name}: the nagix lookup file(s) {' and '.join(missing)} must be in "
                                "the same folder")
         _from_public(pf, _run_public(public_io.read_nagix, p), table)
         return pf
+    pf.utc_dates = any("utc" in h.lower() or "gmt" in h.lower() for h in table.header)
     header_fields = set(table.header) - {"missiles"}
     if table.kind == "nkbrief" or (header_fields == set(schema.EVENT_FIELDS)):
         pf.kind, pf.exact = "nkbrief", True
     elif not opts.mapping and opts.rows in (None, "missiles") and public_io.is_cns(table.header) \
             and opts.header_row is None and (
                 (table.format == "delimited" and table.encoding in _PUBLIC_READER_ENCODINGS)
-                or (table.format == "xlsx" and table.sheet == table.sheets[0])):
+                or table.format == "xlsx"):
+        # any CNS edition, on whichever sheet holds it: grouped into launches with the
+        # bundled build's KST rules (nkbrief.reconcile)
         pf.kind = "cns"
+        pf.utc_dates = True
         pf.columns = _columns(table.header, {}, exact=False)
         pf.rows_mode = "missiles"
-        _from_public(pf, _run_public(public_io.read_cns, p), table)
+        pf.notes.append(f"CNS edition: {public_io.cns_edition(table.header)}")
+        _from_public(pf, _run_public(lambda q: public_io.read_cns(q, sheet=table.sheet), p), table)
         return pf
     elif not opts.mapping and public_io.is_csis(table.header) and table.format == "delimited" \
             and opts.header_row is None and table.encoding in _PUBLIC_READER_ENCODINGS:
@@ -191,10 +222,16 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
     elif public_io.is_cns(table.header):
         pf.kind = "cns"
     pf.columns = _columns(table.header, opts.mapping, exact=pf.exact)
+    if any(c.field == "date" and c.unit == "utc" for c in pf.columns):
+        pf.notes.append("the dates are UTC dates: a row with a time takes the Korean date; a row without "
+                        "one keeps its date and matches a stored launch a day either side")
     if opts.rows:
         pf.rows_mode = opts.rows
     elif pf.kind == "cns":
         pf.rows_mode = "missiles"
+    if not pf.exact:
+        pf.date_order = _date_order(pf, table, opts.date_order,
+                                    "the CNS database writes them" if pf.kind == "cns" else "")
     _parse_rows(pf, table, progress)
     if pf.exact:
         _attach_extras(pf, table)
@@ -203,6 +240,61 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
 
 #: The public-file readers decode UTF-8 or cp1252 themselves; other encodings go the generic way.
 _PUBLIC_READER_ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
+
+
+_ORDER_WORDS = {"dmy": "day first", "mdy": "month first"}
+
+
+def _date_order(pf: ParsedFile, table: Table, chosen: str | None, known: str = "") -> str | None:
+    """How to read the file's slash dates. A row like 13/04/2026 settles day-first for the
+    whole column, 04/13/2026 month-first; the analyst's choice wins over both (rows that
+    contradict it are then rejected). With only dates like 03/04/2026 and no choice, the
+    file cannot be read: :class:`DateOrderNeeded` says so. Dotted dates are always day-first.
+    ``known`` names a format whose slash dates are month first (the CNS database's)."""
+    idx = [c.index for c in pf.columns if c.field == "date"]
+    if not idx:
+        return chosen
+    rows = table.rows
+    found: dict[str, tuple[str, int]] = {}  # what the column says -> (first example, its row)
+    for i in idx:
+        if isinstance(rows, ColumnRows):
+            values = rows.columns[i] if i < len(rows.columns) else []
+            rownums = rows.rownums
+        else:
+            values = [c[i] if i < len(c) else None for _, c in rows]
+            rownums = [n for n, _ in rows]
+        distinct = [v for v in dict.fromkeys(values) if v.__class__ is str and "/" in v]  # in file order
+        for v in distinct:
+            kind = parse.slash_order(v)
+            if kind and kind not in found:
+                found[kind] = (v, rownums[values.index(v)])
+    settled = [k for k in ("dmy", "mdy") if k in found]
+    if chosen is None and known and "dmy" not in found:  # a format whose order is known (CNS: month first)
+        if found:
+            pf.notes.append(f"slash dates read month first, as {known}")
+        return "mdy"
+    if chosen:
+        if found:
+            pf.notes.append(f"slash dates read {_ORDER_WORDS[chosen]}, as chosen")
+        return chosen
+    if len(settled) == 1:
+        v, row = found[settled[0]]
+        pf.notes.append(f"slash dates read {_ORDER_WORDS[settled[0]]}, as row {row} ('{v}') shows")
+        return settled[0]
+    if not settled and "ambiguous" not in found:
+        return None
+    v, row = found.get("ambiguous") or found["dmy"]
+    if settled:
+        why = (f"rows {found['dmy'][1]} ('{found['dmy'][0]}') and {found['mdy'][1]} ('{found['mdy'][0]}') "
+               "contradict each other")
+    else:
+        why = "no row settles which"
+    a, b = (int(x) for x in v.strip().split("/")[:2])
+    dm = f"{a} {_cal.month_name[b]}" if b <= 12 else "not a date"
+    md = f"{_cal.month_name[a]} {b}" if a <= 12 else "not a date"
+    raise DateOrderNeeded(f"{pf.name}: the date '{v}' (row {row}) reads day first as {dm} and month first "
+                          f"as {md}, and {why}; choose the order with --date-order dmy or --date-order mdy",
+                          v, row, (dm, md))
 
 
 def _run_public(reader, p: Path) -> public_io.PublicResult:
@@ -298,7 +390,8 @@ def _row_context(pf: ParsedFile, table: Table) -> _RowContext:
             + (", ..." if len(pf.header) > 12 else "")
         raise FileRejected(f"{pf.name}: no column is recognised as the launch date (columns: {shown}); "
                            "map one, e.g. --map \"Launch day=date\"")
-    mapped = [(c.index, c.header, convert.ColumnConverter(c.field, c.unit, pf.exact))
+    mapped = [(c.index, c.header, convert.ColumnConverter(c.field, pf.date_order if c.field == "date" else c.unit,
+                                                          pf.exact))
               for c in cols if c.field and c.field != mapping.IGNORE]
     unmapped = [(c.index, c.header, convert.ColumnConverter(convert.UNMAPPED_TEXT, None, False))
                 for c in cols if not c.field]
@@ -352,7 +445,7 @@ def _check_row(ctx: _RowContext, rownum: int, cells) -> tuple[list[RowProblem], 
     if not exact and (notes or extra):
         ev["notes"] = "\n".join(x for x in (ev["notes"], *notes, *extra) if x)
     if ev["id"] is None:
-        ev["id"] = schema.make_event_id(ev["date"], ev["missile_class"], ev["launch_site"])
+        ev["id"] = catalogue.event_id(ev["date"], ev["missile_class"], ev["launch_site"])
     probs = convert.cross_check(ev)
     if probs:
         return ctx.problems(rownum, probs), None, None
@@ -522,7 +615,7 @@ def _rows_by_column(ctx: _RowContext, rows: Sequence, progress: Progress | None
     if None in ids:
         classes, sites = cols["missile_class"], cols["launch_site"]
         class_slug = {c: schema.slug(c or "unknown", 10) for c in set(classes)}
-        site_slug = {s: schema.slug(s) for s in set(sites)}
+        site_slug = {s: catalogue.site_slug(s) for s in set(sites)}  # Hangul: the gazetteer's name
         ids = cols["id"] = [v if v is not None else f"{d}-{class_slug[c]}-{site_slug[s]}"
                             for v, d, c, s in zip(ids, dates, classes, sites)]
 
@@ -757,7 +850,8 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
         out["landing_area"] = " / ".join(reconcile.dedupe(e["landing_area"] for e in evs)) or None
         outcomes = reconcile.dedupe(e["outcome"] for e in evs)
         out["outcome"] = outcomes[0] if len(outcomes) == 1 else "unknown"
-        out["confirmation"] = "confirmed" if any(e["confirmation"] == "confirmed" for e in evs) else "unconfirmed"
+        states = {e["confirmation"] for e in evs}
+        out["confirmation"] = next((c for c in ("confirmed", "unconfirmed") if c in states), "not stated")
         att = [e["leader_attended"] for e in evs if e["leader_attended"] is not None]
         out["leader_attended"] = True if any(att) else (False if att else None)
         out["description"] = "\n\n".join(reconcile.dedupe(e["description"] for e in evs))
@@ -777,7 +871,7 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
                 pf.accepted_rows -= 1
                 _reject(pf, rownum, cells, [RowProblem(rownum, field_header.get(f, f), out[f][:40] + "…", reason)])
             continue
-        out["id"] = unique_id(schema.make_event_id(out["date"], out["missile_class"], out["launch_site"]), used)
+        out["id"] = unique_id(catalogue.event_id(out["date"], out["missile_class"], out["launch_site"]), used)
         missiles = []
         for seq, (rownum, e, _, _cells) in enumerate(items, start=1):
             missiles.append({
@@ -846,7 +940,7 @@ def _exact_missile_value(k: str, v: object) -> object:
     return v
 
 
-__all__ = ["ImportOptions", "ParsedFile", "Incoming", "ColumnMap", "MergeItem", "MergePlan", "ImportResult",
+__all__ = ["ImportOptions", "DateOrderNeeded", "ParsedFile", "Incoming", "ColumnMap", "MergeItem", "MergePlan", "ImportResult",
            "UndoResult", "ImportError_", "FileRejected", "StoreError", "read_file", "plan_merge",
            "apply_import", "undo_batch", "import_batches", "last_undoable_batch",
            "RESOLUTIONS", "RESOLUTION_LABELS"]

@@ -131,7 +131,9 @@ def match_header(header: str) -> HeaderMatch:
         base, qual = m[1].strip(), m[2].strip()
         field = _LOOKUP.get(base, UNMAPPED)
         if qual in _UTC and field in ("time_kst", "time_utc", "date"):
-            return HeaderMatch("time_utc" if field != "date" else UNMAPPED)
+            # a UTC date: with a UTC time the Korean date follows; without one it is kept, and
+            # the merge matches it a day either side (see merge.plan_merge)
+            return HeaderMatch("time_utc" if field != "date" else "date", "utc" if field == "date" else None)
         if qual in _KST and field in ("time_kst", "time_utc", "date"):
             return HeaderMatch("time_kst" if field != "date" else "date")
         if field in ("distance_km", "distance_km_max", "apogee_km", "apogee_km_max"):

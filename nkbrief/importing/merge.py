@@ -8,6 +8,7 @@ from the audit log. The parsed files come from :func:`nkbrief.importing.importer
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import json
 import math
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..analysis import catalogue
 from ..common import UserError, gc_paused
 from ..model import schema
 from .incoming import EventBlock, Incoming, incoming_column
@@ -55,12 +57,13 @@ def unique_id(base: str, used: set[str]) -> str:
 @dataclass
 class MergeItem:
     index: int  # into ParsedFile.incoming
-    status: str  # "new", "identical" or "conflicting"
+    status: str  # "new", "identical", "conflicting" or "possible" (a possible duplicate)
     existing_id: str | None = None
     diffs: dict[str, tuple[object, object]] = field(default_factory=dict)  # field -> (mine, theirs)
     changes: dict[str, object] = field(default_factory=dict)  # what "take theirs" writes
     take_error: str | None = None  # why "take theirs" is impossible, if it is
     resolution: str = ""
+    rule: str = "id"  # how it was matched (see plan_merge)
 
 
 @dataclass
@@ -69,13 +72,23 @@ class MergePlan:
     new: Sequence[int] = ()  # indices (into ParsedFile.incoming) of the ones that are new
 
     def counts(self) -> dict[str, int]:
-        c = {"new": len(self.new), "identical": 0, "conflicting": 0}
+        c = {"new": len(self.new), "identical": 0, "conflicting": 0, "possible": 0}
         for it in self.items:
             c[it.status] += 1
         return c
 
     def conflicts(self) -> list[MergeItem]:
         return [it for it in self.items if it.status == "conflicting"]
+
+    def possible(self) -> list[MergeItem]:
+        """Possible duplicates: the Korean date agrees and nothing contradicts, but the site or
+        class is not known on one side. The analyst decides; unless told otherwise they are
+        not added."""
+        return [it for it in self.items if it.status == "possible"]
+
+    def choices(self) -> list[MergeItem]:
+        """Every item that takes a resolution: conflicts and possible duplicates."""
+        return [it for it in self.items if it.status in ("conflicting", "possible")]
 
 
 def _same(a: object, b: object) -> bool:
@@ -112,6 +125,8 @@ def _compare(mine: dict, ev: dict, provided: frozenset, exact: bool) -> tuple[di
                 diffs[f] = (a, b)
                 changes[f] = f"{a}\n{b}" if a else b
             continue
+        if not exact and f in _NAMED and a not in (None, "") and _NAMED[f](mine, ev):
+            continue  # the same system or place under another name (catalogue, gazetteer)
         if not _same(a, b):
             diffs[f] = (a, b)
     for f in list(diffs):
@@ -124,14 +139,51 @@ def _compare(mine: dict, ev: dict, provided: frozenset, exact: bool) -> tuple[di
     return diffs, changes
 
 
+def _same_system(mine: dict, ev: dict) -> bool:
+    """Their missile name names only systems that mine names ('화성-11가' for 'Hwasong-11A (KN-23)')."""
+    theirs = catalogue.find_systems(ev["missile_name"])
+    return bool(theirs) and set(theirs) <= set(catalogue.find_systems(mine["missile_name"]))
+
+
+def _same_class(mine: dict, ev: dict) -> bool:
+    """Their class is one the system named on both sides is counted as (KN-25: SRBM or MLRS)."""
+    common = set(catalogue.find_systems(ev["missile_name"])) & set(catalogue.find_systems(mine["missile_name"]))
+    return any({mine["missile_class"], ev["missile_class"]} <= s.classes for s in common)
+
+
+def _same_site(mine: dict, ev: dict) -> bool:
+    """Their site is mine's gazetteer place, or an area it lies in ('평양' for 'North of Pyongyang')."""
+    a, b = catalogue.find_site(mine["launch_site"]), catalogue.find_site(ev["launch_site"])
+    return a is not None and b is not None and b in catalogue.chain(a)
+
+
+#: Fields compared through the catalogue and the gazetteer, not as text.
+_NAMED = {"missile_name": _same_system, "missile_class": _same_class, "launch_site": _same_site}
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _site_key(site: object) -> str:
     return " ".join(str(site or "").lower().split())
 
 
+#: A candidate event in the store, as the cross-language match sees it.
 def plan_merge(store: Store, parsed: ParsedFile, *, default: str = "keep_mine",
                resolutions: dict[int, str] | None = None) -> MergePlan:
-    """Match each incoming event to the store and decide what applying would do."""
+    """Match each incoming event to the store and decide what applying would do.
+
+    An incoming event matches (rule in ``MergeItem.rule``):
+
+    - ``id``: an event with the same id;
+    - ``date+site+class``: the same Korean date, launch site text and class;
+    - else one launch across languages and date bases (:func:`_cross_match`): the Korean
+      date agrees (±1 day when the file's dates are UTC and the event has no time), the
+      system or class agrees after the catalogue's aliases, and the site or area agrees
+      after the gazetteer. Such a row is identical or conflicting, never new.
+    - the date agrees and nothing contradicts, but the site or the class is not known on
+      one side (or the store event is matched by another row already): a **possible
+      duplicate** (status ``possible``). Its resolution is ``keep_mine`` (nothing added) unless the
+      analyst chose otherwise in ``resolutions``; ``default`` does not apply to it.
+    """
     if default not in RESOLUTIONS:
         raise ValueError(f"resolution {default!r} is not one of {', '.join(RESOLUTIONS)}")
     resolutions = resolutions or {}
@@ -142,36 +194,116 @@ def plan_merge(store: Store, parsed: ParsedFile, *, default: str = "keep_mine",
         return MergePlan([], range(n))
     ids = {r[0] for r in rows}
     by_key: dict[tuple, list[str]] = defaultdict(list)
+    by_date: dict[str, list[tuple]] = defaultdict(list)
     for r in rows:
         by_key[(r[1], _site_key(r[2]), r[3])].append(r[0])
+        by_date[r[1]].append(r)
     inc_ids, dates, sites, classes = _match_columns(incoming)
     claimed: set[str] = ids.intersection(inc_ids)
+    matched: dict[int, tuple[str, str, bool]] = {}  # index -> (existing id, rule, possible)
+    later: list[int] = []
+    for i, ev_id in enumerate(inc_ids):
+        if ev_id in ids:
+            matched[i] = (ev_id, "id", False)
+            continue
+        for cand in by_key.get((dates[i], _site_key(sites[i]), classes[i]), ()):
+            if cand not in claimed:
+                claimed.add(cand)
+                matched[i] = (cand, "date+site+class", False)
+                break
+        else:
+            later.append(i)
+    if later:  # only events with a store event within a day of theirs are looked at again
+        window = 1 if getattr(parsed, "utc_dates", False) else 0
+        near_dates = {d for day in by_date for d in _days(day, window)}
+        near = [i for i in later if dates[i] in near_dates]
+        if near:
+            matched.update(_cross_match(incoming, near, by_date, claimed, window))
     items: list[MergeItem] = []
     new: list[int] = []
-    for i, ev_id in enumerate(inc_ids):
-        existing = ev_id if ev_id in ids else None
-        if existing is None:
-            for cand in by_key.get((dates[i], _site_key(sites[i]), classes[i]), ()):
-                if cand not in claimed:
-                    existing = cand
-                    claimed.add(cand)
-                    break
-        if existing is None:
+    for i in range(n):
+        m = matched.get(i)
+        if m is None:
             new.append(i)
             continue
+        existing, rule, possible = m
         inc = incoming[i]
-        ev = inc.event
         mine = store.get_event(existing)
-        diffs, changes = _compare(mine, ev, inc.provided, parsed.exact)
+        diffs, changes = _compare(mine, inc.event, inc.provided, parsed.exact)
+        if possible:
+            rep = schema.validate_event(mine | changes)
+            items.append(MergeItem(i, "possible", existing, diffs, changes, None if rep.ok else str(rep),
+                                   resolutions.get(i, "keep_mine"), rule))
+            continue
         if not diffs:
-            items.append(MergeItem(i, "identical", existing))
+            items.append(MergeItem(i, "identical", existing, rule=rule))
             continue
         rep = schema.validate_event(mine | changes)
         item = MergeItem(i, "conflicting", existing, diffs, changes,
-                         None if rep.ok else str(rep))
+                         None if rep.ok else str(rep), rule=rule)
         item.resolution = resolutions.get(i, default)
         items.append(item)
     return MergePlan(items, range(n) if len(new) == n else new)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _days(date: str, window: int) -> tuple[str, ...]:
+    """The ISO date and the ``window`` days either side, nearest first."""
+    try:
+        d = _dt.date.fromisoformat(date)
+    except ValueError:
+        return (date,)
+    out = [date]
+    for k in range(1, window + 1):
+        for sign in (-1, 1):
+            try:
+                out.append((d + _dt.timedelta(days=sign * k)).isoformat())
+            except OverflowError:
+                pass
+    return tuple(out)
+
+
+def _cross_match(incoming: Sequence[Incoming], indices: list[int], by_date: dict[str, list[tuple]],
+                 claimed: set[str], window: int) -> dict[int, tuple[str, str, bool]]:
+    """Match incoming events to store events across names, scripts and date bases, through
+    the system catalogue and the site gazetteer (:mod:`nkbrief.analysis.catalogue`).
+
+    Each candidate gets a score: an event no other row matched beats one already matched
+    (which can only be a possible duplicate: a file may split one stored launch in two),
+    a full match (date, system or class, site) beats a possible duplicate, the exact date
+    beats a day off, a system beats a class. Returns index -> (existing id, rule, possible)."""
+    out: dict[int, tuple[str, str, bool]] = {}
+    for i in indices:
+        ev = incoming[i].event
+        shift = window if ev.get("time_utc") is None else 0
+        theirs = catalogue.place(ev["launch_site"], ev.get("latitude"), ev.get("longitude"))
+        best: tuple | None = None
+        for k, day in enumerate(_days(ev["date"], shift)):
+            for r in by_date.get(day, ()):
+                taken = r[0] in claimed  # matched by another row already: at most a possible duplicate
+                how = catalogue.class_agreement(ev["missile_class"], ev.get("missile_name"), r[3], r[4])
+                if how is None:
+                    continue
+                mine = catalogue.place(r[2], r[5], r[6])
+                same = catalogue.same_place(theirs, mine)
+                if same is False:
+                    continue
+                full = same is True and how[0] != "unknown"
+                date_part = "kst-date" if k == 0 else f"kst-date±1 ({day})"
+                what = {"system": f"system {how[1]}", "class": f"class {how[1]}"}.get(how[0], "class unknown")
+                if same:
+                    rule = f"{date_part}+{what}+site {mine.label or theirs.label}"
+                else:
+                    rule = f"{date_part}+{what}, site unknown"
+                if taken:
+                    rule += "; also matched by another row"
+                score = (not taken, full, k == 0, how[0] == "system")
+                if best is None or score > best[0]:
+                    best = (score, r[0], rule)
+        if best is not None:
+            claimed.add(best[1])
+            out[i] = (best[1], best[2], not (best[0][0] and best[0][1]))
+    return out
 
 
 def _match_columns(incoming: Sequence[Incoming]) -> tuple[list, list, list, list]:
@@ -189,11 +321,12 @@ class ImportResult:
     kept_mine: int = 0
     took_theirs: int = 0
     kept_both: int = 0
+    possible: int = 0  # possible duplicates (each also counted as kept mine, took theirs or kept both)
     missiles_added: int = 0
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("batch_id", "added", "identical", "conflicting",
+        return {k: getattr(self, k) for k in ("batch_id", "added", "identical", "conflicting", "possible",
                                               "kept_mine", "took_theirs", "kept_both", "missiles_added")}
 
 
@@ -228,7 +361,10 @@ def apply_import(store: Store, parsed: ParsedFile, *, default: str = "keep_mine"
             if item.status == "identical":
                 res.identical += 1
             else:
-                res.conflicting += 1
+                if item.status == "possible":
+                    res.possible += 1
+                else:
+                    res.conflicting += 1
                 how = item.resolution or default
                 if how == "take_theirs" and item.take_error:
                     res.notes.append(f"{inc.event['id']}: kept mine, because taking theirs would make the "

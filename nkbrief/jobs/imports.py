@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..exporting.export import ExportError, ExportResult, export_dataset, write_rejected_rows
 from ..importing import mapping
-from ..importing.importer import ImportOptions, ParsedFile, read_file
+from ..importing.importer import DateOrderNeeded, ImportOptions, ParsedFile, read_file
 from ..importing.io.sniff import FileRejected
 from ..importing.merge import (RESOLUTION_LABELS, RESOLUTIONS, ImportError_, ImportResult, MergePlan, UndoResult,
                                apply_import, import_batches, last_undoable_batch, plan_merge, undo_batch)
@@ -23,7 +23,8 @@ def check_file(store: StoreLike, path: str | Path, options: ImportOptions | None
                default: str = "keep_mine", progress: Progress | None = None) -> tuple[ParsedFile, MergePlan]:
     """Read and check a file, then plan its merge against the store (nothing is written).
 
-    Raises :class:`~nkbrief.importing.io.sniff.FileRejected` for a file that cannot be read.
+    Raises :class:`~nkbrief.importing.io.sniff.FileRejected` for a file that cannot be read, and
+    :class:`DateOrderNeeded` (one of them) when slash dates read both ways and no row settles it.
     """
     parsed = read_file(path, options, progress=progress)
     with opened(store) as st:
@@ -55,5 +56,5 @@ def export_events(store: StoreLike, path: str | Path, *, ids: Sequence[str] | No
 #: What the window's import dialog needs besides the jobs (the window reaches the importer only here).
 __all__ = ["check_file", "apply_file", "undo_import", "export_events", "write_rejected_rows", "mapping",
            "ImportOptions", "ParsedFile", "MergePlan", "ImportResult", "UndoResult", "ExportResult",
-           "ImportError_", "FileRejected", "ExportError", "RESOLUTIONS", "RESOLUTION_LABELS",
+           "ImportError_", "FileRejected", "DateOrderNeeded", "ExportError", "RESOLUTIONS", "RESOLUTION_LABELS",
            "import_batches", "last_undoable_batch"]

@@ -97,6 +97,7 @@ _MY_NAME = re.compile(r"^([A-Za-z]{3,9})[- ,]+(\d{2}|\d{4})$")
 _MDY_NAME = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})$")
 _US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})$")
 _DOTTED = re.compile(r"^(\d{4})[./](\d{1,2})[./](\d{1,2})\.?$")
+_DOTTED_DMY = re.compile(r"^(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})\.?$")  # 31.12.2023: day first, always
 _KOREAN = re.compile(r"^(\d{4})\s*년\s*(\d{1,2})\s*월(?:\s*(\d{1,2})\s*일)?$")
 _YEAR = re.compile(r"^(\d{4})$")
 
@@ -125,12 +126,32 @@ def excel_serial_to_date(n: float) -> _dt.datetime:
     return _dt.datetime(1899, 12, 30) + _dt.timedelta(days=float(n))
 
 
-def parse_date(v: object, pivot: int = 50) -> tuple[str, str]:
+def slash_order(v: object) -> str | None:
+    """What a slash date says about its order: 'dmy' ('13/04/2026' can only be day-first),
+    'mdy' ('04/13/2026'), 'ambiguous' ('03/04/2026'), or None (not a slash date, or one
+    whose day and month are the same number)."""
+    if not isinstance(v, str):
+        return None
+    m = _US.match(v.strip())
+    if m is None:
+        return None
+    a, b = int(m[1]), int(m[2])
+    if a == b or (a > 12 and b > 12):
+        return None
+    if a > 12:
+        return "dmy"
+    if b > 12:
+        return "mdy"
+    return "ambiguous"
+
+
+def parse_date(v: object, pivot: int = 50, order: str | None = None) -> tuple[str, str]:
     """Parse a date cell into (ISO date, precision).
 
     Month-only dates keep precision 'month' and use the 1st as the date. Accepts ISO,
-    d-Mmm-yy, Mmm-yy, M/D/YYYY, YYYY.M.D, '2026년 1월 27일', 'Jan 27, 2026', a bare year,
-    Excel date cells and Excel serial numbers. Raises ValueError("is not a date").
+    d-Mmm-yy, Mmm-yy, M/D/YYYY (D/M/YYYY with ``order='dmy'``), dotted day-first
+    D.M.YYYY ('31.12.2023', '14.3.2026'), YYYY.M.D, '2026년 1월 27일', 'Jan 27, 2026', a bare
+    year, Excel date cells and Excel serial numbers. Raises ValueError("is not a date").
     """
     if isinstance(v, _dt.datetime):
         return v.date().isoformat(), "day"
@@ -160,9 +181,18 @@ def parse_date(v: object, pivot: int = 50) -> tuple[str, str]:
     if m := _US.match(s):
         y = int(m[3])
         y = _century(y, pivot) if len(m[3]) == 2 else y
-        return _mkdate(y, int(m[1]), int(m[2])), "day"
+        month, day = (int(m[2]), int(m[1])) if order == "dmy" else (int(m[1]), int(m[2]))
+        try:
+            return _dt.date(y, month, day).isoformat(), "day"
+        except ValueError:
+            raise ValueError("is not a date" + (" (read day first)" if order == "dmy" else
+                                                " (read month first)" if order == "mdy" else "")) from None
     if m := _DOTTED.match(s):
         return _mkdate(int(m[1]), int(m[2]), int(m[3])), "day"
+    if m := _DOTTED_DMY.match(s):
+        y = int(m[3])
+        y = _century(y, pivot) if len(m[3]) == 2 else y
+        return _mkdate(y, int(m[2]), int(m[1])), "day"
     if m := _KOREAN.match(s):
         if m[3] is None:
             return _mkdate(int(m[1]), int(m[2]), 1), "month"

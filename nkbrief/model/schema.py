@@ -16,7 +16,7 @@ MISSILE_CLASSES = (
 )
 DATE_PRECISIONS = ("day", "month", "year")
 OUTCOMES = ("success", "failure", "unknown")
-CONFIRMATIONS = ("confirmed", "unconfirmed")
+CONFIRMATIONS = ("confirmed", "unconfirmed", "not stated")
 CALENDAR_CATEGORIES = (
     "party_congress", "plenum", "spa_session", "summit", "exercise", "inauguration",
     "anniversary", "un_resolution", "nuclear_test", "other",
@@ -115,7 +115,7 @@ def empty_event() -> dict:
     """A new event dict with every field present and null/empty defaults."""
     ev = {k: None for k in EVENT_FIELDS}
     ev.update(date_precision="day", missile_class="unknown", outcome="unknown",
-              confirmation="confirmed", sources=[], description="", notes="")
+              confirmation="not stated", sources=[], description="", notes="")
     return ev
 
 

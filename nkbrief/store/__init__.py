@@ -954,8 +954,10 @@ class Store:
         return {r[0] for r in self._conn.execute("SELECT id FROM events")}
 
     def event_match_keys(self) -> list[tuple]:
-        """(id, date, launch_site, missile_class) of every event: what an import matches on."""
-        return self._conn.execute("SELECT id, date, launch_site, missile_class FROM events").fetchall()
+        """(id, date, launch_site, missile_class, missile_name, latitude, longitude) of every
+        event: what an import matches on."""
+        return self._conn.execute("SELECT id, date, launch_site, missile_class, missile_name, "
+                                  "latitude, longitude FROM events").fetchall()
 
     def pack_rows(self, fields: Iterable[str]) -> Iterator[tuple]:
         """The rows for a pack, in date order: ``fields`` of every event, then whether it has

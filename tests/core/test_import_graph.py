@@ -22,7 +22,7 @@ ALLOWED = {
     "model": set(),
     "store": {"model"},
     "analysis": {"model"},
-    "importing": {"model", "store"},
+    "importing": {"model", "store", "analysis"},  # the system catalogue and site gazetteer
     "exporting": {"model", "store", "importing"},
     "briefing": {"model", "store", "analysis", "exporting"},
     "jobs": {"model", "store", "analysis", "importing", "exporting", "briefing"},

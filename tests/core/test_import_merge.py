@@ -36,7 +36,7 @@ def _mine(store):
 
 def test_new_then_identical(tmp_path, empty_store):
     pf = read_file(_file(tmp_path))
-    assert plan_merge(empty_store, pf).counts() == {"new": 2, "identical": 0, "conflicting": 0}
+    assert plan_merge(empty_store, pf).counts() == {"new": 2, "identical": 0, "conflicting": 0, "possible": 0}
     r1 = apply_import(empty_store, pf)
     assert (r1.added, r1.identical) == (2, 0)
     r2 = apply_import(empty_store, read_file(_file(tmp_path)))

@@ -115,6 +115,6 @@ def test_cli_imports_every_data_file(shared_data, tmp_path, capsys):
     assert (by["test.en.json"]["rows"], by["test.en.json"]["accepted_rows"]) == (339, 339)
     for f in doc["files"]:
         assert f["accepted_rows"] + f["rejected_rows"] + f["skipped_rows"] == f["rows"]
-        assert f["added"] + f["identical"] + f["conflicting"] == f["events"]
+        assert f["added"] + f["identical"] + f["conflicting"] + f["possible_duplicates"] == f["events"]
     # headless conflicts keep mine, and say so
     assert all(c["resolution"] == "keep_mine" for f in doc["files"] for c in f["conflicts"])

@@ -236,3 +236,54 @@ def test_window_menus_drop_undo_and_export(qtbot, small_window, colleague_csv, t
     QThreadPool.globalInstance().waitForDone(20000)
     pf = importer.read_file(out)
     assert pf.kind == "nkbrief" and len(pf.incoming) == w.store.event_count()
+
+
+def test_ambiguous_slash_dates_ask_day_or_month_first(qtbot, small_store, tmp_path):
+    p = tmp_path / "slash.csv"
+    p.write_text("Date,Type\n03/04/2026,SRBM\n05/06/2026,SRBM\n", encoding="utf-8")
+    dlg = ImportDialog(small_store, [str(p)])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: dlg.error is not None, timeout=20000)
+    assert "'03/04/2026' (row 2) can be read day first (3 April) or month first (March 4)" in dlg.message.text()
+    assert "Slash dates" in dlg.message.text() and not dlg.import_button.isEnabled()
+    with qtbot.waitSignal(dlg.checked, timeout=20000):
+        dlg.set_date_order("dmy")
+    assert [inc.event["date"] for inc in dlg.parsed.incoming] == ["2026-04-03", "2026-06-05"]
+    assert dlg.import_button.isEnabled()
+    with qtbot.waitSignal(dlg.checked, timeout=20000):
+        dlg.set_date_order("mdy")
+    assert [inc.event["date"] for inc in dlg.parsed.incoming] == ["2026-03-04", "2026-05-06"]
+
+
+def test_possible_duplicate_is_shown_and_not_added_unless_chosen(qtbot, small_store, tmp_path):
+    p = tmp_path / "nosite.csv"
+    p.write_text("Date,Missile,Type\n2026-01-27,KN-25,SRBM\n", encoding="utf-8")
+    n = small_store._execute("SELECT count(*) FROM events").fetchone()[0]
+    dlg = ImportDialog(small_store, [str(p)])
+    qtbot.addWidget(dlg)
+    with qtbot.waitSignal(dlg.checked, timeout=20000):
+        dlg.show()
+    assert dlg.tabs.tabText(3) == "Merge (0 conflicts, 1 possible duplicate)"
+    assert "1 possible duplicates (0 to be added)" in dlg.message.text()
+    assert "1 rows arrive with no confirmation" in dlg.message.text()
+    top = dlg.conflict_tree.topLevelItem(0)
+    assert top.text(1).startswith(f"possible duplicate of {SEED}")
+    combo = dlg.conflict_tree.findChild(QComboBox, "choice_0")
+    assert combo.currentText() == "Same launch: keep mine"
+    with qtbot.waitSignal(dlg.import_finished, timeout=20000) as blocker:
+        dlg.start_import()
+    assert blocker.args[0].added == 0 and blocker.args[0].kept_both == 0
+    assert small_store._execute("SELECT count(*) FROM events").fetchone()[0] == n
+
+    dlg2 = ImportDialog(small_store, [str(p)])
+    qtbot.addWidget(dlg2)
+    with qtbot.waitSignal(dlg2.checked, timeout=20000):
+        dlg2.show()
+    dlg2.set_resolution(0, "keep_both")
+    assert dlg2.import_button.text() == "Import (1 new)"
+    with qtbot.waitSignal(dlg2.import_finished, timeout=20000) as blocker:
+        dlg2.start_import()
+    assert blocker.args[0].kept_both == 1
+    assert small_store._execute("SELECT confirmation FROM events WHERE batch_id = ?",
+                               (blocker.args[0].batch_id,)).fetchone()[0] == "not stated"

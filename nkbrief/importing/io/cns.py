@@ -43,13 +43,15 @@ COLUMNS = (
 )
 
 
-def _rows_from_xlsx(path: Path, report: ReadReport) -> tuple[list[str], list[tuple[int, list[object]]]]:
-    """Read the first sheet of the NTI workbook; the header is the first non-blank row."""
+def _rows_from_xlsx(path: Path, report: ReadReport, sheet: str | None = None
+                    ) -> tuple[list[str], list[tuple[int, list[object]]]]:
+    """Read a sheet of the NTI workbook (``sheet``, else the first); the header is the first
+    non-blank row."""
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        ws = wb.worksheets[0]
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         header: list[str] | None = None
         out: list[tuple[int, list[object]]] = []
         for idx, values in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -88,19 +90,33 @@ def _mapped(v: object, mapping: dict[str, str], row: int, column: str, report: R
     return default
 
 
-def read_cns_records(path: str | Path) -> tuple[list[dict], ReadReport]:
-    """Read the CNS file into one dict per input row (see :data:`COLUMNS`) plus a report."""
+def _key(name: object) -> str:
+    return " ".join(str(name or "").split()).casefold()
+
+
+def read_cns_records(path: str | Path, sheet: str | None = None) -> tuple[list[dict], ReadReport]:
+    """Read the CNS file into one dict per input row (see :data:`COLUMNS`) plus a report.
+
+    Every edition is read by its column names (case and spacing aside), wherever they
+    stand: the 2017 workbook has 18 columns and no ``Launch Time (UTC)``; its dates are
+    then CNS's as written, and the Korean date is decided as for the bundled data.
+    """
     p = Path(path)
     report = ReadReport(source=p.name)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        header, raw_rows = _rows_from_xlsx(p, report)
+        header, raw_rows = _rows_from_xlsx(p, report, sheet)
     else:
         text = decode_bytes(p.read_bytes(), report)
         header, raw_rows = csv_records(text)
-    missing = [h for h in HEADERS if h not in header]
+    by_key = {_key(h): i for i, h in enumerate(header)}
+    index = {h: by_key[_key(h)] for h in HEADERS if _key(h) in by_key}
+    missing = [h for h in HEADERS if h not in index]
+    if "Launch Time (UTC)" in missing:
+        missing.remove("Launch Time (UTC)")
+        report.notes.append("no 'Launch Time (UTC)' column (an edition without launch times, as in 2017): "
+                            "each date is taken as CNS wrote it")
     if missing:
         report.notes.append("missing columns: " + ", ".join(missing))
-    index = {h: i for i, h in enumerate(header)}
 
     def cell(cells: list, name: str) -> object:
         i = index.get(name)

@@ -22,8 +22,10 @@ from .cns import read_cns_records
 from .csis import MISSILE_TYPE, read_csis_records
 from .nagix import read_nagix_records
 
-#: CNS header cells that identify the database (CSV export or the NTI workbook).
-CNS_SIGNATURE = {"F1", "Missile Type", "Facility Name", "Distance Travelled", "Launch Time (UTC)"}
+#: CNS header cells that identify the database in every edition (the CSV export, the NTI
+#: workbook with a launch-time column, the 2017 workbook without one), compared case- and
+#: space-insensitively. The edition is told by its columns, not by one fixed header.
+CNS_SIGNATURE = {"Date", "Missile Name", "Missile Type", "Facility Name", "Apogee", "Distance Travelled"}
 CSIS_HEADER = ["date", "type", "event", "description", "resources"]
 
 
@@ -39,8 +41,20 @@ class PublicResult:
     notes: list[str] = field(default_factory=list)
 
 
+def _names(header: list[str]) -> set[str]:
+    return {" ".join(str(h).split()).casefold() for h in header}
+
+
 def is_cns(header: list[str]) -> bool:
-    return CNS_SIGNATURE <= set(header)
+    return {h.casefold() for h in CNS_SIGNATURE} <= _names(header)
+
+
+def cns_edition(header: list[str]) -> str:
+    """Which CNS layout a header is, by its columns."""
+    names = _names(header)
+    if "launch time (utc)" in names:
+        return "with a launch-time (UTC) column"
+    return f"{len(header)} columns, no launch-time column (as the 2017 edition)"
 
 
 def is_csis(header: list[str]) -> bool:
@@ -87,14 +101,15 @@ def _build_from_records(records, report, result: PublicResult, row_key: str, dat
     _build_from_shots(shots, rows_of, result)
 
 
-def read_cns(path: Path) -> PublicResult:
+def read_cns(path: Path, sheet: str | None = None) -> PublicResult:
     """CNS rows (one per missile) -> events, as the bundled dataset groups them."""
-    records, report = read_cns_records(path)
+    records, report = read_cns_records(path, sheet=sheet)
     result = PublicResult("CNS North Korea Missile Test Database", report.rows_read)
 
     def shot(r: dict, row: int) -> reconcile.Shot:
         return reconcile.Shot(
-            src="cns", ref=f"CNS F1 {r['source_row']}", num=r["source_row"] or row,
+            src="cns", ref=f"CNS F1 {r['source_row']}" if r["source_row"] is not None else f"CNS row {row}",
+            num=r["source_row"] or row,
             raw_date=r["date"], precision=r["date_precision"], clock=r["time_utc_clock"],
             name=r["missile_name"], cls=r["missile_class"], site=r["facility_name"],
             site_key=r["facility_name"], lat=r["latitude"], lon=r["longitude"],
@@ -166,5 +181,5 @@ def event_fields(ev: dict) -> dict:
     return {k: ev.get(k) for k in schema.EVENT_FIELDS}
 
 
-__all__ = ["PublicResult", "is_cns", "is_csis", "read_cns", "read_nagix", "read_csis",
+__all__ = ["PublicResult", "is_cns", "cns_edition", "is_csis", "read_cns", "read_nagix", "read_csis",
            "nagix_lookup_missing", "CNS_SIGNATURE"]
