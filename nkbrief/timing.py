@@ -361,7 +361,9 @@ def window_spec(category: str, window: int | None = None, when: str | None = Non
     30 days before); what the user gives applies to every category."""
     d_mode, d_days = DEFAULT_WINDOWS.get(category, ("before", DEFAULT_WINDOW))
     mode = when or d_mode
-    days = 0 if mode == "during" else (window if window is not None else d_days)
+    if window is None:
+        window = d_days if mode == d_mode else DEFAULT_WINDOW
+    days = 0 if mode == "during" else window
     return {"mode": mode, "days": int(days), "phrase": _mode_phrase(mode, days)}
 
 
