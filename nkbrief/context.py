@@ -202,22 +202,25 @@ def calendar_contexts(dates, calendar: pd.DataFrame, precisions=None) -> list[li
         s, e = start[idx], end[idx]
         so = np.argsort(s, kind="stable")
         eo = np.argsort(e, kind="stable")
+        m = len(s)
         k = np.searchsorted(s[so], d, side="right")  # first entry starting later
+        nxt = idx[so[np.minimum(k, m - 1)]]
+        ok = keep & (k < m) & (start[nxt] - d <= CONTEXT_DAYS)
+        for x in np.flatnonzero(ok):
+            per[x].append((rank_c, 1, item(int(nxt[x]), int(start[nxt[x]] - d[x]))))
         j = np.searchsorted(e[eo], d, side="left") - 1  # last entry ending earlier
-        for x in np.flatnonzero(keep):
-            dx = int(d[x])
-            under = np.flatnonzero((s <= dx) & (e >= dx))
-            for u in under:
-                per[x].append((rank_c, 0, item(int(idx[u]), int(s[u] - dx), during=bool(e[u] > s[u]))))
-            if k[x] < len(s):
-                i = int(idx[so[k[x]]])
-                if start[i] - dx <= CONTEXT_DAYS:
-                    per[x].append((rank_c, 1, item(i, int(start[i] - dx))))
-            if j[x] >= 0:
-                first = int(np.searchsorted(e[eo], e[eo][j[x]], side="left"))  # ties: first row
-                i = int(idx[eo[first]])
-                if dx - end[i] <= CONTEXT_DAYS:
-                    per[x].append((rank_c, 2, item(i, int(end[i] - dx))))
+        jc = np.maximum(j, 0)
+        first = np.searchsorted(e[eo], e[eo][jc], side="left")  # ties: the first calendar row
+        prv = idx[eo[first]]
+        ok = keep & (j >= 0) & (d - end[prv] <= CONTEXT_DAYS)
+        for x in np.flatnonzero(ok):
+            per[x].append((rank_c, 2, item(int(prv[x]), int(end[prv[x]] - d[x]))))
+        for c0 in range(0, len(d), 4096):  # under way that day (or on that day)
+            dd = d[c0:c0 + 4096, None]
+            xs, us = np.nonzero((s[None, :] <= dd) & (e[None, :] >= dd) & keep[c0:c0 + 4096, None])
+            for x, u in zip(xs, us):
+                per[c0 + x].append((rank_c, 0, item(int(idx[u]), int(s[u] - d[c0 + x]),
+                                                    during=bool(e[u] > s[u]))))
     for x, items in enumerate(per):
         out[x] = [it for _, _, it in sorted(items, key=lambda t: (t[0], t[1]))]
     return out

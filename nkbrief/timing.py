@@ -356,15 +356,21 @@ def classes_phrase(classes: Iterable[str] | None, include_failed: bool = True) -
 
 
 def window_spec(category: str, window: int | None = None, when: str | None = None) -> dict:
-    """The window of one category: ``{"mode", "days", "phrase"}``. Without ``when``/``window``
-    a category takes its default (exercises: during or within 7 days before; others: 1 to
-    30 days before); what the user gives applies to every category."""
+    """The window of one category: ``{"mode", "days", "phrase"}``.
+
+    Defaults: exercises during or within 7 days before (``around``, 7); every other category
+    1 to 30 days before. ``window`` alone sets the days of the categories whose default is
+    *before*; with ``when`` both apply to every category.
+    """
     d_mode, d_days = DEFAULT_WINDOWS.get(category, ("before", DEFAULT_WINDOW))
-    mode = when or d_mode
-    if window is None:
-        window = d_days if mode == d_mode else DEFAULT_WINDOW
-    days = 0 if mode == "during" else window
-    return {"mode": mode, "days": int(days), "phrase": _mode_phrase(mode, days)}
+    if when is None:
+        mode = d_mode
+        days = window if window is not None and category not in DEFAULT_WINDOWS else d_days
+    else:
+        mode = when
+        days = window if window is not None else (d_days if mode == d_mode else DEFAULT_WINDOW)
+    days = 0 if mode == "during" else int(days)
+    return {"mode": mode, "days": days, "phrase": _mode_phrase(mode, days)}
 
 
 def _mode_phrase(mode: str, days: int) -> str:

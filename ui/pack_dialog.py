@@ -92,6 +92,8 @@ def timing_settings_of(window) -> dict | None:
         sims = getattr(view, "sims_combo", None)
         if sims is not None and sims.currentData():
             out["simulations"] = int(sims.currentData())
+        if callable(getattr(view, "analysis_options", None)):  # null model, classes, failed, when
+            out.update(view.analysis_options())
     except (AttributeError, RuntimeError, TypeError, ValueError):  # another dock, or already deleted
         return None
     return out
@@ -120,6 +122,7 @@ def build_job(db_path: str, ids: list[str], options: PackOptions, timing: dict |
                 ev, st.calendar_frame(), timing.get("categories") or None,
                 window=timing.get("window") or DEFAULT_TIMING_WINDOW, seed=timing.get("seed"),
                 simulations=timing.get("simulations") or DEFAULT_SIMULATIONS,
+                **{k: timing[k] for k in ("when", "null", "classes", "include_failed") if k in timing},
                 observed_until=last_observed_day(st)))
         return str(build_pack(st, ids, options, progress=progress))
 
@@ -476,6 +479,8 @@ class PackDialog(QDialog):
         """Start the timing controls from ``timing`` (the Timing dock's settings), else from
         the defaults: every category, 30 days, a fresh seed, 10,000 simulations."""
         t = timing or {}
+        # the dock's null model, classes, failed launches and window mode pass through as set
+        self._timing_extra = {k: t[k] for k in ("when", "null", "classes", "include_failed") if k in t}
         cats = set(t.get("categories") or CALENDAR_CATEGORIES)
         for c, cb in self.timing_category_checks.items():
             cb.setChecked(c in cats)
@@ -500,7 +505,8 @@ class PackDialog(QDialog):
         if not (self.timing_check.isChecked() and self.timing_check.isEnabled()):
             return None
         return {"categories": self.timing_categories(), "window": self.timing_window.value(),
-                "seed": self.timing_seed.value(), "simulations": self.timing_simulations.currentData()}
+                "seed": self.timing_seed.value(), "simulations": self.timing_simulations.currentData(),
+                **getattr(self, "_timing_extra", {})}
 
     def _on_timing_check_toggled(self, on: bool) -> None:
         self.timing_box.setEnabled(on)
