@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence
+from PySide6.QtGui import QColor, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWidget, QGridLayout,
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
-                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QScrollArea, QSpinBox, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from nkbrief import schema
 from nkbrief.context import CATEGORY_LABELS
 from nkbrief.timing import (ASSUMPTIONS, BALLISTIC_CLASSES, DEFAULT_NULL, DEFAULT_SIMULATIONS, DEFAULT_WINDOW,
-                            MAX_WINDOW, NULL_MODELS, SATELLITE_CLASS, format_p, timing_analysis)
+                            MAX_WINDOW, MIN_ENTRIES, NULL_MODELS, SATELLITE_CLASS, format_p, timing_analysis)
 
 from .workers import Worker, start
 
@@ -189,6 +189,11 @@ class TimingView(QWidget):
         row.addWidget(self.sims_combo)
         row.addStretch(1)
         outer.addLayout(row)
+        for combo in (self.when_combo, self.class_combo, self.scope_combo, self.null_combo):
+            # long choices elide instead of widening the dock; the full text is in the list
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+            combo.setToolTip(combo.toolTip() or combo.currentText())
 
         self.busy_row = QWidget(self)
         b = QHBoxLayout(self.busy_row)
@@ -221,8 +226,12 @@ class TimingView(QWidget):
 
         self.tests_table = QTableWidget(0, 7, self)
         self.tests_table.setObjectName("timing_tests")
-        self.tests_table.setHorizontalHeaderLabels(["Category", "Entries", "In", "Expected", "Rate ratio (95%)",
-                                                    "p", "Adjusted p"])
+        self.tests_table.setHorizontalHeaderLabels(["Category", "Entries", "In", "Exp.", "Ratio (95%)",
+                                                    "p", "Adj. p"])
+        self.tests_table.horizontalHeaderItem(3).setToolTip("Launch days expected in the windows under "
+                                                            "random timing")
+        self.tests_table.horizontalHeaderItem(4).setToolTip("Rate ratio (observed / expected) with its "
+                                                            "95% interval from the null distribution")
         self.tests_table.horizontalHeaderItem(1).setToolTip("Entries whose window falls in the analysed period "
                                                             "(fewer than 5: the test cannot tell)")
         self.tests_table.horizontalHeaderItem(6).setToolTip("Holm-adjusted over the tests shown; the wording "
@@ -234,11 +243,18 @@ class TimingView(QWidget):
         self.tests_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.tests_table.setWordWrap(False)
         th = self.tests_table.horizontalHeader()
-        th.setStretchLastSection(True)
-        for col, w in enumerate((118, 52, 34, 62, 112, 54)):
-            self.tests_table.setColumnWidth(col, w)
+        th.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        th.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the category takes what is left
+        th.setMinimumSectionSize(24)
+        self.tests_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tests_table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tests_table.setVisible(False)
         outer.addWidget(self.tests_table)
+        self.tests_note = QLabel(self)
+        self.tests_note.setObjectName("timing_tests_note")
+        self.tests_note.setWordWrap(True)
+        self.tests_note.setStyleSheet(f"color: {MUTED};")
+        outer.addWidget(self.tests_note)
 
         self.plot = pg.PlotWidget(self, background="w")
         self.plot.setObjectName("timing_histogram")
@@ -267,6 +283,7 @@ class TimingView(QWidget):
         self.plot.addItem(self.expected_curve)
         self.legend_label = QLabel(self)
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
+        self.legend_label.setWordWrap(True)
         self.legend_label.setText(
             f'<span style="color:{ACCENT}">■</span> launch days within the window &nbsp; '
             f'<span style="color:{MUTED}">■</span> later &nbsp; '
@@ -299,6 +316,7 @@ class TimingView(QWidget):
         self.table.horizontalHeaderItem(2).setToolTip("Days until the next entry starts")
         self.table.horizontalHeaderItem(4).setToolTip("Days since the previous entry ended")
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.table.setMinimumHeight(6 * (self.fontMetrics().height() + 6) + 28)
         outer.addWidget(self.table, 3)
 
         row = QHBoxLayout()
@@ -309,6 +327,7 @@ class TimingView(QWidget):
         note = QLabel("p-values are Holm-adjusted over the categories tested. Caveats: hover the numbers.",
                       self)
         note.setStyleSheet(f"color: {MUTED}; font-size: 11px;")
+        note.setWordWrap(True)
         row.addWidget(note)
         outer.addLayout(row)
 
@@ -537,8 +556,7 @@ class TimingView(QWidget):
                 ratio += f" ({ci[0]:.1f}–{ci[1]:.1f})"
             cells = [r["label"], r["entries_in_period"], r["within_window"], f"{r['expected']:.1f}", ratio,
                      format_p(r["p_value"])[4:] if r["p_value"] >= 0.001 else "< 0.001",
-                     (format_p(r["p_adjusted"])[4:] if r["p_adjusted"] >= 0.001 else "< 0.001")
-                     + ("" if r["can_tell"] else "  cannot tell")]
+                     (format_p(r["p_adjusted"])[4:] if r["p_adjusted"] >= 0.001 else "< 0.001")]
             for col, v in enumerate(cells):
                 item = QTableWidgetItem(str(v))
                 if col:
@@ -552,6 +570,17 @@ class TimingView(QWidget):
                     f.setBold(True)
                     item.setFont(f)
                 t.setItem(i, col, item)
+        bold = t.font()
+        bold.setBold(True)
+        fmb = QFontMetrics(bold)
+        for col in range(1, t.columnCount()):  # numbers: as wide as their widest text, no wider
+            texts = [t.horizontalHeaderItem(col).text()] + [t.item(i, col).text() for i in range(len(tests))]
+            t.setColumnWidth(col, max(fmb.horizontalAdvance(x) for x in texts) + 10)
+        blind = [r["label"] for r in tests if not r["can_tell"]]
+        self.tests_note.setText(
+            f"Grey: the test cannot tell ({', '.join(blind)}: fewer than {MIN_ENTRIES} entries in the "
+            "period). Bold: adjusted p below 0.05." if blind and len(tests) > 1 else "")
+        self.tests_note.setVisible(bool(self.tests_note.text()))
         rows = min(len(tests), 6)
         t.setFixedHeight(t.horizontalHeader().height() + rows * t.verticalHeader().defaultSectionSize() + 4)
 
@@ -653,7 +682,16 @@ def install(window) -> TimingView:
     from . import calendar_editor
 
     view = TimingView(window.selection, window.visible_event_ids, window)
-    dock = window.add_dock(view, "Timing analysis", Qt.DockWidgetArea.RightDockWidgetArea)
+    # a short screen scrolls the dock rather than squeezing the histogram and the tables
+    scroll = QScrollArea(window)
+    scroll.setObjectName("timing_scroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(view)
+    scroll.setMinimumWidth(view.minimumSizeHint().width()
+                           + scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 2)
+    dock = window.add_dock(scroll, "Timing analysis", Qt.DockWidgetArea.RightDockWidgetArea)
     dock.setMinimumWidth(420)
     detail = getattr(window, "detail_dock", None)
     if isinstance(detail, QDockWidget):
