@@ -901,10 +901,17 @@ def timing_sheet_sections(result: dict) -> list[dict]:
         ("Left out: failed launches", left.get("failed", 0)),
         ("Left out: month or year only", left.get("date_precision", len(r["excluded"]))),
     ]
-    tests = [[t["label"], t["window"]["phrase"] if t["window"] else "any of the above",
-              t["entries_in_period"], t["within_window"], t["expected"], t["ratio"],
-              (t["rate_ratio_interval"] or [None, None])[0], (t["rate_ratio_interval"] or [None, None])[1],
-              t["p_value"], t["p_adjusted"], t["verdict"]]
+    def ci_text(t: dict) -> str | None:
+        if t["ratio"] is None:
+            return None
+        ci = t["rate_ratio_interval"]
+        return f"{t['ratio']:.2f} ({ci[0]:.2f}–{ci[1]:.2f})" if ci else f"{t['ratio']:.2f}"
+
+    # what prints first (the pack prints 8 columns): the reading, the ratio and both p-values
+    tests = [[t["label"], t["entries_in_period"], t["within_window"], t["verdict"],
+              t["window"]["phrase"] if t["window"] else "any of the above", ci_text(t),
+              t["p_value"], t["p_adjusted"], t["expected"],
+              (t["rate_ratio_interval"] or [None, None])[0], (t["rate_ratio_interval"] or [None, None])[1]]
              for t in r.get("tests", [])]
     h = r["histogram"]
     hist_rows = [[f"{a + 1}–{b}", o, e]
@@ -925,9 +932,9 @@ def timing_sheet_sections(result: dict) -> list[dict]:
     return [
         {"title": "Timing analysis", "kind": "pairs", "header": ["", ""], "rows": test},
         {"title": "Tests (Holm-adjusted together)", "kind": "table",
-         "header": ["Category", "Window", "Entries in the period", "Launch days in the window",
-                    "Expected", "Rate ratio", "95% interval from", "95% interval to", "p-value",
-                    "Adjusted p-value", "Reading"], "rows": tests},
+         "header": ["Category", "Entries in the period", "Launch days in the window", "Reading",
+                    "Window", "Rate ratio (95% interval)", "p-value", "Adjusted p-value",
+                    "Expected", "Rate ratio, 95% from", "Rate ratio, 95% to"], "rows": tests},
         {"title": "Days to the next entry", "kind": "table", "chart": True,
          "header": ["Days to the next entry", "Launch days", "Expected under random timing"],
          "rows": hist_rows},

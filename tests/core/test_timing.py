@@ -324,7 +324,8 @@ def test_sheet_rows_carry_the_test_the_table_and_the_assumptions():
     assert pairs["Null model"].startswith("shift: Circular shift within each year")
     assert pairs["Launches counted"] == "ballistic launches (SRBM, MRBM, IRBM, ICBM, SLBM, HGV), failed ones included"
     tests = secs["Tests (Holm-adjusted together)"]["rows"]
-    assert [t[0] for t in tests] == ["Summit"] and tests[0][9] == res["p_adjusted"]
+    assert [t[0] for t in tests] == ["Summit"] and tests[0][7] == res["p_adjusted"]
+    assert tests[0][3] == res["verdict"] and tests[0][6] == res["p_value"]
     rows = timing_sheet_rows(res)
     assert rows[0] == ["Timing analysis"] and [] in rows
 
