@@ -373,7 +373,8 @@ class PackWriter(FrontPages, StreamBase):
         sh = Sheet(self, "Timeline", [w for _, _, w, _ in cols])
         sh.title_block("Timeline", "Launches by date and distance flown, with the political calendar · "
                        + self.o.marking.text)
-        png = timeline_png(self.data.events, self.data.calendar, width=2400, height=1200, until=self.data.reach,
+        png = timeline_png(self.data.events, self.data.calendar, width=2400, height=1200,
+                           until=self.data.reach,
                            title=f"{self.o.title}: launches by date and distance (KST)")
         img = XLImage(io.BytesIO(png))
         img.width, img.height = 1120, 560

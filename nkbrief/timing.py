@@ -813,7 +813,8 @@ def summary_text(result: dict) -> str:
         return text + ". The calendar has no entries of the chosen categories."
     rr, ci = result["ratio"], result["rate_ratio_interval"]
     if rr is not None and ci is not None:
-        text += f" (rate ratio {rr:.1f}, 95% interval {ci[0]:.1f}–{ci[1]:.1f}; {format_p(result['p_value'])})."
+        text += (f" (rate ratio {rr:.1f}, 95% interval {ci[0]:.1f}–{ci[1]:.1f}; "
+                 f"{format_p(result['p_value'])}).")
     else:
         text += f" ({format_p(result['p_value'])})."
     text += " " + result["verdict"]

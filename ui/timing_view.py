@@ -17,7 +17,8 @@ from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWidget, QGridLayout,
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
-                               QScrollArea, QSpinBox, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QScrollArea, QSpinBox, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from nkbrief import schema
 from nkbrief.context import CATEGORY_LABELS
@@ -232,8 +233,8 @@ class TimingView(QWidget):
                                                             "random timing")
         self.tests_table.horizontalHeaderItem(4).setToolTip("Rate ratio (observed / expected) with its "
                                                             "95% interval from the null distribution")
-        self.tests_table.horizontalHeaderItem(1).setToolTip("Entries whose window falls in the analysed period "
-                                                            "(fewer than 5: the test cannot tell)")
+        self.tests_table.horizontalHeaderItem(1).setToolTip(
+            "Entries whose window falls in the analysed period (fewer than 5: the test cannot tell)")
         self.tests_table.horizontalHeaderItem(6).setToolTip("Holm-adjusted over the tests shown; the wording "
                                                             "follows this value")
         tv = self.tests_table.verticalHeader()

@@ -106,8 +106,9 @@ def _print_timing(res: dict, out) -> None:
                   f"{'ratio':>5}  {'p':>6}  {'adj. p':>6}\n")
         for t in res["tests"]:
             w = t["window"]["phrase"] if t["window"] else "any of them"
+            ratio = "-" if t["ratio"] is None else format(t["ratio"], ".2f")
             out.write(f"{t['label']:<16}  {w:<31}  {t['entries_in_period']:>7}  {t['within_window']:>4}  "
-                      f"{t['expected']:>8.2f}  {'-' if t['ratio'] is None else format(t['ratio'], '.2f'):>5}  "
+                      f"{t['expected']:>8.2f}  {ratio:>5}  "
                       f"{t['p_value']:>6.4f}  {t['p_adjusted']:>6.4f}"
                       f"{'' if t['can_tell'] else '  (cannot tell: fewer than 5 entries)'}\n")
         out.write("\n")

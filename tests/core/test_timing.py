@@ -322,7 +322,8 @@ def test_sheet_rows_carry_the_test_the_table_and_the_assumptions():
     assert any("Holm-adjusted" in r[0] for r in secs["Assumptions and limitations"]["rows"])
     assert pairs["p-value, Holm-adjusted"] == res["p_adjusted"]
     assert pairs["Null model"].startswith("shift: Circular shift within each year")
-    assert pairs["Launches counted"] == "ballistic launches (SRBM, MRBM, IRBM, ICBM, SLBM, HGV), failed ones included"
+    assert pairs["Launches counted"] == (
+        "ballistic launches (SRBM, MRBM, IRBM, ICBM, SLBM, HGV), failed ones included")
     tests = secs["Tests (Holm-adjusted together)"]["rows"]
     assert [t[0] for t in tests] == ["Summit"] and tests[0][7] == res["p_adjusted"]
     assert tests[0][3] == res["verdict"] and tests[0][6] == res["p_value"]

@@ -110,8 +110,8 @@ def test_the_app_adjusts_its_own_p_values_with_holm():
 
 def test_shift_null_exact_distribution_against_brute_force():
     """One short year, three launch days: every circular shift enumerated by hand."""
-    cal = pd.DataFrame([{"id": "a", "date": "2015-01-20", "end_date": None, "category": "summit", "title": "A"},
-                        {"id": "b", "date": "2015-02-10", "end_date": None, "category": "summit", "title": "B"}])
+    cal = pd.DataFrame([{"id": x, "date": d, "end_date": None, "category": "summit", "title": x}
+                        for x, d in (("a", "2015-01-20"), ("b", "2015-02-10"))])
     ev = frame(["2015-01-10", "2015-01-11", "2015-01-30"])
     res = timing_analysis(ev, cal, ["summit"], window=5, seed=1, simulations=500, per_launch=False,
                           date_from="2015-01-01", observed_until="2015-02-28")
@@ -200,7 +200,8 @@ def test_fewer_than_five_entries_cannot_tell_and_rarely_needs_adjusted_p_below_0
     res = timing_analysis(frame(["2026-01-27", "2026-01-28", "2026-05-01"]), cal, ["party_congress"],
                           seed=1, simulations=100)
     assert res["entries_in_period"] == 1 and res["can_tell"] is False
-    assert "The test cannot tell: only 1 calendar entry of this kind falls in the analysed period" in res["summary"]
+    assert ("The test cannot tell: only 1 calendar entry of this kind falls in the analysed period"
+            in res["summary"])
     assert "rarely" not in res["summary"]
     base = {"expected": 3.0, "entries_in_period": 12, "p_value": 0.004}
     assert verdict(base | {"p_adjusted": 0.044}, 10).startswith(

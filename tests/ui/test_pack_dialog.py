@@ -287,7 +287,8 @@ def test_timing_options_follow_the_timing_dock(qtbot, small_window, small_events
     assert pairs["Windows"] == "within 45 days before a summit"
     assert pairs["Categories"] == "Summit"
     assert pairs["Null model"].startswith("shuffle: Per-year shuffle")  # as chosen in the dock
-    assert pairs["Launches counted"] == "ballistic launches (SRBM, MRBM, IRBM, ICBM, SLBM, HGV), failed ones included"
+    assert pairs["Launches counted"] == (
+        "ballistic launches (SRBM, MRBM, IRBM, ICBM, SLBM, HGV), failed ones included")
     dlg.close()
 
 
