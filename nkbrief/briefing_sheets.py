@@ -134,7 +134,7 @@ CONTEXT_PRINT_COLS = 8
 CONTEXT_MINOR = ("anniversary", "other")
 #: Timing-analysis table columns moved past the printed ones (the launch table below gives
 #: the nearest entries; the id is for Excel).
-TIMING_EXCEL_ONLY = ("Event id", "Previous entry ended", "Nearest entry (any category)")
+TIMING_EXCEL_ONLY = ("Event id", "Previous entry ended", "Calendar context")
 
 
 def _col_letters(first: int, last: int) -> str:

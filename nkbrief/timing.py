@@ -34,7 +34,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .context import CATEGORY_LABELS, Nearby, days_array
+from .context import CATEGORY_LABELS, Nearby, calendar_contexts, days_array
 from .progress import Progress, report
 from .schema import CALENDAR_CATEGORIES, MISSILE_CLASSES
 
@@ -712,6 +712,8 @@ def _per_launch_records(day_ev: pd.DataFrame, ev_days: np.ndarray, calendar: pd.
     ni, nd = entries.next_after(ev_days)
     pi, pdays = entries.previous_before(ev_days)
     every = _Entries(calendar)
+    # the one calendar context (nkbrief.context), as the detail pane, show and the pack give it
+    contexts = calendar_contexts(day_ev["date"], calendar)
     by_cat = {}
     for cat in CALENDAR_CATEGORIES:
         ent = _Entries(calendar, [cat])
@@ -734,6 +736,7 @@ def _per_launch_records(day_ev: pd.DataFrame, ev_days: np.ndarray, calendar: pd.
             "next": _ref(nxt), "previous": _ref(prv, previous=True),
             "during": [_ref(d) for d in during],
             "nearest": None if near is None else {**_ref(near), "days": near.days},
+            "calendar_context": [c.phrase() for c in contexts[r]],
             "by_category": {c: {"next": int(a[r]) if a[r] >= 0 else None,
                                 "previous": int(b[r]) if b[r] >= 0 else None}
                             for c, (a, b) in by_cat.items()},
@@ -921,12 +924,12 @@ def timing_sheet_sections(result: dict) -> list[dict]:
     hist_rows.append(["no later entry", h["none"], h["none_expected"]])
     per = []
     for p in r["per_launch"]:
-        n, v, near = p["next"], p["previous"], p["nearest"]
+        n, v = p["next"], p["previous"]
         per.append([_date(p["date"]), p["id"], p.get("missile_class"),
                     "yes" if p["within_window"] else "no",
                     n["title"] if n else None, _date(n["date"]) if n else None, n["days"] if n else None,
                     v["title"] if v else None, _date(v["end_date"] or v["date"]) if v else None,
-                    v["days"] if v else None, near["phrase"] if near else None])
+                    v["days"] if v else None, "; ".join(p.get("calendar_context") or []) or None])
     years = [[y["year"], _date(y["period_from"]), _date(y["period_to"]), y["days"],
               y["window_days_in_year"], y["launches"], y["within_window"], y["expected"]]
              for y in r["years"]]
@@ -945,7 +948,7 @@ def timing_sheet_sections(result: dict) -> list[dict]:
         {"title": "Per launch", "kind": "table",
          "header": ["Date (KST)", "Event id", "Class", "Within the window", "Next entry",
                     "Next entry starts", "Days to it", "Previous entry", "Previous entry ended",
-                    "Days since", "Nearest entry (any category)"], "rows": per},
+                    "Days since", "Calendar context"], "rows": per},
         {"title": "Assumptions and limitations", "kind": "notes", "header": [],
          "rows": [[a] for a in ASSUMPTIONS]},
     ]

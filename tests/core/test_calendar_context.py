@@ -12,6 +12,7 @@ import pytest
 from nkbrief.briefing import PackOptions, build_pack
 from nkbrief.cli import main
 from nkbrief.context import calendar_context, calendar_contexts, context_reach
+from nkbrief.timing import timing_analysis
 
 SEED = "2026-01-27-srbm-north-of-pyongyang"
 HGV = "2026-01-04-hgv-ryokpo"
@@ -64,6 +65,9 @@ def test_show_json_and_the_pack_sheet_give_the_same_context(seeded_store, tmp_pa
     core = [n.phrase() for n in calendar_context(ev["date"], seeded_store.calendar_frame())]
     assert phrases == core
     assert pack_context(seeded_store, tmp_path, [SEED, HGV])[event_id] == phrases
+    timing = timing_analysis(seeded_store.events_frame(), seeded_store.calendar_frame(), ["summit"],
+                             seed=1, simulations=10)
+    assert next(p for p in timing["per_launch"] if p["id"] == event_id)["calendar_context"] == phrases
     first = shown[0]
     if event_id == SEED:
         assert {k: first[k] for k in ("category", "relation", "days_before", "days_after", "title")} == {
