@@ -539,10 +539,10 @@ def timing_analysis(events: pd.DataFrame, calendar: pd.DataFrame, categories: It
     null = _check_choice("null", null, NULL_MODELS)
     simulations = _check_int("simulations", simulations, 1, MAX_SIMULATIONS)
     if classes is not None:
-        classes = [c for c in MISSILE_CLASSES if c in set(classes)]
         bad = [c for c in classes if c not in MISSILE_CLASSES]
         if bad:
-            raise ValueError(f"class {bad[0]!r} is not a missile class")
+            raise ValueError(f"class {bad[0]!r} is not a missile class ({', '.join(MISSILE_CLASSES)})")
+        classes = [c for c in MISSILE_CLASSES if c in set(classes)]
     if seed is None:
         seed = secrets.randbelow(2**31)
     seed = _check_int("seed", seed, 0, 2**63 - 1)

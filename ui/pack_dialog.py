@@ -493,9 +493,14 @@ class PackDialog(QDialog):
             self.timing_simulations.addItem(f"{sims:,}", sims)
             i = self.timing_simulations.count() - 1
         self.timing_simulations.setCurrentIndex(i)
+        from nkbrief.timing import BALLISTIC_CLASSES, DEFAULT_NULL, NULL_NAMES, classes_phrase
+
+        x = self._timing_extra
+        counts = (f"Counts {classes_phrase(x.get('classes', BALLISTIC_CLASSES), x.get('include_failed', True))}; "
+                  f"null model: {NULL_NAMES[x.get('null') or DEFAULT_NULL]}.")
         self.timing_source_label.setText(
-            "As set in the Timing dock; the analysis runs on the events checked for the pack."
-            if timing else "The Timing dock is not open: every category, and a new seed.")
+            ("As set in the Timing dock; the analysis runs on the events checked for the pack. "
+             if timing else "The Timing dock is not open: every category, and a new seed. ") + counts)
 
     def timing_categories(self) -> list[str]:
         return [c for c, cb in self.timing_category_checks.items() if cb.isChecked()]

@@ -383,6 +383,7 @@ def test_cli_timing_text(timing_db, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["timing", "--category", "parade"], "nkbrief: --category 'parade' is not a calendar category ("),
     (["timing", "--window", "0"], "nkbrief: --window 0 must be from 1 to 3,650 days\n"),
+    (["timing", "--class", "rocket"], "nkbrief: --class 'rocket' is not a missile class ("),
     (["timing", "--simulations", "0"], "nkbrief: --simulations 0 must be from 1 to 1,000,000\n"),
     (["timing", "--from", "2026-02-30"], "nkbrief: --from '2026-02-30' is not a date (use YYYY-MM-DD)\n"),
     (["timing", "--from", "2026-05-01", "--to", "2026-01-01"], "nkbrief: --to '2026-01-01' is before --from"),

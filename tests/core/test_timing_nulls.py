@@ -172,6 +172,8 @@ def test_ballistic_classes_by_default_satellites_a_choice_failed_count_unless_ex
     assert parse_classes(["all"]) is None and parse_classes(["srbm", "SLV"]) == ["SRBM", "SLV"]
     with pytest.raises(ValueError, match=r"^class 'rocket' is not a missile class"):
         parse_classes(["rocket"])
+    with pytest.raises(ValueError, match=r"^class 'rocket' is not a missile class"):
+        run(ev, summits(), classes=["SRBM", "rocket"])
 
 
 def test_windows_before_during_around_and_the_exercise_default():

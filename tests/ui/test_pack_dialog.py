@@ -263,6 +263,9 @@ def test_timing_options_follow_the_timing_dock(qtbot, small_window, small_events
     assert (dlg.timing_window.value(), dlg.timing_seed.value(), dlg.timing_simulations.currentData()) == \
            (45, 4321, 1_000)
     assert "Timing dock" in dlg.timing_source_label.text()
+    assert dlg.timing_source_label.text().endswith(
+        "Counts ballistic launches (SRBM, MRBM, IRBM, ICBM, SLBM, HGV), failed ones included; "
+        "null model: per-year shuffle.")
     assert dlg.timing_options() is None and not dlg.timing_box.isEnabled()  # off until ticked
     qtbot.mouseClick(dlg.timing_check, Qt.MouseButton.LeftButton)
     assert dlg.timing_box.isEnabled()
