@@ -24,8 +24,6 @@ from nkbrief.analysis.filtering import EventView
 
 from .map_widget import MapWidget
 
-CONTEXT_CATEGORIES = ("party_congress", "plenum", "summit", "exercise", "un_resolution", "nuclear_test",
-                      "inauguration")
 _MUTED = palette.MUTED_TEXT
 _CSS = f"""
 body {{ color: {palette.TEXT}; }}
@@ -305,40 +303,44 @@ class DetailPane(QWidget):
             out += f"<h4>System: {_e(p['name'])}</h4>" + _rows(pairs)
         return out
 
+    def context_items(self, ev: dict) -> list:
+        """nkbrief.analysis.context.calendar_context of the event (the one context used everywhere)."""
+        if self.calendar is None or not len(self.calendar) or not ev.get("date"):
+            return []
+        return context.calendar_context(ev["date"], self.calendar, ev.get("date_precision"))
+
     def context_html(self, ev: dict) -> str:
         parts = []
         pos = self._row_of.get_indexer([ev["id"]])[0] if len(self._row_of) else -1
         since = self._since.iloc[pos] if pos >= 0 else np.nan
+        precise = ev.get("date_precision") not in ("month", "year")
         if np.isfinite(since):
             days = int(since)
             parts.append(("Since previous launch", f"{days:,} day{'s' if days != 1 else ''}"))
+        elif not precise:
+            parts.append(("Since previous launch", f"not counted: the date is known only to the "
+                                                   f"{_e(ev['date_precision'])}"))
+        elif pos >= 0 and (self.frame["date"] < ev["date"]).any():
+            parts.append(("Since previous launch", "not known: a launch dated only to the month or "
+                                                   "year may fall in between"))
         else:
             parts.append(("Since previous launch", "first launch in the store"))
+        html_out = _rows(parts)
         cal = self.calendar
-        html_out = ""
         if cal is not None and len(cal) and ev.get("date"):
-            near = context.nearest_entries(ev["date"], cal)
-            if near["previous"] is not None:
-                parts.append(("Before it", _e(near["previous"].phrase())))
-            if near["next"] is not None:
-                parts.append(("After it", _e(near["next"].phrase())))
-            for d in near["during"]:
-                parts.append(("Under way", _e(d.phrase())))
-            html_out = _rows(parts)
-            by_cat = []
-            for cat in CONTEXT_CATEGORIES:
-                n = context.nearest_entries(ev["date"], cal, categories=[cat])
-                bits = [x.phrase() for x in (n["previous"], n["next"]) if x is not None and abs(x.days) <= 120]
-                bits += [d.phrase() for d in n["during"]]
-                if bits:
-                    by_cat.append((context.CATEGORY_LABELS[cat], "<br>".join(_e(b) for b in bits)))
-            if by_cat:
-                html_out += "<h4>Within 120 days, by category</h4>" + _rows(by_cat)
-            if ev.get("date_precision") in ("month", "year"):
-                html_out += ("<p class='muted'>The date is known only to the "
-                             f"{_e(ev['date_precision'])}; day counts use its first day.</p>")
+            html_out += f"<h4>Calendar context ({context.CONTEXT_DAYS} days either side)</h4>"
+            if not precise:
+                html_out += f"<p class='muted'>{_e(context.NO_DAY_NOTE.format(p=ev['date_precision']))}</p>"
+            else:
+                items = self.context_items(ev)
+                if items:
+                    html_out += _rows((context.CATEGORY_LABELS.get(n.category, n.category), _e(n.phrase()))
+                                      for n in items)
+                else:
+                    html_out += (f"<p class='muted'>No calendar entry within {context.CONTEXT_DAYS} "
+                                 "days.</p>")
         else:
-            html_out = _rows(parts) + "<p class='muted'>No political calendar in the store.</p>"
+            html_out += "<p class='muted'>No political calendar in the store.</p>"
         html_out += "<h4>Stakeholder statements</h4>" + self.statements_html(ev["id"])
         return html_out
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
 from nkbrief import privacy
 from nkbrief.model import classification
 from nkbrief.analysis.context import CATEGORY_LABELS
+from nkbrief.analysis.timing import BALLISTIC_CLASSES, DEFAULT_NULL, NULL_NAMES, classes_phrase
 from nkbrief.filenames import sanitise_filename, suggested_name
 from nkbrief.analysis.filtering import parse_date_bound
 from nkbrief.model.palette import class_color
@@ -83,6 +84,8 @@ def timing_settings_of(window) -> dict | None:
         sims = getattr(view, "sims_combo", None)
         if sims is not None and sims.currentData():
             out["simulations"] = int(sims.currentData())
+        if callable(getattr(view, "analysis_options", None)):  # null model, classes, failed, when
+            out.update(view.analysis_options())
     except (AttributeError, RuntimeError, TypeError, ValueError):  # another dock, or already deleted
         return None
     return out
@@ -459,6 +462,8 @@ class PackDialog(QDialog):
         """Start the timing controls from ``timing`` (the Timing dock's settings), else from
         the defaults: every category, 30 days, a fresh seed, 10,000 simulations."""
         t = timing or {}
+        # the dock's null model, classes, failed launches and window mode pass through as set
+        self._timing_extra = {k: t[k] for k in ("when", "null", "classes", "include_failed") if k in t}
         cats = set(t.get("categories") or CALENDAR_CATEGORIES)
         for c, cb in self.timing_category_checks.items():
             cb.setChecked(c in cats)
@@ -471,9 +476,12 @@ class PackDialog(QDialog):
             self.timing_simulations.addItem(f"{sims:,}", sims)
             i = self.timing_simulations.count() - 1
         self.timing_simulations.setCurrentIndex(i)
+        x = self._timing_extra
+        counts = (f"Counts {classes_phrase(x.get('classes', BALLISTIC_CLASSES), x.get('include_failed', True))}; "
+                  f"null model: {NULL_NAMES[x.get('null') or DEFAULT_NULL]}.")
         self.timing_source_label.setText(
-            "As set in the Timing dock; the analysis runs on the events checked for the pack."
-            if timing else "The Timing dock is not open: every category, and a new seed.")
+            ("As set in the Timing dock; the analysis runs on the events checked for the pack. "
+             if timing else "The Timing dock is not open: every category, and a new seed. ") + counts)
 
     def timing_categories(self) -> list[str]:
         return [c for c, cb in self.timing_category_checks.items() if cb.isChecked()]
@@ -483,7 +491,8 @@ class PackDialog(QDialog):
         if not (self.timing_check.isChecked() and self.timing_check.isEnabled()):
             return None
         return {"categories": self.timing_categories(), "window": self.timing_window.value(),
-                "seed": self.timing_seed.value(), "simulations": self.timing_simulations.currentData()}
+                "seed": self.timing_seed.value(), "simulations": self.timing_simulations.currentData(),
+                **getattr(self, "_timing_extra", {})}
 
     def _on_timing_check_toggled(self, on: bool) -> None:
         self.timing_box.setEnabled(on)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolBut
                                QWidget)
 
 from nkbrief.model import palette, schema
-from nkbrief.analysis.context import CATEGORY_LABELS
+from nkbrief.analysis.context import CATEGORY_LABELS, calendar_context
 from nkbrief.analysis.filtering import KST_OFFSET_S, launch_times
 
 from .style import icon, qcolor
@@ -726,8 +726,14 @@ class Timeline(QWidget):
             km = f"{dist:,.0f}–{self.dmax[row]:,.0f} km"
         name = html.escape(str(self.names[row]) or "unnamed")
         col = palette.class_color(self.cls[row])
-        return (f"<b>{html.escape(d)}</b><br><span style='color:{col}'>●</span> "
+        text = (f"<b>{html.escape(d)}</b><br><span style='color:{col}'>●</span> "
                 f"{html.escape(str(self.cls[row]))} · {name}<br>{km}")
+        if self._calendar is not None and not self._calendar.empty:
+            # the one calendar context (nkbrief.analysis.context), as in the detail pane and the pack
+            items = calendar_context(str(self.dates[row]), self._calendar, prec)
+            if items:
+                text += "<br>" + "<br>".join(html.escape(n.phrase()) for n in items)
+        return text
 
     def _calendar_at(self, scene_pos) -> str | None:
         if not self.vb.sceneBoundingRect().contains(scene_pos):

@@ -14,17 +14,19 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence
+from PySide6.QtGui import QColor, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWidget, QGridLayout,
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
-                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QScrollArea, QSpinBox, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from nkbrief.model import schema
 from nkbrief.selection import Selection
 from nkbrief.store import Store
 from nkbrief.analysis.context import CATEGORY_LABELS
-from nkbrief.analysis.timing import (ASSUMPTIONS, DEFAULT_SIMULATIONS, DEFAULT_WINDOW, MAX_WINDOW, format_p,
-                            timing_analysis)
+from nkbrief.analysis.timing import (ASSUMPTIONS, BALLISTIC_CLASSES, DEFAULT_NULL, DEFAULT_SIMULATIONS,
+                                     DEFAULT_WINDOW, MAX_WINDOW, MIN_ENTRIES, NULL_MODELS, SATELLITE_CLASS,
+                                     format_p, timing_analysis)
 
 from .workers import Worker, start
 
@@ -32,6 +34,20 @@ SCOPES = {"all": "All launches", "visible": "Launches shown in the table", "sele
 DEFAULT_CATEGORIES = ("party_congress", "summit")
 SIMULATION_CHOICES = (1_000, 10_000, 100_000)
 BUSY_DELAY_MS = 150  # show the progress row only for runs slower than this
+#: Which launches count: (label, classes or None for every class).
+CLASS_CHOICES = {
+    "ballistic": ("Ballistic (" + ", ".join(BALLISTIC_CLASSES) + ")", list(BALLISTIC_CLASSES)),
+    "satellite": ("Ballistic and satellite launches (SLV)", [*BALLISTIC_CLASSES, SATELLITE_CLASS]),
+    "all": ("Every class (cruise, artillery…)", None),
+}
+WHEN_CHOICES = {
+    None: "Default (exercises: during or 7 days before)",
+    "before": "Before (1 to N days)",
+    "during": "During",
+    "around": "Around (during or N days before)",
+}
+NULL_CHOICES = {"shift": "Shift each year's pattern (keeps campaigns)",
+                "shuffle": "Shuffle launch days (ignores campaigns)"}
 
 ACCENT = "#C8102E"  # in-window bars and the window band (the timeline's highlight red)
 MUTED = "#7A8794"
@@ -84,7 +100,7 @@ class TimingView(QWidget):
         outer.setContentsMargins(8, 8, 8, 8)
         outer.setSpacing(6)
 
-        box = QGroupBox("Before entries of", self)
+        box = QGroupBox("Calendar entries", self)
         grid = QGridLayout(box)
         grid.setContentsMargins(8, 4, 8, 6)
         grid.setHorizontalSpacing(12)
@@ -104,17 +120,56 @@ class TimingView(QWidget):
         self.window_spin = QSpinBox(self)
         self.window_spin.setRange(1, MAX_WINDOW)
         self.window_spin.setValue(DEFAULT_WINDOW)
-        self.window_spin.setSuffix(" days before")
-        self.window_spin.setToolTip("A launch counts when an entry starts 1 to N days later")
+        self.window_spin.setSuffix(" days")
+        self.window_spin.setToolTip("Before: a launch counts when an entry starts 1 to N days later. "
+                                    "Around: also while it is under way. Exercises default to 7 days.")
         self.window_spin.valueChanged.connect(self._on_controls_changed)
         row.addWidget(self.window_spin)
-        row.addSpacing(8)
+        self.when_combo = QComboBox(self)
+        self.when_combo.setObjectName("timing_when")
+        for key, label in WHEN_CHOICES.items():
+            self.when_combo.addItem(label, key)
+        self.when_combo.setToolTip("Where a launch must fall relative to an entry to count")
+        self.when_combo.currentIndexChanged.connect(self._on_controls_changed)
+        row.addWidget(self.when_combo, 1)
+        outer.addLayout(row)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Count", self))
+        self.class_combo = QComboBox(self)
+        self.class_combo.setObjectName("timing_classes")
+        for key, (label, _) in CLASS_CHOICES.items():
+            self.class_combo.addItem(label, key)
+        self.class_combo.setToolTip("Which launches the test counts (ballistic only by default)")
+        self.class_combo.currentIndexChanged.connect(self._on_controls_changed)
+        row.addWidget(self.class_combo, 1)
+        self.failed_check = QCheckBox("Failed launches count", self)
+        self.failed_check.setObjectName("timing_failed")
+        self.failed_check.setChecked(True)
+        self.failed_check.setToolTip("A failed test was still launched on that day; untick to leave them out")
+        self.failed_check.toggled.connect(self._on_controls_changed)
+        row.addWidget(self.failed_check)
+        outer.addLayout(row)
+
+        row = QHBoxLayout()
         row.addWidget(QLabel("Scope", self))
         self.scope_combo = QComboBox(self)
         for key, label in SCOPES.items():
             self.scope_combo.addItem(label, key)
         self.scope_combo.currentIndexChanged.connect(self._on_controls_changed)
         row.addWidget(self.scope_combo, 1)
+        row.addSpacing(8)
+        row.addWidget(QLabel("Null", self))
+        self.null_combo = QComboBox(self)
+        self.null_combo.setObjectName("timing_null")
+        for key, label in NULL_CHOICES.items():
+            self.null_combo.addItem(label, key)
+            self.null_combo.setItemData(self.null_combo.count() - 1, NULL_MODELS[key],
+                                        Qt.ItemDataRole.ToolTipRole)
+        self.null_combo.setCurrentIndex(list(NULL_CHOICES).index(DEFAULT_NULL))
+        self.null_combo.setToolTip("What random timing means: " + NULL_MODELS[DEFAULT_NULL])
+        self.null_combo.currentIndexChanged.connect(self._on_controls_changed)
+        row.addWidget(self.null_combo, 1)
         outer.addLayout(row)
 
         row = QHBoxLayout()
@@ -138,6 +193,11 @@ class TimingView(QWidget):
         row.addWidget(self.sims_combo)
         row.addStretch(1)
         outer.addLayout(row)
+        for combo in (self.when_combo, self.class_combo, self.scope_combo, self.null_combo):
+            # long choices elide instead of widening the dock; the full text is in the list
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+            combo.setToolTip(combo.toolTip() or combo.currentText())
 
         self.busy_row = QWidget(self)
         b = QHBoxLayout(self.busy_row)
@@ -168,6 +228,38 @@ class TimingView(QWidget):
         self.numbers_label.setToolTip("Assumptions and limitations:\n• " + "\n• ".join(ASSUMPTIONS))
         outer.addWidget(self.numbers_label)
 
+        self.tests_table = QTableWidget(0, 7, self)
+        self.tests_table.setObjectName("timing_tests")
+        self.tests_table.setHorizontalHeaderLabels(["Category", "Entries", "In", "Exp.", "Ratio (95%)",
+                                                    "p", "Adj. p"])
+        self.tests_table.horizontalHeaderItem(3).setToolTip("Launch days expected in the windows under "
+                                                            "random timing")
+        self.tests_table.horizontalHeaderItem(4).setToolTip("Rate ratio (observed / expected) with its "
+                                                            "95% interval from the null distribution")
+        self.tests_table.horizontalHeaderItem(1).setToolTip(
+            "Entries whose window falls in the analysed period (fewer than 5: the test cannot tell)")
+        self.tests_table.horizontalHeaderItem(6).setToolTip("Holm-adjusted over the tests shown; the wording "
+                                                            "follows this value")
+        tv = self.tests_table.verticalHeader()
+        tv.setVisible(False)
+        tv.setDefaultSectionSize(self.fontMetrics().height() + 4)
+        self.tests_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tests_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.tests_table.setWordWrap(False)
+        th = self.tests_table.horizontalHeader()
+        th.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        th.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the category takes what is left
+        th.setMinimumSectionSize(24)
+        self.tests_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tests_table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.tests_table.setVisible(False)
+        outer.addWidget(self.tests_table)
+        self.tests_note = QLabel(self)
+        self.tests_note.setObjectName("timing_tests_note")
+        self.tests_note.setWordWrap(True)
+        self.tests_note.setStyleSheet(f"color: {MUTED};")
+        outer.addWidget(self.tests_note)
+
         self.plot = pg.PlotWidget(self, background="w")
         self.plot.setObjectName("timing_histogram")
         self.plot.setMinimumHeight(170)
@@ -195,6 +287,7 @@ class TimingView(QWidget):
         self.plot.addItem(self.expected_curve)
         self.legend_label = QLabel(self)
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
+        self.legend_label.setWordWrap(True)
         self.legend_label.setText(
             f'<span style="color:{ACCENT}">■</span> launch days within the window &nbsp; '
             f'<span style="color:{MUTED}">■</span> later &nbsp; '
@@ -227,6 +320,7 @@ class TimingView(QWidget):
         self.table.horizontalHeaderItem(2).setToolTip("Days until the next entry starts")
         self.table.horizontalHeaderItem(4).setToolTip("Days since the previous entry ended")
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.table.setMinimumHeight(6 * (self.fontMetrics().height() + 6) + 28)
         outer.addWidget(self.table, 3)
 
         row = QHBoxLayout()
@@ -234,8 +328,10 @@ class TimingView(QWidget):
         self.edit_calendar_button.clicked.connect(self.calendar_edit_requested)
         row.addWidget(self.edit_calendar_button)
         row.addStretch(1)
-        note = QLabel("Trying many categories or windows? See the caveats (hover the numbers).", self)
+        note = QLabel("p-values are Holm-adjusted over the categories tested. Caveats: hover the numbers.",
+                      self)
         note.setStyleSheet(f"color: {MUTED}; font-size: 11px;")
+        note.setWordWrap(True)
         row.addWidget(note)
         outer.addLayout(row)
 
@@ -250,6 +346,13 @@ class TimingView(QWidget):
 
     def scope(self) -> str:
         return self.scope_combo.currentData()
+
+    def analysis_options(self) -> dict:
+        """What counts and the null model, as :func:`nkbrief.analysis.timing.timing_analysis` takes them
+        (the pack dialog passes these on)."""
+        return {"when": self.when_combo.currentData(), "null": self.null_combo.currentData(),
+                "classes": CLASS_CHOICES[self.class_combo.currentData()][1],
+                "include_failed": self.failed_check.isChecked()}
 
     def set_scope(self, scope: str) -> None:
         self.scope_combo.setCurrentIndex(list(SCOPES).index(scope))
@@ -315,7 +418,7 @@ class TimingView(QWidget):
             return
         worker = Worker(timing_analysis, events, self.calendar, cats, window=self.window_spin.value(),
                         observed_until=self.observed_until(), seed=self.seed_spin.value(),
-                        simulations=self.sims_combo.currentData())
+                        simulations=self.sims_combo.currentData(), **self.analysis_options())
         worker.signals.finished.connect(lambda res, g=gen: self._on_worker_finished(g, res))
         worker.signals.failed.connect(lambda msg, g=gen: self._on_worker_failed(g, msg))
         worker.signals.cancelled.connect(lambda g=gen, w=worker: self._on_worker_done(g, w))
@@ -376,26 +479,36 @@ class TimingView(QWidget):
         self.numbers_label.setText("")
         self.overflow_label.setText("")
         self._set_histogram(None)
+        self._fill_tests([])
         self._fill_table([])
 
     def show_result(self, res: dict) -> None:
         self.result = res
         scope = {"all": "", "visible": " (launches shown in the table)",
                  "selection": " (selected launches)"}[self.scope()]
-        self.summary_label.setText(res["summary"].replace(" fell within", f"{scope} fell within", 1)
+        self.summary_label.setText(res["summary"].replace(" fell ", f"{scope} fell ", 1)
                                    if res["launches"] else res["summary"])
         if res["launches"]:
             ratio = f"{res['ratio']:.2f}×" if res["ratio"] is not None else "–"
+            ci = res["rate_ratio_interval"]
+            if ci is not None:
+                ratio += f" (95%: {ci[0]:.2f}–{ci[1]:.2f})"
             lo, hi = res["null_interval"]
-            left_out = (f" · {len(res['excluded'])} month-only launches left out" if res["excluded"] else "")
+            left = res["left_out"]
+            left_out = "".join(f" · {n} {what} left out" for n, what in (
+                (left["class"], "of other classes"), (left["failed"], "failed"),
+                (left["date_precision"], "month/year-only")) if n)
             self.numbers_label.setText(
-                f"Observed {res['within_window']} of {res['launches']} launch days "
-                f"({res['events']} events) · expected {res['expected']:.2f} (95%: {lo}–{hi}) · "
-                f"ratio {ratio} · {format_p(res['p_value'])} (exact {res['p_value_exact']:.3g}) · "
+                f"Counted: {res['counted']} · observed {res['within_window']} of {res['launches']} launch "
+                f"days ({res['events']} events) · expected {res['expected']:.2f} (95% of the null: "
+                f"{lo}–{hi}) · rate ratio {ratio} · {format_p(res['p_value'])}, adjusted "
+                f"{format_p(res['p_adjusted'])[2:]} (Holm, {res['family_size']} "
+                f"test{'s' if res['family_size'] != 1 else ''}) · null: {res['null_name']} · "
                 f"{res['simulations']:,} simulations, seed {res['seed']} · "
                 f"{res['date_from']} to {res['date_to']}{left_out}")
         else:
             self.numbers_label.setText("")
+        self._fill_tests(res.get("tests") or [])
         self._set_histogram(res)
         self._fill_table(res["per_launch"])
         self.result_changed.emit(res)
@@ -433,6 +546,47 @@ class TimingView(QWidget):
         straddle = "" if window % h["bin_days"] == 0 else \
             f" The bar holding day {window} straddles the window's end; the table tells the launches apart."
         self.overflow_label.setText(("Not drawn: " + "; ".join(parts) + "." if parts else "") + straddle)
+
+    def _fill_tests(self, tests: list[dict]) -> None:
+        """One row per test (a category, and 'any of them' with several): the family Holm adjusts."""
+        t = self.tests_table
+        t.setRowCount(len(tests))
+        t.setVisible(len(tests) > 1)
+        muted = QColor(MUTED)
+        for i, r in enumerate(tests):
+            ci = r["rate_ratio_interval"]
+            ratio = "–" if r["ratio"] is None else f"{r['ratio']:.2f}"
+            if ci is not None:
+                ratio += f" ({ci[0]:.1f}–{ci[1]:.1f})"
+            cells = [r["label"], r["entries_in_period"], r["within_window"], f"{r['expected']:.1f}", ratio,
+                     format_p(r["p_value"])[4:] if r["p_value"] >= 0.001 else "< 0.001",
+                     (format_p(r["p_adjusted"])[4:] if r["p_adjusted"] >= 0.001 else "< 0.001")]
+            for col, v in enumerate(cells):
+                item = QTableWidgetItem(str(v))
+                if col:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                tip = r["verdict"] + (f" Window: {r['window']['phrase']}." if r["window"] else "")
+                item.setToolTip(tip)
+                if not r["can_tell"]:
+                    item.setForeground(muted)
+                elif r["p_adjusted"] < 0.05:
+                    f = item.font()
+                    f.setBold(True)
+                    item.setFont(f)
+                t.setItem(i, col, item)
+        bold = t.font()
+        bold.setBold(True)
+        fmb = QFontMetrics(bold)
+        for col in range(1, t.columnCount()):  # numbers: as wide as their widest text, no wider
+            texts = [t.horizontalHeaderItem(col).text()] + [t.item(i, col).text() for i in range(len(tests))]
+            t.setColumnWidth(col, max(fmb.horizontalAdvance(x) for x in texts) + 10)
+        blind = [r["label"] for r in tests if not r["can_tell"]]
+        self.tests_note.setText(
+            f"Grey: the test cannot tell ({', '.join(blind)}: fewer than {MIN_ENTRIES} entries in the "
+            "period). Bold: adjusted p below 0.05." if blind and len(tests) > 1 else "")
+        self.tests_note.setVisible(bool(self.tests_note.text()))
+        rows = min(len(tests), 6)
+        t.setFixedHeight(t.horizontalHeader().height() + rows * t.verticalHeader().defaultSectionSize() + 4)
 
     def _fill_table(self, rows: list[dict]) -> None:
         self._filling_table = True
@@ -534,7 +688,16 @@ def install(window) -> TimingView:
     from . import calendar_editor
 
     view = TimingView(window.selection, window.visible_event_ids, window)
-    dock = window.add_dock(view, "Timing analysis", Qt.DockWidgetArea.RightDockWidgetArea)
+    # a short screen scrolls the dock rather than squeezing the histogram and the tables
+    scroll = QScrollArea(window)
+    scroll.setObjectName("timing_scroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(view)
+    scroll.setMinimumWidth(view.minimumSizeHint().width()
+                           + scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 2)
+    dock = window.add_dock(scroll, "Timing analysis", Qt.DockWidgetArea.RightDockWidgetArea)
     dock.setMinimumWidth(420)
     detail = getattr(window, "detail_dock", None)
     if isinstance(detail, QDockWidget):

@@ -14,6 +14,7 @@ Stakeholder views, Sources (any may be turned off). The sheet writers live in
 from __future__ import annotations
 
 import contextlib
+import functools
 import datetime as _dt
 import os
 import time
@@ -96,6 +97,21 @@ class PackData:
     @property
     def missile_rows(self) -> int:
         return sum(self.missile_counts.values())
+
+    @functools.cached_property
+    def contexts(self) -> list:
+        """nkbrief.analysis.context.calendar_contexts of every chosen event, computed once: the Context
+        & timing sheet lists them, and the timeline reaches what they name."""
+        from ..analysis.context import calendar_contexts
+
+        return calendar_contexts(self.events["date"], self.calendar, self.events["date_precision"])
+
+    @property
+    def reach(self) -> str | None:
+        """The last day of the latest upcoming party congress or summit the contexts name."""
+        from ..analysis.context import context_reach
+
+        return context_reach(self.contexts)
 
 
 @dataclass

@@ -20,7 +20,8 @@ from openpyxl.packaging.custom import StringProperty
 
 from ..model import palette
 from .summary import FrontPages
-from ..analysis.context import CATEGORY_LABELS, Nearby, days_array, days_since_previous_launch
+from ..analysis.context import (CATEGORY_LABELS, CONTEXT_DAYS, NO_DAY_NOTE, REACH_CATEGORIES, Nearby,
+                                days_since_previous_launch)
 from ..analysis.timing import timing_sheet_sections
 from ..progress import Progress
 from ..model.schema import ACTORS, MISSILE_CLASSES
@@ -114,24 +115,27 @@ MISSILE_PRINT_COLS = 11
 
 
 #: The Context & timing sheet's launch table; the first CONTEXT_PRINT_COLS print. Its
-#: columns also carry the timing analysis's tables (dates need at least 11).
+#: columns also carry the timing analysis's tables (dates need at least 11). The calendar
+#: context is nkbrief.analysis.context.calendar_contexts, split in two printed columns.
 CONTEXT_COLUMNS: list[tuple[str, str, float, str]] = [
     ("date", "Date (KST)", 11.5, "date"),
-    ("class", "Class", 11, "class"),
-    ("missile", "Missile", 14, "text"),
-    ("description", "Description", 60, "text"),
-    ("prev", "Previous calendar entry", 21, "text"),
-    ("next", "Next calendar entry", 21, "text"),
-    ("during", "Under way that day", 15, "text"),
+    ("class", "Class", 10, "class"),
+    ("missile", "Missile", 13, "text"),
+    ("description", "Description", 50, "text"),
+    ("context", f"Calendar context ({CONTEXT_DAYS} days either side)", 34, "text"),
+    ("context_other", "Anniversaries and other entries", 24, "text"),
     ("gap", "Days since previous launch", 9, "int"),
+    ("reach_days", "Days to the next congress or summit", 11, "int"),
     ("id", "Event ID", 30, "text"),
-    ("prev_days", "Days after previous entry", 11, "int"),
-    ("next_days", "Days before next entry", 26, "int"),
+    ("reach", "Next congress or summit", 26, "text"),
+    ("reach_date", "It opens", 11.5, "date"),
 ]
 CONTEXT_PRINT_COLS = 8
+#: Context categories that go in the second printed column.
+CONTEXT_MINOR = ("anniversary", "other")
 #: Timing-analysis table columns moved past the printed ones (the launch table below gives
 #: the nearest entries; the id is for Excel).
-TIMING_EXCEL_ONLY = ("Event id", "Previous entry ended", "Nearest entry (any category)")
+TIMING_EXCEL_ONLY = ("Event id", "Previous entry ended", "Calendar context")
 
 
 def _col_letters(first: int, last: int) -> str:
@@ -149,60 +153,18 @@ def _listing(words: Sequence[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
-# ------------------------------------------------------------- vectorised context
-def iter_calendar_context(dates: Sequence[str], calendar: pd.DataFrame):
-    """``nkbrief.analysis.context.nearest_entries`` for many dates at once (same results, tested), yielded
-    one date at a time.
-
-    Sorting the calendar once and using ``searchsorted`` keeps a 10,000-event pack fast.
-    """
-    if calendar is None or calendar.empty or not len(dates):
-        for _ in dates:
-            yield {"previous": None, "next": None, "during": []}
-        return
-    cal = calendar.reset_index(drop=True)
-    start = days_array(cal["date"])
-    ends = cal["end_date"].where(cal["end_date"].notna() & (cal["end_date"] != ""), cal["date"])
-    end = days_array(ends)
-    d = days_array(list(dates))
-    n = len(cal)
-    order_s = np.argsort(start, kind="stable")
-    s_sorted = start[order_s]
-    k = np.searchsorted(s_sorted, d, side="right")
-    order_e = np.argsort(end, kind="stable")
-    e_sorted = end[order_e]
-    j = np.searchsorted(e_sorted, d, side="left") - 1
-    recs = frame_records(cal[["id", "title", "category", "date", "end_date"]])
-
-    def entry(i: int, days: int, during: bool = False) -> Nearby:
-        r = recs[i]
-        e = r["end_date"] if isinstance(r["end_date"], str) and r["end_date"] else None
-        return Nearby(r["id"], r["title"], r["category"], r["date"], e, days, during)
-
-    multi = np.flatnonzero(end > start)
-    m_start, m_end = start[multi], end[multi]
-    for x in range(len(d)):
-        dx = int(d[x])
-        res: dict = {"previous": None, "next": None, "during": []}
-        if k[x] < n:
-            i = int(order_s[k[x]])
-            res["next"] = entry(i, int(start[i] - dx))
-        if j[x] >= 0:
-            first = int(np.searchsorted(e_sorted, e_sorted[j[x]], side="left"))
-            i = int(order_e[first])
-            res["previous"] = entry(i, int(end[i] - dx))
-        lo = np.searchsorted(s_sorted, dx, side="left")
-        hi = np.searchsorted(s_sorted, dx, side="right")
-        today = set(order_s[lo:hi].tolist())  # entries starting that day
-        today.update(multi[(m_start <= dx) & (m_end >= dx)].tolist())
-        res["during"] = [entry(i, int(start[i] - dx), during=bool(end[i] > start[i]))
-                         for i in sorted(today)]
-        yield res
-
-
-def calendar_context(dates: Sequence[str], calendar: pd.DataFrame) -> list[dict]:
-    """:func:`iter_calendar_context` as a list."""
-    return list(iter_calendar_context(dates, calendar))
+# ------------------------------------------------------------- calendar context
+def context_cells(items: list[Nearby], precision: str | None = "day") -> list:
+    """The Context & timing sheet's context cells of one launch, from
+    :func:`nkbrief.analysis.context.calendar_contexts`: [major entries, anniversaries and other,
+    days to the next congress or summit, its title, its first day]."""
+    if precision in ("month", "year"):
+        return [NO_DAY_NOTE.format(p=precision), None, None, None, None]
+    major = "\n".join(n.phrase() for n in items if n.category not in CONTEXT_MINOR) or None
+    minor = "\n".join(n.phrase() for n in items if n.category in CONTEXT_MINOR) or None
+    reach = [n for n in items if n.category in REACH_CATEGORIES and n.days > 0]
+    r = min(reach, key=lambda n: n.days) if reach else None
+    return [major, minor, r.days if r else None, r.title if r else None, to_date(r.date) if r else None]
 
 class PackWriter(FrontPages, StreamBase):
     """Writes every chosen section of one pack into a write-only workbook."""
@@ -412,6 +374,7 @@ class PackWriter(FrontPages, StreamBase):
         sh.title_block("Timeline", "Launches by date and distance flown, with the political calendar · "
                        + self.o.marking.text)
         png = timeline_png(self.data.events, self.data.calendar, width=2400, height=1200,
+                           until=self.data.reach,
                            title=f"{self.o.title}: launches by date and distance (KST)")
         img = XLImage(io.BytesIO(png))
         img.width, img.height = 1120, 560
@@ -453,7 +416,7 @@ class PackWriter(FrontPages, StreamBase):
         sh.blank()
         sh.heading("Each launch, what happened, and the calendar entries around it", CONTEXT_PRINT_COLS)
         ev = self.data.events
-        ctx = iter_calendar_context(list(ev["date"]), self.data.calendar)
+        ctx = self.data.contexts
         gaps = days_since_previous_launch(ev).tolist()
         # A description too long for one printed row (a page, and Excel's 409-point row) is cut here.
         width = cols[[k for k, _, _, _ in cols].index("description")][2]
@@ -462,13 +425,11 @@ class PackWriter(FrontPages, StreamBase):
 
         def rows():
             for r, desc, c, gap in zip(self.light_records(), self.field_values("description"), ctx, gaps):
-                prev, nxt = c["previous"], c["next"]
+                major, minor, reach_days, reach, reach_date = context_cells(c, r["date_precision"])
                 yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)),
                        r["missile_class"], r["missile_name"], clip_lines(desc, width, tail=tail),
-                       prev.phrase() if prev else None, nxt.phrase() if nxt else None,
-                       "\n".join(n.phrase() for n in c["during"]) or None,
-                       None if gap is None or gap != gap else int(gap),
-                       r["id"], -prev.days if prev else None, nxt.days if nxt else None]
+                       major, minor, None if gap is None or gap != gap else int(gap), reach_days,
+                       r["id"], reach, reach_date]
 
         sh.table(self.table_name("Context"), cols, rows(), "Context & timing")
         sh.finish()

@@ -249,7 +249,10 @@ class FrontPages:
         d0 = to_date(self.first["date"])
         d1 = to_date(self.last["date"])
         pad = max(7, (d1 - d0).days // 40)
-        return d0 - _dt.timedelta(days=pad), d1 + _dt.timedelta(days=pad)
+        end = d1 + _dt.timedelta(days=pad)
+        if self.data.reach:  # the next party congress or summit the context names is in view
+            end = max(end, to_date(self.data.reach) + _dt.timedelta(days=2))
+        return d0 - _dt.timedelta(days=pad), end
 
     def _periods(self) -> tuple[list[str], dict, bool]:
         """Contiguous periods (years, or months for spans up to two years) and counts by class."""

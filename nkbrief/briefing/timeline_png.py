@@ -134,11 +134,14 @@ def _records(df: pd.DataFrame | None, cols: Iterable[str]) -> list[dict]:
 
 
 def render_timeline(events: pd.DataFrame, calendar: pd.DataFrame | None = None, *,
-                    width: int = 2400, height: int = 1200, title: str | None = None) -> Image.Image:
+                    width: int = 2400, height: int = 1200, title: str | None = None,
+                    until: str | None = None) -> Image.Image:
     """Draw the timeline; returns an RGB Pillow image ``width`` x ``height``.
 
     ``events`` needs date, date_precision, missile_class, distance_km, distance_km_max;
     ``calendar`` needs id, date, end_date, category, title (either may be empty).
+    ``until``: an ISO day the time axis must reach (the pack passes the last day of the
+    next party congress or summit its calendar context names).
     """
     s = width / 1200  # everything below is laid out for 1200 px wide and scaled
     W, H = width, height
@@ -156,6 +159,8 @@ def render_timeline(events: pd.DataFrame, calendar: pd.DataFrame | None = None, 
     else:
         today = _day(_dt.date.today())
         lo, hi = today - 30, today
+    if until:
+        hi = max(hi, _day(_dt.date.fromisoformat(until)))
     if hi - lo < 20:
         mid = (lo + hi) // 2
         lo, hi = mid - 10, mid + 10

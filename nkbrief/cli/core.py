@@ -107,9 +107,17 @@ def cmd_show(args) -> int:
             raise CliError(f"no event with id {args.id!r}")
         ev["missiles"] = store.missiles(args.id)
         ev["statements"] = store.statements(args.id)
+        ev["calendar_context"] = show_calendar_context(ev, store.calendar_frame())
     json.dump(ev, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
     return 0
+
+
+def show_calendar_context(ev: dict, calendar) -> list[dict]:
+    """``show``'s ``calendar_context``: nkbrief.analysis.context.calendar_context as plain records."""
+    from ..analysis.context import calendar_context, context_record
+
+    return [context_record(n) for n in calendar_context(ev["date"], calendar, ev.get("date_precision"))]
 
 
 def cmd_calendar(args) -> int:
@@ -157,8 +165,9 @@ def register(sub) -> None:
     _add_db(p)
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("show", help="one event with its missiles and statements, as JSON")
+    p = sub.add_parser("show", help="one event with its missiles, statements and calendar context, as JSON")
     p.add_argument("id")
+    p.add_argument("--json", action="store_true", help="JSON output (the only output; accepted for scripts)")
     _add_db(p)
     p.set_defaults(func=cmd_show)
 

@@ -45,12 +45,19 @@ def _timing(args, store, events) -> dict | None:
         return res
     if not args.timing:
         return None
+    from ..analysis.timing import parse_classes
     from ..jobs.pack import pack_timing
     from .timing import _categories
 
-    if not 1 <= args.timing_window <= 3650:
+    if args.timing_window is not None and not 1 <= args.timing_window <= 3650:
         raise CliError(f"--timing-window {args.timing_window} must be from 1 to 3,650 days")
+    try:
+        classes = parse_classes(args.timing_class)
+    except ValueError as e:
+        raise CliError(f"--timing-{e}") from None
     return pack_timing(store, events, categories=_categories(args.timing_category), window=args.timing_window,
+                       when=args.timing_when, null=args.timing_null, classes=classes,
+                       include_failed=not args.timing_exclude_failed,
                        date_from=date_arg("--from", args.date_from),
                        date_to=date_arg("--to", args.date_to, end=True), seed=args.timing_seed)
 
@@ -117,8 +124,18 @@ def register(sub) -> None:
                    help="add the timing analysis of these events to 'Context & timing'")
     p.add_argument("--timing-category", action="append", metavar="C",
                    help="with --timing: calendar categories (repeat or comma-separate; default: all)")
-    p.add_argument("--timing-window", type=int, default=30, metavar="N",
-                   help="with --timing: days before an entry that count (default 30)")
+    p.add_argument("--timing-window", type=int, metavar="N",
+                   help="with --timing: days of the window (default 30 before an entry; exercises: "
+                   "during or 7 days before)")
+    p.add_argument("--timing-when", choices=("before", "during", "around"),
+                   help="with --timing: the window for every category (see 'timing --when')")
+    p.add_argument("--timing-null", choices=("shift", "shuffle"), default="shift",
+                   help="with --timing: the null model (default shift: keeps campaigns together)")
+    p.add_argument("--timing-class", action="append", metavar="C",
+                   help="with --timing: classes counted (default ballistic: SRBM, MRBM, IRBM, ICBM, "
+                   "SLBM, HGV; 'satellite' adds SLV; 'all' counts every class)")
+    p.add_argument("--timing-exclude-failed", action="store_true",
+                   help="with --timing: leave failed launches out (by default they count)")
     p.add_argument("--timing-seed", type=int, metavar="N", help="with --timing: random seed")
     p.add_argument("--timing-json", metavar="FILE",
                    help="add a saved timing result instead (from 'nkbrief timing --json')")

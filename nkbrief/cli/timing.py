@@ -23,11 +23,22 @@ def _categories(values):
         raise CliError(f"--{e}") from None
 
 
+def _classes(values):
+    from ..analysis.timing import parse_classes
+
+    try:
+        return parse_classes(values)
+    except ValueError as e:
+        raise CliError(f"--{e}") from None
+
+
 def cmd_timing(args) -> int:
     from ..analysis.timing import timing_analysis
 
     cats = _categories(args.category)
-    if args.window < 1 or args.window > 3650:
+    classes = _classes(args.classes)
+    args.classes = None  # the analysis filters classes itself, so it can say how many it left out
+    if args.window is not None and (args.window < 1 or args.window > 3650):
         raise CliError(f"--window {args.window} must be from 1 to 3,650 days")
     if args.simulations < 1 or args.simulations > 1_000_000:
         raise CliError(f"--simulations {args.simulations} must be from 1 to 1,000,000")
@@ -41,8 +52,9 @@ def cmd_timing(args) -> int:
         events = selected_frame(store, args)
         calendar = store.calendar_frame()
         until = store.last_observed_day()
-    res = timing_analysis(events, calendar, cats, window=args.window, date_from=date_from,
-                          date_to=date_to, observed_until=until, seed=args.seed,
+    res = timing_analysis(events, calendar, cats, window=args.window, when=args.when, null=args.null,
+                          classes=classes, include_failed=not args.exclude_failed,
+                          date_from=date_from, date_to=date_to, observed_until=until, seed=args.seed,
                           simulations=args.simulations)
     if args.json:
         json.dump(res, sys.stdout, ensure_ascii=False, indent=1)
@@ -58,25 +70,43 @@ def _print_timing(res: dict, out) -> None:
     out.write(res["summary"] + "\n\n")
     if not res["launches"]:
         return
-    ratio = f"{res['ratio']:.2f} times expected" if res["ratio"] is not None else "no expectation (0)"
+    ratio = f"{res['ratio']:.2f}" if res["ratio"] is not None else "no expectation (0)"
+    ci = res["rate_ratio_interval"]
+    if ci is not None:
+        ratio += f" (95% interval {ci[0]:.2f} to {ci[1]:.2f})"
     lo, hi = res["null_interval"]
+    left = res["left_out"]
     rows = [
         ("categories", f"{', '.join(res['category'])} ({res['calendar_entries']} entries)"),
-        ("window", f"1 to {res['window_days']} days before an entry starts"),
+        ("windows", res["windows_phrase"]),
+        ("counted", res["counted"]),
         ("launch days", f"{res['launches']} ({res['events']} events; counted by distinct launch day)"),
-        ("within window", f"{res['within_window']} launch days ({res['within_window_events']} events)"),
-        ("expected", f"{res['expected']:.2f} (sd {res['null_sd']:.2f}; 95% of simulations {lo} to {hi})"),
-        ("effect", f"{ratio}; {res['excess']:+.2f} launch days"),
+        ("in windows", f"{res['within_window']} launch days ({res['within_window_events']} events)"),
+        ("expected", f"{res['expected']:.2f} (sd {res['null_sd']:.2f}; 95% of the null {lo} to {hi})"),
+        ("rate ratio", ratio),
         ("p-value", f"{res['p_value']:.4f} ({format_p(res['p_value'])}; {res['simulations']:,} simulations, "
                     f"seed {res['seed']}; exact {res['p_value_exact']:.4f})"),
+        ("adjusted p", f"{res['p_adjusted']:.4f} (Holm, {res['family_size']} test"
+                       f"{'s' if res['family_size'] != 1 else ''})"),
         ("period", f"{res['date_from']} to {res['date_to']}"),
-        ("null model", res["null_model"]),
+        ("null model", f"{res['null']}: {res['null_model']}"),
+        ("left out", f"{left['class']} of other classes, {left['failed']} failed, "
+                     f"{left['date_precision']} known only to the month or year"),
     ]
-    if res["excluded"]:
-        rows.append(("left out", f"{len(res['excluded'])} events known only to the month or year"))
     for k, v in rows:
         out.write(f"{k:<14}{v}\n")
-    out.write(f"{'repeat with':<14}--seed {res['seed']}\n\n")
+    out.write(f"{'repeat with':<14}--seed {res['seed']} --null {res['null']}\n\n")
+    if res["family_size"] > 1:
+        out.write(f"{'test':<16}  {'window':<31}  {'entries':>7}  {'in':>4}  {'expected':>8}  "
+                  f"{'ratio':>5}  {'p':>6}  {'adj. p':>6}\n")
+        for t in res["tests"]:
+            w = t["window"]["phrase"] if t["window"] else "any of them"
+            ratio = "-" if t["ratio"] is None else format(t["ratio"], ".2f")
+            out.write(f"{t['label']:<16}  {w:<31}  {t['entries_in_period']:>7}  {t['within_window']:>4}  "
+                      f"{t['expected']:>8.2f}  {ratio:>5}  "
+                      f"{t['p_value']:>6.4f}  {t['p_adjusted']:>6.4f}"
+                      f"{'' if t['can_tell'] else '  (cannot tell: fewer than 5 entries)'}\n")
+        out.write("\n")
     out.write(f"{'date':<10}  {'in':<2}  {'days':>4}  {'next entry':<40}  {'days':>4}  previous entry\n")
     for r in res["per_launch"]:
         nxt, prv = r["next"], r["previous"]
@@ -189,17 +219,27 @@ def _entry_args(p, *, adding: bool) -> None:
 
 
 def register(sub) -> None:
-    from ..analysis.timing import DEFAULT_SIMULATIONS, DEFAULT_WINDOW
+    from ..analysis.timing import (BALLISTIC_CLASSES, DEFAULT_NULL, DEFAULT_SIMULATIONS, DEFAULT_WINDOW,
+                                   NULL_MODELS, WINDOW_MODES)
 
     p = sub.add_parser("timing", help="how launches fall before calendar entries, with a test against chance")
     p.add_argument("--category", action="append", metavar="C",
                    help="calendar category (repeat or comma-separate; default: all). "
                    + ", ".join(schema.CALENDAR_CATEGORIES))
-    p.add_argument("--window", type=int, default=DEFAULT_WINDOW, metavar="N",
-                   help=f"days before an entry that count as 'before it' (default {DEFAULT_WINDOW})")
+    p.add_argument("--window", type=int, metavar="N",
+                   help=f"days of the window, for every category (default {DEFAULT_WINDOW}; exercises 7)")
+    p.add_argument("--when", choices=WINDOW_MODES,
+                   help="before: 1..N days before an entry starts; during: while it is under way; "
+                   "around: during or within N days before (default: before; exercises around)")
+    p.add_argument("--null", choices=tuple(NULL_MODELS), default=DEFAULT_NULL,
+                   help="shift: move each year's launch pattern by a random offset (keeps "
+                   "campaigns together; default); shuffle: place launch days independently")
     add_range_args(p)
     p.add_argument("--class", dest="classes", action="append", metavar="C",
-                   help="only launches of this missile class (repeat or comma-separate)")
+                   help="missile classes counted (repeat or comma-separate; 'satellite' adds SLV, "
+                   f"'all' counts every class; default {', '.join(BALLISTIC_CLASSES)})")
+    p.add_argument("--exclude-failed", action="store_true",
+                   help="leave failed launches out (by default they count)")
     p.add_argument("--ids", metavar="ID,ID", help="only these events")
     p.add_argument("--seed", type=int, help="random seed (default: a fresh one, printed so the run "
                    "can be repeated)")

@@ -10,7 +10,6 @@ import pytest
 from briefing_helpers import small_store, table_column
 
 from nkbrief.briefing.pack import SECTIONS, PackError, PackOptions, build_pack
-from nkbrief.briefing.sheets import calendar_context
 from nkbrief.model.classification import COLOURS
 from nkbrief.analysis.context import nearest_entries
 from nkbrief.progress import Cancelled, Progress
@@ -270,7 +269,7 @@ def test_small_store_pack_every_section(tmp_path):
     for vals in cx.iter_rows(min_row=4, values_only=True):
         ctx.setdefault(vals[8], vals)  # the Event ID column (past the printed ones)
     values = ctx["2017-08-29-irbm-sunan"]
-    assert "5 days before the 6th nuclear test (on 2017-09-03)" in values
+    assert "5 days before the 6th nuclear test (on 2017-09-03)" in values[4].split("\n")
     assert any("during Ulchi Freedom Guardian 2017" in str(v) for v in values)
     assert ctx["2016-06-22-irbm-wonsan"][3] == "Second of two launches that day."  # the description
     st.close()
@@ -323,19 +322,27 @@ def test_cancel_leaves_nothing(tmp_path):
 
 
 def test_calendar_context_matches_nearest_entries():
-    """The vectorised context used by the pack gives exactly nearest_entries' answers."""
+    """The one calendar context (vectorised, used by the pack) lists, per category, exactly
+    nearest_entries' previous and next entry when within 60 days, and what is under way."""
     import pandas as pd
 
+    from nkbrief.analysis.context import CONTEXT_DAYS, calendar_contexts
     from nkbrief.store.dataset import load_bundled_calendar
     from nkbrief.resources import resource_path
 
     cal = pd.DataFrame(load_bundled_calendar(resource_path("calendar.csv")))
     start = dt.date(1980, 9, 1)
-    dates = [(start + dt.timedelta(days=i * 7 + i % 5)).isoformat() for i in range(2400)]
-    dates += list(cal["date"]) + [d for d in cal["end_date"] if isinstance(d, str) and d]
-    got = calendar_context(dates, cal)
-    for d, g in zip(dates, got):
-        assert g == nearest_entries(d, cal), d
+    dates = [(start + dt.timedelta(days=i * 53 + i % 5)).isoformat() for i in range(320)]
+    dates += list(cal["date"])[::4] + [d for d in cal["end_date"] if isinstance(d, str) and d][::4]
+    got = calendar_contexts(dates, cal)
+    for d, items in zip(dates, got):
+        for cat in cal["category"].unique():
+            want = nearest_entries(d, cal, categories=[cat])
+            mine = [n for n in items if n.category == cat]
+            expect = [n for n in want["during"]]
+            expect += [n for n in (want["next"],) if n is not None and n.days <= CONTEXT_DAYS]
+            expect += [n for n in (want["previous"],) if n is not None and -n.days <= CONTEXT_DAYS]
+            assert sorted(mine, key=repr) == sorted(expect, key=repr), (d, cat)
 
 
 def test_fast_row_writer_matches_openpyxls(tmp_path, monkeypatch):

@@ -147,7 +147,7 @@ def test_pack_command_with_timing(tmp_path, capsys):
     header = next(r for r in ws.iter_rows(values_only=True)
                   if r[:3] == ("Date (KST)", "Class", "Within the window"))
     assert header[3] == "Next entry" and header[8:11] == ("Event id", "Previous entry ended",
-                                                         "Nearest entry (any category)")
+                                                         "Calendar context")
     assert ws.print_area.split("!")[-1].replace("$", "").startswith("A1:H")
 
 

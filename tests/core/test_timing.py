@@ -35,9 +35,10 @@ CAL = pd.DataFrame([
 ])
 
 
-def events(dates, precision=None) -> pd.DataFrame:
+def events(dates, precision=None, cls="SRBM") -> pd.DataFrame:
     return pd.DataFrame({"id": [f"e{i}" for i in range(len(dates))], "date": list(dates),
-                         "date_precision": precision or ["day"] * len(dates)})
+                         "date_precision": precision or ["day"] * len(dates),
+                         "missile_class": [cls] * len(dates)})
 
 
 def by_id(result) -> dict:
@@ -135,7 +136,8 @@ def test_expected_count_matches_a_brute_force_count_with_nearest_entries():
     assert res["excess"] == pytest.approx(2 - res["expected"])
     assert res["summary"].startswith(
         f"2 of 3 launch days in 2026 fell within 30 days before a party congress or summit; "
-        f"under random timing within each year we would expect {res['expected']:.1f} (p = ")
+        f"random timing (circular shift within each year) would give about {res['expected']:.1f} "
+        f"(rate ratio {res['ratio']:.1f}, 95% interval ")
 
 
 def test_month_precision_launches_are_left_out_and_listed():
@@ -152,7 +154,7 @@ def test_histogram_adds_up():
     rng = np.random.default_rng(11)
     dates = sorted({(dt.date(2016, 1, 1) + dt.timedelta(days=int(x))).isoformat()
                     for x in rng.integers(0, 3000, 120)})
-    res = timing_analysis(events(dates), cal, ["exercise"], seed=1, simulations=100)
+    res = timing_analysis(events(dates), cal, ["exercise"], when="before", seed=1, simulations=100)
     h = res["histogram"]
     assert sum(h["observed"]) + h["beyond"] + h["none"] == res["launches"]
     assert sum(h["expected"]) + h["beyond_expected"] + h["none_expected"] == pytest.approx(res["launches"])
@@ -317,7 +319,14 @@ def test_sheet_rows_carry_the_test_the_table_and_the_assumptions():
     assert [r[0] for r in per] == [dt.date(2026, 1, 4), dt.date(2026, 1, 27), dt.date(2026, 6, 1)]
     assert per[0][3] == "yes" and per[0][6] == 1
     assert secs["Days to the next entry"]["chart"] is True
-    assert any("Trying many categories" in r[0] for r in secs["Assumptions and limitations"]["rows"])
+    assert any("Holm-adjusted" in r[0] for r in secs["Assumptions and limitations"]["rows"])
+    assert pairs["p-value, Holm-adjusted"] == res["p_adjusted"]
+    assert pairs["Null model"].startswith("shift: Circular shift within each year")
+    assert pairs["Launches counted"] == (
+        "ballistic launches (SRBM, MRBM, IRBM, ICBM, SLBM, HGV), failed ones included")
+    tests = secs["Tests (Holm-adjusted together)"]["rows"]
+    assert [t[0] for t in tests] == ["Summit"] and tests[0][7] == res["p_adjusted"]
+    assert tests[0][3] == res["verdict"] and tests[0][6] == res["p_value"]
     rows = timing_sheet_rows(res)
     assert rows[0] == ["Timing analysis"] and [] in rows
 
@@ -366,12 +375,15 @@ def test_cli_timing_text(timing_db, capsys):
     out = capsys.readouterr().out
     assert out.startswith("1 of 4 launch days in 2026 fell within 30 days before a party congress;")
     assert "repeat with   --seed 3" in out and "2,000 simulations" in out
-    assert "1 events known only to the month or year" in out
+    assert "1 known only to the month or year" in out
+    assert "null model    shift: Circular shift within each year" in out
+    assert "adjusted p    " in out and "The test cannot tell: only 1 calendar entry" in out
 
 
 @pytest.mark.parametrize("argv, message", [
     (["timing", "--category", "parade"], "nkbrief: --category 'parade' is not a calendar category ("),
     (["timing", "--window", "0"], "nkbrief: --window 0 must be from 1 to 3,650 days\n"),
+    (["timing", "--class", "rocket"], "nkbrief: --class 'rocket' is not a missile class ("),
     (["timing", "--simulations", "0"], "nkbrief: --simulations 0 must be from 1 to 1,000,000\n"),
     (["timing", "--from", "2026-02-30"], "nkbrief: --from '2026-02-30' is not a date (use YYYY-MM-DD)\n"),
     (["timing", "--from", "2026-05-01", "--to", "2026-01-01"], "nkbrief: --to '2026-01-01' is before --from"),

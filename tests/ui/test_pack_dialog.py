@@ -248,8 +248,11 @@ def test_timing_options_follow_the_timing_dock(qtbot, small_window, small_events
     tv.window_spin.setValue(45)
     tv.seed_spin.setValue(4321)
     tv.sims_combo.setCurrentIndex(tv.sims_combo.findData(1_000))
+    tv.null_combo.setCurrentIndex(tv.null_combo.findData("shuffle"))
+    extra = {"when": None, "null": "shuffle", "classes": ["SRBM", "MRBM", "IRBM", "ICBM", "SLBM", "HGV"],
+             "include_failed": True}
     assert pd_mod.timing_settings_of(w) == {"categories": ["summit", "exercise"], "window": 45, "seed": 4321,
-                                            "simulations": 1_000}
+                                            "simulations": 1_000} | extra
     w.selection.set([e["id"] for e in small_events], source=None)
     dlg = open_pack_dialog(w)
     qtbot.waitExposed(dlg)
@@ -260,11 +263,14 @@ def test_timing_options_follow_the_timing_dock(qtbot, small_window, small_events
     assert (dlg.timing_window.value(), dlg.timing_seed.value(), dlg.timing_simulations.currentData()) == \
            (45, 4321, 1_000)
     assert "Timing dock" in dlg.timing_source_label.text()
+    assert dlg.timing_source_label.text().endswith(
+        "Counts ballistic launches (SRBM, MRBM, IRBM, ICBM, SLBM, HGV), failed ones included; "
+        "null model: per-year shuffle.")
     assert dlg.timing_options() is None and not dlg.timing_box.isEnabled()  # off until ticked
     qtbot.mouseClick(dlg.timing_check, Qt.MouseButton.LeftButton)
     assert dlg.timing_box.isEnabled()
     assert dlg.timing_options() == {"categories": ["summit", "exercise"], "window": 45, "seed": 4321,
-                                    "simulations": 1_000}
+                                    "simulations": 1_000} | extra
     # no category: cannot build
     for cb in dlg.timing_category_checks.values():
         cb.setChecked(False)
@@ -281,8 +287,11 @@ def test_timing_options_follow_the_timing_dock(qtbot, small_window, small_events
         if isinstance(row[0], str) and len(row) > 3 and row[3] is not None:
             pairs.setdefault(row[0], row[3])
     assert pairs["Seed"] == 4321 and pairs["Simulations"] == 1_000
-    assert pairs["Window (days before an entry starts)"] == 45
+    assert pairs["Windows"] == "within 45 days before a summit"
     assert pairs["Categories"] == "Summit"
+    assert pairs["Null model"].startswith("shuffle: Per-year shuffle")  # as chosen in the dock
+    assert pairs["Launches counted"] == (
+        "ballistic launches (SRBM, MRBM, IRBM, ICBM, SLBM, HGV), failed ones included")
     dlg.close()
 
 

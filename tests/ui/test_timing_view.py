@@ -76,10 +76,11 @@ def test_changing_the_category_updates_the_numbers_and_the_highlight(qtbot, stor
         view.category_boxes["party_congress"].setChecked(False)
         view.category_boxes["summit"].setChecked(False)
         view.category_boxes["exercise"].setChecked(True)
+        view.when_combo.setCurrentIndex(view.when_combo.findData("before"))
     res2 = view.result
     assert res2["category"] == ["exercise"] and highlights[-1] == {"exercise"}
     direct = timing_analysis(store.events_frame(), store.calendar_frame(), ["exercise"], seed=11,
-                             observed_until="2026-08-12")
+                             observed_until="2026-08-12", when="before")
     assert res2["within_window"] == direct["within_window"] == 2  # 2025-08-10 and 2026-03-01
     assert view.summary_label.text().startswith("2 of 9 launch days in 2025–2026 fell within 30 days "
                                                 "before a US–ROK exercise")
@@ -90,6 +91,37 @@ def test_changing_the_category_updates_the_numbers_and_the_highlight(qtbot, stor
         view.window_spin.setValue(7)
     assert view.result["window_days"] == 7 and view.result["within_window"] == 0
     assert view.window_band.getRegion()[1] == pytest.approx(7.5)
+
+
+def test_what_counts_and_the_null_model_are_chosen_in_the_dock(qtbot, store):
+    view, _ = make_view(qtbot, store)
+    assert view.class_combo.currentText() == "Ballistic (SRBM, MRBM, IRBM, ICBM, SLBM, HGV)"
+    assert view.failed_check.isChecked() and view.null_combo.currentData() == "shift"
+    assert view.analysis_options() == {"when": None, "null": "shift", "include_failed": True,
+                                       "classes": ["SRBM", "MRBM", "IRBM", "ICBM", "SLBM", "HGV"]}
+    text = view.numbers_label.text()
+    assert "Counted: ballistic launches (SRBM, MRBM, IRBM, ICBM, SLBM, HGV), failed ones included" in text
+    assert "null: circular shift within each year" in text and "adjusted p" not in text
+    assert "adjusted = " in text or "adjusted < " in text
+    # several categories: one row per test and one for any of them, Holm-adjusted together
+    assert view.tests_table.isVisibleTo(view) and view.tests_table.rowCount() == 3
+    assert [view.tests_table.item(r, 0).text() for r in range(3)] == ["Party congress", "Summit",
+                                                                      "Any of them"]
+    note = view.tests_note.text()  # the small calendar here has 1 congress and 2 summits
+    assert note.startswith("Grey: the test cannot tell (Party congress, Summit, Any of them: fewer than 5 ")
+    for key, null in (("all", "shuffle"),):
+        with qtbot.waitSignal(view.result_changed, timeout=10_000):
+            view.class_combo.setCurrentIndex(view.class_combo.findData(key))
+            view.null_combo.setCurrentIndex(view.null_combo.findData(null))
+            view.failed_check.setChecked(False)
+        res = view.result
+        direct = timing_analysis(store.events_frame(), store.calendar_frame(), ["party_congress", "summit"],
+                                 seed=11, observed_until="2026-08-12", classes=None, null="shuffle",
+                                 include_failed=False)
+        assert res["classes"] is None and res["null"] == "shuffle" and not res["include_failed"]
+        assert (res["p_value"], res["p_adjusted"], res["events"]) == (
+            direct["p_value"], direct["p_adjusted"], direct["events"])
+        assert "null: per-year shuffle" in view.numbers_label.text()
 
 
 def test_no_category_chosen_says_so(qtbot, store):
