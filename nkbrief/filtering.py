@@ -44,7 +44,7 @@ COLUMNS: list[tuple[str, str]] = [
 COLUMN_KEYS = [k for k, _ in COLUMNS]
 #: Columns shown until the analyst picks others: the key facts that fit at 1280 px.
 DEFAULT_COLUMNS = ("date", "time_kst", "missile_class", "missile_name", "count", "distance_km",
-                   "apogee_km", "launch_site", "outcome", "confirmation", "sources")
+                   "launch_site", "outcome", "confirmation")
 NUMERIC_COLUMNS = frozenset({"count", "distance_km", "apogee_km", "sources"})
 #: Columns whose filter is a list of values (numeric ones take a range, the date the bar's dates).
 VALUE_COLUMNS = tuple(k for k in COLUMN_KEYS if k not in NUMERIC_COLUMNS and k != "date")

@@ -11,10 +11,14 @@ from collections.abc import Callable
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from nkbrief.merge import ImportError_, apply_import, undo_batch
 from nkbrief.store import Store, StoreError
 
 #: Called with a message when an undo/redo fails in the store (set by the window).
 error_handler: Callable[[str], None] | None = None
+#: Called with the ids an undo or redo touched (those that exist afterwards), so the window
+#: can select them (set by the window).
+reselect_handler: Callable[[list[str]], None] | None = None
 
 
 class StoreCommand(QUndoCommand):
@@ -41,16 +45,33 @@ class StoreCommand(QUndoCommand):
             return
         try:
             self._do()
-        except StoreError as e:
+        except (StoreError, ImportError_) as e:
             self._report(e)
+            return
+        self._reselect(self.touched_after_redo())
 
     def undo(self) -> None:  # Qt override
         try:
             self._undo()
-        except StoreError as e:
+        except (StoreError, ImportError_) as e:
             self._report(e)
+            return
+        self._reselect(self.touched_after_undo())
 
-    def _report(self, e: StoreError) -> None:
+    def touched_after_redo(self) -> list[str]:
+        """Ids to select after a redo (the events the command changed that still exist)."""
+        return []
+
+    def touched_after_undo(self) -> list[str]:
+        """Ids to select after an undo."""
+        return []
+
+    @staticmethod
+    def _reselect(ids: list[str]) -> None:
+        if reselect_handler is not None:
+            reselect_handler(list(ids))
+
+    def _report(self, e: Exception) -> None:
         handler = self.on_error or error_handler
         if handler is None:
             raise e
@@ -76,6 +97,12 @@ class EditEventCommand(StoreCommand):
         if self.old:
             self.store.update_event(self.event_id, self.old)
 
+    def touched_after_redo(self) -> list[str]:
+        return [self.event_id]
+
+    def touched_after_undo(self) -> list[str]:
+        return [self.event_id]
+
 
 class AddEventCommand(StoreCommand):
     """Add one event (in a new 'manual' batch)."""
@@ -97,6 +124,9 @@ class AddEventCommand(StoreCommand):
     def _undo(self) -> None:
         self.record = self.store.delete_event(self.event["id"])
 
+    def touched_after_redo(self) -> list[str]:
+        return [self.event["id"]]
+
 
 class DeleteEventsCommand(StoreCommand):
     """Delete events (with their missiles and statements); undo restores them all."""
@@ -116,6 +146,42 @@ class DeleteEventsCommand(StoreCommand):
             batch = self.store.new_batch("manual", details={"action": "undo delete"})
             for rec in self.records:
                 self.store.restore_event(rec, batch)
+
+    def touched_after_undo(self) -> list[str]:
+        return list(self.event_ids)
+
+
+class ImportCommand(StoreCommand):
+    """An import the import dialog already wrote (batch ``result.batch_id``), on the undo stack.
+
+    Undo takes the batch back (:func:`nkbrief.merge.undo_batch`); redo writes the same parsed
+    file with the same choices again, as a new batch. Both select the events they touched.
+    """
+
+    def __init__(self, store: Store, parsed, resolutions: dict[int, str], result, text: str | None = None):
+        super().__init__(store, text or f"Import {parsed.name}")
+        self.parsed = parsed
+        self.resolutions = dict(resolutions)
+        self.result = result
+        self.ids: list[str] = store.batch_event_ids(result.batch_id) if result.batch_id is not None else []
+
+    def apply(self) -> None:  # the dialog's worker already wrote it
+        self._applied = True
+
+    def _do(self) -> None:
+        self.result = apply_import(self.store, self.parsed, resolutions=self.resolutions)
+        self.ids = self.store.batch_event_ids(self.result.batch_id) if self.result.batch_id is not None else []
+
+    def _undo(self) -> None:
+        if self.result.batch_id is not None:
+            undo_batch(self.store, self.result.batch_id)
+
+    def touched_after_redo(self) -> list[str]:
+        return list(self.ids)
+
+    def touched_after_undo(self) -> list[str]:
+        # what the import changed (rather than added) is back as it was; select that
+        return [i for i in self.ids if self.store.has_event(i)]
 
 
 def push(stack: QUndoStack, command: StoreCommand) -> None:
