@@ -123,7 +123,8 @@ class MainWindow(QMainWindow):
         self.selection.on_change(lambda *_: self._on_selection_changed())
         self.detail.notes_saved.connect(self._on_detail_notes_saved)
         undo.error_handler = self._on_undo_failed
-        undo.reselect_handler = self._on_undo_reselect
+        self._undo_index = self.undo_stack.index()
+        self.undo_stack.indexChanged.connect(self._on_undo_index_changed)
         from . import habits
 
         habits.install(self)
@@ -239,9 +240,10 @@ class MainWindow(QMainWindow):
         self.redo_tool_action = self._act("Redo", self.undo_stack.redo, None, "redo")
         for tool, full in ((self.undo_tool_action, self.undo_action), (self.redo_tool_action, self.redo_action)):
             tool.setObjectName(("undo" if tool is self.undo_tool_action else "redo") + "_tool_action")
-            tool.setEnabled(full.isEnabled())
-            full.changed.connect(lambda t=tool, f=full: (t.setEnabled(f.isEnabled()),
-                                                         t.setToolTip(f.text().replace("&", "") or t.text())))
+        for sig in (self.undo_stack.canUndoChanged, self.undo_stack.canRedoChanged,
+                    self.undo_stack.undoTextChanged, self.undo_stack.redoTextChanged):
+            sig.connect(self._sync_undo_tools)
+        self._sync_undo_tools()
         self.add_action = self._act("&Add event…", self.add_event, K(K.StandardKey.New), "add",
                                     "Add a launch event")
         self.edit_action = self._act("&Edit event…", self.edit_event, K("Ctrl+E"), "edit",
@@ -340,7 +342,7 @@ class MainWindow(QMainWindow):
         if n:
             rows = view.frame_rows_for_ids(self.selection.ids)
             hidden = int((view.inverse[rows] < 0).sum()) if rows.size else 0
-            text += f" · {n:,} selected" + (f" ({hidden:,} hidden by the filters)" if hidden else "")
+            text += f" · {n:,} selected" + (f" ({hidden:,} hidden)" if hidden else "")
         self.status_counts.setText(text)
         self.status_store.setText(f"store: {self.store.path}")
         self.status_store.setToolTip(str(self.store.path))
@@ -371,13 +373,32 @@ class MainWindow(QMainWindow):
             return
         self.reload()
 
-    def _on_undo_reselect(self, ids: list[str]) -> None:
-        """After an undo or redo: select what it touched (that exists), else nothing."""
+    def _sync_undo_tools(self, *_) -> None:
+        st = self.undo_stack
+        for tool, can, text, verb in ((self.undo_tool_action, st.canUndo(), st.undoText(), "Undo"),
+                                      (self.redo_tool_action, st.canRedo(), st.redoText(), "Redo")):
+            tool.setEnabled(can)
+            tool.setToolTip(f"{verb} {text}" if can and text else f"Nothing to {verb.lower()}")
+
+    def _on_undo_index_changed(self, index: int) -> None:
+        """After a push, undo or redo: select the events that command touched (if it says)."""
+        old, self._undo_index = self._undo_index, index
+        if index == old:
+            return
+        cmd = self.undo_stack.command(index) if index < old else self.undo_stack.command(index - 1)
+        if cmd is None:
+            return
+        name = "touched_after_undo" if index < old else "touched_after_redo"
+        if index > old and getattr(cmd, "just_pushed", False):
+            cmd.just_pushed = False
+            name = "touched_after_push"
+        get = getattr(cmd, name, None)
+        ids = get() if callable(get) else None
+        if ids is None:
+            return
         self.reload()
         present = [i for i in ids if self.store.has_event(i)]
-        self.selection.set(present, source=None)
-        if present:
-            self.table.apply_selection(present, present[-1], scroll=True)
+        self.selection.set(present, current=present[0] if len(present) == 1 else None, source=None)
 
     def _on_undo_failed(self, message: str) -> None:
         QMessageBox.warning(self, "nkbrief", f"The store refused the change: {message}")

@@ -375,14 +375,18 @@ class EventTable(QTableView):
         return list(self._context_actions)
 
     def context_menu(self, index: QModelIndex | None = None) -> QMenu:
-        """The right-click menu over cell ``index``: copy cell / rows / ids, filter to or
-        exclude the cell's value, show on timeline, the registered actions (e.g. build a pack
-        from the selection), then the column's filter and the column chooser."""
+        """The right-click menu over cell ``index``: the registered actions (e.g. build a pack
+        from the selection), copy cell / rows / ids, filter to or exclude the cell's value,
+        show on timeline, then the column's filter and the column chooser."""
         idx = index if index is not None and index.isValid() else self.currentIndex()
         self._menu_index = idx
         menu = QMenu(self)
         menu.setObjectName("event_table_menu")
         has_rows = self.selected_view_rows().size > 0
+        for a in self._context_actions:  # e.g. "Build briefing pack…" from the selection
+            menu.addAction(a)
+        if self._context_actions:
+            menu.addSeparator()
         cell = menu.addAction("Copy cell", lambda: self.copy_cell(self._menu_index))
         cell.setObjectName("copy_cell")
         cell.setEnabled(idx.isValid())
@@ -406,10 +410,6 @@ class EventTable(QTableView):
         tl = menu.addAction("Show on timeline", self.show_on_timeline_requested.emit)
         tl.setObjectName("show_on_timeline")
         tl.setEnabled(has_rows)
-        if self._context_actions:
-            menu.addSeparator()
-        for a in self._context_actions:
-            menu.addAction(a)
         menu.addSeparator()
         if idx.isValid():
             col = idx.column()

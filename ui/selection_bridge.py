@@ -74,6 +74,13 @@ class SelectionBridge(QObject):
         view = self.table.table_model.view
         self.timeline.set_visible_rows(view.rows)
         ids = self.selection.ids
+        if ids:
+            known = set(view.ids[view.frame_rows_for_ids(ids)].tolist())
+            if len(known) != len(ids):  # deleted (or undone) events leave the selection
+                kept = [i for i in ids if i in known]
+                cur = self.selection.current if self.selection.current in known else None
+                self.selection.set(kept, current=cur, source=None)
+                return
         self.table.apply_selection(ids, self.selection.current, scroll=False)
         self._show_timeline()
         self.synced.emit()

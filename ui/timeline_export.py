@@ -98,12 +98,9 @@ def render(timeline, painter: QPainter, size: QSize, *, title: str, marking: str
 
     # the plot alone, scaled into its rectangle
     plot = timeline.plot
-    src = plot.size()
     painter.save()
-    painter.translate(plot_rect.topLeft())
-    sx, sy = plot_rect.width() / max(src.width(), 1), plot_rect.height() / max(src.height(), 1)
-    painter.scale(sx, sy)
-    plot.render(painter, QPointF(0, 0).toPoint())
+    plot.render(painter, plot_rect.adjusted(1, 1, -1, -1), plot.viewport().rect(),
+                Qt.AspectRatioMode.IgnoreAspectRatio)
     painter.restore()
     painter.setPen(QPen(QColor("#C9D2DE")))
     painter.drawRect(plot_rect)

@@ -16,9 +16,6 @@ from nkbrief.store import Store, StoreError
 
 #: Called with a message when an undo/redo fails in the store (set by the window).
 error_handler: Callable[[str], None] | None = None
-#: Called with the ids an undo or redo touched (those that exist afterwards), so the window
-#: can select them (set by the window).
-reselect_handler: Callable[[list[str]], None] | None = None
 
 
 class StoreCommand(QUndoCommand):
@@ -42,34 +39,32 @@ class StoreCommand(QUndoCommand):
     def redo(self) -> None:  # Qt override
         if self._applied:
             self._applied = False
+            self.just_pushed = True  # the window reads (and clears) it: a push, not a redo
             return
         try:
             self._do()
         except (StoreError, ImportError_) as e:
             self._report(e)
-            return
-        self._reselect(self.touched_after_redo())
 
     def undo(self) -> None:  # Qt override
         try:
             self._undo()
         except (StoreError, ImportError_) as e:
             self._report(e)
-            return
-        self._reselect(self.touched_after_undo())
 
-    def touched_after_redo(self) -> list[str]:
-        """Ids to select after a redo (the events the command changed that still exist)."""
-        return []
+    # The window follows its stack's indexChanged and selects these (see
+    # ui.app.MainWindow._on_undo_index_changed); None means "leave the selection alone".
+    def touched_after_push(self) -> list[str] | None:
+        """Event ids to select right after the command is pushed (None: leave the selection)."""
+        return None
 
-    def touched_after_undo(self) -> list[str]:
-        """Ids to select after an undo."""
-        return []
+    def touched_after_redo(self) -> list[str] | None:
+        """Event ids to select after this command is done or redone."""
+        return None
 
-    @staticmethod
-    def _reselect(ids: list[str]) -> None:
-        if reselect_handler is not None:
-            reselect_handler(list(ids))
+    def touched_after_undo(self) -> list[str] | None:
+        """Event ids to select after this command is undone."""
+        return None
 
     def _report(self, e: Exception) -> None:
         handler = self.on_error or error_handler
@@ -124,6 +119,9 @@ class AddEventCommand(StoreCommand):
     def _undo(self) -> None:
         self.record = self.store.delete_event(self.event["id"])
 
+    def touched_after_undo(self) -> list[str]:
+        return []
+
     def touched_after_redo(self) -> list[str]:
         return [self.event["id"]]
 
@@ -149,6 +147,9 @@ class DeleteEventsCommand(StoreCommand):
 
     def touched_after_undo(self) -> list[str]:
         return list(self.event_ids)
+
+    def touched_after_redo(self) -> list[str]:
+        return []
 
 
 class ImportCommand(StoreCommand):
@@ -177,6 +178,9 @@ class ImportCommand(StoreCommand):
             undo_batch(self.store, self.result.batch_id)
 
     def touched_after_redo(self) -> list[str]:
+        return list(self.ids)
+
+    def touched_after_push(self) -> list[str]:
         return list(self.ids)
 
     def touched_after_undo(self) -> list[str]:
