@@ -212,7 +212,7 @@ class FilterBar(QWidget):
 
         t = self.search.text().strip()
         if t:
-            out.append((f"Search: {t}", lambda: self.search.clear()))
+            out.append((f"Search: {t}", self.clear_search))
         if self.date_from.text().strip() or self.date_to.text().strip():
             a, b = self.date_from.text().strip() or "…", self.date_to.text().strip() or "…"
             out.append((f"Dates: {a} – {b}", self._clear_dates))
