@@ -30,7 +30,7 @@ _CLASS_COL = [k for k, _ in COLUMNS].index("missile_class")
 
 #: Default widths in pixels (the header never measures contents: slow on big tables).
 DEFAULT_WIDTHS = {
-    "date": 92, "time_kst": 58, "missile_class": 80, "missile_name": 190, "count": 52,
+    "date": 84, "time_kst": 58, "missile_class": 84, "missile_name": 190, "count": 52,
     "distance_km": 96, "apogee_km": 88, "launch_site": 170, "outcome": 76,
     "confirmation": 96, "sources": 62, "time_utc": 150, "landing_area": 160, "leader_attended": 80,
     "coordinates": 120, "id": 260, "description": 320, "notes": 220,
@@ -40,7 +40,7 @@ DEFAULT_WIDTHS = {
 HEADER_TITLES = {"time_kst": "KST", "time_utc": "UTC"}
 #: Columns that give up width first when the key facts must fit the window (never below MIN_FLEX).
 FLEX_COLUMNS = ("missile_name", "launch_site")
-MIN_FLEX = 110
+MIN_FLEX = 100
 _ICONS: dict[str, QIcon] = {}
 _FUNNEL: list[QIcon] = []
 
@@ -223,6 +223,7 @@ class EventTable(QTableView):
         for i in range(len(COLUMNS)):
             hh.resizeSection(i, self.default_width(i))
             hh.setSectionHidden(i, COLUMNS[i][0] not in DEFAULT_COLUMNS)
+        hh.sectionResized.connect(self._on_section_resized)
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._on_header_menu_requested)
         self.setSortingEnabled(True)
@@ -477,10 +478,13 @@ class EventTable(QTableView):
         width = available if available is not None else self.viewport().width()
         if width <= 0:
             return
+        self._fitting = True
         shown = [i for i in range(hh.count()) if not hh.isSectionHidden(i)]
-        over = sum(hh.sectionSize(i) for i in shown) - width
         flex = [self.table_model.column_of(k) for k in FLEX_COLUMNS]
         flex = [i for i in flex if i in shown]
+        for i in flex:  # from their usual width, so a wider window gives them room again
+            hh.resizeSection(i, self.default_width(i))
+        over = sum(hh.sectionSize(i) for i in shown) - width
         while over > 0 and flex:
             room = [(i, hh.sectionSize(i) - MIN_FLEX) for i in flex if hh.sectionSize(i) > MIN_FLEX]
             if not room:
@@ -490,14 +494,16 @@ class EventTable(QTableView):
                 cut = min(share, r, over)
                 hh.resizeSection(i, hh.sectionSize(i) - cut)
                 over -= cut
-        self._fitted = True
+        self._fitting = False
 
-    def showEvent(self, event):  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        if not getattr(self, "_fitted", False) and not getattr(self, "_restored", False):
-            from PySide6.QtCore import QTimer
+    def _on_section_resized(self, *_):
+        if not getattr(self, "_fitting", False) and self.isVisible():
+            self._auto_fit = False  # the analyst set a width: leave the widths alone from now on
 
-            QTimer.singleShot(0, self.fit_columns)
+    def resizeEvent(self, event):  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if getattr(self, "_auto_fit", True):
+            self.fit_columns()
 
     def set_column_visible(self, column: int, visible: bool) -> None:
         hh = self.horizontalHeader()
@@ -511,6 +517,7 @@ class EventTable(QTableView):
             hh.setSectionHidden(i, COLUMNS[i][0] not in DEFAULT_COLUMNS)
             hh.moveSection(hh.visualIndex(i), i)
             hh.resizeSection(i, self.default_width(i))
+        self._auto_fit = True
         self.fit_columns()
 
     def save_state(self, settings) -> None:
@@ -522,4 +529,4 @@ class EventTable(QTableView):
         if state is not None and not hh.restoreState(state) or hh.count() != len(COLUMNS):
             self.reset_columns()
         elif state is not None:
-            self._restored = True  # the analyst's own widths: never refitted
+            self._auto_fit = False  # the analyst's own widths: never refitted
