@@ -12,7 +12,7 @@ Installed by :class:`ui.app.MainWindow` when it is built (``install(window)``):
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QInputDialog, QWidget
 
@@ -112,15 +112,22 @@ class _HiddenDockTabGuard(QObject):
         super().__init__(window)
         self.window = window
         self._saved: dict[int, tuple[QWidget, Qt.FocusPolicy]] = {}
-        window.features_ready.connect(self.watch) if hasattr(window, "features_ready") else None
+        if hasattr(window, "features_ready"):
+            window.features_ready.connect(self.watch)
+        window.installEventFilter(self)
         self.watch()
 
     def watch(self) -> None:
         for dock in self.window.findChildren(QDockWidget):
             if not dock.property("_tab_guarded"):
                 dock.setProperty("_tab_guarded", True)
-                dock.visibilityChanged.connect(lambda *_: self.update())
+                dock.visibilityChanged.connect(lambda vis, d=dock: self._set(d, not vis))
         self.update()
+
+    def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Show:
+            QTimer.singleShot(0, self.update)
+        return False
 
     def covered(self, dock: QDockWidget) -> bool:
         """Hidden, or tabified behind another dock's tab."""
@@ -128,8 +135,7 @@ class _HiddenDockTabGuard(QObject):
             return True
         if dock.isFloating() or not self.window.tabifiedDockWidgets(dock):
             return False
-        content = dock.widget()
-        return content is None or not content.isVisible()
+        return self.window.isVisible() and dock.visibleRegion().isEmpty()
 
     def update(self) -> None:
         try:
@@ -137,14 +143,22 @@ class _HiddenDockTabGuard(QObject):
         except RuntimeError:  # the window is being destroyed
             return
         for dock in docks:
-            hide = self.covered(dock)
-            for w in [dock.widget(), *dock.widget().findChildren(QWidget)] if dock.widget() else []:
-                key = id(w)
-                if hide:
-                    if key not in self._saved and w.focusPolicy() != Qt.FocusPolicy.NoFocus:
-                        self._saved[key] = (w, w.focusPolicy())
-                        w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-                elif key in self._saved:
-                    widget, policy = self._saved.pop(key)
-                    widget.setFocusPolicy(policy)
+            self._set(dock, self.covered(dock))
+
+    def _set(self, dock: QDockWidget, hide: bool) -> None:
+        try:
+            content = dock.widget()
+        except RuntimeError:
+            return
+        if content is None:
+            return
+        for w in [content, *content.findChildren(QWidget)]:
+            key = id(w)
+            if hide:
+                if key not in self._saved and w.focusPolicy() != Qt.FocusPolicy.NoFocus:
+                    self._saved[key] = (w, w.focusPolicy())
+                    w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            elif key in self._saved:
+                widget, policy = self._saved.pop(key)
+                widget.setFocusPolicy(policy)
 

@@ -346,3 +346,100 @@ def test_export_timeline_is_the_plot_with_title_marking_and_key(qtbot, small_win
         assert (img.width(), img.height()) == (1600, 900)
         assert img.pixelColor(5, 5).name() == "#c8102e"  # the SECRET banner's red, top
         assert img.pixelColor(5, 895).name() == "#c8102e"  # and bottom
+
+
+def test_calendar_form_validates_on_edit_not_on_open(qtbot):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from ui.calendar_editor import CalendarEntryDialog
+
+    dlg = CalendarEntryDialog(None, ["lx"])
+    qtbot.addWidget(dlg)
+    save = dlg.buttons.button(QDialogButtonBox.StandardButton.Save)
+    assert dlg.problems_label.text() == "A date, a category and a title are needed."  # a hint, no red
+    assert not save.isEnabled()
+    dlg.date_edit.setText("2026-02-30")
+    assert "date '2026-02-30' is not a date" in dlg.problems_label.text()
+
+
+def test_timing_histogram_never_shows_an_si_scale(qtbot, small_window):
+    import pyqtgraph as pg
+
+    plot = small_window.findChild(pg.PlotWidget, "timing_histogram")
+    assert plot is not None
+    for ax in ("left", "bottom"):
+        axis = plot.getAxis(ax)
+        assert not axis.autoSIPrefix and axis.autoSIPrefixScale == 1.0
+        assert "x0.001" not in axis.labelString()
+
+
+def test_map_labels_are_never_cut_or_overlapping(qtbot, small_window, small_events):
+    from PySide6.QtCore import QPointF
+
+    w = small_window
+    w.select_ids([small_events[8]["id"]])  # North of Pyongyang
+    w.detail.tabs.setCurrentIndex(1)
+    m = w.detail.map
+    qtbot.waitUntil(lambda: m.plot is not None and m.plot.isVisible(), timeout=3000)
+    m._set_view(124.0, 132.2, 36.0, 44.0)  # Vladivostok sits at the right edge
+    qtbot.wait(20)
+    area = m.vb.sceneBoundingRect()
+    rects = []
+    for t in [m.site_label, *m._place_labels]:
+        if t.isVisible():
+            r = t.mapRectToScene(t.boundingRect())
+            assert area.adjusted(-1, -1, 1, 1).contains(r), t.textItem.toPlainText()
+            rects.append(r)
+    assert all(not a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+    assert "Vladivostok" in m.visible_place_labels()
+    vl = m._place_labels[list(m._place_labels).index(next(t for t in m._place_labels
+                                                          if t.textItem.toPlainText() == "Vladivostok"))]
+    p = m.vb.mapViewToScene(QPointF(131.89, 43.12))
+    assert vl.mapRectToScene(vl.boundingRect()).right() <= p.x() + 1  # flipped to the left of its point
+
+
+def test_tab_skips_the_dock_hidden_behind_another_tab(qtbot, small_window):
+    from PySide6.QtWidgets import QApplication, QDockWidget
+
+    w = small_window
+    timing = next(d for d in w.findChildren(QDockWidget) if d.windowTitle() == "Timing analysis")
+    assert timing in w.tabifiedDockWidgets(w.detail_dock)
+    w.detail_dock.raise_()
+    qtbot.wait(20)
+
+    def reachable():
+        w.activateWindow()
+        w.table.setFocus()
+        seen = set()
+        for _ in range(120):
+            w.focusNextChild()
+            f = QApplication.focusWidget()
+            if f is not None:
+                seen.add(f)
+        return seen
+
+    assert not any(timing.isAncestorOf(f) for f in reachable())
+    timing.raise_()
+    qtbot.wait(20)
+    assert any(timing.isAncestorOf(f) for f in reachable())
+
+
+def test_calendar_labels_never_overlap_and_every_category_has_a_key(qtbot, window):
+    from nkbrief.context import CATEGORY_LABELS
+
+    tl = window.timeline
+    tl.set_calendar_categories(set(CATEGORY_LABELS))
+    tl.zoom_to_all()
+    qtbot.wait(20)
+    labelled = tl.labelled_entries
+    assert labelled  # some are labelled ...
+    xs = sorted(tl.vb.mapViewToScene(__import__("PySide6.QtCore", fromlist=["QPointF"]).QPointF(e.start, 0)).x()
+                for e in labelled)
+    height = tl.fontMetrics().height()
+    assert all(b - a >= height for a, b in zip(xs, xs[1:]))  # ... and none over another
+    assert len(labelled) < len(tl.shown_calendar_entries())  # the rest are on hover
+    tl._fill_key_menu()
+    texts = [a.text() for a in tl.key_menu.actions()]
+    for label in CATEGORY_LABELS.values():
+        assert label in texts
+    assert not any(a.icon().isNull() for a in tl.key_menu.actions() if a.text() in CATEGORY_LABELS.values())
