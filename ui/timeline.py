@@ -415,6 +415,7 @@ class Timeline(QWidget):
         self._hover_proxy = pg.SignalProxy(scene.sigMouseMoved, rateLimit=40, slot=self._on_scene_mouse_moved)
         scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
         self.vb.sigRangeChanged.connect(self._on_view_range_changed)
+        self.vb.sigResized.connect(lambda *_: self._update_calendar_labels())  # label spacing is in pixels
         self.plot.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.plot.customContextMenuRequested.connect(self._on_plot_menu_requested)
         self._update_legend()
