@@ -485,6 +485,10 @@ class EventTable(QTableView):
         for i in flex:  # from their usual width, so a wider window gives them room again
             hh.resizeSection(i, self.default_width(i))
         over = sum(hh.sectionSize(i) for i in shown) - width
+        if over < 0 and flex:  # a wide window: name and site get the room (up to +200 each)
+            extra = min(-over, 400 * len(flex) // 2)
+            for i in flex:
+                hh.resizeSection(i, hh.sectionSize(i) + extra // len(flex))
         while over > 0 and flex:
             room = [(i, hh.sectionSize(i) - MIN_FLEX) for i in flex if hh.sectionSize(i) > MIN_FLEX]
             if not room:

@@ -483,7 +483,7 @@ class Timeline(QWidget):
         self.legend = QLabel(bar)
         self.legend.setObjectName("timeline_legend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.legend.setMinimumWidth(1)  # never the bar's minimum: _fit_legend hides it when it does not fit
         h.addWidget(self.legend)
         bar.installEventFilter(self)
         self._bar = bar
