@@ -51,7 +51,7 @@ class FilterBar(QWidget):
 
         self.search = QLineEdit(self)
         self.search.setObjectName("search")
-        self.search.setPlaceholderText('Search (Ctrl+F): words, "phrase", OR, -word, class:ICBM, site:…')
+        self.search.setPlaceholderText('Search (Ctrl+F): "phrase" OR -not class:ICBM')
         self.search.setToolTip('Words match name, site, description, notes and id. "a phrase" matches as '
                                'written; a OR b matches either; -word leaves it out; field:value looks in '
                                'one field: class:, name:, site:, id:, outcome:, confirmation:, notes:, '
