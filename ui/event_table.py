@@ -526,11 +526,16 @@ class EventTable(QTableView):
 
     def save_state(self, settings) -> None:
         settings.setValue("table/header", self.horizontalHeader().saveState())
+        settings.setValue("table/columns", ",".join(k for k, _ in COLUMNS))
+        settings.setValue("table/auto_fit", "1" if getattr(self, "_auto_fit", True) else "0")
 
     def restore_state(self, settings) -> None:
         state = settings.value("table/header")
         hh = self.horizontalHeader()
-        if state is not None and not hh.restoreState(state) or hh.count() != len(COLUMNS):
-            self.reset_columns()
-        elif state is not None:
-            self._auto_fit = False  # the analyst's own widths: never refitted
+        if state is None:
+            return
+        if settings.value("table/columns") != ",".join(k for k, _ in COLUMNS) or not hh.restoreState(state) \
+                or hh.count() != len(COLUMNS):
+            self.reset_columns()  # saved by a version with other columns: start from the defaults
+        else:  # the analyst's own widths are never refitted; fitted ones follow the window
+            self._auto_fit = settings.value("table/auto_fit") == "1"

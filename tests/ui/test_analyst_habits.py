@@ -443,3 +443,51 @@ def test_calendar_labels_never_overlap_and_every_category_has_a_key(qtbot, windo
     for label in CATEGORY_LABELS.values():
         assert label in texts
     assert not any(a.icon().isNull() for a in tl.key_menu.actions() if a.text() in CATEGORY_LABELS.values())
+
+
+def test_export_dataset_offers_the_events_shown_first(qtbot, small_window, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QInputDialog
+
+    from ui.import_actions import export_dataset_dialog
+
+    w = small_window
+    w.filter_bar.set_classes({"ICBM"})
+    offered = []
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: offered.append(a[3]) or (a[3][0], True))
+    worker = export_dataset_dialog(w, str(tmp_path / "shown.csv"))
+    assert offered == [["the 3 events shown", f"all {len(w.frame):,} events"]]
+    qtbot.waitUntil((tmp_path / "shown.csv").exists, timeout=20000)
+    QThreadPool.globalInstance().waitForDone(20000)
+    assert worker is not None
+    import csv
+
+    with open(tmp_path / "shown.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["missile_class"] for r in rows) == ["ICBM"] * 3
+
+
+def test_old_saved_columns_fall_back_to_the_defaults(qtbot, small_window):
+    from ui.style import settings
+
+    t = small_window.table
+    s = settings()
+    t.save_state(s)
+    s.setValue("table/columns", "date,time_kst")  # as saved by an older version
+    hh = t.horizontalHeader()
+    hh.setSectionHidden(_col("outcome"), True)
+    t.restore_state(s)
+    assert not hh.isSectionHidden(_col("outcome")) and hh.isSectionHidden(_col("id"))
+
+
+def test_headers_are_never_clipped(qtbot, small_window):
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    t = small_window.table
+    hh = t.horizontalHeader()
+    f = QFont(hh.font())
+    f.setBold(True)
+    fm = QFontMetrics(f)
+    for i in range(hh.count()):
+        text = t.table_model.headerData(i, Qt.Orientation.Horizontal)
+        # the title, the sort arrow and the filter mark
+        assert fm.horizontalAdvance(text) + 28 <= t.default_width(i), text
