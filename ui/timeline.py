@@ -875,7 +875,7 @@ class Timeline(QWidget):
         # No two labels overlap: the most important win (highlighted, then by category
         # priority), the rest are left out and shown on hover over their line.
         pw = self.vb.viewPixelSize()[0] or 1.0
-        gap = (QFontMetrics(self.font()).height() + 4) * pw
+        gap = (QFontMetrics(self.font()).height() + 10) * pw  # a label box is the text height + padding
         order = sorted(cands, key=lambda e: (e.category not in hl, _LABEL_RANK.get(e.category, 99), e.start))
         placed: list[float] = []
         want = {}

@@ -97,11 +97,18 @@ def render(timeline, painter: QPainter, size: QSize, *, title: str, marking: str
     plot_rect = QRectF(20, y, w - 40, h - banner_h - 10 - key_h - y)
 
     # the plot alone, scaled into its rectangle
+    # The plot is laid out at the picture's size for the moment of rendering (so its text keeps
+    # its size instead of being stretched), then given its size on screen back.
     plot = timeline.plot
-    painter.save()
-    plot.render(painter, plot_rect.adjusted(1, 1, -1, -1), plot.viewport().rect(),
-                Qt.AspectRatioMode.IgnoreAspectRatio)
-    painter.restore()
+    old = plot.size()
+    target = plot_rect.adjusted(1, 1, -1, -1)
+    plot.resize(int(target.width()), int(target.height()))
+    try:
+        painter.save()
+        plot.render(painter, target, plot.viewport().rect(), Qt.AspectRatioMode.IgnoreAspectRatio)
+        painter.restore()
+    finally:
+        plot.resize(old)
     painter.setPen(QPen(QColor("#C9D2DE")))
     painter.drawRect(plot_rect)
 

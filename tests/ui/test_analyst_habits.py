@@ -424,19 +424,20 @@ def test_tab_skips_the_dock_hidden_behind_another_tab(qtbot, small_window):
     assert any(timing.isAncestorOf(f) for f in reachable())
 
 
-def test_calendar_labels_never_overlap_and_every_category_has_a_key(qtbot, window):
+@pytest.mark.parametrize("highlight", [None, {"summit", "party_congress"}])
+def test_calendar_labels_never_overlap_and_every_category_has_a_key(qtbot, window, highlight):
     from nkbrief.context import CATEGORY_LABELS
 
     tl = window.timeline
     tl.set_calendar_categories(set(CATEGORY_LABELS))
+    tl.set_calendar_highlight(highlight)
     tl.zoom_to_all()
     qtbot.wait(20)
     labelled = tl.labelled_entries
     assert labelled  # some are labelled ...
-    xs = sorted(tl.vb.mapViewToScene(__import__("PySide6.QtCore", fromlist=["QPointF"]).QPointF(e.start, 0)).x()
-                for e in labelled)
-    height = tl.fontMetrics().height()
-    assert all(b - a >= height for a, b in zip(xs, xs[1:]))  # ... and none over another
+    boxes = [lab.mapRectToScene(lab.boundingRect()) for lab in tl._labels.values() if lab.isVisible()]
+    assert len(boxes) == len(labelled)
+    assert all(not a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])  # none over another
     assert len(labelled) < len(tl.shown_calendar_entries())  # the rest are on hover
     tl._fill_key_menu()
     texts = [a.text() for a in tl.key_menu.actions()]
