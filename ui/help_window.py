@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QImageReader, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QSplitter,
                                QTextBrowser, QVBoxLayout, QWidget)
 
@@ -72,6 +72,8 @@ class HelpWindow(QDialog):
         ll.addWidget(self.search)
         self.list = QListWidget(left)
         self.list.setObjectName("help_pages")
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         ll.addWidget(self.list, 1)
         self.hits = QLabel(left)
         self.hits.setObjectName("muted")
@@ -99,6 +101,7 @@ class HelpWindow(QDialog):
         self.list.clear()
         for title, path in pages:
             it = QListWidgetItem(title)
+            it.setToolTip(title)
             it.setData(Qt.ItemDataRole.UserRole, str(path))
             self.list.addItem(it)
         self.list.blockSignals(False)
@@ -113,10 +116,33 @@ class HelpWindow(QDialog):
         self.browser.setSearchPaths([str(path.parent)])
         self.browser.document().setBaseUrl(QUrl.fromLocalFile(str(path.parent) + "/"))
         self.browser.setMarkdown(self._texts.get(path, ""))
+        self._fit_images(path.parent)
         self.current_page = path
         if self.search.text().strip():
             self.browser.moveCursor(self.browser.textCursor().MoveOperation.Start)
             self.find_next()
+
+    def _fit_images(self, folder: Path, width: int = 600) -> None:
+        """Scale screenshots down to a readable width (Markdown cannot say how wide)."""
+        doc = self.browser.document()
+        block = doc.begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                frag = it.fragment()
+                fmt = frag.charFormat()
+                if fmt.isImageFormat():
+                    img = fmt.toImageFormat()
+                    size = QImageReader(str(folder / img.name())).size()
+                    if size.isValid() and size.width() > width:
+                        img.setWidth(width)
+                        img.setHeight(size.height() * width / size.width())
+                        cur = QTextCursor(doc)
+                        cur.setPosition(frag.position())
+                        cur.setPosition(frag.position() + frag.length(), QTextCursor.MoveMode.KeepAnchor)
+                        cur.setCharFormat(img)
+                it += 1
+            block = block.next()
 
     def show_page(self, name: str) -> bool:
         for i in range(self.list.count()):
