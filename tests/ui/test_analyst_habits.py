@@ -492,3 +492,16 @@ def test_headers_are_never_clipped(qtbot, small_window):
         text = t.table_model.headerData(i, Qt.Orientation.Horizontal)
         # the title, the sort arrow and the filter mark
         assert fm.horizontalAdvance(text) + 28 <= t.default_width(i), text
+
+
+def test_add_event_form_opens_without_red_and_validates_as_you_type(qtbot, small_store):
+    from ui.edit_dialog import EventEditDialog
+
+    dlg = EventEditDialog(small_store, None)
+    qtbot.addWidget(dlg)
+    assert dlg.problems  # an empty form is not yet valid ...
+    assert all(lab.isHidden() for lab in dlg.problem_labels.values()) and dlg.summary.text() == ""  # ... but quiet
+    dlg.set_value("distance", "far away")
+    assert not dlg.problem_labels["distance"].isHidden() and dlg.problem_labels["date"].isHidden()
+    dlg.accept()  # Save shows every problem
+    assert not dlg.problem_labels["date"].isHidden()
