@@ -134,7 +134,7 @@ def parse_query(text: str | None) -> Query:
         if sep and head and head.replace("_", "").isalpha() and not (quoted and body.startswith('"')):
             key = head.casefold()
             if key not in SEARCH_FIELD_NAMES:
-                known = ", ".join(f"{k}:" for k in SEARCH_FIELD_NAMES)
+                known = ", ".join(f"{k}:" for k in SEARCH_FIELD_NAMES if k not in ("system", "desc"))
                 raise QueryError(f"unknown search field '{head}:' (use {known})")
             field, body = SEARCH_FIELD_NAMES[key], rest
             if not body.strip():

@@ -71,7 +71,16 @@ class FlowLayout(QLayout):
             if it.widget() is not None and it.widget().isHidden():
                 continue
             hint = it.sizeHint()
-            w = min(hint.width(), max(r.width(), 1))
+            widget = it.widget()
+            if isinstance(widget, QLabel) and widget.objectName() == "filter_problem":
+                # one line, elided to the row (the full text is the tooltip), restored when wider
+                full = widget.toolTip()
+                hint = QSize(widget.fontMetrics().horizontalAdvance(full) + 8, hint.height())
+                w = min(hint.width(), max(r.width(), 1))
+                if apply:
+                    widget.setText(widget.fontMetrics().elidedText(full, Qt.TextElideMode.ElideRight, w - 8))
+            else:
+                w = min(hint.width(), max(r.width(), 1))
             if x + w > r.right() + 1 and line > 0:
                 x, y, line = r.x(), y + line + self._spacing, 0
             if apply:
@@ -120,7 +129,7 @@ class FilterChips(QWidget):
         self.setSizePolicy(sp)
         self.problem = QLabel(self)
         self.problem.setObjectName("filter_problem")
-        self.problem.setWordWrap(True)
+        self.problem.setWordWrap(False)  # one line; the full text is in the tooltip when cut
         self.clear_all = QToolButton(self)
         self.clear_all.setText("Clear all filters")
         self.clear_all.clicked.connect(lambda *_: bar.clear())
@@ -131,6 +140,8 @@ class FilterChips(QWidget):
     def refresh(self) -> None:
         for c in self.chips:
             self.flow.removeWidget(c)
+            c.hide()  # at once: deleteLater waits for the event loop
+            c.setParent(None)
             c.deleteLater()
         self.flow.removeWidget(self.problem)
         self.flow.removeWidget(self.clear_all)
@@ -138,7 +149,7 @@ class FilterChips(QWidget):
         self.chips = [FilterChip(text, remove, self) for text, remove in active]
         if self.bar.problem:
             self.problem.setText("⚠ " + self.bar.problem)
-            self.problem.setToolTip(self.bar.problem)
+            self.problem.setToolTip("⚠ " + self.bar.problem)
             self.flow.addWidget(self.problem)
             self.problem.show()
         else:

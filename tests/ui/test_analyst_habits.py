@@ -99,18 +99,18 @@ def test_search_syntax_and_problems_said_in_the_bar(qtbot, small_window, small_e
     bar._emit()  # cannot be read: said in words, not applied
     assert len(w.visible_event_ids()) == len(small_events)
     assert w.filter_chips.problem.isVisible()
-    assert w.filter_chips.problem.text().startswith("⚠ Search: unknown search field 'colour:'")
-    assert w.filter_chips.problem.text().endswith("search not applied")
+    assert w.filter_chips.problem.toolTip().startswith("⚠ Search: unknown search field 'colour:'")
+    assert w.filter_chips.problem.toolTip().endswith("search not applied")
     bar.search.clear()
     bar.date_from.setText("2020")
     bar.date_to.setText("2017")
     bar._emit()
     assert len(w.visible_event_ids()) == len(small_events)  # a reversed range is not applied
     assert "the range ends (2017-12-31) before it starts (2020-01-01) — dates not applied" \
-        in w.filter_chips.problem.text()
+        in w.filter_chips.problem.toolTip()
     bar.date_to.setText("2017-13")
     bar._emit()
-    assert "To: '2017-13' is not a date" in w.filter_chips.problem.text()
+    assert "To: '2017-13' is not a date" in w.filter_chips.problem.toolTip()
     bar.date_to.setText("2022")
     bar._emit()
     assert not w.filter_chips.problem.isVisible()
