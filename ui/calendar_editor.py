@@ -159,7 +159,9 @@ class CalendarEntryDialog(QDialog):
         for w in (self.description_edit, self.sources_edit):
             w.textChanged.connect(self._on_field_changed)
         self.category_combo.currentIndexChanged.connect(self._on_field_changed)
-        self._on_field_changed()
+        # A new entry is checked as the analyst types, not on open: no red before any typing.
+        self._edited = entry is not None
+        self._refresh()
 
     def cells(self) -> dict:
         lines = [s.strip() for s in self.sources_edit.toPlainText().splitlines() if s.strip()]
@@ -187,13 +189,24 @@ class CalendarEntryDialog(QDialog):
         return {k: v for k, v in entry.items() if k != "id" and self.original.get(k) != v}
 
     def _on_field_changed(self, *_):
+        self._edited = True
+        self._refresh()
+
+    def _refresh(self) -> None:
         entry, messages = self.check()
-        self.problems_label.setText("\n".join(messages))
+        if self._edited:
+            self.problems_label.setStyleSheet(f"color: {ERROR_COLOUR};")
+            self.problems_label.setText("\n".join(messages))
+        else:
+            self.problems_label.setStyleSheet("color: #6B7280;")
+            self.problems_label.setText("A date, a category and a title are needed.")
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(entry is not None)
 
     def accept(self) -> None:  # Qt override
         entry, messages = self.check()
         if entry is None:
+            self._edited = True
+            self.problems_label.setStyleSheet(f"color: {ERROR_COLOUR};")
             self.problems_label.setText("\n".join(messages))
             return
         self.entry = entry

@@ -36,6 +36,10 @@ class EventEditDialog(QDialog):
         self.setMinimumWidth(560)
         self.result_event: dict | None = None
         self.problems: dict[str, str] = {}
+        # Problems show under the fields the analyst has edited (all of them for an existing
+        # event, or after Save is pressed): a new form opens without red.
+        self._touched: set[str] = set()
+        self._show_all = event is not None
 
         outer = QVBoxLayout(self)
         scroll = QScrollArea(self)
@@ -56,7 +60,7 @@ class EventEditDialog(QDialog):
             w = QLineEdit(body)
             w.setText(text)
             w.setPlaceholderText(placeholder)
-            w.textChanged.connect(self._on_field_changed)
+            w.textChanged.connect(lambda *_, k=key: self._on_field_changed(k))
             self._add(key, label, w)
             return w
 
@@ -66,7 +70,7 @@ class EventEditDialog(QDialog):
                 w.addItem(text, value)
             i = w.findData(current)
             w.setCurrentIndex(max(i, 0))
-            w.currentIndexChanged.connect(self._on_field_changed)
+            w.currentIndexChanged.connect(lambda *_, k=key: self._on_field_changed(k))
             self._add(key, label, w)
             return w
 
@@ -74,7 +78,7 @@ class EventEditDialog(QDialog):
             w = QPlainTextEdit(body)
             w.setPlainText(value or "")
             w.setFixedHeight(w.fontMetrics().lineSpacing() * lines + 12)
-            w.textChanged.connect(self._on_field_changed)
+            w.textChanged.connect(lambda *_, k=key: self._on_field_changed(k))
             self._add(key, label, w)
             return w
 
@@ -220,7 +224,7 @@ class EventEditDialog(QDialog):
         _, probs = self.build()
         self.problems = probs
         for key, lab in self.problem_labels.items():
-            msg = probs.get(key)
+            msg = probs.get(key) if (self._show_all or key in self._touched) else None
             lab.setText(msg or "")
             lab.setVisible(bool(msg))
             w = self.fields[key]
@@ -229,14 +233,18 @@ class EventEditDialog(QDialog):
                 w.style().unpolish(w)
                 w.style().polish(w)
         n = len(probs)
-        self.summary.setText("" if not n else f"{n} problem{'s' if n > 1 else ''} to fix before saving.")
+        shown = self._show_all or bool(self._touched)
+        self.summary.setText("" if not n or not shown else f"{n} problem{'s' if n > 1 else ''} to fix before saving.")
         return probs
 
-    def _on_field_changed(self, *_):
+    def _on_field_changed(self, key: str | None = None, *_):
+        if key:
+            self._touched.add(key)
         self.check()
 
     def accept(self) -> None:
         """Save only a valid event; otherwise keep the dialog open with the problems shown."""
+        self._show_all = True
         probs = self.check()
         if probs:
             first = next(iter(probs))

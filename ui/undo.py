@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from nkbrief.jobs.imports import ImportError_, apply_file, undo_import
 from nkbrief.store import Store, StoreError
 
 #: Called with a message when an undo/redo fails in the store (set by the window).
@@ -38,19 +39,34 @@ class StoreCommand(QUndoCommand):
     def redo(self) -> None:  # Qt override
         if self._applied:
             self._applied = False
+            self.just_pushed = True  # the window reads (and clears) it: a push, not a redo
             return
         try:
             self._do()
-        except StoreError as e:
+        except (StoreError, ImportError_) as e:
             self._report(e)
 
     def undo(self) -> None:  # Qt override
         try:
             self._undo()
-        except StoreError as e:
+        except (StoreError, ImportError_) as e:
             self._report(e)
 
-    def _report(self, e: StoreError) -> None:
+    # The window follows its stack's indexChanged and selects these (see
+    # ui.app.MainWindow._on_undo_index_changed); None means "leave the selection alone".
+    def touched_after_push(self) -> list[str] | None:
+        """Event ids to select right after the command is pushed (None: leave the selection)."""
+        return None
+
+    def touched_after_redo(self) -> list[str] | None:
+        """Event ids to select after this command is done or redone."""
+        return None
+
+    def touched_after_undo(self) -> list[str] | None:
+        """Event ids to select after this command is undone."""
+        return None
+
+    def _report(self, e: Exception) -> None:
         handler = self.on_error or error_handler
         if handler is None:
             raise e
@@ -76,6 +92,12 @@ class EditEventCommand(StoreCommand):
         if self.old:
             self.store.update_event(self.event_id, self.old)
 
+    def touched_after_redo(self) -> list[str]:
+        return [self.event_id]
+
+    def touched_after_undo(self) -> list[str]:
+        return [self.event_id]
+
 
 class AddEventCommand(StoreCommand):
     """Add one event (in a new 'manual' batch)."""
@@ -97,6 +119,12 @@ class AddEventCommand(StoreCommand):
     def _undo(self) -> None:
         self.record = self.store.delete_event(self.event["id"])
 
+    def touched_after_undo(self) -> list[str]:
+        return []
+
+    def touched_after_redo(self) -> list[str]:
+        return [self.event["id"]]
+
 
 class DeleteEventsCommand(StoreCommand):
     """Delete events (with their missiles and statements); undo restores them all."""
@@ -116,6 +144,48 @@ class DeleteEventsCommand(StoreCommand):
             batch = self.store.new_batch("manual", details={"action": "undo delete"})
             for rec in self.records:
                 self.store.restore_event(rec, batch)
+
+    def touched_after_undo(self) -> list[str]:
+        return list(self.event_ids)
+
+    def touched_after_redo(self) -> list[str]:
+        return []
+
+
+class ImportCommand(StoreCommand):
+    """An import the import dialog already wrote (batch ``result.batch_id``), on the undo stack.
+
+    Undo takes the batch back (:func:`nkbrief.jobs.imports.undo_import`); redo writes the same parsed
+    file with the same choices again, as a new batch. Both select the events they touched.
+    """
+
+    def __init__(self, store: Store, parsed, resolutions: dict[int, str], result, text: str | None = None):
+        super().__init__(store, text or f"Import {parsed.name}")
+        self.parsed = parsed
+        self.resolutions = dict(resolutions)
+        self.result = result
+        self.ids: list[str] = store.batch_event_ids(result.batch_id) if result.batch_id is not None else []
+
+    def apply(self) -> None:  # the dialog's worker already wrote it
+        self._applied = True
+
+    def _do(self) -> None:
+        self.result = apply_file(self.store, self.parsed, self.resolutions)
+        self.ids = self.store.batch_event_ids(self.result.batch_id) if self.result.batch_id is not None else []
+
+    def _undo(self) -> None:
+        if self.result.batch_id is not None:
+            undo_import(self.store, self.result.batch_id)
+
+    def touched_after_redo(self) -> list[str]:
+        return list(self.ids)
+
+    def touched_after_push(self) -> list[str]:
+        return list(self.ids)
+
+    def touched_after_undo(self) -> list[str]:
+        # what the import changed (rather than added) is back as it was; select that
+        return [i for i in self.ids if self.store.has_event(i)]
 
 
 def push(stack: QUndoStack, command: StoreCommand) -> None:

@@ -44,6 +44,14 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _window_size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720); anything else is a one-line argparse error."""
+    w, sep, h = text.lower().partition("x")
+    if not (sep and w.isdigit() and h.isdigit() and 200 <= int(w) <= 10000 and 200 <= int(h) <= 10000):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a window size (WxH, e.g. 1280x720)")
+    return int(w), int(h)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nkbrief", description="Briefing workstation for North Korean missile launches. "
                 "With no command, opens the window.")
@@ -51,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="PATH", help="the store file (default: $NKBRIEF_DB, "
                    "else the user-data folder)")
     p.add_argument("--screenshot", metavar="PATH", help="render the window offscreen at "
-                   "1600x1000 to a PNG and exit")
+                   "1600x1000 (or --size) to a PNG and exit")
+    p.add_argument("--size", metavar="WxH", type=_window_size, help="with --screenshot: render the window "
+                   "at exactly this size, e.g. 1280x720")
     p.add_argument("--select", metavar="ID", help="with the window: select this event first")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:

@@ -773,6 +773,21 @@ class Store:
     def has_event(self, event_id: str) -> bool:
         return self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
 
+    def batch_event_ids(self, batch_id: int) -> list[str]:
+        """Ids of the events batch ``batch_id`` added or changed that are in the store now."""
+        rows = self._conn.execute(
+            "SELECT id FROM events WHERE batch_id = ? UNION "
+            "SELECT a.record_id FROM audit a JOIN events e ON e.id = a.record_id "
+            "WHERE a.batch_id = ? AND a.table_name = 'events' AND a.action = 'update' ORDER BY 1",
+            (batch_id, batch_id)).fetchall()
+        return [r[0] for r in rows]
+
+    def import_batch_ids(self) -> list[tuple[int, str]]:
+        """(batch id, file name) of the imports still in effect, newest first."""
+        rows = self._conn.execute("SELECT id, COALESCE(file_name, '') FROM batches WHERE kind = 'import' "
+                                  "AND undone_utc IS NULL ORDER BY id DESC").fetchall()
+        return [(int(r[0]), r[1]) for r in rows]
+
     def missiles(self, event_id: str) -> list[dict]:
         rows = self._conn.execute("SELECT * FROM missiles WHERE event_id = ? ORDER BY seq, id",
                                   (event_id,)).fetchall()

@@ -104,10 +104,11 @@ def test_preview_mapping_conflict_import_undo(qtbot, small_store, colleague_csv)
     assert small_store.batches_frame().iloc[-1]["file_name"] == "colleague.csv"
 
     # undo: exactly the state before
-    with qtbot.waitSignal(dlg.checked, timeout=20000):
-        with qtbot.waitSignal(dlg.import_undone, timeout=20000):
-            qtbot.mouseClick(dlg.undo_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dlg.import_undone, timeout=20000):
+        qtbot.mouseClick(dlg.undo_button, Qt.MouseButton.LeftButton)
     assert _dump(small_store) == before
+    # not offered again straight away (the analyst undid it on purpose)
+    assert not dlg.import_button.isEnabled() and dlg.message.text().startswith("Undid import")
 
 
 def test_save_rejected_rows(qtbot, small_store, colleague_csv, tmp_path, monkeypatch):
@@ -189,9 +190,8 @@ def test_big_file_preview_import_undo(qtbot, small_store, tmp_path):
         qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
     assert sig.args[0].added == 29999
     assert small_store.get_event("1990-01-01-srbm-site-0")["launch_site"] == "Site, 0"
-    with qtbot.waitSignal(dlg.checked, timeout=60000):
-        with qtbot.waitSignal(dlg.import_undone, timeout=60000):
-            qtbot.mouseClick(dlg.undo_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dlg.import_undone, timeout=60000):
+        qtbot.mouseClick(dlg.undo_button, Qt.MouseButton.LeftButton)
     assert _dump(small_store) == before
 
 

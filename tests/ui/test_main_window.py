@@ -134,11 +134,16 @@ def test_filter_shrinks_table_and_timeline(qtbot, window):
     assert window.table.model().rowCount() == total
 
 
-def test_filter_drops_hidden_events_from_the_selection(qtbot, window):
+def test_filter_hides_selected_events_without_dropping_them(qtbot, window):
     window.select_ids([SEED_EVENT])
     window.filter_bar.set_classes({"ICBM"})
-    assert window.selection.ids == ()
+    assert window.selection.ids == (SEED_EVENT,)  # still selected, only hidden
+    assert window.table.selected_ids() == []
     assert window.timeline.highlighted_ids() == []
+    assert "1 selected (1 hidden)" in window.status_counts.text()
+    window.filter_bar.clear()
+    assert window.table.selected_ids() == [SEED_EVENT]
+    assert window.timeline.highlighted_ids() == [SEED_EVENT]
 
 
 def test_edit_notes_saves_to_store_with_audit_and_undo_reverts(qtbot, window):
