@@ -303,7 +303,7 @@ def _col_chars(line: str, col_bytes: int) -> int:
 
 def files_in_repo() -> list[Path]:
     out = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    keep = (".py", ".spec", ".sh", ".toml")
+    keep = (".py", ".spec", ".sh", ".toml", ".md")
     return [REPO / f for f in out.splitlines() if f.endswith(keep) and f != "scripts/relayout_imports.py"]
 
 
