@@ -68,6 +68,8 @@ MOVES: dict[str, str] = {
     "nkbrief.commands.pack": "nkbrief.cli.pack",
     "nkbrief.commands.selfcheck": "nkbrief.cli.selfcheck",
     "nkbrief.commands.timing": "nkbrief.cli.timing",
+    # Added on other branches at the same time as the layout change; `git mv` them after the merge:
+    "nkbrief.rules": "nkbrief.model.rules",  # issue 13: the one value-rule table belongs to the model
 }
 
 #: Modules of the new layout that are packages (their file is __init__.py).
