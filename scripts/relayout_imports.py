@@ -199,9 +199,9 @@ def rewrite_importfrom(node: ast.ImportFrom, src_seg: str, old_pkg: str | None, 
 
     if len(groups) == 1:
         (mod, _), = groups.items()
-        if node.level and new_pkg is not None and spell(mod) == ("." * node.level + (node.module or "")):
-            if all(not (f"{target}.{a.name}" in MOVES) for a in node.names):
-                return None
+        if (node.level and new_pkg is not None and spell(mod) == ("." * node.level + (node.module or ""))
+                and all(f"{target}.{a.name}" not in MOVES for a in node.names)):
+            return None
         # only the module part changes: keep the statement's own formatting of the names
         m = re.match(r"from\s+([.\w]+)\s+import", src_seg)
         if m and all(f"{target}.{a.name}" not in MOVES for a in node.names):
