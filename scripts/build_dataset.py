@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nkbrief.importing import reconcile
+from nkbrief.importing import reconcile  # noqa: E402
 from nkbrief.model import schema  # noqa: E402
 
 NEWS_ANALYSIS = ("\"North Korea's Calculated Provocation Before Party Congress\" (news analysis, "

@@ -68,6 +68,8 @@ MOVES: dict[str, str] = {
     "nkbrief.commands.pack": "nkbrief.cli.pack",
     "nkbrief.commands.selfcheck": "nkbrief.cli.selfcheck",
     "nkbrief.commands.timing": "nkbrief.cli.timing",
+    # Added on other branches at the same time as the layout change; `git mv` them after the merge:
+    "nkbrief.rules": "nkbrief.model.rules",  # issue 13: the one value-rule table belongs to the model
 }
 
 #: Modules of the new layout that are packages (their file is __init__.py).
@@ -197,9 +199,9 @@ def rewrite_importfrom(node: ast.ImportFrom, src_seg: str, old_pkg: str | None, 
 
     if len(groups) == 1:
         (mod, _), = groups.items()
-        if node.level and new_pkg is not None and spell(mod) == ("." * node.level + (node.module or "")):
-            if all(not (f"{target}.{a.name}" in MOVES) for a in node.names):
-                return None
+        if (node.level and new_pkg is not None and spell(mod) == ("." * node.level + (node.module or ""))
+                and all(f"{target}.{a.name}" not in MOVES for a in node.names)):
+            return None
         # only the module part changes: keep the statement's own formatting of the names
         m = re.match(r"from\s+([.\w]+)\s+import", src_seg)
         if m and all(f"{target}.{a.name}" not in MOVES for a in node.names):
@@ -303,7 +305,7 @@ def _col_chars(line: str, col_bytes: int) -> int:
 
 def files_in_repo() -> list[Path]:
     out = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    keep = (".py", ".spec", ".sh", ".toml")
+    keep = (".py", ".spec", ".sh", ".toml", ".md")
     return [REPO / f for f in out.splitlines() if f.endswith(keep) and f != "scripts/relayout_imports.py"]
 
 
