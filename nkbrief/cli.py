@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "nkbrief.commands.timing",
     "nkbrief.commands.selfcheck",
     "nkbrief.commands.importing",
+    "nkbrief.commands.edit",
 ]
 
 

@@ -105,6 +105,7 @@ def cmd_show(args) -> int:
             raise CliError(f"no event with id {args.id!r}")
         ev["missiles"] = store.missiles(args.id)
         ev["statements"] = store.statements(args.id)
+        ev["version"] = store.event_version(args.id)  # for edit --if-version
     json.dump(ev, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
     return 0
