@@ -142,12 +142,17 @@ class VersionConflict(StoreError):
         self.base_version, self.version, self.user, self.at_utc = base_version, version, user, at_utc
         if undo:
             fields = ", ".join(k.replace("_", " ") for k in self.yours)
-            msg = (f"cannot undo: {fields} of event {event_id!r} was changed by {user} at "
-                   f"{_when(at_utc)} since your edit; undo would overwrite that change")
+            msg = (f"{fields} of event {event_id!r} was changed by {user} at {_when(at_utc)} since "
+                   "your edit, so it was not written over")
         else:
             msg = (f"event {event_id!r} was changed by {user} at {_when(at_utc)} since you opened it "
                    f"(you started from version {base_version}; it is now version {version})")
         super().__init__(msg)
+
+    @property
+    def when(self) -> str:
+        """When the last change was made, for messages ('2026-12-07 09:50:02 UTC')."""
+        return _when(self.at_utc)
 
 
 def default_db_path() -> Path:

@@ -28,8 +28,10 @@ from nkbrief import __version__, schema
 from nkbrief.resources import resource_path
 from nkbrief.selection import Selection
 from nkbrief.store import Store, StoreError
+from nkbrief.store import VersionConflict
 
 from . import undo
+from . import workers
 from .detail_pane import DetailPane
 from .event_table import EventTable
 from .filter_bar import FilterBar
@@ -119,6 +121,7 @@ class MainWindow(QMainWindow):
         self._reload_timer.setInterval(0)
         self._reload_timer.timeout.connect(self.reload)
         store.on_change(self._on_store_changed)
+        self._watch_store()
         self.setAcceptDrops(True)
 
         self.reload()
@@ -176,6 +179,7 @@ class MainWindow(QMainWindow):
     def reload(self) -> None:
         """Re-read events and calendar from the store; filters, sort and selection survive."""
         self._reload_timer.stop()
+        self._seen_data_version = self._store_data_version()
         self.frame = self.store.events_frame()
         self.calendar = self.store.calendar_frame()
         self.timeline.set_data(self.frame, self.calendar)
@@ -188,6 +192,40 @@ class MainWindow(QMainWindow):
     def _on_store_changed(self, kind: str) -> None:
         if kind in ("events", "calendar", "statements"):
             self._reload_timer.start()  # coalesce the kinds of one commit into one reload
+
+    #: How often the window looks for changes other processes made to the store (ms).
+    STORE_POLL_MS = 1000
+
+    def _watch_store(self) -> None:
+        """Notice commits by other processes (another analyst's window, ``nkbrief edit``, an
+        import): SQLite's ``PRAGMA data_version`` changes when another connection commits.
+        One cheap query a second; a change reloads, which keeps filters, sort, selection and
+        the notes being typed."""
+        self._seen_data_version = self._store_data_version()
+        self._store_poll = QTimer(self)
+        self._store_poll.setObjectName("store_poll")
+        self._store_poll.setInterval(self.STORE_POLL_MS)
+        self._store_poll.timeout.connect(self.poll_store)
+        self._store_poll.start()
+
+    def _store_data_version(self) -> int | None:
+        try:
+            return self.store.data_version()
+        except Exception:  # a closed or vanished store: nothing to follow
+            return None
+
+    def poll_store(self) -> bool:
+        """Reload if another process changed the store since the last look; True if so."""
+        v = self._store_data_version()
+        if v is None or v == self._seen_data_version:
+            return False
+        notes = (self.detail.shown_event["id"], self.detail.notes_edit.toPlainText()) \
+            if self.detail.notes_dirty() and self.detail.shown_event else None
+        self.reload()
+        if notes and self.detail.shown_event and self.detail.shown_event["id"] == notes[0]:
+            self.detail.notes_edit.setPlainText(notes[1])  # still unsaved, still the analyst's
+        self.statusBar().showMessage("The store was changed by another program; the view is up to date.", 5000)
+        return True
 
     # ---------------------------------------------------------- actions
     def _act(self, text, slot, shortcut=None, icon_name=None, tip=None) -> QAction:
@@ -366,17 +404,38 @@ class MainWindow(QMainWindow):
         ev = self.store.get_event(event_id)
         if ev is None:
             return False
+        version = self.store.event_version(event_id)  # what the analyst starts from
         dlg = EventEditDialog(self.store, ev, self)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return False
         changes = dlg.changes()
         if not changes:
             return False
-        try:
-            undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, changes))
-        except StoreError as e:
-            QMessageBox.warning(self, "Edit event", str(e))
-            return False
+        return self.commit_edit(event_id, changes, version)
+
+    def commit_edit(self, event_id: str, changes: dict, version: int | None) -> bool:
+        """Save an edit that started from ``version``. If someone changed the event since,
+        the conflict dialog shows both values and the analyst keeps theirs or overwrites
+        them (until it goes through or the analyst keeps theirs)."""
+        from .conflict_dialog import MINE, ConflictDialog
+
+        while True:
+            try:
+                undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, changes,
+                                                                 if_version=version))
+                break
+            except VersionConflict as e:
+                self.reload()
+                dlg = ConflictDialog(e, self)
+                dlg.exec()
+                if dlg.choice != MINE:
+                    self.statusBar().showMessage(f"Kept {e.user}'s version of {event_id}; your edit was "
+                                                 "not saved.", 8000)
+                    return False
+                version = e.version
+            except StoreError as e:
+                QMessageBox.warning(self, "Edit event", str(e))
+                return False
         self.reload()
         return True
 
@@ -504,6 +563,8 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([4, 6])
 
     def closeEvent(self, event):  # noqa: N802
+        self._store_poll.stop()
+        workers.shutdown()  # cancel running jobs and wait: none may call back into a closed window
         if self.detail.notes_dirty():
             self.detail.save_notes()
         if self._persist:
@@ -557,6 +618,9 @@ def run_gui(args) -> int:
             QMessageBox.critical(None, "nkbrief", str(e))
         return 1
     window = MainWindow(store, restore=not shot, defer_features=not shot)
+    from . import crash
+
+    crash.install(window)  # unexpected errors: a plain dialog, the traceback in the crash log
     sel = getattr(args, "select", None)
     if sel:
         if not store.has_event(sel):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from nkbrief.store import Store, StoreError
+from nkbrief.store import Store, StoreError, VersionConflict
 
 #: Called with a message when an undo/redo fails in the store (set by the window).
 error_handler: Callable[[str], None] | None = None
@@ -42,13 +42,21 @@ class StoreCommand(QUndoCommand):
         try:
             self._do()
         except StoreError as e:
-            self._report(e)
+            self._refused(e, "redo")
 
     def undo(self) -> None:  # Qt override
         try:
             self._undo()
         except StoreError as e:
-            self._report(e)
+            self._refused(e, "undo")
+
+    def _refused(self, e: StoreError, what: str) -> None:
+        if isinstance(e, VersionConflict):
+            # Someone else changed what this command would write over: the step can no longer
+            # be undone or redone, so it leaves the stack (Qt drops an obsolete command).
+            self.setObsolete(True)
+            e = StoreError(f"cannot {what} “{self.text()}”: {e}")
+        self._report(e)
 
     def _report(self, e: StoreError) -> None:
         handler = self.on_error or error_handler
@@ -60,21 +68,36 @@ class StoreCommand(QUndoCommand):
 
 
 class EditEventCommand(StoreCommand):
-    """Change some fields of one event."""
+    """Change some fields of one event.
 
-    def __init__(self, store: Store, event_id: str, changes: dict, text: str | None = None):
+    ``if_version``: the event's version when the analyst opened it; the first apply is
+    refused (:class:`VersionConflict`) if the event changed since. Undo writes the old values
+    back only while the event still holds this edit's values, and redo only while it still
+    holds the old ones: neither overwrites a change someone else made in between.
+    """
+
+    def __init__(self, store: Store, event_id: str, changes: dict, text: str | None = None,
+                 if_version: int | None = None):
         fields = ", ".join(k.replace("_", " ") for k in changes)
         super().__init__(store, text or f"Edit {fields} of {event_id}")
         self.event_id = event_id
         self.changes = dict(changes)
+        self.if_version = if_version
         self.old: dict = {}
+        self.version: int | None = None  # the event's version after this edit
+        self._done_once = False
 
     def _do(self) -> None:
-        self.old = self.store.update_event(self.event_id, self.changes)
+        if not self._done_once:
+            self.old, self.version = self.store.edit_event(self.event_id, self.changes, if_version=self.if_version)
+            self._done_once = True
+        elif self.old:  # redo
+            redo = {k: self.changes[k] for k in self.old}
+            self.store.update_event(self.event_id, redo, expect=self.old)
 
     def _undo(self) -> None:
         if self.old:
-            self.store.update_event(self.event_id, self.old)
+            self.store.update_event(self.event_id, self.old, expect={k: self.changes[k] for k in self.old})
 
 
 class AddEventCommand(StoreCommand):

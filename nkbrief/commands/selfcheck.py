@@ -134,8 +134,17 @@ def collect(args=None) -> dict:
         "defusedxml": defused,
         "store": {"path": str(store_path), "source": store_source, "exists": store_path.is_file()},
         "resources": {"path": str(res), "missing": missing},
+        "crash_log": _crash_log(),
         "problems": problems,
     }
+
+
+def _crash_log() -> dict:
+    """Where the window writes tracebacks of unexpected errors (see nkbrief/crashlog.py)."""
+    from ..crashlog import log_path
+
+    p = log_path()
+    return {"path": str(p), "exists": p.is_file()}
 
 
 def _print_text(info: dict) -> None:
@@ -154,6 +163,8 @@ def _print_text(info: dict) -> None:
                  f"{'exists' if s['exists'] else 'created on first use'}]")
     r = info["resources"]
     lines.append(f"  {'resources':<21}{r['path']}" + (f"  MISSING {', '.join(r['missing'])}" if r["missing"] else ""))
+    c = info["crash_log"]
+    lines.append(f"  {'crash log':<21}{c['path']}  [{'exists' if c['exists'] else 'created on the first error'}]")
     if info["problems"]:
         lines.append("FAILED:")
         lines += [f"  - {p}" for p in info["problems"]]
