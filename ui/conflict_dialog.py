@@ -79,6 +79,8 @@ class ConflictDialog(QDialog):
         h.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         table.resizeRowsToContents()
+        rows_h = sum(table.rowHeight(r) for r in range(table.rowCount()))
+        table.setFixedHeight(min(rows_h, 320) + h.sizeHint().height() + 2 * table.frameWidth() + 2)
         self.table = table
         lay.addWidget(table, 1)
 
@@ -98,7 +100,7 @@ class ConflictDialog(QDialog):
         self.theirs_button.clicked.connect(lambda: self.choose(THEIRS))
         self.theirs_button.setDefault(True)
         lay.addWidget(bb)
-        self.resize(620, 200 + 34 * len(conflict.yours))
+        self.resize(640, self.sizeHint().height())
 
     def choose(self, choice: str) -> None:
         self.choice = choice
