@@ -39,6 +39,8 @@ from .selection_bridge import SelectionBridge
 from .style import STYLESHEET, app_icon, icon, settings
 from .timeline import Y_MODES, Timeline
 
+_UNKNOWN = object()  # notes whose starting value is not known: saved unchecked
+
 #: Feature modules installed after the window is built: ``importlib.import_module(name).install(window)``.
 FEATURE_MODULES: list[str] = ["ui.timing_view", "ui.pack_dialog", "ui.import_dialog"]
 
@@ -202,6 +204,7 @@ class MainWindow(QMainWindow):
         One cheap query a second; a change reloads, which keeps filters, sort, selection and
         the notes being typed."""
         self._seen_data_version = self._store_data_version()
+        self._notes_base: dict[str, str | None] = {}
         self._store_poll = QTimer(self)
         self._store_poll.setObjectName("store_poll")
         self._store_poll.setInterval(self.STORE_POLL_MS)
@@ -221,6 +224,8 @@ class MainWindow(QMainWindow):
             return False
         notes = (self.detail.shown_event["id"], self.detail.notes_edit.toPlainText()) \
             if self.detail.notes_dirty() and self.detail.shown_event else None
+        if notes:  # what the analyst started typing over, to check when the notes are saved
+            self._notes_base.setdefault(notes[0], self.detail.shown_event.get("notes"))
         self.reload()
         if notes and self.detail.shown_event and self.detail.shown_event["id"] == notes[0]:
             self.detail.notes_edit.setPlainText(notes[1])  # still unsaved, still the analyst's
@@ -364,13 +369,17 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _on_detail_notes_saved(self, event_id: str, text: str) -> None:
+        # The notes the analyst started typing over: kept by poll_store when another process
+        # changed the event meanwhile, else the ones the pane shows. Saving over notes someone
+        # else changed since goes through the conflict dialog, as an edit does.
+        shown = self.detail.shown_event
+        base = self._notes_base.pop(event_id, shown.get("notes") if shown and shown["id"] == event_id
+                                    else _UNKNOWN)
+        expect = None if base is _UNKNOWN else {"notes": base}
         try:
-            undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, {"notes": text},
-                                                             f"Edit notes of {event_id}"))
+            self.commit_edit(event_id, {"notes": text}, None, expect=expect, text=f"Edit notes of {event_id}")
         except StoreError as e:
             self.detail.notes_save_failed(str(e))
-            return
-        self.reload()
 
     def _on_undo_failed(self, message: str) -> None:
         QMessageBox.warning(self, "nkbrief", f"The store refused the change: {message}")
@@ -411,18 +420,24 @@ class MainWindow(QMainWindow):
         changes = dlg.changes()
         if not changes:
             return False
-        return self.commit_edit(event_id, changes, version)
+        try:
+            return self.commit_edit(event_id, changes, version)
+        except StoreError as e:
+            QMessageBox.warning(self, "Edit event", str(e))
+            return False
 
-    def commit_edit(self, event_id: str, changes: dict, version: int | None) -> bool:
-        """Save an edit that started from ``version``. If someone changed the event since,
-        the conflict dialog shows both values and the analyst keeps theirs or overwrites
-        them (until it goes through or the analyst keeps theirs)."""
+    def commit_edit(self, event_id: str, changes: dict, version: int | None, *, expect: dict | None = None,
+                    text: str | None = None) -> bool:
+        """Save an edit that started from ``version`` (or from the values ``expect``). If
+        someone changed the event since, the conflict dialog shows both values and the
+        analyst keeps theirs (False) or overwrites them (until it goes through). Other store
+        errors are raised (StoreError)."""
         from .conflict_dialog import MINE, ConflictDialog
 
         while True:
             try:
-                undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, changes,
-                                                                 if_version=version))
+                undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, changes, text,
+                                                                 if_version=version, expect=expect))
                 break
             except VersionConflict as e:
                 self.reload()
@@ -432,10 +447,7 @@ class MainWindow(QMainWindow):
                     self.statusBar().showMessage(f"Kept {e.user}'s version of {event_id}; your edit was "
                                                  "not saved.", 8000)
                     return False
-                version = e.version
-            except StoreError as e:
-                QMessageBox.warning(self, "Edit event", str(e))
-                return False
+                version, expect = e.version, None
         self.reload()
         return True
 

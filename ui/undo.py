@@ -71,25 +71,28 @@ class EditEventCommand(StoreCommand):
     """Change some fields of one event.
 
     ``if_version``: the event's version when the analyst opened it; the first apply is
-    refused (:class:`VersionConflict`) if the event changed since. Undo writes the old values
+    refused (:class:`VersionConflict`) if the event changed since (``expect``: if the event
+    no longer holds these values). Undo writes the old values
     back only while the event still holds this edit's values, and redo only while it still
     holds the old ones: neither overwrites a change someone else made in between.
     """
 
     def __init__(self, store: Store, event_id: str, changes: dict, text: str | None = None,
-                 if_version: int | None = None):
+                 if_version: int | None = None, expect: dict | None = None):
         fields = ", ".join(k.replace("_", " ") for k in changes)
         super().__init__(store, text or f"Edit {fields} of {event_id}")
         self.event_id = event_id
         self.changes = dict(changes)
         self.if_version = if_version
+        self.expect = expect
         self.old: dict = {}
         self.version: int | None = None  # the event's version after this edit
         self._done_once = False
 
     def _do(self) -> None:
         if not self._done_once:
-            self.old, self.version = self.store.edit_event(self.event_id, self.changes, if_version=self.if_version)
+            self.old, self.version = self.store.edit_event(self.event_id, self.changes, if_version=self.if_version,
+                                                           expect=self.expect)
             self._done_once = True
         elif self.old:  # redo
             redo = {k: self.changes[k] for k in self.old}

@@ -333,3 +333,43 @@ def test_closing_during_a_job_that_reports_into_the_window(qtbot, small_store, c
     qtbot.wait(300)
     assert not shiboken6.isValid(label)
     assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("poll_first", [True, False])
+@pytest.mark.parametrize("choice", ["mine", "theirs"])
+def test_saving_notes_over_notes_someone_else_changed_asks(small_window, small_store, other, monkeypatch,
+                                                           choice, poll_first):
+    from ui import conflict_dialog
+
+    shown = []
+
+    def fake_exec(dlg):
+        shown.append([[dlg.table.item(r, c).text() for c in range(3)] for r in range(dlg.table.rowCount())])
+        (dlg.mine_button if choice == "mine" else dlg.theirs_button).click()
+        return dlg.result()
+
+    monkeypatch.setattr(conflict_dialog.ConflictDialog, "exec", fake_exec)
+    small_window.select_ids([EV])
+    small_window.detail.notes_edit.setPlainText("mine: JCS said two")
+    other.update_event(EV, {"notes": "bob: Japan said three"})
+    if poll_first:  # the window noticed bob's change while the analyst was typing
+        assert small_window.poll_store() is True
+        assert small_window.detail.notes_edit.toPlainText() == "mine: JCS said two"
+    small_window.detail.save_notes()
+    assert shown == [[["notes", "mine: JCS said two", "bob: Japan said three"]]]
+    want = "mine: JCS said two" if choice == "mine" else "bob: Japan said three"
+    assert small_store.get_event(EV)["notes"] == want
+
+
+def test_saving_notes_nobody_else_touched_needs_no_dialog(small_window, small_store, other, monkeypatch):
+    from ui import conflict_dialog
+
+    monkeypatch.setattr(conflict_dialog.ConflictDialog, "exec", lambda dlg: pytest.fail("no conflict here"))
+    small_window.select_ids([EV])
+    small_window.detail.notes_edit.setPlainText("mine")
+    other.update_event(EV, {"count": 4})  # another field
+    assert small_window.poll_store() is True
+    small_window.detail.save_notes()
+    assert small_store.get_event(EV)["notes"] == "mine"
+    small_window.undo_stack.undo()
+    assert small_store.get_event(EV)["notes"] == ""
