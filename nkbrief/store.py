@@ -834,18 +834,27 @@ class Store:
         connection (another process, or a worker's) commits to the store. Cheap to poll."""
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
-    def delete_event(self, event_id: str, *, batch_id: int | None = None) -> dict:
-        """Delete an event with its missiles and statements; the audit keeps all of it."""
+    def delete_event(self, event_id: str, *, batch_id: int | None = None, if_version: int | None = None) -> dict:
+        """Delete an event with its missiles and statements; the audit keeps all of it.
+        ``if_version``: refuse (:class:`VersionConflict`, audited) if the event is at another
+        version (undoing an add must not delete what someone else changed since)."""
         with self.write() as c:
             old = self.get_event(event_id)
             if old is None:
                 raise StoreError(f"no event with id {event_id!r}")
-            record = {"event": old, "missiles": self.missiles(event_id),
-                      "statements": self.statements(event_id), "version": self.event_version(event_id)}
-            c.execute("DELETE FROM events WHERE id = ?", (event_id,))
-            self._audit("delete", "events", event_id, None, record, None, batch_id)
-            self._touch("events")
-            return record
+            version = self.event_version(event_id)
+            if if_version is not None and version != if_version:
+                user, at = self._last_change(event_id)
+                conflict = VersionConflict(event_id, {}, {}, if_version, version, user, at)
+                self._audit("refused", "events", event_id, None, None, None, batch_id)
+            else:
+                record = {"event": old, "missiles": self.missiles(event_id),
+                          "statements": self.statements(event_id), "version": version}
+                c.execute("DELETE FROM events WHERE id = ?", (event_id,))
+                self._audit("delete", "events", event_id, None, record, None, batch_id)
+                self._touch("events")
+                return record
+        raise conflict
 
     def restore_event(self, record: dict, batch_id: int | None = None) -> None:
         """Put back an event removed by :meth:`delete_event` (used by undo)."""

@@ -104,12 +104,14 @@ class EditEventCommand(StoreCommand):
 
 
 class AddEventCommand(StoreCommand):
-    """Add one event (in a new 'manual' batch)."""
+    """Add one event (in a new 'manual' batch). Undo removes it only while nobody else has
+    changed it since (its version is still the one this command left)."""
 
     def __init__(self, store: Store, event: dict, text: str | None = None):
         super().__init__(store, text or f"Add {event.get('id')}")
         self.event = dict(event)
         self.record: dict | None = None
+        self.version: int | None = None
 
     def _do(self) -> None:
         with self.store.write():
@@ -119,9 +121,10 @@ class AddEventCommand(StoreCommand):
                 batch = self.store.new_batch("manual", details={"action": "add event"})
                 self.store.insert_event(self.event, batch)
                 self.store.finish_batch(batch, added=1)
+            self.version = self.store.event_version(self.event["id"])
 
     def _undo(self) -> None:
-        self.record = self.store.delete_event(self.event["id"])
+        self.record = self.store.delete_event(self.event["id"], if_version=self.version)
 
 
 class DeleteEventsCommand(StoreCommand):
@@ -132,16 +135,22 @@ class DeleteEventsCommand(StoreCommand):
         super().__init__(store, text or (f"Delete {event_ids[0]}" if n == 1 else f"Delete {n} events"))
         self.event_ids = list(event_ids)
         self.records: list[dict] = []
+        self._restored = False
 
     def _do(self) -> None:
+        # redo after undo: delete only what undo put back, unchanged since
+        versions = {r["event"]["id"]: r["version"] + 1 for r in self.records if r.get("version")} \
+            if self._restored else {}  # restore_event leaves each at its old version + 1
         with self.store.write():
-            self.records = [self.store.delete_event(i) for i in self.event_ids]
+            self.records = [self.store.delete_event(i, if_version=versions.get(i)) for i in self.event_ids]
+        self._restored = False
 
     def _undo(self) -> None:
         with self.store.write():
             batch = self.store.new_batch("manual", details={"action": "undo delete"})
             for rec in self.records:
                 self.store.restore_event(rec, batch)
+        self._restored = True
 
 
 def push(stack: QUndoStack, command: StoreCommand) -> None:

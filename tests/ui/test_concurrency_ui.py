@@ -373,3 +373,41 @@ def test_saving_notes_nobody_else_touched_needs_no_dialog(small_window, small_st
     assert small_store.get_event(EV)["notes"] == "mine"
     small_window.undo_stack.undo()
     assert small_store.get_event(EV)["notes"] == ""
+
+
+def test_undoing_an_add_refuses_to_delete_what_someone_else_changed(small_window, small_store, monkeypatch):
+    import ui.app
+    from nkbrief import schema
+    from ui import undo
+
+    warnings = []
+    monkeypatch.setattr(ui.app.QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
+    ev = schema.empty_event() | {"id": "2026-05-01-srbm-test", "date": "2026-05-01", "missile_class": "SRBM"}
+    undo.push(small_window.undo_stack, undo.AddEventCommand(small_store, ev))
+    with Store.open(small_store.path) as bob:
+        bob.user = "bob"
+        bob.update_event(ev["id"], {"count": 2})
+    small_window.undo_stack.undo()
+    assert small_store.get_event(ev["id"])["count"] == 2  # still there, with bob's change
+    assert len(warnings) == 1 and "was changed by bob at " in warnings[0]
+    assert warnings[0].startswith(f"The store refused the change: cannot undo “Add {ev['id']}”: ")
+
+
+def test_redoing_a_delete_refuses_when_the_restored_event_changed(small_window, small_store, monkeypatch):
+    import ui.app
+    from ui import undo
+
+    warnings = []
+    monkeypatch.setattr(ui.app.QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
+    undo.push(small_window.undo_stack, undo.DeleteEventsCommand(small_store, [EV]))
+    small_window.undo_stack.undo()  # back again
+    assert small_store.has_event(EV)
+    small_window.undo_stack.redo()  # nobody changed it: deleted again
+    assert not small_store.has_event(EV)
+    small_window.undo_stack.undo()
+    with Store.open(small_store.path) as bob:
+        bob.user = "bob"
+        bob.update_event(EV, {"count": 9})
+    small_window.undo_stack.redo()
+    assert small_store.get_event(EV)["count"] == 9
+    assert len(warnings) == 1 and "was changed by bob at " in warnings[0]
