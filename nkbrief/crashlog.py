@@ -9,8 +9,7 @@ traceback can quote launch data. ``selfcheck`` prints the path. Qt-free.
 
 from __future__ import annotations
 
-import logging
-import logging.handlers
+import functools
 import os
 import sys
 import traceback
@@ -36,18 +35,27 @@ def log_path() -> Path:
     return log_dir() / LOG_NAME
 
 
-class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A RotatingFileHandler whose files are created with mode 0600 (whatever the umask)."""
+@functools.cache
+def _handler_class() -> type:
+    """A RotatingFileHandler whose files are created with mode 0600 (whatever the umask).
+    (logging.handlers is imported on the first error, not at start-up.)"""
+    import logging.handlers
 
-    def _open(self):
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0),
-                     0o600)
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+    class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+        def _open(self):
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+            return open(os.open(self.baseFilename, flags, 0o600), self.mode, encoding=self.encoding,
+                        errors=self.errors)
+
+    return PrivateRotatingFileHandler
 
 
-def _logger() -> logging.Logger | None:
+def _logger():
     """The crash logger, with its file handler attached on first use; None when the log
-    folder cannot be made (a read-only home): the caller then says the log is unavailable."""
+    folder cannot be made (a read-only home): the caller then says the log is unavailable.
+    (logging is imported on the first error, not at start-up.)"""
+    import logging
+
     log = logging.getLogger(_LOGGER)
     path = log_path()
     for h in log.handlers:
@@ -59,7 +67,7 @@ def _logger() -> logging.Logger | None:
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
-        handler = _PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
+        handler = _handler_class()(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
                                               delay=False)
     except OSError:
         return None
