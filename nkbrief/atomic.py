@@ -33,12 +33,13 @@ def temp_name(path: Path, suffix: str = ".part") -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
 
 
-def create_temp(path: str | os.PathLike, suffix: str = ".part") -> Path:
+def create_temp(path: str | os.PathLike, suffix: str = ".part", *, mode: int | None = None) -> Path:
     """Create an empty temporary file beside ``path`` and return its path.
 
     Its mode is that of a new file (``0o666`` less the umask), or the permission bits of
-    ``path`` when it already exists. Raises ``OSError`` (e.g. ``PermissionError``) when the
-    folder cannot be written.
+    ``path`` when it already exists; with ``mode`` (e.g. ``0o600`` for a pack marked above
+    UNCLASSIFIED) exactly that, whatever the umask or the file it replaces. Raises
+    ``OSError`` (e.g. ``PermissionError``) when the folder cannot be written.
     """
     path = Path(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
@@ -52,8 +53,11 @@ def create_temp(path: str | os.PathLike, suffix: str = ".part") -> Path:
     else:  # pragma: no cover - 100 collisions of 32 random bits
         raise FileExistsError(f"cannot find a free temporary name beside {path}")
     try:
-        with contextlib.suppress(FileNotFoundError):
-            keep = stat.S_IMODE(os.stat(path).st_mode)
+        keep = mode
+        if keep is None:
+            with contextlib.suppress(FileNotFoundError):
+                keep = stat.S_IMODE(os.stat(path).st_mode)
+        if keep is not None:
             if hasattr(os, "fchmod"):
                 os.fchmod(fd, keep)
             else:  # pragma: no cover - Windows: only the read-only bit exists

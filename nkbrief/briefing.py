@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import atomic, classification
+from . import atomic, classification, privacy
 from .filenames import sanitise_path
 from .progress import Progress
 from .schema import MAX_TEXT_CHARS
@@ -237,14 +237,15 @@ def check_destination(path: Path) -> None:
         raise PackError(f"{path} is read-only; choose another name or make it writable")
 
 
-def _open_partial(path: Path) -> Path:
+def _open_partial(path: Path, private: bool = False) -> Path:
     """Create the temporary file in the destination folder (proves the folder is writable).
 
     It has the permissions of a new file (0666 less the umask; an existing pack's own
-    permissions are kept), not mkstemp's private 0600: see :mod:`nkbrief.atomic`.
+    permissions are kept), like any desktop program's output: see :mod:`nkbrief.atomic`.
+    A ``private`` pack (marked above UNCLASSIFIED) is 0600 whatever the umask.
     """
     try:
-        return atomic.create_temp(path, PARTIAL_SUFFIX)
+        return atomic.create_temp(path, PARTIAL_SUFFIX, mode=privacy.FILE_MODE if private else None)
     except PermissionError:
         raise PackError(f"cannot write to the folder {path.parent}: permission denied") from None
     except OSError as e:
@@ -330,7 +331,7 @@ def build_pack(store, event_ids: Iterable[str], options: PackOptions,
     if progress is not None:
         progress(0, 1, "Reading events")
     _sweep_stale_partials(opts.path)
-    tmp = _open_partial(opts.path)
+    tmp = _open_partial(opts.path, privacy.private_marking(opts.marking.level))
     wb = None
     done = False
     try:

@@ -63,7 +63,10 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 def open_store(args, *, seed: bool = True):
     from .store import Store
 
-    return Store.open(getattr(args, "db", None), seed=seed)
+    store = Store.open(getattr(args, "db", None), seed=seed)
+    for note in store.privacy_notes:  # said once: the next open finds nothing to tighten
+        sys.stderr.write(f"nkbrief: note: {note}\n")
+    return store
 
 
 def main(argv: Sequence[str] | None = None, gui: Callable[[argparse.Namespace], int] | None = None) -> int:

@@ -16,6 +16,8 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
+from . import privacy
+
 LOG_NAME = "nkbrief.log"
 #: Size of one log file and how many rotated ones are kept (nkbrief.log.1 ... .3).
 MAX_BYTES = 1_000_000
@@ -65,8 +67,9 @@ def _logger():
         log.removeHandler(h)
         h.close()
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
+        privacy.make_private_dir(path.parent)  # 0700, tightened if it was wider (issue 19)
+        if path.exists():
+            privacy.tighten_file(path)
         handler = _handler_class()(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
                                               delay=False)
     except OSError:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import privacy, schema
 from .progress import Progress, report
 from .resources import resource_path
 
@@ -160,9 +160,7 @@ def default_db_path() -> Path:
     env = os.environ.get("NKBRIEF_DB")
     if env:
         return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("nkbrief", appauthor=False)) / "nkbrief.sqlite3"
+    return privacy.user_folders()["data"] / "nkbrief.sqlite3"
 
 
 def current_user() -> str:
@@ -455,6 +453,8 @@ class Store:
         self._in_write = False
         self._pending: set[str] = set()
         self.user = current_user()
+        #: What opening tightened (folder or file modes), to be told to the analyst once.
+        self.privacy_notes: list[str] = []
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -467,11 +467,26 @@ class Store:
         if p.is_dir():
             raise StoreError(f"{p} is a folder, not a store file")
         new = not p.exists() or p.stat().st_size == 0
+        own = privacy.is_own_store(p)
+        notes: list[str] = []
+        try:
+            # Folders nkbrief creates are 0700; its own data folder is tightened if wider.
+            notes += privacy.make_private_dir(p.parent, tighten=own)
+        except OSError as e:
+            raise StoreError(f"cannot create the folder for the store {p}: {e.strerror}") from None
         if new:
+            # Created 0600 before SQLite opens it: SQLite gives its -wal, -shm and -journal
+            # files the store's own mode, whatever the umask.
             try:
-                p.parent.mkdir(parents=True, exist_ok=True)
+                privacy.create_private_file(p)
             except OSError as e:
-                raise StoreError(f"cannot create the folder for the store {p}: {e.strerror}") from None
+                raise StoreError(f"cannot create the store {p}: {e.strerror}") from None
+        if own:
+            # A store the analyst chose elsewhere (--db) is left as it is; selfcheck reports it.
+            try:
+                notes += privacy.tighten_store(p)
+            except OSError as e:
+                raise StoreError(f"cannot make the store {p} private: {e.strerror}") from None
         try:
             conn = sqlite3.connect(p, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
@@ -481,6 +496,7 @@ class Store:
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{p} is not an nkbrief store ({e})") from None
         store = cls(p, conn)
+        store.privacy_notes = notes
         if version > SCHEMA_VERSION:
             conn.close()
             raise StoreError(f"{p} was written by a newer nkbrief (schema {version}); "

@@ -714,6 +714,39 @@ def check_pack(rep: Report, run: Runner, out_dir: Path) -> None:
             f"{', ...' if len(sheets) > 4 else ''}), {len(images)} drawn timeline picture(s)", dt)
 
 
+def check_modes(rep: Report, run: Runner, out_dir: Path) -> None:
+    """nkbrief's own folders are 0700 and its files 0600 under umask 022; a SECRET pack is 0600."""
+    if IS_WIN:
+        rep.add("modes", "skip", "Windows: the per-user profile folders' ACLs decide, not mode bits")
+        return
+    roots = [Path(run.env[k]) / "nkbrief" for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME",
+                                                      "XDG_CACHE_HOME", "XDG_STATE_HOME")]
+    secret = out_dir / "secret-pack.xlsx"
+    r, dt = run("pack", "-o", str(secret), "--classification", "SECRET")
+    if r.returncode != 0:
+        rep.add("modes", "fail", f"SECRET pack: {_tail(r)}", dt)
+        return
+    wrong = []
+    seen = 0
+    for top in roots:
+        if not top.exists():
+            continue
+        for p in [top, *top.rglob("*")]:
+            want = 0o700 if p.is_dir() else 0o600
+            seen += 1
+            got = stat.S_IMODE(p.lstat().st_mode)
+            if got != want:
+                wrong.append(f"{p.relative_to(top.parent.parent)} is {got:04o}, not {want:04o}")
+    got = stat.S_IMODE(secret.stat().st_mode)
+    if got != 0o600:
+        wrong.append(f"the SECRET pack is {got:04o}, not 0600")
+    if wrong:
+        rep.add("modes", "fail", "; ".join(wrong[:6]), dt)
+    else:
+        rep.add("modes", "pass", f"{seen} own folders and files private (0700/0600) under umask 022; "
+                "SECRET pack 0600", dt)
+
+
 def check_read_only(rep: Report, run: Runner, bundle: Path) -> None:
     if not run.iso.can_mount_ro:
         rep.add("read-only", "skip", "no mount namespace here to make the folder read-only")
@@ -747,6 +780,7 @@ def run_smoke(bundle: Path, *, isolation: str = "auto", keep: bool = False) -> R
     iso = make_isolation(isolation)
     rep = Report(str(bundle), iso.name)
     root = Path(tempfile.mkdtemp(prefix="nkbrief-smoke-"))
+    umask = os.umask(0o022)  # the usual desktop umask: nkbrief must be private in spite of it
     try:
         env = make_env(root)
         out_dir = root / "outputs"
@@ -764,6 +798,7 @@ def run_smoke(bundle: Path, *, isolation: str = "auto", keep: bool = False) -> R
         check_export(rep, run, out_dir)
         check_timing(rep, run)
         check_pack(rep, run, out_dir)
+        check_modes(rep, run, out_dir)
         check_no_writes(rep, before, bundle)  # before the read-only run, which mounts over it
         check_read_only(rep, run, bundle)
         rep.timings["total"] = round(time.perf_counter() - t0, 3)
@@ -775,6 +810,7 @@ def run_smoke(bundle: Path, *, isolation: str = "auto", keep: bool = False) -> R
             print("  note  files written to the user folders besides the store: "
                   + ", ".join(stray[:6]) + (" ..." if len(stray) > 6 else ""))
     finally:
+        os.umask(umask)
         iso.close()
         if keep:
             print(f"  kept {root}")

@@ -36,7 +36,7 @@ from .detail_pane import DetailPane
 from .event_table import EventTable
 from .filter_bar import FilterBar
 from .selection_bridge import SelectionBridge
-from .style import STYLESHEET, app_icon, icon, settings
+from .style import STYLESHEET, app_icon, icon, settings, settings_privacy_notes
 from .timeline import Y_MODES, Timeline
 
 _UNKNOWN = object()  # notes whose starting value is not known: saved unchecked
@@ -630,6 +630,9 @@ def run_gui(args) -> int:
             QMessageBox.critical(None, "nkbrief", str(e))
         return 1
     window = MainWindow(store, restore=not shot, defer_features=not shot)
+    privacy_notes = store.privacy_notes + settings_privacy_notes()
+    if privacy_notes:  # told once: the next start finds nothing to tighten
+        window.statusBar().showMessage("Made private: " + "; ".join(privacy_notes), 30000)
     from . import crash
 
     crash.install(window)  # unexpected errors: a plain dialog, the traceback in the crash log

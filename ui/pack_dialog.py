@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from nkbrief import classification
+from nkbrief import classification, privacy
 from nkbrief.briefing import DEFAULT_TITLE, SECTIONS, PackOptions, build_pack
 from nkbrief.context import CATEGORY_LABELS
 from nkbrief.filenames import sanitise_filename, suggested_name
@@ -244,6 +244,10 @@ class PackDialog(QDialog):
         self.banner = QLabel(right)
         self.banner.setObjectName("classification_banner")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.private_note = QLabel(right)
+        self.private_note.setObjectName("muted")
+        self.private_note.setWordWrap(True)
+        self.private_note.setAccessibleName("pack file permissions")
         self.judgments_edit = QPlainTextEdit(right)
         self.judgments_edit.setPlaceholderText("One key judgment per line")
         self.judgments_edit.setTabChangesFocus(True)
@@ -254,6 +258,7 @@ class PackDialog(QDialog):
         form.addRow("Date", self.date_edit)
         form.addRow("Classification", self.classification_combo)
         form.addRow("", self.banner)
+        form.addRow("", self.private_note)
         form.addRow("Key judgments", self.judgments_edit)
         rl.addLayout(form)
 
@@ -462,6 +467,12 @@ class PackDialog(QDialog):
         self.banner.setText(m or "(no marking)")
         self.banner.setStyleSheet(f"QLabel#classification_banner {{ background: {colour}; color: {fg}; "
                                   "font-weight: bold; padding: 4px; }")
+        # A pack marked above UNCLASSIFIED is saved readable by its author alone (POSIX modes;
+        # on Windows the folder's ACL decides, as for any file).
+        private = bool(m) and privacy.POSIX and privacy.private_marking(classification.highest_level(m))
+        self.private_note.setText("Marked above UNCLASSIFIED: the file is saved readable by you alone "
+                                  "(mode 0600)." if private else "")
+        self.private_note.setVisible(private)
         self._update_state()
 
     def set_classification(self, text: str) -> None:

@@ -7,7 +7,7 @@ from functools import cache
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor, QFont, QIcon
 
-from nkbrief import palette
+from nkbrief import palette, privacy
 from nkbrief.resources import resource_path
 
 
@@ -56,9 +56,33 @@ def app_icon() -> QIcon:
     return ic
 
 
+#: Settings files already made private in this process, and what that tightened.
+_secured: dict[str, list[str]] = {}
+
+
 def settings() -> QSettings:
-    """The app's settings. Tests redirect them with QSettings.setPath (see tests/ui/conftest.py)."""
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+    """The app's settings. Tests redirect them with QSettings.setPath (see tests/ui/conftest.py).
+
+    The first time a settings file is used, its folder is made 0700 and the file 0600
+    (created empty if absent, since Qt keeps an existing file's mode when it rewrites it):
+    recent folders and file names are the analyst's alone.
+    """
+    s = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+    name = s.fileName()
+    if name not in _secured:
+        try:
+            _secured[name] = privacy.secure_settings_file(name)
+        except OSError:  # an unwritable config folder: Qt reports its own status; nothing to tighten
+            _secured[name] = []
+    return s
+
+
+def settings_privacy_notes() -> list[str]:
+    """What securing the settings tightened, told once: the list is emptied by reading it."""
+    notes = [n for ns in _secured.values() for n in ns]
+    for ns in _secured.values():
+        ns.clear()
+    return notes
 
 
 def qcolor(hex_color: str, alpha: int | None = None) -> QColor:

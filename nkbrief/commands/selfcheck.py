@@ -2,8 +2,10 @@
 
 Meant for administrators who deploy the portable folder and for the bundle smoke test:
 it prints versions, whether openpyxl parses workbooks through defusedxml, where the store
-lives and where the bundled resources are, and exits non-zero when a check fails. It reads
-only: it never creates the store or any other file.
+lives and where the bundled resources are, each path nkbrief uses with its mode and owner,
+and exits non-zero when a check fails (among them: a store other users can read). It never
+creates the store or any other file; like every start of nkbrief, it does tighten nkbrief's
+own folders and its own store when they are wider than owner-only, and says so.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, privacy
 from ..cli import _add_db
 
 #: Files the app cannot work without (seed dataset, calendar, map coastline).
@@ -117,6 +119,8 @@ def collect(args=None) -> dict:
     except Exception as e:  # import batches record file hashes
         problems.append(f"sha256 unavailable: {e}")
 
+    paths, tightened, warnings = _private_paths(store_path, problems)
+
     versions = {dist: _version(dist, module) for dist, module in _LIBRARIES}
     for dist in ("openpyxl", "defusedxml", "pandas", "numpy"):
         if versions[dist] is None:
@@ -134,10 +138,46 @@ def collect(args=None) -> dict:
         "defusedxml": defused,
         "store": {"path": str(store_path), "source": store_source, "exists": store_path.is_file()},
         "resources": {"path": str(res), "missing": missing},
+        "paths": paths,
+        "tightened": tightened,
+        "warnings": warnings,
         "crash_log": _crash_log(),
         "problems": problems,
     }
 
+
+def _private_paths(store_path: Path, problems: list[str]) -> tuple[list[dict], list[str], list[str]]:
+    """Each path nkbrief uses with its mode and owner; tighten nkbrief's own, judge the store.
+
+    A store in nkbrief's own data folder is tightened like the folders; a store the analyst
+    chose elsewhere (--db, NKBRIEF_DB) is left as it is and only reported.
+    """
+    warnings: list[str] = []
+    tightened: list[str] = []
+    try:
+        tightened += privacy.tighten_own_folders()
+        if store_path.is_file() and privacy.is_own_store(store_path):
+            tightened += privacy.tighten_store(store_path)
+    except OSError as e:
+        problems.append(f"cannot make nkbrief's own files private: {e}")
+    folders = privacy.user_folders()
+    entries = [("store", p) for p in privacy.store_files(store_path)]
+    entries.append(("store folder", store_path.parent))
+    entries += [(f"{kind} folder", p) for kind, p in folders.items()]
+    entries.append(("settings", privacy.settings_file()))
+    paths = []
+    for kind, p in entries:
+        d = privacy.describe(p)
+        d["kind"] = kind
+        paths.append(d)
+        if kind == "store" and d["others_can_read"]:
+            problems.append(f"the store file {p} is readable by other users (mode {d['mode']}): "
+                            f"run chmod 600 on it, or move it to a private folder")
+    if privacy.others_can_access(store_path.parent) and not privacy.is_own_store(store_path):
+        warnings.append(f"the store's folder {store_path.parent} is open to other users "
+                        f"(mode {privacy.describe(store_path.parent)['mode']}): it was chosen with "
+                        "--db or NKBRIEF_DB and is left as it is")
+    return paths, tightened, warnings
 
 def _crash_log() -> dict:
     """Where the window writes tracebacks of unexpected errors (see nkbrief/crashlog.py)."""
@@ -165,6 +205,12 @@ def _print_text(info: dict) -> None:
     lines.append(f"  {'resources':<21}{r['path']}" + (f"  MISSING {', '.join(r['missing'])}" if r["missing"] else ""))
     c = info["crash_log"]
     lines.append(f"  {'crash log':<21}{c['path']}  [{'exists' if c['exists'] else 'created on the first error'}]")
+    lines.append("  paths (mode, owner):")
+    for d in info["paths"]:
+        state = f"{d['mode']} {d['owner']}".rstrip() if d["exists"] else "not created yet"
+        lines.append(f"    {d['kind']:<19}{state:<16}{d['path']}")
+    lines += [f"  tightened: {t}" for t in info["tightened"]]
+    lines += [f"  warning: {w}" for w in info["warnings"]]
     if info["problems"]:
         lines.append("FAILED:")
         lines += [f"  - {p}" for p in info["problems"]]

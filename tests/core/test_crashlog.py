@@ -67,3 +67,20 @@ def test_selfcheck_prints_the_crash_log_path(state_home, tmp_path):
                        capture_output=True, text=True, env=env, timeout=120)
     assert json.loads(r.stdout)["crash_log"] == {"path": str(want), "exists": False}
     assert not want.parent.exists()  # selfcheck only reads
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_an_existing_wider_log_and_folder_are_tightened(tmp_path, monkeypatch):
+    d = tmp_path / "log"
+    d.mkdir(mode=0o755)
+    os.chmod(d, 0o755)
+    (d / "nkbrief.log").write_text("old entry\n")
+    os.chmod(d / "nkbrief.log", 0o644)
+    monkeypatch.setattr(crashlog, "log_dir", lambda: d)
+    try:
+        raise ValueError("x")
+    except ValueError as e:
+        assert crashlog.log_exception(type(e), e, e.__traceback__) == d / "nkbrief.log"
+    assert stat.S_IMODE(d.stat().st_mode) == 0o700
+    assert stat.S_IMODE((d / "nkbrief.log").stat().st_mode) == 0o600
+    assert (d / "nkbrief.log").read_text().startswith("old entry\n")
