@@ -850,7 +850,8 @@ class Store:
         connection (another process, or a worker's) commits to the store. Cheap to poll."""
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
-    def delete_event(self, event_id: str, *, batch_id: int | None = None, if_version: int | None = None) -> dict:
+    def delete_event(self, event_id: str, *, batch_id: int | None = None,
+                     if_version: int | None = None) -> dict:
         """Delete an event with its missiles and statements; the audit keeps all of it.
         ``if_version``: refuse (:class:`VersionConflict`, audited) if the event is at another
         version (undoing an add must not delete what someone else changed since)."""

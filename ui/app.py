@@ -229,7 +229,8 @@ class MainWindow(QMainWindow):
         self.reload()
         if notes and self.detail.shown_event and self.detail.shown_event["id"] == notes[0]:
             self.detail.notes_edit.setPlainText(notes[1])  # still unsaved, still the analyst's
-        self.statusBar().showMessage("The store was changed by another program; the view is up to date.", 5000)
+        self.statusBar().showMessage("The store was changed by another program; the view is up to date.",
+                                     5000)
         return True
 
     # ---------------------------------------------------------- actions

@@ -91,8 +91,8 @@ class EditEventCommand(StoreCommand):
 
     def _do(self) -> None:
         if not self._done_once:
-            self.old, self.version = self.store.edit_event(self.event_id, self.changes, if_version=self.if_version,
-                                                           expect=self.expect)
+            self.old, self.version = self.store.edit_event(self.event_id, self.changes,
+                                                           if_version=self.if_version, expect=self.expect)
             self._done_once = True
         elif self.old:  # redo
             redo = {k: self.changes[k] for k in self.old}

@@ -43,7 +43,8 @@ def parse_assignments(pairs: list[str]) -> dict:
             raise CliError(f"edit: {name} is given twice")
         given.add(name)
         if raw.strip() == "":
-            changes[name] = schema.empty_event()[name] if name in ("description", "notes", "sources") else None
+            blank = name in ("description", "notes", "sources")  # these hold "" / [] when empty
+            changes[name] = schema.empty_event()[name] if blank else None
             continue
         try:
             out = make_converter(name, None, False)(raw)

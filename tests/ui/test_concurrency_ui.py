@@ -11,7 +11,6 @@ import time
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QMessageBox
 
 from nkbrief import crashlog
 from nkbrief.store import Store
