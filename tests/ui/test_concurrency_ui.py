@@ -453,3 +453,14 @@ def test_closing_the_window_during_an_import_is_all_or_nothing_and_silent(qtbot,
     qtbot.wait(300)
     assert not shiboken6.isValid(w)
     assert _stderr(capfd) == ""
+
+
+def test_refresh_after_another_process_deleted_the_selected_event(qtbot, small_window, other):
+    keep = "2017-07-04-icbm-panghyon"
+    small_window.select_ids([keep, EV], current=EV)
+    other.delete_event(EV)
+    assert small_window.poll_store() is True
+    assert EV not in set(small_window.frame["id"])
+    assert keep in small_window.selection.ids
+    small_window.select_ids([keep])  # the window still works
+    assert small_window.detail.shown_event["id"] == keep
