@@ -464,3 +464,32 @@ def test_refresh_after_another_process_deleted_the_selected_event(qtbot, small_w
     assert keep in small_window.selection.ids
     small_window.select_ids([keep])  # the window still works
     assert small_window.detail.shown_event["id"] == keep
+
+
+def test_closing_the_window_during_a_pack_build_leaves_no_partial_file(qtbot, seeded_store, tmp_path, capfd):
+    import shiboken6
+
+    from ui import workers
+    from ui.pack_dialog import open_pack_dialog
+
+    capfd.readouterr()
+    w = _fresh_window(qtbot, seeded_store)
+    dlg = open_pack_dialog(w, list(w.visible_event_ids()))
+    (tmp_path / "out").mkdir()
+    dest = tmp_path / "out" / "brief.xlsx"
+    dlg.path_edit.setText(str(dest))
+    assert dlg.build()
+    job = dlg._worker
+    assert job is not None and job in workers.running()
+    w.close()
+    assert job.done.is_set() and workers.running() == []
+    leftovers = [p.name for p in dest.parent.iterdir() if p.name != dest.name]
+    assert leftovers == []  # no temporary or partial file beside the destination
+    if dest.exists():  # the build won the race: then it is a whole workbook
+        import zipfile
+
+        assert zipfile.is_zipfile(dest)
+    w.deleteLater()
+    qtbot.wait(300)
+    assert not shiboken6.isValid(w)
+    assert _stderr(capfd) == ""
