@@ -29,8 +29,10 @@ from nkbrief.model import schema
 from nkbrief.resources import resource_path
 from nkbrief.selection import Selection
 from nkbrief.store import Store, StoreError
+from nkbrief.store import VersionConflict
 
 from . import undo
+from . import workers
 from .detail_pane import DetailPane
 from .event_table import EventTable
 from .filter_bar import FilterBar
@@ -38,6 +40,8 @@ from .filter_chips import EmptyOverlay, FilterChips
 from .selection_bridge import SelectionBridge
 from .style import STYLESHEET, app_icon, icon, settings, settings_privacy_notes
 from .timeline import Y_MODES, Timeline
+
+_UNKNOWN = object()  # notes whose starting value is not known: saved unchecked
 
 #: Feature modules installed after the window is built: ``importlib.import_module(name).install(window)``.
 FEATURE_MODULES: list[str] = ["ui.timing_view", "ui.pack_dialog", "ui.import_actions"]
@@ -135,6 +139,7 @@ class MainWindow(QMainWindow):
         self._reload_timer.setInterval(0)
         self._reload_timer.timeout.connect(self.reload)
         store.on_change(self._on_store_changed)
+        self._watch_store()
         self.setAcceptDrops(True)
 
         self.reload()
@@ -201,6 +206,7 @@ class MainWindow(QMainWindow):
     def reload(self) -> None:
         """Re-read events and calendar from the store; filters, sort and selection survive."""
         self._reload_timer.stop()
+        self._seen_data_version = self._store_data_version()
         self.frame = self.store.events_frame()
         self.calendar = self.store.calendar_frame()
         self.timeline.set_data(self.frame, self.calendar)
@@ -213,6 +219,44 @@ class MainWindow(QMainWindow):
     def _on_store_changed(self, kind: str) -> None:
         if kind in ("events", "calendar", "statements"):
             self._reload_timer.start()  # coalesce the kinds of one commit into one reload
+
+    #: How often the window looks for changes other processes made to the store (ms).
+    STORE_POLL_MS = 1000
+
+    def _watch_store(self) -> None:
+        """Notice commits by other processes (another analyst's window, ``nkbrief edit``, an
+        import): the store's data version (:meth:`Store.data_version`) changes when another connection commits.
+        One cheap query a second; a change reloads, which keeps filters, sort, selection and
+        the notes being typed."""
+        self._seen_data_version = self._store_data_version()
+        self._notes_base: dict[str, str | None] = {}
+        self._store_poll = QTimer(self)
+        self._store_poll.setObjectName("store_poll")
+        self._store_poll.setInterval(self.STORE_POLL_MS)
+        self._store_poll.timeout.connect(self.poll_store)
+        self._store_poll.start()
+
+    def _store_data_version(self) -> int | None:
+        try:
+            return self.store.data_version()
+        except Exception:  # a closed or vanished store: nothing to follow
+            return None
+
+    def poll_store(self) -> bool:
+        """Reload if another process changed the store since the last look; True if so."""
+        v = self._store_data_version()
+        if v is None or v == self._seen_data_version:
+            return False
+        notes = (self.detail.shown_event["id"], self.detail.notes_edit.toPlainText()) \
+            if self.detail.notes_dirty() and self.detail.shown_event else None
+        if notes:  # what the analyst started typing over, to check when the notes are saved
+            self._notes_base.setdefault(notes[0], self.detail.shown_event.get("notes"))
+        self.reload()
+        if notes and self.detail.shown_event and self.detail.shown_event["id"] == notes[0]:
+            self.detail.notes_edit.setPlainText(notes[1])  # still unsaved, still the analyst's
+        self.statusBar().showMessage("The store was changed by another program; the view is up to date.",
+                                     5000)
+        return True
 
     # ---------------------------------------------------------- actions
     def _act(self, text, slot, shortcut=None, icon_name=None, tip=None) -> QAction:
@@ -365,13 +409,17 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _on_detail_notes_saved(self, event_id: str, text: str) -> None:
+        # The notes the analyst started typing over: kept by poll_store when another process
+        # changed the event meanwhile, else the ones the pane shows. Saving over notes someone
+        # else changed since goes through the conflict dialog, as an edit does.
+        shown = self.detail.shown_event
+        base = self._notes_base.pop(event_id, shown.get("notes") if shown and shown["id"] == event_id
+                                    else _UNKNOWN)
+        expect = None if base is _UNKNOWN else {"notes": base}
         try:
-            undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, {"notes": text},
-                                                             f"Edit notes of {event_id}"))
+            self.commit_edit(event_id, {"notes": text}, None, expect=expect, text=f"Edit notes of {event_id}")
         except StoreError as e:
             self.detail.notes_save_failed(str(e))
-            return
-        self.reload()
 
     def _sync_undo_tools(self, *_) -> None:
         st = self.undo_stack
@@ -439,6 +487,7 @@ class MainWindow(QMainWindow):
         ev = self.store.get_event(event_id)
         if ev is None:
             return False
+        version = self.store.event_version(event_id)  # what the analyst starts from
         dlg = EventEditDialog(self.store, ev, self)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return False
@@ -446,10 +495,33 @@ class MainWindow(QMainWindow):
         if not changes:
             return False
         try:
-            undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, changes))
+            return self.commit_edit(event_id, changes, version)
         except StoreError as e:
             QMessageBox.warning(self, "Edit event", str(e))
             return False
+
+    def commit_edit(self, event_id: str, changes: dict, version: int | None, *, expect: dict | None = None,
+                    text: str | None = None) -> bool:
+        """Save an edit that started from ``version`` (or from the values ``expect``). If
+        someone changed the event since, the conflict dialog shows both values and the
+        analyst keeps theirs (False) or overwrites them (until it goes through). Other store
+        errors are raised (StoreError)."""
+        from .conflict_dialog import MINE, ConflictDialog
+
+        while True:
+            try:
+                undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, changes, text,
+                                                                 if_version=version, expect=expect))
+                break
+            except VersionConflict as e:
+                self.reload()
+                dlg = ConflictDialog(e, self)
+                dlg.exec()
+                if dlg.choice != MINE:
+                    self.statusBar().showMessage(f"Kept {e.user}'s version of {event_id}; your edit was "
+                                                 "not saved.", 8000)
+                    return False
+                version, expect = e.version, None
         self.reload()
         return True
 
@@ -568,6 +640,8 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([4, 6])
 
     def closeEvent(self, event):  # noqa: N802
+        self._store_poll.stop()
+        workers.shutdown()  # cancel running jobs and wait: none may call back into a closed window
         if self.detail.notes_dirty():
             self.detail.save_notes()
         if self._persist:
@@ -625,6 +699,9 @@ def run_gui(args) -> int:
     privacy_notes = store.privacy_notes + settings_privacy_notes()
     if privacy_notes:  # told once: the next start finds nothing to tighten
         window.statusBar().showMessage("Made private: " + "; ".join(privacy_notes), 30000)
+    from . import crash
+
+    crash.install(window)  # unexpected errors: a plain dialog, the traceback in the crash log
     sel = getattr(args, "select", None)
     if sel:
         if not store.has_event(sel):

@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "nkbrief.cli.timing",
     "nkbrief.cli.selfcheck",
     "nkbrief.cli.importing",
+    "nkbrief.cli.edit",
 ]
 
 

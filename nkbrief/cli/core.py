@@ -108,6 +108,7 @@ def cmd_show(args) -> int:
         ev["missiles"] = store.missiles(args.id)
         ev["statements"] = store.statements(args.id)
         ev["calendar_context"] = show_calendar_context(ev, store.calendar_frame())
+        ev["version"] = store.event_version(args.id)  # for edit --if-version
     json.dump(ev, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
     return 0

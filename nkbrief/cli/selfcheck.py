@@ -143,6 +143,7 @@ def collect(args=None) -> dict:
         "paths": paths,
         "tightened": tightened,
         "warnings": warnings,
+        "crash_log": _crash_log(),
         "problems": problems,
     }
 
@@ -180,6 +181,13 @@ def _private_paths(store_path: Path, problems: list[str]) -> tuple[list[dict], l
                         "--db or NKBRIEF_DB and is left as it is")
     return paths, tightened, warnings
 
+def _crash_log() -> dict:
+    """Where the window writes tracebacks of unexpected errors (see nkbrief/crashlog.py)."""
+    from ..crashlog import log_path
+
+    p = log_path()
+    return {"path": str(p), "exists": p.is_file()}
+
 
 def _print_text(info: dict) -> None:
     lines = [
@@ -197,6 +205,8 @@ def _print_text(info: dict) -> None:
                  f"{'exists' if s['exists'] else 'created on first use'}]")
     r = info["resources"]
     lines.append(f"  {'resources':<21}{r['path']}" + (f"  MISSING {', '.join(r['missing'])}" if r["missing"] else ""))
+    c = info["crash_log"]
+    lines.append(f"  {'crash log':<21}{c['path']}  [{'exists' if c['exists'] else 'created on the first error'}]")
     lines.append("  paths (mode, owner):")
     for d in info["paths"]:
         state = f"{d['mode']} {d['owner']}".rstrip() if d["exists"] else "not created yet"

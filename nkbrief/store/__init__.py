@@ -29,7 +29,7 @@ from ..model import schema
 from ..progress import Progress, report
 from ..resources import resource_path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _EVENT_COLS = list(schema.EVENT_FIELDS)
 _MISSILE_COLS = list(schema.MISSILE_FIELDS)
@@ -92,11 +92,68 @@ CREATE TABLE audit (
 CREATE INDEX audit_record ON audit(table_name, record_id);
 CREATE INDEX audit_batch ON audit(batch_id);
 """,
+    # v2: optimistic concurrency (issue 13). Every event carries a version, raised by one on
+    # each update; an edit names the version it started from (Store.edit_event). The audit
+    # also records edits that were refused because the event had changed since (action
+    # 'refused'): SQLite cannot change a CHECK constraint in place, so the table is rebuilt,
+    # in the same transaction as the rest of the step.
+    """
+ALTER TABLE events ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE audit_v2 (
+  id INTEGER PRIMARY KEY,
+  at_utc TEXT NOT NULL, user TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('insert','update','delete','refused')),
+  table_name TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT,
+  old_value TEXT, new_value TEXT,
+  batch_id INTEGER REFERENCES batches(id)
+);
+INSERT INTO audit_v2(id, at_utc, user, action, table_name, record_id, field, old_value, new_value, batch_id)
+  SELECT id, at_utc, user, action, table_name, record_id, field, old_value, new_value, batch_id FROM audit;
+DROP TABLE audit;
+ALTER TABLE audit_v2 RENAME TO audit;
+CREATE INDEX audit_record ON audit(table_name, record_id);
+CREATE INDEX audit_batch ON audit(batch_id);
+""",
 ]
 
 
 class StoreError(UserError):
     """A store problem phrased for the user (no traceback needed)."""
+
+
+def _when(at_utc: str | None) -> str:
+    """'2026-12-07T09:50:02Z' as '2026-12-07 09:50:02 UTC' (for messages)."""
+    if not at_utc:
+        return "an unknown time"
+    return at_utc.replace("T", " ").removesuffix("Z") + (" UTC" if at_utc.endswith("Z") else "")
+
+
+class VersionConflict(StoreError):
+    """An edit refused because the event changed since the editor read it.
+
+    ``yours``: the changes that were refused; ``theirs``: the event's current values of
+    those fields; ``base_version``: the version the edit started from (None for an undo,
+    which checks values instead); ``version``: the event's version now; ``user`` and
+    ``at_utc``: who made the last change and when, as the audit records them.
+    """
+
+    def __init__(self, event_id: str, yours: dict, theirs: dict, base_version: int | None,
+                 version: int, user: str, at_utc: str | None, *, undo: bool = False):
+        self.event_id, self.yours, self.theirs = event_id, dict(yours), dict(theirs)
+        self.base_version, self.version, self.user, self.at_utc = base_version, version, user, at_utc
+        if undo:
+            fields = ", ".join(k.replace("_", " ") for k in self.yours)
+            msg = (f"{fields} of event {event_id!r} was changed by {user} at {_when(at_utc)} since "
+                   "your edit, so it was not written over")
+        else:
+            msg = (f"event {event_id!r} was changed by {user} at {_when(at_utc)} since you opened it "
+                   f"(you started from version {base_version}; it is now version {version})")
+        super().__init__(msg)
+
+    @property
+    def when(self) -> str:
+        """When the last change was made, for messages ('2026-12-07 09:50:02 UTC')."""
+        return _when(self.at_utc)
 
 
 def default_db_path() -> Path:
@@ -707,41 +764,107 @@ class Store:
             self._insert_statement(s, b)
             self._audit("insert", "statements", s["event_id"], s.get("actor"), None, s, b)
 
-    def update_event(self, event_id: str, changes: dict, *, batch_id: int | None = None) -> dict:
-        """Change fields of one event; each changed field is audited. Returns the old values."""
+    def update_event(self, event_id: str, changes: dict, *, batch_id: int | None = None,
+                     if_version: int | None = None, expect: dict | None = None) -> dict:
+        """Change fields of one event; each changed field is audited. Returns the old values.
+        ``if_version`` and ``expect``: see :meth:`edit_event`."""
+        return self.edit_event(event_id, changes, batch_id=batch_id, if_version=if_version,
+                               expect=expect)[0]
+
+    def edit_event(self, event_id: str, changes: dict, *, batch_id: int | None = None,
+                   if_version: int | None = None, expect: dict | None = None) -> tuple[dict, int]:
+        """Change fields of one event, optimistically: returns (the old values of the fields
+        that changed, the event's version after the edit).
+
+        ``if_version``: the version the editor read; when the event's version is another one,
+        nothing changes and :class:`VersionConflict` is raised. ``expect``: {field: value}
+        the event must still hold (an undo states what its edit wrote, so it never
+        overwrites a later change by someone else). A refused edit is recorded in the audit
+        log (action 'refused', old value = the value found, new value = the one refused),
+        committed even though the edit is not. The check and the write are one transaction
+        (BEGIN IMMEDIATE), so two processes cannot both pass the check.
+        """
         if "id" in changes and changes["id"] != event_id:
             raise StoreError("an event's id cannot be changed")
+        conflict = None
         with self.write() as c:
             old = self.get_event(event_id)
             if old is None:
                 raise StoreError(f"no event with id {event_id!r}")
-            new = old | changes
-            rep = schema.validate_event(new)
-            if not rep.ok:
-                raise StoreError(f"event {event_id!r}: {rep}")
-            diff = {k: v for k, v in changes.items() if old.get(k) != v}
-            if not diff:
-                return {}
-            sets = ", ".join(f"{k} = ?" for k in diff)
-            c.execute(f"UPDATE events SET {sets}, updated_utc = ? WHERE id = ?",
-                      (*[_encode(schema.EVENT_FIELDS[k], v) for k, v in diff.items()], utc_now(), event_id))
-            for k, v in diff.items():
-                self._audit("update", "events", event_id, k, old[k], v, batch_id)
-            self._touch("events")
-            return {k: old[k] for k in diff}
+            version = self.event_version(event_id)
+            stale = [] if expect is None else [k for k, v in expect.items() if old.get(k) != v]
+            if (if_version is not None and version != if_version) or stale:
+                user, at = self._last_change(event_id, stale or None)
+                theirs = {k: old.get(k) for k in changes}
+                conflict = VersionConflict(event_id, changes, theirs, if_version, version, user, at,
+                                           undo=bool(stale) and if_version is None)
+                for k, v in changes.items():
+                    self._audit("refused", "events", event_id, k, old.get(k), v, batch_id)
+            else:
+                new = old | changes
+                rep = schema.validate_event(new)
+                if not rep.ok:
+                    raise StoreError(f"event {event_id!r}: {rep}")
+                diff = {k: v for k, v in changes.items() if old.get(k) != v}
+                if not diff:
+                    return {}, version
+                sets = ", ".join(f"{k} = ?" for k in diff)
+                c.execute(f"UPDATE events SET {sets}, updated_utc = ?, version = version + 1 WHERE id = ?",
+                          (*[_encode(schema.EVENT_FIELDS[k], v) for k, v in diff.items()], utc_now(), event_id))
+                for k, v in diff.items():
+                    self._audit("update", "events", event_id, k, old[k], v, batch_id)
+                self._touch("events")
+                return {k: old[k] for k in diff}, version + 1
+        raise conflict
 
-    def delete_event(self, event_id: str, *, batch_id: int | None = None) -> dict:
-        """Delete an event with its missiles and statements; the audit keeps all of it."""
+    def event_version(self, event_id: str) -> int | None:
+        """The event's version (1 when added, one more after each update); None if unknown."""
+        row = self._conn.execute("SELECT version FROM events WHERE id = ?", (event_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _last_change(self, event_id: str, fields: list[str] | None = None) -> tuple[str, str | None]:
+        """Who changed the event (or one of ``fields``) last and when: the newest audit row
+        that added or updated it, else the batch that wrote it."""
+        sql = ("SELECT user, at_utc FROM audit WHERE table_name = 'events' AND record_id = ? "
+               "AND action IN ('insert', 'update')")
+        args: list = [event_id]
+        if fields:
+            sql += f" AND (field IS NULL OR field IN ({', '.join('?' * len(fields))}))"
+            args += fields
+        row = self._conn.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+        if row is None:
+            row = self._conn.execute(
+                "SELECT b.user, COALESCE(e.updated_utc, b.created_utc) FROM events e "
+                "JOIN batches b ON b.id = e.batch_id WHERE e.id = ?", (event_id,)).fetchone()
+        return (row[0], row[1]) if row else ("someone", None)
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on this connection: it changes when another
+        connection (another process, or a worker's) commits to the store. Cheap to poll."""
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def delete_event(self, event_id: str, *, batch_id: int | None = None,
+                     if_version: int | None = None) -> dict:
+        """Delete an event with its missiles and statements; the audit keeps all of it.
+        ``if_version``: refuse (:class:`VersionConflict`, audited) if the event is at another
+        version (undoing an add must not delete what someone else changed since)."""
         with self.write() as c:
             old = self.get_event(event_id)
             if old is None:
                 raise StoreError(f"no event with id {event_id!r}")
-            record = {"event": old, "missiles": self.missiles(event_id),
-                      "statements": self.statements(event_id)}
-            c.execute("DELETE FROM events WHERE id = ?", (event_id,))
-            self._audit("delete", "events", event_id, None, record, None, batch_id)
-            self._touch("events")
-            return record
+            version = self.event_version(event_id)
+            if if_version is not None and version != if_version:
+                user, at = self._last_change(event_id)
+                conflict = VersionConflict(event_id, {}, {}, if_version, version, user, at)
+                self._audit("refused", "events", event_id, None, None, None, batch_id)
+            else:
+                record = {"event": old, "missiles": self.missiles(event_id),
+                          "statements": self.statements(event_id), "version": version}
+                c.execute("DELETE FROM events WHERE id = ?", (event_id,))
+                self._audit("delete", "events", event_id, None, record, None, batch_id)
+                self._touch("events")
+                return record
+        raise conflict
 
     def restore_event(self, record: dict, batch_id: int | None = None) -> None:
         """Put back an event removed by :meth:`delete_event` (used by undo)."""
@@ -752,6 +875,9 @@ class Store:
             stmts = [{k: v for k, v in s.items() if k in schema.STATEMENT_FIELDS}
                      for s in record.get("statements", [])]
             self.insert_event(record["event"], b, missiles=missiles, statements=stmts)
+            if record.get("version"):  # a version an editor may hold must not come back
+                self._conn.execute("UPDATE events SET version = ? WHERE id = ?",
+                                   (record["version"] + 1, record["event"]["id"]))
 
     def get_event(self, event_id: str) -> dict | None:
         row = self._conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()

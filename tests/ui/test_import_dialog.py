@@ -21,8 +21,10 @@ CSV = ("Date,Time (KST),Type,Number,Flight,Launch site,Analyst\n"
 
 
 def _dump(store):
-    ev = [tuple(r) for r in store._execute("SELECT * FROM events ORDER BY id").fetchall()]
-    ev = [r[:-1] for r in ev]  # without updated_utc
+    cur = store._execute("SELECT * FROM events ORDER BY id")
+    # without the bookkeeping: when each row was written and its version (an undo is a change too)
+    keep = [i for i, d in enumerate(cur.description) if d[0] not in ("updated_utc", "version")]
+    ev = [tuple(r[i] for i in keep) for r in cur.fetchall()]
     mi = [tuple(r) for r in store._execute("SELECT * FROM missiles ORDER BY id").fetchall()]
     return ev, mi
 
