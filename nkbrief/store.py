@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import rules, schema
 from .progress import Progress, report
 from .resources import resource_path
 
@@ -273,7 +273,6 @@ def _validate_each(evs: list[dict]) -> None:
 
 
 _NUMBER = (int, float)
-_LIMITS = {"lat": (-90, 90), "lon": (-180, 180)}
 _NONE = type(None)
 
 _DIGITS_AT = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
@@ -316,17 +315,19 @@ def _canonical_utc(values: list) -> bool:
 
 
 def _column_ok(name: str, kind: str, values: list) -> bool:
-    """True when no value of the column breaks ``schema.check_value`` (False: look closer).
-
-    ``validate_event`` skips None and "" (no value); so does this.
+    """True when no value of the column breaks its rule (:mod:`nkbrief.rules`; False: look
+    closer). ``validate_event`` skips None and "" (no value); so does this.
     """
+    rule = rules.rule_for(name, kind)
     try:
         if kind == "str":
             return (set(map(type, values)) <= {str, _NONE}
-                    and max(map(len, filter(None, values)), default=0) <= schema.MAX_TEXT_CHARS)
+                    and max(map(len, filter(None, values)), default=0) <= schema.MAX_TEXT_CHARS
+                    and rules.is_encodable("".join(filter(None, values))))
         if kind == "iso":  # (nkbrief's own UTC times are all distinct: no set first)
             present = list(filter(None, values))
-            if not present or _canonical_utc(present):
+            if not present or (_canonical_utc(present) and rules.utc_in_bounds(min(present))
+                                and rules.utc_in_bounds(max(present))):
                 return True
         if kind in ("date", "precision", "hhmm", "iso", "class", "outcome", "confirmation"):
             distinct = set(values)
@@ -334,7 +335,7 @@ def _column_ok(name: str, kind: str, values: list) -> bool:
             distinct.discard("")
             if not distinct:
                 return True
-            return all(schema.check_value(kind, name, v) is None for v in distinct)
+            return all(rules.check(rule, v) is None for v in distinct)
         types = set(map(type, values))
         if str in types:  # only "" would be skipped; anything else is wrong
             values = [v for v in values if v is not None and v != ""]
@@ -342,22 +343,14 @@ def _column_ok(name: str, kind: str, values: list) -> bool:
         types.discard(_NONE)
         if not types:
             return True
-        if _NONE in set(map(type, values)):
-            values = [v for v in values if v is not None]
         if kind == "list":
-            return types == {list} and set(map(type, itertools.chain.from_iterable(values))) <= {str}
+            if _NONE in set(map(type, values)):
+                values = [v for v in values if v is not None]
+            return (types == {list} and set(map(type, itertools.chain.from_iterable(values))) <= {str}
+                    and rules.is_encodable("".join(itertools.chain.from_iterable(values))))
         if kind == "bool":
             return types == {bool}
-        if kind == "count":
-            return types == {int} and min(values) >= 1
-        if kind in ("km", "lat", "lon"):
-            total = sum(values) if types <= {int, float} else None
-            if total is None or total != total:  # not numbers, or a NaN among them
-                return False
-            lo, hi = _LIMITS.get(kind) or (0, schema.MAX_APOGEE_KM if name.startswith("apogee")
-                                           else schema.MAX_DISTANCE_KM)
-            return lo <= min(values) and max(values) <= hi
-        return False
+        return rules.column_ok(rule, values)
     except TypeError:  # unhashable or incomparable values: let validate_event say what is wrong
         return False
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 
-from .. import schema
+from .. import parse, rules, schema
 from ..mapping import header_score
 from ..progress import Progress, report
 from .sniff import DELIMITER_LABELS, FileRejected, Sniffed, check_path, detect_delimiter, sniff
@@ -557,7 +557,8 @@ def _best_sheet(wb, names: list[str], name: str) -> str:
 def read_json(p: Path, sn: Sniffed, *, header_row: int | None = None) -> Table:
     name = p.name
     try:
-        data = json.loads(sn.text or "")
+        data = json.loads(sn.text or "", parse_constant=_json_constant, parse_int=_json_int,
+                          object_pairs_hook=_json_object)
     except json.JSONDecodeError as e:
         raise FileRejected(f"{name}: is not valid JSON (line {e.lineno}, column {e.colno}: "
                            f"{e.msg})") from None
@@ -637,9 +638,42 @@ class _NotAnObject:
         return json.dumps(self.value, ensure_ascii=False)[:60]
 
 
+def _json_constant(name: str) -> rules.Refused:
+    """JSON's NaN, Infinity and -Infinity: not numbers; their cells are rejected."""
+    return rules.Refused(name, "is not a number")
+
+
+def _json_int(text: str) -> int | rules.Refused:
+    """A JSON integer; one longer than any real value could be is rejected (Python would
+    refuse 4,300 digits and more with its own message)."""
+    digits = len(text.lstrip("-").lstrip("0"))
+    if digits > parse.MAX_INT_DIGITS:
+        return rules.Refused(text[:20] + "…", f"is too large a number ({digits:,} digits)", digits)
+    return int(text)
+
+
+def _json_object(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object; a key given twice, or text holding a lone surrogate, becomes a
+    rejected cell (never silently the last value, never a crash when printed)."""
+    out: dict = {}
+    for k, v in pairs:
+        if not rules.is_encodable(k):
+            k = rules.shown(k)
+        if v.__class__ is str and not v.isascii() and not rules.is_encodable(v):
+            v = rules.Refused(rules.shown(v), "holds a lone surrogate (not a character)")
+        if k in out:
+            first = out[k]
+            shown = rules.shown(json.dumps(v, ensure_ascii=False, default=str))[:40]
+            out[k] = rules.Refused(shown, f"is given twice in this record (first as {rules.shown(first)!s:.40})"
+                                   if not isinstance(first, rules.Refused) else first.reason)
+            continue
+        out[k] = v
+    return out
+
+
 def _json_cell(v: object) -> object:
     if isinstance(v, dict):
-        return json.dumps(v, ensure_ascii=False)
+        return json.dumps(v, ensure_ascii=False, default=str)
     return v
 
 
