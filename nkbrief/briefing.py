@@ -27,6 +27,7 @@ from . import atomic, classification
 from .filenames import sanitise_path
 from .progress import Progress
 from .schema import MAX_TEXT_CHARS
+from .store import int_array
 
 #: Sections in their fixed order, with their sheet titles.
 SECTIONS: dict[str, str] = {
@@ -299,7 +300,7 @@ def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
         missing = next(i for i in ids if i not in found)
         raise PackError(f"no event with id {missing!r} (it may have been deleted)")
     events = pd.DataFrame(cols)
-    events["count"] = pd.array(events["count"], dtype="Int64")
+    events["count"] = int_array(events["count"])
     for c in ("distance_km", "distance_km_max", "apogee_km", "apogee_km_max"):
         events[c] = pd.to_numeric(events[c], errors="coerce").astype("float64")
     missile_counts = {eid: int(k) for eid, k in store.execute(

@@ -65,6 +65,19 @@ def selected_frame(store, args):
     return df
 
 
+def warn_values_outside_rules(store) -> None:
+    """One line on stderr when the store holds values no rule allows (shown as unknown)."""
+    from ..rules import shown
+
+    bad = store.values_outside_rules()
+    if bad:
+        b = bad[0]
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        sys.stderr.write(f"nkbrief: note: the store holds values outside the rules, shown as unknown: "
+                         f"event {shown(b['id'])!r} {b['field']} {shown(b['value'])!r} {b['reason']}"
+                         f"{more} (see nkbrief selfcheck)\n")
+
+
 def _fmt_km(v, vmax) -> str:
     if v is None:
         return "-"
@@ -78,7 +91,10 @@ def cmd_list(args) -> int:
     from ..store import frame_records
 
     with open_store(args) as store:
-        records = frame_records(selected_frame(store, args))
+        df = selected_frame(store, args)
+        records = frame_records(df)
+        if df.attrs.get("unreadable_values"):
+            warn_values_outside_rules(store)
     if args.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")

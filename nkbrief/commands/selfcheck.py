@@ -84,6 +84,37 @@ def defusedxml_status() -> dict:
     return out
 
 
+def _store_values(path: Path, problems: list[str]) -> list[dict]:
+    """Stored values that break the value rules, read through a read-only connection (the
+    store is never created or changed here); each is a problem."""
+    import sqlite3
+
+    from ..rules import shown
+    from ..store import APPLICATION_ID, values_outside_rules
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return []
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return []
+    try:
+        if conn.execute("PRAGMA application_id").fetchone()[0] not in (0, APPLICATION_ID):
+            problems.append(f"store: {shown(path)} is not an nkbrief store")
+            return []
+        bad = values_outside_rules(conn)
+    except sqlite3.Error as e:
+        problems.append(f"store: cannot be read ({e})")
+        return []
+    finally:
+        conn.close()
+    for b in bad:
+        problems.append(f"store: event {shown(b['id'])!r} has {b['field']} {shown(b['value'])!r}, "
+                        f"which {b['reason']}")
+    return [{k: (v if isinstance(v, (str, int, float)) or v is None else str(v)) for k, v in b.items()}
+            for b in bad]
+
+
 def collect(args=None) -> dict:
     """Everything selfcheck reports, plus ``problems``: a list of failed checks."""
     from ..resources import resources_dir
@@ -117,6 +148,8 @@ def collect(args=None) -> dict:
     except Exception as e:  # import batches record file hashes
         problems.append(f"sha256 unavailable: {e}")
 
+    store_values = _store_values(store_path, problems)
+
     versions = {dist: _version(dist, module) for dist, module in _LIBRARIES}
     for dist in ("openpyxl", "defusedxml", "pandas", "numpy"):
         if versions[dist] is None:
@@ -132,7 +165,8 @@ def collect(args=None) -> dict:
         "libraries": versions,
         "qt_available": _qt_present(),
         "defusedxml": defused,
-        "store": {"path": str(store_path), "source": store_source, "exists": store_path.is_file()},
+        "store": {"path": str(store_path), "source": store_source, "exists": store_path.is_file(),
+                  "values_outside_rules": store_values},
         "resources": {"path": str(res), "missing": missing},
         "problems": problems,
     }
