@@ -118,7 +118,8 @@ def sqlite_message(path: Path, e: sqlite3.Error, doing: str = "write to") -> str
         return (f"the store {where} is locked by another program (another nkbrief still writing?); "
                 "try again when it has finished")
     if code == sqlite3.SQLITE_FULL or "disk is full" in str(e):
-        return f"the disk holding the store {where} is full; nothing was written (free some space and try again)"
+        return (f"the disk holding the store {where} is full; nothing was written "
+                "(free some space and try again)")
     if code == sqlite3.SQLITE_READONLY or "readonly" in str(e):
         return f"the store {where} is read-only; nothing was written"
     if code == sqlite3.SQLITE_IOERR:
