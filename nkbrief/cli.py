@@ -68,6 +68,9 @@ def open_store(args, *, seed: bool = True):
 def main(argv: Sequence[str] | None = None, gui: Callable[[argparse.Namespace], int] | None = None) -> int:
     """Run a command. With no command, call ``gui(args)`` (the window; see ui/launch.py)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    from . import private_tmp
+
+    private_tmp.sweep()  # what a killed run left in the private temp folder, and its partial files
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -851,7 +851,9 @@ def _exact_missile_value(k: str, v: object) -> object:
 
 # ============================================================================ helpers
 def write_rejected_rows(parsed: ParsedFile, out_path: str | Path) -> int:
-    """Save the rejected rows, as they were, with the reasons, for the colleague. Returns n."""
+    """Save the rejected rows, as they were, with the reasons, for the colleague. Returns n.
+    Never over the file being imported or the store (:mod:`nkbrief.write_guard`); raises
+    :class:`nkbrief.export.ExportError`."""
     from .export import write_csv_rows
 
     reasons: dict[int, list[str]] = defaultdict(list)
@@ -863,7 +865,7 @@ def write_rejected_rows(parsed: ParsedFile, out_path: str | Path) -> int:
     for n in sorted(parsed.rejected_raw):
         cells = parsed.rejected_raw[n]
         rows.append([n, "; ".join(reasons[n]), *[_cell_text(c) for c in cells]])
-    write_csv_rows(Path(out_path), header, rows)
+    write_csv_rows(Path(out_path), header, rows, keep=[parsed.path])
     return len(rows)
 
 

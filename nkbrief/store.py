@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import rules, schema
+from . import rules, schema, write_guard
 from .progress import Progress, report
 from .resources import resource_path
 
@@ -419,6 +419,7 @@ class Store:
         self._listeners: list[Callable[[str], None]] = []
         self._in_write = False
         self._pending: set[str] = set()
+        self._protected = False  # registered with the write guard (see open)
         self.user = current_user()
 
     # ------------------------------------------------------------------ opening
@@ -469,6 +470,8 @@ class Store:
             store._migrate(version)
         elif app_id != APPLICATION_ID:
             store._set_application_id()
+        write_guard.protect_store(p)
+        store._protected = True
         if new and seed:
             store.seed_from_resources()
         return store
@@ -481,6 +484,9 @@ class Store:
 
     def close(self) -> None:
         self._conn.close()
+        if self._protected:
+            self._protected = False
+            write_guard.release_store(self.path)
 
     def __enter__(self) -> Store:
         return self

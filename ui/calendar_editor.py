@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogBut
                                QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from nkbrief import calendar_io, schema
+from nkbrief.export import write_error
 from nkbrief.context import CATEGORY_LABELS
 from nkbrief.store import Store, StoreError
+from nkbrief.write_guard import WriteRefused
 
 from .undo import StoreCommand, push
 
@@ -435,8 +437,11 @@ class CalendarEditor(QDialog):
                 return None
         try:
             out = calendar_io.export_calendar_csv(self.store.calendar_frame(), path)
+        except WriteRefused as e:
+            QMessageBox.warning(self, "Export calendar", str(e))
+            return None
         except OSError as e:
-            QMessageBox.warning(self, "Export calendar", f"{Path(path).name}: {e.strerror or e}")
+            QMessageBox.warning(self, "Export calendar", write_error(Path(path), e))
             return None
         self.status_label.setText(f"Wrote {out}")
         return str(out)

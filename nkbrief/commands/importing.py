@@ -78,6 +78,15 @@ def cmd_import(args) -> int:
         raise CliError("--header-row must be 1 or more", 2)
     if args.rejected_out and len(args.files) != 1:
         raise CliError("--rejected-out works with one FILE at a time", 2)
+    if args.rejected_out:  # before any work, and before anything is committed
+        from .. import write_guard
+        from ..store import default_db_path
+
+        write_guard.protect_store(getattr(args, "db", None) or default_db_path())
+        try:
+            write_guard.check(args.rejected_out, args.files)
+        except write_guard.WriteRefused as e:
+            raise CliError(f"--rejected-out: {e}", 2) from None
     resolution = args.on_conflict.replace("-", "_")
     opts = ImportOptions(sheet=args.sheet, header_row=args.header_row, mapping=overrides, rows=args.rows)
 
@@ -105,9 +114,19 @@ def cmd_import(args) -> int:
                 for i, pf in enumerate(parsed):
                     results[i] = apply_import(store, pf, default=resolution)
     if args.rejected_out and parsed:
+        from ..export import ExportError
         from ..importer import write_rejected_rows
 
-        write_rejected_rows(parsed[0], args.rejected_out)
+        try:
+            write_rejected_rows(parsed[0], args.rejected_out)
+        except ExportError as e:
+            done = [r for r in results if r is not None]
+            if not done:
+                raise CliError(f"--rejected-out: {e}") from None
+            batches = ", ".join(str(r.batch_id) for r in done)
+            undo = "; ".join(f"nkbrief undo-import {r.batch_id}" for r in done)
+            raise CliError(f"--rejected-out: {e}. The import itself was committed as batch {batches} "
+                           f"({sum(r.added for r in done)} events added); to take it back: {undo}") from None
     reports = [file_report(pf, plan, res, resolution) for pf, plan, res in zip(parsed, plans, results)]
     written = not args.dry_run and not errors
     if args.json:

@@ -131,9 +131,17 @@ def _print_problems(problems: list[str], limit: int = 50) -> None:
 def cmd_calendar_export(args) -> int:
     from ..calendar_io import export_calendar_csv
 
+    from ..export import write_error
+    from ..write_guard import WriteRefused
+
     with open_store(args) as store:
         df = store.calendar_frame()
-    path = export_calendar_csv(df, args.file)
+        try:  # (inside: the store stays protected by the write guard)
+            path = export_calendar_csv(df, args.file)
+        except WriteRefused as e:
+            raise CliError(str(e)) from None
+        except OSError as e:
+            raise CliError(write_error(Path(args.file), e)) from None
     sys.stdout.write(f"wrote {len(df)} calendar entries to {path}\n")
     return 0
 

@@ -170,6 +170,6 @@ def test_export_is_atomic(tmp_path, monkeypatch):
     monkeypatch.setattr(export.os, "fsync", boom)
     with pytest.raises(ExportError) as e:
         export_dataset(s, target)
-    assert str(e.value) == f"cannot write {target}: No space left on device"
+    assert str(e.value) == f"cannot write {target}: the disk is full; the file was not changed"
     assert target.read_text(encoding="utf-8") == "old content"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".keep")] == []
