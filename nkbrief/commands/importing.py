@@ -12,7 +12,8 @@ import datetime as _dt
 import json
 import sys
 
-from ..cli import CliError, _add_db, open_store
+from ..cli import CliError, _add_db, open_store, say
+from ..rules import shown
 from .core import add_range_args, class_arg, date_arg
 
 MAX_PRINTED_REJECTIONS = 50
@@ -136,10 +137,10 @@ def cmd_import(args) -> int:
     else:
         _print_text(reports, errors, args.dry_run, written)
     for e in errors:
-        sys.stderr.write(f"nkbrief: {e['error']}\n")
+        say(e["error"])
     if errors:
         if len(args.files) > 1 and not args.dry_run:
-            sys.stderr.write("nkbrief: nothing was imported (every file must be usable)\n")
+            say("nothing was imported (every file must be usable)")
         return 2
     return 0
 
@@ -150,7 +151,8 @@ def _print_text(reports: list[dict], errors: list[dict], dry_run: bool, written:
     for r in reports:
         where = f"sheet '{r['sheet']}', " if r["sheet"] else ""
         head = f"header on row {r['header_row']}" if r["header_row"] else "records"
-        out.write(f"{r['name']}: {r['kind_label']}; {r['format']}, {r['encoding'] or 'binary'}; {where}{head}\n")
+        out.write(f"{shown(r['name'])}: {r['kind_label']}; {r['format']}, {r['encoding'] or 'binary'}; "
+                  f"{where}{head}\n")
         out.write(f"  {r['rows']} rows: {r['accepted_rows']} accepted, {r['rejected_rows']} rejected, "
                   f"{r['skipped_rows']} skipped -> {r['events']} events\n")
         kept = (f" (kept mine: {r['kept_mine']}, took theirs: {r['took_theirs']}, kept both: "

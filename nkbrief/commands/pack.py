@@ -50,6 +50,8 @@ def _timing(args, store, events) -> dict | None:
         raise CliError("--timing: the timing analysis is not available in this build") from None
     if not 1 <= args.timing_window <= 3650:
         raise CliError(f"--timing-window {args.timing_window} must be from 1 to 3,650 days")
+    if args.timing_seed is not None and not 0 <= args.timing_seed < 2**63:
+        raise CliError(f"--timing-seed must be a whole number from 0 to {2**63 - 1:,}")
     return timing_analysis(events, store.calendar_frame(), _categories(args.timing_category),
                            window=args.timing_window, date_from=date_arg("--from", args.date_from),
                            date_to=date_arg("--to", args.date_to, end=True),

@@ -36,8 +36,8 @@ def cmd_timing(args) -> int:
         raise CliError(f"--window {args.window} must be from 1 to 3,650 days")
     if args.simulations < 1 or args.simulations > 1_000_000:
         raise CliError(f"--simulations {args.simulations} must be from 1 to 1,000,000")
-    if args.seed is not None and args.seed < 0:
-        raise CliError(f"--seed {args.seed} must be 0 or more")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise CliError(f"--seed must be a whole number from 0 to {2**63 - 1:,}")
     date_from = date_arg("--from", args.date_from)
     date_to = date_arg("--to", args.date_to, end=True)
     if date_from and date_to and date_to < date_from:
