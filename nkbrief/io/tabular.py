@@ -444,6 +444,27 @@ def _defused(e: BaseException | None) -> bool:
     return False
 
 
+def _guard_number_cells() -> None:
+    """Make openpyxl's reader hand over a number cell of more than 18 digits as a rejected
+    cell (:class:`nkbrief.rules.Refused`) instead of converting it: Python refuses 4,300
+    digits and more with an error that would stop the whole sheet."""
+    from openpyxl.worksheet import _reader
+
+    cast = _reader._cast_number
+    if getattr(cast, "_nkbrief", False):
+        return
+
+    def _cast_number(value: str):
+        if len(value) > parse.MAX_INT_DIGITS and not ("." in value or "E" in value or "e" in value):
+            digits = len(value.lstrip("-+").lstrip("0"))
+            if digits > parse.MAX_INT_DIGITS:
+                return rules.Refused(_cut(value), f"is too large a number ({digits:,} digits)", digits)
+        return cast(value)
+
+    _cast_number._nkbrief = True  # type: ignore[attr-defined]
+    _reader._cast_number = _cast_number
+
+
 def _open_workbook(p: Path):
     """(read-only workbook, whether its text may hold _xHHHH_ escapes), after the guard."""
     from .xlsx_guard import assert_defusedxml, check_xlsx
@@ -451,6 +472,8 @@ def _open_workbook(p: Path):
     seen = check_xlsx(p)
     assert_defusedxml()
     import openpyxl
+
+    _guard_number_cells()
 
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
@@ -729,6 +752,10 @@ class _NotAnObject:
         return json.dumps(self.value, ensure_ascii=False)[:60]
 
 
+def _cut(text: str) -> str:
+    return text if len(text) <= 20 else text[:20] + "…"
+
+
 def _json_constant(name: str) -> rules.Refused:
     """JSON's NaN, Infinity and -Infinity: not numbers; their cells are rejected."""
     return rules.Refused(name, "is not a number")
@@ -739,7 +766,7 @@ def _json_int(text: str) -> int | rules.Refused:
     refuse 4,300 digits and more with its own message)."""
     digits = len(text.lstrip("-").lstrip("0"))
     if digits > parse.MAX_INT_DIGITS:
-        return rules.Refused(text[:20] + "…", f"is too large a number ({digits:,} digits)", digits)
+        return rules.Refused(_cut(text), f"is too large a number ({digits:,} digits)", digits)
     return int(text)
 
 
