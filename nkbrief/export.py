@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import atomic, private_tmp, schema, write_guard
-from .rules import shown
 from .progress import Progress, report
+from .rules import shown
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 JSON_FORMAT = "nkbrief-dataset"

@@ -35,13 +35,18 @@ class PrivateFolderError(OSError):
     """The private folder cannot be made safe (wrong owner, a symlink, not a folder)."""
 
 
+def location() -> Path:
+    """Where the private temp folder is (it may not exist yet)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("nkbrief", appauthor=False)) / "tmp"
+
+
 def folder() -> Path:
     """The private temp folder, created 0700 when missing; refuses one that is a symlink,
     not a folder, or owned by someone else (its mode is set back to 0700)."""
     global _made
-    import platformdirs
-
-    base = Path(platformdirs.user_cache_dir("nkbrief", appauthor=False)) / "tmp"
+    base = location()
     if _made == base:
         return base
     base.parent.mkdir(parents=True, exist_ok=True)
@@ -113,6 +118,8 @@ def sweep() -> int:
     files their markers name. Returns how many files were removed. Never raises."""
     removed = 0
     try:
+        if not location().is_dir():  # nothing to sweep; creates nothing (selfcheck writes nothing)
+            return 0
         base = folder()
         entries = list(os.scandir(base))
     except OSError:

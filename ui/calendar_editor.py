@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogBut
                                QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from nkbrief import calendar_io, schema
-from nkbrief.export import write_error
 from nkbrief.context import CATEGORY_LABELS
+from nkbrief.export import write_error
 from nkbrief.store import Store, StoreError
 from nkbrief.write_guard import WriteRefused
 

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolBut
                                QWidget)
 
 from nkbrief import atomic, palette, schema
-from nkbrief.write_guard import WriteRefused
 from nkbrief.context import CATEGORY_LABELS
 from nkbrief.filtering import KST_OFFSET_S, launch_times
+from nkbrief.write_guard import WriteRefused
 
 from .style import icon, qcolor
 

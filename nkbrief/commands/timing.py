@@ -130,7 +130,6 @@ def _print_problems(problems: list[str], limit: int = 50) -> None:
 
 def cmd_calendar_export(args) -> int:
     from ..calendar_io import export_calendar_csv
-
     from ..export import write_error
     from ..write_guard import WriteRefused
 
