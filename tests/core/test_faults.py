@@ -333,12 +333,13 @@ def bad_store(tmp_path, template):
 def test_a_store_holding_a_bad_value_still_lists_exports_and_packs(capsys, bad_store, tmp_path):
     db, first = bad_store
     before = _snapshot(db)
-    note = (f"nkbrief: note: the store holds values outside the rules, shown as unknown: event {first!r} "
+    note = (f"nkbrief: note: the store holds values outside the rules: event {first!r} "
             "count '9223372036854775807' must be from 1 to 1,000 (see nkbrief selfcheck)\n")
     code, out, err = _run(capsys, ["--db", str(db), "list"])
     assert (code, err) == (0, note) and out.endswith(" events · 339 missile rows\n")
+    assert "9223372036854775807" in out  # shown as stored
     code, out, err = _run(capsys, ["--db", str(db), "list", "--json"])
-    assert code == 0 and next(r for r in json.loads(out) if r["id"] == first)["count"] is None
+    assert code == 0 and next(r for r in json.loads(out) if r["id"] == first)["count"] == 2**63 - 1
     for name in ("x.csv", "x.json", "x.xlsx"):
         code, out, err = _run(capsys, ["--db", str(db), "export", str(tmp_path / name)])
         assert code == 0 and err == ""
@@ -348,6 +349,17 @@ def test_a_store_holding_a_bad_value_still_lists_exports_and_packs(capsys, bad_s
     code, out, err = _run(capsys, ["--db", str(db), "timing", "--json", "--seed", "1"])
     assert code == 0
     assert _snapshot(db) == before
+
+
+def test_text_in_a_number_column_is_listed_as_stored(capsys, bad_store):
+    db, _first = bad_store
+    c = sqlite3.connect(db)
+    last = c.execute("SELECT MAX(id) FROM events").fetchone()[0]
+    c.execute("UPDATE events SET distance_km = 'far' WHERE id = ?", (last,))
+    c.commit()
+    c.close()
+    code, out, err = _run(capsys, ["--db", str(db), "list"])
+    assert code == 0 and " far km " in out and err.endswith(" and 1 more (see nkbrief selfcheck)\n")
 
 
 def test_selfcheck_reports_a_stored_bad_value(capsys, bad_store):
