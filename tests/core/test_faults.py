@@ -555,3 +555,48 @@ def test_a_full_disk_under_the_store_is_named_and_changes_nothing(small_disk, te
     assert (r.returncode, r.stderr) == (1, f"nkbrief: the disk holding the store {db} is full; nothing was "
                                            "written (free some space and try again)\n")
     assert _snapshot(db) == before
+
+
+def test_a_killed_export_leaves_nothing_after_the_next_start(tmp_path, template):
+    """kill -9 in the middle of an .xlsx export (held there on purpose): its hidden partial
+    file beside the destination and openpyxl's sheet files in the private folder stay
+    behind; the next command removes both."""
+    import signal
+    import time
+
+    db = tmp_path / "s.sqlite3"
+    shutil.copy(template, db)
+    out = tmp_path / "out" / "events.xlsx"
+    out.parent.mkdir()
+    cache = tmp_path / "cache"
+    code = ("import sys, time; import nkbrief.export as ex\n"
+            "real = ex._xlsx_cell; n = [0]\n"
+            "def slow(*a, **k):\n"
+            "    n[0] += 1\n"
+            "    if n[0] == 3000: time.sleep(600)\n"
+            "    return real(*a, **k)\n"
+            "ex._xlsx_cell = slow\n"
+            "from nkbrief.cli import main; sys.exit(main(sys.argv[1:]))")
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache))
+    p = subprocess.Popen([sys.executable, "-c", code, "--db", str(db), "export", str(out)], cwd=REPO, env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    private = cache / "nkbrief" / "tmp"
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            partial = [x for x in out.parent.iterdir() if x.name.startswith(".events.xlsx.")]
+            sheets = list(private.glob("*openpyxl*")) if private.is_dir() else []
+            if partial and sheets:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the export never reached its partial file")
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    assert stat.S_IMODE(os.stat(partial[0]).st_mode) == 0o600  # private while incomplete
+    assert stat.S_IMODE(os.stat(private).st_mode) == 0o700
+    r = _cli("--db", str(db), "calendar", env_extra={"XDG_CACHE_HOME": str(cache)})
+    assert r.returncode == 0 and r.stderr == ""
+    assert list(out.parent.iterdir()) == []
+    assert list(private.iterdir()) == []
