@@ -24,6 +24,7 @@ from nkbrief.jobs import calendar_io
 from nkbrief.model import schema
 from nkbrief.analysis.context import CATEGORY_LABELS
 from nkbrief.store import Store, StoreError
+from nkbrief.write_guard import WriteRefused, write_error
 
 from .undo import StoreCommand, push
 
@@ -447,8 +448,11 @@ class CalendarEditor(QDialog):
                 return None
         try:
             out = calendar_io.export_calendar_csv(self.store.calendar_frame(), path)
+        except WriteRefused as e:
+            QMessageBox.warning(self, "Export calendar", str(e))
+            return None
         except OSError as e:
-            QMessageBox.warning(self, "Export calendar", f"{Path(path).name}: {e.strerror or e}")
+            QMessageBox.warning(self, "Export calendar", write_error(Path(path), e))
             return None
         self.status_label.setText(f"Wrote {out}")
         return str(out)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QPlainTextEdit, QScrollArea, QVBoxLayout, QWidget)
 
 from nkbrief.analysis import catalogue
-from nkbrief.model import parse, schema
+from nkbrief.model import parse, rules, schema
 
 from .style import app_icon
 
@@ -82,16 +82,18 @@ class EventEditDialog(QDialog):
             self._add(key, label, w)
             return w
 
-        line("date", "Date (KST) *", ev["date"] or "", "YYYY-MM-DD, or YYYY-MM / YYYY when only that is known")
+        line("date", "Date (KST) *", ev["date"] or "", "YYYY-MM-DD, or YYYY-MM / YYYY when only that is "
+             f"known ({rules.DATE.bounds_text()})")
         combo("date_precision", "Date known to the", [(p, p) for p in schema.DATE_PRECISIONS],
               ev["date_precision"])
         line("time_kst", "Time (KST)", ev["time_kst"] or "", "HH:MM, blank if not reported")
         combo("missile_class", "Class *", [(c, c) for c in schema.MISSILE_CLASSES], ev["missile_class"])
         line("missile_name", "System", ev["missile_name"] or "", "e.g. Hwasong-15 / 화성-15")
-        line("count", "Count", "" if ev["count"] is None else str(ev["count"]), "missiles launched")
+        line("count", "Count", "" if ev["count"] is None else str(ev["count"]), f"missiles launched ({rules.COUNT.bounds_text()})")
         line("distance", "Distance (km)", _km_text(ev["distance_km"], ev["distance_km_max"]),
-             "350, or a range such as 25-90")
-        line("apogee", "Apogee (km)", _km_text(ev["apogee_km"], ev["apogee_km_max"]), "80, or 60-100")
+             f"350, or a range such as 25-90 ({rules.DISTANCE.bounds_text()})")
+        line("apogee", "Apogee (km)", _km_text(ev["apogee_km"], ev["apogee_km_max"]),
+             f"80, or 60-100 ({rules.APOGEE.bounds_text()})")
         line("launch_site", "Launch site", ev["launch_site"] or "")
         line("latitude", "Latitude (°N)", "" if ev["latitude"] is None else f"{ev['latitude']:g}")
         line("longitude", "Longitude (°E)", "" if ev["longitude"] is None else f"{ev['longitude']:g}")
@@ -196,8 +198,9 @@ class EventEditDialog(QDialog):
         ev["description"] = self._raw("description").strip()
         ev["sources"] = parse.split_sources(self._raw("sources"))
         ev["notes"] = self._raw("notes").strip()
-        if ev["date"] and ev["time_kst"] and ev.get("date_precision") == "day":
-            ev["time_utc"] = schema.kst_to_utc(ev["date"], ev["time_kst"])
+        if ev["date"] and ev["time_kst"] and ev.get("date_precision") == "day" \
+                and rules.date_in_bounds(ev["date"]):
+            ev["time_utc"] = rules.kst_to_utc(ev["date"], ev["time_kst"])
         else:
             ev["time_utc"] = None
         if self.original is None:

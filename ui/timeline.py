@@ -22,9 +22,11 @@ from PySide6.QtGui import QActionGroup, QCursor, QFontMetrics, QIcon, QPainter, 
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QToolTip, QVBoxLayout,
                                QWidget)
 
+from nkbrief import atomic
 from nkbrief.model import palette, schema
 from nkbrief.analysis.context import CATEGORY_LABELS, calendar_context
 from nkbrief.analysis.filtering import KST_OFFSET_S, launch_times
+from nkbrief.write_guard import WriteRefused
 
 from .style import icon, qcolor
 
@@ -970,8 +972,15 @@ class Timeline(QWidget):
     def export_png(self, path) -> str:
         """Save the timeline (with its legend bar) as a PNG. Returns the path."""
         img = self.grab()
-        if not img.save(str(path), "PNG"):
-            raise OSError(f"cannot write {path}")
+
+        def write(tmp) -> None:
+            if not img.save(str(tmp), "PNG"):
+                raise OSError(f"cannot write {path}")
+
+        try:  # through the write guard, atomically
+            atomic.atomic_write(path, write)
+        except WriteRefused as e:
+            raise OSError(str(e)) from None
         return str(path)
 
     # --------------------------------------------------------------- menu

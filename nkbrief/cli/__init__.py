@@ -39,9 +39,18 @@ class CliError(Exception):
         self.code = code
 
 
+def say(message: object) -> None:
+    """Write one message line to stderr: ``nkbrief: MESSAGE``, with control characters and
+    lone surrogates in it (a file name holding a newline or an ANSI escape) escaped, so one
+    line stays one line and cannot be spoofed."""
+    from ..common import shown
+
+    sys.stderr.write(f"nkbrief: {shown(message)}\n")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, no usage dump
-        sys.stderr.write(f"nkbrief: {message}\n")
+        say(message)
         raise SystemExit(2)
 
 
@@ -88,6 +97,9 @@ def open_store(args, *, seed: bool = True):
 def main(argv: Sequence[str] | None = None, gui: Callable[[argparse.Namespace], int] | None = None) -> int:
     """Run a command. With no command, call ``gui(args)`` (the window; see ui/launch.py)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    from .. import private_tmp
+
+    private_tmp.sweep()  # what a killed run left in the private temp folder, and its partial files
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -101,20 +113,25 @@ def main(argv: Sequence[str] | None = None, gui: Callable[[argparse.Namespace], 
     try:
         return int(args.func(args) or 0)
     except CliError as e:
-        sys.stderr.write(f"nkbrief: {e}\n")
+        say(e)
         return e.code
     except StoreError as e:
-        sys.stderr.write(f"nkbrief: {e}\n")
+        say(e)
         return 1
     except sqlite3.DatabaseError as e:
-        sys.stderr.write(f"nkbrief: the store could not be read: {e}\n")
+        say(f"the store could not be read: {e}")
         return 1
     except OSError as e:
+        import errno
+
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            say(f"the disk is full{': ' + str(e.filename) if e.filename else ''}; nothing was written")
+            return 1
         where = f" {e.filename}" if getattr(e, "filename", None) else ""
-        sys.stderr.write(f"nkbrief: {e.strerror or e}{':' if where else ''}{where}\n")
+        say(f"{e.strerror or e}{':' if where else ''}{where}")
         return 1
     except KeyboardInterrupt:
-        sys.stderr.write("nkbrief: interrupted\n")
+        say("interrupted")
         return 130
 
 

@@ -67,12 +67,34 @@ def selected_frame(store, args):
     return df
 
 
+def warn_values_outside_rules(store, records: list[dict]) -> None:
+    """The store holds values no rule allows (another program wrote them): show each as it
+    is stored in ``records`` (the frame could only hold it as unknown), and say so in one
+    line on stderr."""
+    from ..common import shown
+
+    bad = store.values_outside_rules()
+    by_id = {r["id"]: r for r in records}
+    for b in bad:
+        if b["id"] in by_id:
+            by_id[b["id"]][b["field"]] = b["value"]
+    if bad:
+        b = bad[0]
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        sys.stderr.write(f"nkbrief: note: the store holds values outside the rules: "
+                         f"event {shown(b['id'])!r} {b['field']} {shown(b['value'])!r} {b['reason']}"
+                         f"{more} (see nkbrief selfcheck)\n")
+
+
 def _fmt_km(v, vmax) -> str:
     if v is None:
         return "-"
-    s = f"{v:,.0f}"
+
+    def num(x) -> str:  # (a stored value outside the rules may be text)
+        return f"{x:,.0f}" if isinstance(x, (int, float)) else str(x)[:10]
+    s = num(v)
     if vmax is not None:
-        s += f"–{vmax:,.0f}"
+        s += f"–{num(vmax)}"
     return s + " km"
 
 
@@ -80,7 +102,10 @@ def cmd_list(args) -> int:
     from ..store import frame_records
 
     with open_store(args) as store:
-        records = frame_records(selected_frame(store, args))
+        df = selected_frame(store, args)
+        records = frame_records(df)
+        if df.attrs.get("unreadable_values"):
+            warn_values_outside_rules(store, records)
     if args.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")

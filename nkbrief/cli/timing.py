@@ -42,8 +42,8 @@ def cmd_timing(args) -> int:
         raise CliError(f"--window {args.window} must be from 1 to 3,650 days")
     if args.simulations < 1 or args.simulations > 1_000_000:
         raise CliError(f"--simulations {args.simulations} must be from 1 to 1,000,000")
-    if args.seed is not None and args.seed < 0:
-        raise CliError(f"--seed {args.seed} must be 0 or more")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise CliError(f"--seed must be a whole number from 0 to {2**63 - 1:,}")
     date_from = date_arg("--from", args.date_from)
     date_to = date_arg("--to", args.date_to, end=True)
     if date_from and date_to and date_to < date_from:
@@ -154,11 +154,18 @@ def _print_problems(problems: list[str], limit: int = 50) -> None:
 
 
 def cmd_calendar_export(args) -> int:
+    from ..exporting.export import write_error
     from ..jobs.calendar_io import export_calendar_csv
+    from ..write_guard import WriteRefused
 
     with open_store(args) as store:
         df = store.calendar_frame()
-    path = export_calendar_csv(df, args.file)
+        try:  # (inside: the store stays protected by the write guard)
+            path = export_calendar_csv(df, args.file)
+        except WriteRefused as e:
+            raise CliError(str(e)) from None
+        except OSError as e:
+            raise CliError(write_error(Path(args.file), e)) from None
     sys.stdout.write(f"wrote {len(df)} calendar entries to {path}\n")
     return 0
 

@@ -23,9 +23,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
-from ..model import parse, schema
+from ..model import parse, rules, schema
 
 #: Target kinds that hold free text.
 TEXT_FIELDS = ("id", "missile_name", "launch_site", "landing_area", "description", "notes")
@@ -87,6 +85,8 @@ def _check_text(s: str) -> str:
         raise CellError(f"is longer than {schema.MAX_TEXT_CHARS:,} characters")
     if _CONTROL.search(s):
         raise CellError("contains control characters")
+    if not s.isascii() and not rules.is_encodable(s):
+        raise CellError("holds a lone surrogate (not a character)")
     return s
 
 
@@ -217,6 +217,8 @@ def utc_value(v: object, exact: bool) -> dict:
             _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
         except ValueError:
             raise CellError("is not an ISO 8601 time") from None
+        if not rules.utc_in_bounds(s):
+            raise CellError(rules.out_of_bounds(rules.TIME_UTC))
         return {"time_utc": s}
     if v is None or (isinstance(v, str) and parse.is_null(v)):
         return {}
@@ -231,6 +233,8 @@ def utc_value(v: object, exact: bool) -> dict:
             raise CellError("is not a date and time") from None
         if t.tzinfo is not None:
             t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        if not rules.utc_in_bounds(_utc_text(t)):
+            raise CellError(rules.out_of_bounds(rules.TIME_UTC))
         return {"time_utc": _utc_text(t)}
     return {"_utc_clock": clock_value(v)}
 
@@ -258,6 +262,8 @@ def km_value(v: object, unit: str | None, exact: bool = False) -> tuple[float | 
         v = f"{v} mi"
     try:
         lo, hi = parse.parse_km(v)
+    except parse.TooLarge:
+        raise
     except ValueError as e:
         raise CellError(str(e)) from None
     for x in (lo, hi):
@@ -301,6 +307,8 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
             r = date_value(v, exact, order)
             if r is None:
                 return {}
+            if not rules.date_in_bounds(r[0]):
+                raise CellError(rules.out_of_bounds(rules.DATE))
             return {"date": r[0], "_precision_from_date": r[1]}
         return conv_date
     if field == "date_precision":
@@ -324,17 +332,24 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
         def conv_count(v):
             try:
                 n = parse.parse_int(v)
+            except parse.TooLarge as e:
+                raise CellError(rules.too_large(rules.COUNT, e.digits)) from None
             except ValueError as e:
                 raise CellError(str(e)) from None
-            if n is not None and n < 1:
-                raise CellError("must be 1 or more")
+            if n is not None:
+                reason = rules.check(rules.COUNT, n)
+                if reason:
+                    raise CellError(reason)
             return {"count": n}
         return conv_count
     if field in ("distance_km", "apogee_km"):
         limit_name = field
 
         def conv_km(v):
-            lo, hi = km_value(v, unit, exact)
+            try:
+                lo, hi = km_value(v, unit, exact)
+            except parse.TooLarge as e:
+                raise CellError(rules.too_large(rules.rule_for(field), e.digits)) from None
             for x in (lo, hi):
                 p = schema.check_value("km", limit_name, x)
                 if p:
@@ -343,7 +358,10 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
         return conv_km
     if field in ("distance_km_max", "apogee_km_max"):
         def conv_km_max(v):
-            lo, hi = km_value(v, unit, exact)
+            try:
+                lo, hi = km_value(v, unit, exact)
+            except parse.TooLarge as e:
+                raise CellError(rules.too_large(rules.rule_for(field), e.digits)) from None
             val = hi if hi is not None else lo
             p = schema.check_value("km", field, val)
             if p:
@@ -356,6 +374,8 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
         def conv_coord(v):
             try:
                 f = parse.parse_float(v)
+            except parse.TooLarge:
+                raise CellError(schema.check_value(kind, field, float("inf")).reason) from None
             except ValueError as e:
                 raise CellError(str(e)) from None
             if f is not None:
@@ -414,6 +434,7 @@ def _quick_dates(field: str, values: list) -> list:
     """'2024-04-19' (ASCII digits, a real day) is that date, to the day."""
     out: list = []
     from_iso = _dt.date.fromisoformat
+    lo, hi = rules.EARLIEST_DATE, rules.latest_date()  # outside: the per-cell converter says so
     for v in values:
         if v.__class__ is str and len(v) == 10 and v[4] == "-" and v[7] == "-" and v.isascii() \
                 and (v[:4] + v[5:7] + v[8:]).isdigit():
@@ -422,7 +443,7 @@ def _quick_dates(field: str, values: list) -> list:
             except ValueError:
                 out.append(None)
                 continue
-            out.append((True, {"date": v, "_precision_from_date": "day"}))
+            out.append((True, {"date": v, "_precision_from_date": "day"}) if lo <= v <= hi else None)
         else:
             out.append(None)
     return out
@@ -431,7 +452,7 @@ def _quick_dates(field: str, values: list) -> list:
 def _quick_km(field: str, values: list) -> list:
     """'350', '350 km', '1,380.5 km', '~127.5km' (within the field's limit)."""
     out: list = []
-    limit = schema.MAX_APOGEE_KM if field.startswith("apogee") else schema.MAX_DISTANCE_KM
+    limit = rules.rule_for(field).hi
     match = _QUICK_KM.fullmatch
     for v in values:
         m = match(v) if v.__class__ is str and v.isascii() else None
@@ -485,6 +506,8 @@ class ColumnConverter:
     def cell(self, v: object) -> tuple[bool, dict | str]:
         """One non-blank cell: (True, {key: value}) or (False, reason). Memoised."""
         cls = v.__class__
+        if cls is rules.Refused:
+            return False, v.reason_for(rules.EVENT_RULES.get(self.field))
         if cls is list or cls is dict:
             try:
                 return True, self.fn(v)
@@ -660,27 +683,14 @@ class ColumnConverter:
         return [t if t is MISSING else [t] for t in stripped]
 
 
-def kst_to_utc_many(dates: list[str], times: list[str]) -> list[str]:
-    """:func:`nkbrief.model.schema.kst_to_utc` for many (date, HH:MM) pairs at once.
-
-    Dates must be ISO dates from 1000-01-02 on (earlier ones would need a year of fewer
-    than four digits, which strftime writes differently); times 'HH:MM'.
-    """
-    epoch = _dt.date(1970, 1, 1)
-    day_min = {d: (_dt.date.fromisoformat(d) - epoch).days * 1440 - 9 * 60 for d in dict.fromkeys(dates)}
-    clock_min = {t: int(t[:2]) * 60 + int(t[3:5]) for t in dict.fromkeys(times)}
-    minutes = (np.array(list(map(day_min.__getitem__, dates)), dtype=np.int64)
-               + np.array(list(map(clock_min.__getitem__, times)), dtype=np.int64))
-    text = np.datetime_as_string(minutes.astype("datetime64[m]"), unit="s")
-    return [s + "Z" for s in text.tolist()]
+#: :func:`nkbrief.model.rules.kst_to_utc_many` (kept here for the importer's callers).
+kst_to_utc_many = rules.kst_to_utc_many
 
 
 _TEMPLATE = schema.empty_event()
 #: exact mode: a blank cell is a null, never a default
 _EXACT_TEMPLATE = dict.fromkeys(schema.EVENT_FIELDS) | {"description": "", "notes": ""}
-def _utc_text(t: _dt.datetime) -> str:
-    """'YYYY-MM-DDTHH:MM:SSZ' with a four-digit year (strftime drops the zeros before 1000)."""
-    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
+_utc_text = rules.utc_text
 
 
 class _OutOfRange(ValueError):
@@ -689,12 +699,8 @@ class _OutOfRange(ValueError):
 
 @functools.lru_cache(maxsize=1 << 16)
 def _kst_to_utc(date: str, time_kst: str) -> str:
-    if date >= "1000-01-02":
-        return schema.kst_to_utc(date, time_kst)
-    d = _dt.date.fromisoformat(date)
-    hh, mm = (int(x) for x in time_kst.split(":"))
     try:
-        return _utc_text(_dt.datetime(d.year, d.month, d.day, hh, mm) - _dt.timedelta(hours=9))
+        return rules.kst_to_utc(date, time_kst)
     except OverflowError:
         raise _OutOfRange from None
 
@@ -702,7 +708,7 @@ def _kst_to_utc(date: str, time_kst: str) -> str:
 @functools.lru_cache(maxsize=1 << 16)
 def _utc_to_kst(time_utc: str) -> tuple[str, str]:
     try:
-        return schema.utc_to_kst(time_utc)
+        return rules.utc_to_kst(time_utc)
     except OverflowError:
         raise _OutOfRange from None
 
@@ -756,6 +762,8 @@ def cross_check(ev: dict) -> list[tuple[str, object, str]]:
     for name in ("id", "date", "missile_class"):
         if ev[name] in (None, ""):
             out.append((name, ev[name], "is required"))
+    if ev["date"] and not rules.date_in_bounds(ev["date"]):
+        out.append(("date", ev["date"], rules.out_of_bounds(rules.DATE)))
     for lo, hi in (("distance_km", "distance_km_max"), ("apogee_km", "apogee_km_max")):
         a, b = ev[lo], ev[hi]
         if a is not None and b is not None and b < a:

@@ -205,7 +205,7 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
                 (table.format == "delimited" and table.encoding in _PUBLIC_READER_ENCODINGS)
                 or table.format == "xlsx"):
         # any CNS edition, on whichever sheet holds it: grouped into launches with the
-        # bundled build's KST rules (nkbrief.reconcile)
+        # bundled build's KST rules (nkbrief.importing.reconcile)
         pf.kind = "cns"
         pf.utc_dates = True
         pf.columns = _columns(table.header, {}, exact=False)

@@ -6,94 +6,36 @@ Everything is plain Python so that it runs headless.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import re
 from dataclasses import dataclass, field
 
-MISSILE_CLASSES = (
-    "SRBM", "CRBM", "MRBM", "IRBM", "ICBM", "SLBM", "SLV", "HGV", "cruise", "MLRS", "unknown",
+from . import rules
+from .rules import (  # noqa: F401 - the vocabularies are read from here by most of the code
+    ACTORS,
+    CALENDAR_CATEGORIES,
+    CONFIRMATIONS,
+    DATE_PRECISIONS,
+    KST,
+    MAX_TEXT_CHARS,
+    MISSILE_CLASSES,
+    OUTCOMES,
+    kst_to_utc,
+    utc_to_kst,
 )
-DATE_PRECISIONS = ("day", "month", "year")
-OUTCOMES = ("success", "failure", "unknown")
-CONFIRMATIONS = ("confirmed", "unconfirmed", "not stated")
-CALENDAR_CATEGORIES = (
-    "party_congress", "plenum", "spa_session", "summit", "exercise", "inauguration",
-    "anniversary", "un_resolution", "nuclear_test", "other",
-)
-ACTORS = ("Pyongyang", "Seoul", "Washington", "Tokyo", "Beijing", "Moscow", "UN", "other")
 
-#: Event fields in display/export order, with their kind.
-EVENT_FIELDS: dict[str, str] = {
-    "id": "str",
-    "date": "date",
-    "date_precision": "precision",
-    "time_kst": "hhmm",
-    "time_utc": "iso",
-    "missile_name": "str",
-    "missile_class": "class",
-    "count": "count",
-    "distance_km": "km",
-    "distance_km_max": "km",
-    "apogee_km": "km",
-    "apogee_km_max": "km",
-    "launch_site": "str",
-    "latitude": "lat",
-    "longitude": "lon",
-    "landing_area": "str",
-    "outcome": "outcome",
-    "confirmation": "confirmation",
-    "leader_attended": "bool",
-    "description": "str",
-    "sources": "list",
-    "notes": "str",
-}
-
+#: Event fields in display/export order, with their kind (the rules: :mod:`nkbrief.model.rules`).
+EVENT_FIELDS: dict[str, str] = {n: rules.kind_name(r) for n, r in rules.EVENT_RULES.items()}
 #: Per-missile row fields (CNS-style); each row belongs to one event.
-MISSILE_FIELDS: dict[str, str] = {
-    "event_id": "str",
-    "seq": "count",
-    "missile_name": "str",
-    "missile_class": "class",
-    "time_utc": "iso",
-    "time_kst": "hhmm",
-    "distance_km": "km",
-    "distance_km_max": "km",
-    "apogee_km": "km",
-    "apogee_km_max": "km",
-    "landing_area": "str",
-    "outcome": "outcome",
-    "confirmation": "confirmation",
-    "source_ref": "str",
-    "notes": "str",
-}
+MISSILE_FIELDS: dict[str, str] = {n: rules.kind_name(r) for n, r in rules.MISSILE_RULES.items()}
+CALENDAR_FIELDS: dict[str, str] = {n: rules.kind_name(r) for n, r in rules.CALENDAR_RULES.items()}
+STATEMENT_FIELDS: dict[str, str] = {n: rules.kind_name(r) for n, r in rules.STATEMENT_RULES.items()}
 
-CALENDAR_FIELDS: dict[str, str] = {
-    "id": "str",
-    "date": "date",
-    "end_date": "date",
-    "category": "category",
-    "title": "str",
-    "description": "str",
-    "sources": "list",
-}
+#: Upper bounds of distances and apogees (:mod:`nkbrief.model.rules`).
+MAX_DISTANCE_KM = rules.DISTANCE_MAX_KM
+MAX_APOGEE_KM = rules.APOGEE_MAX_KM
 
-STATEMENT_FIELDS: dict[str, str] = {
-    "event_id": "str",
-    "actor": "actor",
-    "summary": "str",
-    "source": "str",
-}
-
-#: Limits that keep a hostile file from exhausting memory; documented in the README.
-MAX_TEXT_CHARS = 32_000
-MAX_DISTANCE_KM = 50_000.0  # beyond any ballistic trajectory; SLVs go to orbit, recorded as apogee
-MAX_APOGEE_KM = 100_000.0
-
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _SLUG = re.compile(r"[^a-z0-9]+")
-
-KST = _dt.timezone(_dt.timedelta(hours=9), "KST")
 
 
 def slug(text: str | None, max_len: int = 40) -> str:
@@ -102,7 +44,7 @@ def slug(text: str | None, max_len: int = 40) -> str:
     s = s[:max_len].rstrip("-")
     if not s and text and text.strip():
         # Hangul or other non-Latin text: a short stable digest keeps two sites apart.
-        s = "u" + hashlib.sha1(text.strip().encode("utf-8")).hexdigest()[:8]
+        s = "u" + hashlib.sha1(text.strip().encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return s or "unknown"
 
 
@@ -119,23 +61,6 @@ def empty_event() -> dict:
     return ev
 
 
-def utc_to_kst(time_utc: str) -> tuple[str, str]:
-    """'2016-06-21T20:56:00Z' -> ('2016-06-22', '05:56'): the Korean date and time."""
-    t = _dt.datetime.fromisoformat(time_utc.replace("Z", "+00:00"))
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=_dt.timezone.utc)
-    k = t.astimezone(KST)
-    return k.date().isoformat(), k.strftime("%H:%M")
-
-
-def kst_to_utc(date: str, time_kst: str) -> str:
-    """('2026-01-27', '15:50') -> '2026-01-27T06:50:00Z'."""
-    d = _dt.date.fromisoformat(date)
-    hh, mm = (int(x) for x in time_kst.split(":"))
-    k = _dt.datetime(d.year, d.month, d.day, hh, mm, tzinfo=KST)
-    return k.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @dataclass
 class Problem:
     """One thing wrong with one value, phrased for the analyst."""
@@ -149,72 +74,20 @@ class Problem:
 
 
 def _is_iso_date(v: object) -> bool:
-    if not isinstance(v, str):
-        return False
-    try:
-        _dt.date.fromisoformat(v)
-    except ValueError:
-        return False
-    return len(v) == 10
+    return rules._is_iso_date(v)
 
 
 def check_value(kind: str, name: str, v: object) -> Problem | None:
-    """Check one already-parsed value against its field kind; None when fine."""
+    """Check one already-parsed value against its field's rule (:mod:`nkbrief.model.rules`);
+    None when fine."""
     if v is None:
         return None
-    if kind == "str":
-        if not isinstance(v, str):
-            return Problem(name, v, "is not text")
-        if len(v) > MAX_TEXT_CHARS:
-            return Problem(name, v[:40] + "…", f"is longer than {MAX_TEXT_CHARS:,} characters")
-    elif kind == "date":
-        if not _is_iso_date(v):
-            return Problem(name, v, "is not a date (YYYY-MM-DD)")
-    elif kind == "precision" and v not in DATE_PRECISIONS:
-        return Problem(name, v, f"is not one of {', '.join(DATE_PRECISIONS)}")
-    elif kind == "hhmm":
-        if not isinstance(v, str) or not _HHMM.match(v):
-            return Problem(name, v, "is not a time (HH:MM)")
-    elif kind == "iso":
-        try:
-            _dt.datetime.fromisoformat(str(v).replace("Z", "+00:00"))
-        except ValueError:
-            return Problem(name, v, "is not an ISO 8601 time")
-    elif kind == "class" and v not in MISSILE_CLASSES:
-        return Problem(name, v, f"is not a missile class ({', '.join(MISSILE_CLASSES)})")
-    elif kind == "count":
-        if isinstance(v, bool) or not isinstance(v, int):
-            return Problem(name, v, "is not a whole number")
-        if v < 1:
-            return Problem(name, v, "must be 1 or more")
-    elif kind == "km":
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
-            return Problem(name, v, "is not a number")
-        if v < 0:
-            return Problem(name, v, "must not be negative")
-        limit = MAX_APOGEE_KM if name.startswith("apogee") else MAX_DISTANCE_KM
-        if v > limit:
-            return Problem(name, v, f"is over {limit:,.0f} km")
-    elif kind == "lat":
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not -90 <= v <= 90:
-            return Problem(name, v, "is not a latitude (-90 to 90)")
-    elif kind == "lon":
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not -180 <= v <= 180:
-            return Problem(name, v, "is not a longitude (-180 to 180)")
-    elif kind == "outcome" and v not in OUTCOMES:
-        return Problem(name, v, f"is not one of {', '.join(OUTCOMES)}")
-    elif kind == "confirmation" and v not in CONFIRMATIONS:
-        return Problem(name, v, f"is not one of {', '.join(CONFIRMATIONS)}")
-    elif kind == "bool" and not isinstance(v, bool):
-        return Problem(name, v, "is not yes/no")
-    elif kind == "list":
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            return Problem(name, v, "is not a list of text")
-    elif kind == "category" and v not in CALENDAR_CATEGORIES:
-        return Problem(name, v, f"is not a calendar category ({', '.join(CALENDAR_CATEGORIES)})")
-    elif kind == "actor" and v not in ACTORS:
-        return Problem(name, v, f"is not one of {', '.join(ACTORS)}")
-    return None
+    reason = rules.check(rules.rule_for(name, kind), v)
+    if reason is None:
+        return None
+    if kind == "str" and isinstance(v, str) and len(v) > MAX_TEXT_CHARS:
+        v = v[:40] + "…"
+    return Problem(name, v, reason)
 
 
 @dataclass

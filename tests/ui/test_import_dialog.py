@@ -173,7 +173,7 @@ def test_big_file_preview_import_undo(qtbot, small_store, tmp_path):
     from nkbrief.importing.incoming import EventBlock
 
     p = tmp_path / "big.csv"
-    rows = [f"{1990 + i % 30}-{1 + i % 12:02d}-{1 + i % 28:02d},SRBM,\"Site, {i}\",{100 + i} km" for i in range(30000)]
+    rows = [f"{1990 + i % 30}-{1 + i % 12:02d}-{1 + i % 28:02d},SRBM,\"Site, {i}\",{100 + i % 19000} km" for i in range(30000)]
     rows[7] = "1999-02-30,SRBM,Wonsan,100 km"
     p.write_text("Date,Type,Launch site,Distance\n" + "\n".join(rows) + "\n", encoding="utf-8")
     before = _dump(small_store)
