@@ -16,7 +16,11 @@ MISSILE_CLASSES = (
 )
 DATE_PRECISIONS = ("day", "month", "year")
 OUTCOMES = ("success", "failure", "unknown")
-CONFIRMATIONS = ("confirmed", "unconfirmed")
+CONFIRMATIONS = ("confirmed", "unconfirmed", "not stated")
+#: How a source words a number: "over 700 km", "at least 7", "about 350 km", "up to 800 km".
+#: A range ("350–400 km") is the value plus its ``_max`` field, not a qualifier.
+QUALIFIERS = ("about", "over", "at least", "under", "up to")
+QUALIFIER_SIGNS = {"about": "~", "over": ">", "at least": "≥", "under": "<", "up to": "≤"}
 CALENDAR_CATEGORIES = (
     "party_congress", "plenum", "spa_session", "summit", "exercise", "inauguration",
     "anniversary", "un_resolution", "nuclear_test", "other",
@@ -33,10 +37,13 @@ EVENT_FIELDS: dict[str, str] = {
     "missile_name": "str",
     "missile_class": "class",
     "count": "count",
+    "count_qualifier": "qualifier",
     "distance_km": "km",
     "distance_km_max": "km",
+    "distance_qualifier": "qualifier",
     "apogee_km": "km",
     "apogee_km_max": "km",
+    "apogee_qualifier": "qualifier",
     "launch_site": "str",
     "latitude": "lat",
     "longitude": "lon",
@@ -46,8 +53,13 @@ EVENT_FIELDS: dict[str, str] = {
     "leader_attended": "bool",
     "description": "str",
     "sources": "list",
+    "provenance": "str",
     "notes": "str",
 }
+
+#: Fields added in store schema 2 (issue 14): the qualifiers and the compiler's provenance notes.
+#: ``notes`` holds the analyst's own notes only; ``provenance`` the compiler's reconciliation notes.
+EVENT_FIELDS_V2 = ("count_qualifier", "distance_qualifier", "apogee_qualifier", "provenance")
 
 #: Per-missile row fields (CNS-style); each row belongs to one event.
 MISSILE_FIELDS: dict[str, str] = {
@@ -106,17 +118,37 @@ def slug(text: str | None, max_len: int = 40) -> str:
     return s or "unknown"
 
 
-def make_event_id(date: str, missile_class: str | None, launch_site: str | None) -> str:
-    """A stable, readable event id: '2026-01-27-srbm-north-of-pyongyang'."""
-    return f"{date}-{slug(missile_class or 'unknown', 10)}-{slug(launch_site)}"
+def make_event_id(date: str, missile_class: str | None, launch_site: str | None,
+                  time_kst: str | None = None) -> str:
+    """A stable, readable event id: '2026-01-27-srbm-north-of-pyongyang'.
+
+    ``time_kst`` ('17:54' -> '-1754') tells apart two launches from one site on one day."""
+    base = f"{date}-{slug(missile_class or 'unknown', 10)}-{slug(launch_site)}"
+    return f"{base}-{time_kst.replace(':', '')}" if time_kst else base
 
 
 def empty_event() -> dict:
     """A new event dict with every field present and null/empty defaults."""
     ev = {k: None for k in EVENT_FIELDS}
     ev.update(date_precision="day", missile_class="unknown", outcome="unknown",
-              confirmation="confirmed", sources=[], description="", notes="")
+              confirmation="not stated", sources=[], description="", provenance="", notes="")
     return ev
+
+
+def number_text(value: float | int | None, value_max: float | int | None = None,
+                qualifier: str | None = None, unit: str = "") -> str:
+    """A number as the source states it: '>700 km', '~350 km', '≥7', '360–540 km'; '' when unknown."""
+    if value is None:
+        return ""
+
+    def fmt(v: float | int) -> str:
+        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+    s = fmt(value)
+    if value_max is not None and value_max != value:
+        s += f"–{fmt(value_max)}"
+    s = QUALIFIER_SIGNS.get(qualifier or "", "") + s
+    return f"{s} {unit}" if unit else s
 
 
 def utc_to_kst(time_utc: str) -> tuple[str, str]:
@@ -205,6 +237,8 @@ def check_value(kind: str, name: str, v: object) -> Problem | None:
         return Problem(name, v, f"is not one of {', '.join(OUTCOMES)}")
     elif kind == "confirmation" and v not in CONFIRMATIONS:
         return Problem(name, v, f"is not one of {', '.join(CONFIRMATIONS)}")
+    elif kind == "qualifier" and v not in QUALIFIERS:
+        return Problem(name, v, f"is not one of {', '.join(QUALIFIERS)}")
     elif kind == "bool" and not isinstance(v, bool):
         return Problem(name, v, "is not yes/no")
     elif kind == "list":

@@ -51,6 +51,8 @@ EDITORIAL: list[dict] = [
             "Congress opened on 19 February, and came as US Under Secretary of Defense Colby left Seoul."
         ),
         "sources_append": [NEWS_ANALYSIS],
+        "resolves": {"count": "count 2 follows Japan's MoD; CSIS's \"five missiles fired in two rounds\" is "
+                              "quoted (see the editorial note on the count)."},
         "notes": [
             "Editorial: launch site given in JCS's words ('an area north of Pyongyang'); the coordinates "
             "are approximate — nagix's point for Pyongyang International Airport (Sunan), north of the city.",
@@ -91,7 +93,8 @@ EDITORIAL: list[dict] = [
         "date": "2026-01-04",
         "match_classes": {"MRBM", "HGV", "IRBM", "unknown"},
         "cls": "HGV",
-        "values": {"missile_name": "Hwasong-11E (hypersonic, per KCNA)"},
+        "values": {"missile_name": "Hwasong-11E (hypersonic, per KCNA)",
+                   "distance_km": 900.0, "distance_km_max": 950.0, "distance_qualifier": None},
         "description_lead": (
             "North Korea fired ballistic missiles from the Pyongyang area toward the East Sea from about "
             "07:50 KST; JCS put the flight at about 900 km. KCNA called it a drill of a hypersonic weapon "
@@ -105,8 +108,74 @@ EDITORIAL: list[dict] = [
             "nagix) reported an irregular trajectory at about 50 km altitude, and nagix's missile file marks "
             "the Hwasong-11E with a glide manoeuvre; a 900–950 km flight is far short of IRBM range "
             "(nagix itself types the Hwasong-11E as an MRBM).",
+            "Editorial: distance 900–950 km — JCS about 900 km (news), Japan's MoD 900 and 950 km for the "
+            "two missiles (nagix); the range shows both rather than one figure.",
         ],
     },
+]
+
+
+#: Source rows whose values are plainly wrong, corrected before anything is built from them.
+#: Each has a note with the reason; the row keeps its source_ref and carries the note.
+ROW_FIXES: dict[str, dict] = {
+    "CNS F1 181": {
+        "dist": 360.0, "apo": 540.0,
+        "note": ("Correction: CNS gives distance 540 km and apogee 360 km (its text likewise), swapped "
+                 "against CSIS 2022-05-25 'Ballistic Missile Launch' (the suspected ICBM \"flew around 360 "
+                 "kilometers ... with a top altitude of 540 km\"); distance 360 km, apogee 540 km."),
+    },
+}
+
+#: Decisions on numbers that disagree with a cited source (the build's numeric cross-check,
+#: reconcile.cross_check) or counts that differ from the per-missile rows. Each says why.
+NUMBER_DECISIONS: list[dict] = [
+    {"date": "1993-05-30", "match_classes": {"SRBM"},
+     "resolves": {"count": "CSIS's \"at least 2 Hwasongs-5 and 6 missiles\" is the text CSIS files under both "
+                           "29 and 30 May 1993 for the whole two-day series, the Nodong included; CNS, which "
+                           "says the number of missiles tested is unclear, has one row for 30 May. The CNS "
+                           "count is kept."}},
+    {"date": "2009-07-05", "match_classes": {"MRBM"},
+     "resolves": {"count": "CSIS's count \"5 Scud missiles\" is of the Scuds (the SRBM event's five CNS rows); "
+                           "the same sentence gives \"2 Nodong missiles\", this event's two rows."}},
+    *({"date": d, "match_classes": {"SRBM"},
+       "resolves": {"count": f"CNS has one KN-02 row for the day; CSIS says \"{said}\" and cites no "
+                             "detection source. The per-missile count is kept and CSIS's figure quoted."}}
+      for d, said in (("2014-06-26", "3 short-range missiles"), ("2014-08-14", "three short-range rockets"),
+                      ("2014-09-06", "three short-range missiles"))),
+    {"date": "2017-03-06", "match_classes": {"MRBM"},
+     "resolves": {"count": "CNS F1 103 records a fifth missile believed launched with the four and failed "
+                           "shortly after launch; the four that CSIS reports are the ones that flew. CNS's "
+                           "five rows are kept."}},
+    {"date": "2019-09-10", "match_classes": {"SRBM"},
+     "resolves": {"count": "JCS tracked two (CSIS); the images released by state media show a third launch, "
+                           "read by CNS as failed early in flight. CNS's three rows are kept."}},
+    *({"date": "2022-11-02", "match_classes": {"SRBM"}, "match_site": site,
+       "resolves": {"count": "CSIS's \"about 25 missiles of different types\" counts every missile of the day, "
+                             "surface-to-air missiles included (CNS: \"at least 23 missile launches including "
+                             "both ballistic and surface-to-air missiles\"); this event's count is its CNS rows."}}
+      for site in ("Uiju", "Wonsan Kalma International Airport")),
+    {"date": "2022-11-03", "match_classes": {"ICBM"},
+     "resolves": {"count": "CSIS's count \"2 SRBMs\" is of the two SRBMs fired from Kaechon after the ICBM "
+                           "(their own event); this event is the one ICBM."}},
+    {"date": "2022-11-03", "match_classes": {"SRBM"}, "match_site": "Koksan",
+     "resolves": {f: ("CSIS's row describes the morning launches only (the ICBM, 760 km and about 1,920 km "
+                      "apogee, and two SRBMs from Kaechon); this evening launch from Koksan (JCS: three SRBMs, "
+                      "490 km, apogee about 130 km, per CNS) is not in it.")
+                  for f in ("count", "distance", "apogee")}},
+    {"date": "2024-05-30", "match_classes": {"SRBM"},
+     "values": {"count_qualifier": "at least"},
+     "resolves": {"count": "JCS first estimated \"approximately 10\" (CSIS 2024-05-30); the later count, "
+                           "\"at least eighteen\" (nagix, from JCS and the North's release of eighteen "
+                           "launchers), is kept with its qualifier."}},
+    {"date": "2024-11-05", "match_classes": {"SRBM"},
+     "values": {"count": 7, "count_qualifier": "at least"},
+     "resolves": {"count": "nagix has a single record for \"several SRBMs\"; Japan's Ministry of Defense "
+                           "counted \"at least 7\" (CSIS 2024-11-04). Count at least 7."},
+     "count_reason": "the one nagix record describes the whole salvo (\"several SRBMs\"), not one missile."},
+    {"date": "2026-03-14", "match_classes": {"SRBM"},
+     "count_reason": ("nagix lists twelve records (\"1 of 12\" … \"12 of 12\") with one time and identical "
+                      "figures; the news reports (\"~10\") and CSIS (\"an estimated 10\") give about ten. "
+                      "The event keeps about 10; the twelve nagix records stay as per-missile rows.")},
 ]
 
 
@@ -132,7 +201,7 @@ def check_statement_actors(shared: Path) -> None:
 
 def build_bundle(shared: Path) -> tuple[dict, reconcile.Built]:
     check_statement_actors(shared)
-    built = reconcile.build(shared, EDITORIAL)
+    built = reconcile.build(shared, EDITORIAL + NUMBER_DECISIONS, ROW_FIXES)
     problems = []
     for e in built.events:
         rep = schema.validate_event(e)
