@@ -249,9 +249,10 @@ def generated_tables(built: reconcile.Built) -> str:
                f"statements: **{len(built.statements)}**.\n")
     by_origin = Counter(ev.origin for ev in built.evs)
     out.append("| events built from | count |\n|---|---|")
-    for k in ("cns", "nagix", "csis"):
-        out.append(f"| {dict(cns='CNS rows', nagix='nagix records (after the CNS cut-off)', csis='CSIS rows only')[k]} "
-                   f"| {by_origin.get(k, 0)} |")
+    labels = dict(cns="CNS rows", nagix="nagix records (after the CNS cut-off)", csis="CSIS rows only",
+                  news="news notes only (Japan MoD reports after 2026-08-20)")
+    for k in ("cns", "nagix", "csis", "news"):
+        out.append(f"| {labels[k]} | {by_origin.get(k, 0)} |")
     out.append("")
     out.append("| input rows and what became of them | count |\n|---|---|")
     for k, v in sorted(log.counts.items()):
@@ -303,6 +304,45 @@ def generated_tables(built: reconcile.Built) -> str:
         ids = ", ".join(ev_ids[id(ev)] for ev in n["events"]) or "(no event)"
         out.append(f"| {n['row'].date} | {ids} | {_cell('; '.join(n.get('changed', [])) or 'sources and notes only')} |")
     out.append("")
+    out.append("### Source rows corrected\n")
+    out.append("| source row | correction and reason |\n|---|---|")
+    for ref, fix in log.fixes:
+        out.append(f"| {ref} | {_cell(fix['note'])} |")
+    out.append("")
+
+    out.append("### Numeric cross-check: figures more than 10% apart\n")
+    out.append("Every count, distance and apogee checked against every source row the event cites "
+               "(`reconcile.cross_check`). Each disagreement is resolved by a decision (below) or shown as a "
+               "range with both sources; the build refuses any other.\n")
+    out.append("| event id | field | event | source | source's figures | resolution |\n|---|---|---|---|---|---|")
+    for c in log.checks:
+        lo, hi = c["event_value"]
+        shown = reconcile._fmt_km(lo) + ("" if hi == lo else f"–{reconcile._fmt_km(hi)}")
+        said = ", ".join(schema.number_text(x, None, q) for x, q in c["source_values"])
+        out.append(f"| {ev_ids[id(c['ev'])]} | {c['field']} | {shown} | {_cell(c['source'])} | {_cell(said)} | "
+                   f"{_cell(c['resolved'])} |")
+    out.append("")
+
+    out.append("### Decisions on numbers\n")
+    out.append("| event id | field | decision |\n|---|---|---|")
+    for e, ev in zip(built.events, built.evs):
+        for fld, why in ev.resolved.items():
+            out.append(f"| {e['id']} | {fld} | {_cell(why)} |")
+        if ev.count_reason and ev.count_reason != ev.resolved.get("count"):
+            out.append(f"| {e['id']} | count against the missile rows | {_cell(ev.count_reason)} |")
+    out.append("")
+
+    out.append("### Confirmation of events not from CNS\n")
+    out.append("CNS events keep CNS's Confirmation Status. Every other event is *confirmed* only when a named "
+               "government detection source is cited for it (`reconcile.decide_confirmation`).\n")
+    out.append("| event id | confirmation | basis |\n|---|---|---|")
+    for e, ev in zip(built.events, built.evs):
+        if ev.origin == "cns":
+            continue
+        basis = next((n for n in ev.notes if n.startswith("Confirmation:")), "")
+        basis = basis.split(" — ", 1)[-1]
+        out.append(f"| {e['id']} | {e['confirmation']} | {_cell(basis)} |")
+    out.append("")
     if log.warnings:
         out.append("### Warnings\n")
         out += [f"- {_cell(w)}" for w in log.warnings]
@@ -329,7 +369,11 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.shared / reconcile.CNS_FILE).exists():
         print(f"{args.shared} does not hold the public data files", file=sys.stderr)
         return 2
-    bundle, built = build_bundle(args.shared)
+    try:
+        bundle, built = build_bundle(args.shared)
+    except ValueError as e:  # a contradiction the build refuses: say which, no traceback
+        print(f"build refused: {e}", file=sys.stderr)
+        return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(dumps(bundle), encoding="utf-8")
     if str(args.reconciliation) != "-":
