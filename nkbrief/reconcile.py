@@ -814,11 +814,7 @@ _QUAL_RE = "|".join(f"(?:{w})" for w, _ in _QUALIFIER_WORDS)
 
 def qualifier_word(text: str) -> str | None:
     """'over' for 'more than', 'about' for '~' …: the qualifier a phrase starts with, or None."""
-    t = text.strip().lower()
-    for words, q in _QUALIFIER_WORDS:
-        if re.match(rf"(?:{words})(?:\s|\d|$)", t):
-            return q
-    return None
+    return schema.qualifier_of(text)
 
 
 def stated_qualifier(text: str | None, value: float | int | None, unit: str = "km") -> str | None:

@@ -135,6 +135,28 @@ def empty_event() -> dict:
     return ev
 
 
+_QUALIFIER_PATTERNS = (
+    ("over", r"^(?:more than|over|above|in excess of|>(?!=))|(?:\+|초과)$"),
+    ("at least", r"^(?:at least|a minimum of|≥|>=)|이상$"),
+    ("up to", r"^(?:up to|as (?:far|high) as|a maximum of|≤|<=)|이하$"),
+    ("under", r"^(?:less than|under|below|fewer than|<(?!=))|미만$"),
+    ("about", r"^(?:about|approx(?:\.|imately)?|around|roughly|some|nearly|an estimated|estimated|~|≈|약)"
+              r"|(?:가량|정도|내외)$"),
+)
+
+
+def qualifier_of(text: object) -> str | None:
+    """The qualifier a number is written with: 'over 700 km' -> 'over', '~350' -> 'about',
+    '450 km 이상' -> 'at least'; None for a plain number or anything that is not text."""
+    if not isinstance(text, str):
+        return None
+    t = re.sub(r"\s+", " ", text.strip().lower())
+    for q, pat in _QUALIFIER_PATTERNS:
+        if re.search(pat, t):
+            return q
+    return None
+
+
 def number_text(value: float | int | None, value_max: float | int | None = None,
                 qualifier: str | None = None, unit: str = "") -> str:
     """A number as the source states it: '>700 km', '~350 km', '≥7', '360–540 km'; '' when unknown."""
