@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .schema import QUALIFIER_SIGNS
+
 KST_OFFSET_S = 9 * 3600
 
 #: Table columns: (key, header). ``key`` names the frame column it shows.
@@ -35,7 +37,7 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 COLUMN_KEYS = [k for k, _ in COLUMNS]
 NUMERIC_COLUMNS = frozenset({"count", "distance_km", "apogee_km", "sources"})
-SEARCH_FIELDS = ("missile_name", "launch_site", "description", "notes")
+SEARCH_FIELDS = ("missile_name", "launch_site", "description", "notes", "provenance")
 
 
 @dataclass(frozen=True)
@@ -124,11 +126,18 @@ def _km(v: float) -> str:
     return f"{v:,.0f}" if v >= 10 else f"{v:g}"
 
 
-def _format_range(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _signs(frame: pd.DataFrame, column: str) -> list[str]:
+    """The qualifier sign of each row ('>' for 'over', '~' for 'about'; '' for none)."""
+    if column not in frame:
+        return [""] * len(frame)
+    return [QUALIFIER_SIGNS.get(q, "") if isinstance(q, str) else "" for q in frame[column].tolist()]
+
+
+def _format_range(lo: np.ndarray, hi: np.ndarray, signs: list[str] | None = None) -> np.ndarray:
     out = np.empty(lo.shape[0], dtype=object)
     out[:] = [
-        "" if a != a else (_km(a) if (b != b or b == a) else f"{_km(a)}–{_km(b)}")
-        for a, b in zip(lo.tolist(), hi.tolist())
+        "" if a != a else (s + _km(a) if (b != b or b == a) else f"{_km(a)}–{_km(b)}")
+        for a, b, s in zip(lo.tolist(), hi.tolist(), signs or [""] * lo.shape[0])
     ]
     return out
 
@@ -269,12 +278,14 @@ class EventView:
         if key == "count":
             c = f["count"].to_numpy(dtype="float64", na_value=np.nan)
             out = np.empty(self.n, dtype=object)
-            out[:] = ["" if v != v else str(int(v)) for v in c.tolist()]
+            out[:] = ["" if v != v else s + str(int(v)) for v, s in zip(c.tolist(), _signs(f, "count_qualifier"))]
             return out
         if key == "distance_km":
-            return _format_range(_floats(f["distance_km"]), _floats(f["distance_km_max"]))
+            return _format_range(_floats(f["distance_km"]), _floats(f["distance_km_max"]),
+                                 _signs(f, "distance_qualifier"))
         if key == "apogee_km":
-            return _format_range(_floats(f["apogee_km"]), _floats(f["apogee_km_max"]))
+            return _format_range(_floats(f["apogee_km"]), _floats(f["apogee_km_max"]),
+                                 _signs(f, "apogee_qualifier"))
         if key == "sources":
             out = np.empty(self.n, dtype=object)
             out[:] = [str(len(s)) if isinstance(s, list) else "0" for s in f["sources"].tolist()]
