@@ -327,7 +327,7 @@ class DetailPane(QWidget):
             rng += f" <span class='muted'>({_e(r['date'])} {_e(r['missile_class'])})</span>"
         span = f"{s['first']} to {s['last']}" if s["first"] != s["last"] else str(s["first"])
         out = (f"<h3>{s['events']:,} events selected</h3>"
-               + _rows([("Missiles", f"{s['missiles']:,}"), ("Classes", chips or "—"),
+               + _rows([("Missiles", _e(s["missiles"].text())), ("Classes", chips or "—"),
                         ("Dates", _e(span)), ("Maximum range", rng)]))
         return out + self._listing_html(rows)
 
