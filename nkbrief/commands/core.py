@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .. import schema
+from ..totals import missile_totals
 from ..cli import CliError, _add_db, open_store
 
 
@@ -65,13 +66,11 @@ def selected_frame(store, args):
     return df
 
 
-def _fmt_km(v, vmax) -> str:
+def _fmt_km(v, vmax, qualifier=None) -> str:
+    """'~350 km', '>700 km', '360–540 km', '-' when unknown (schema.number_text)."""
     if v is None:
         return "-"
-    s = f"{v:,.0f}"
-    if vmax is not None:
-        s += f"–{vmax:,.0f}"
-    return s + " km"
+    return schema.number_text(round(v), None if vmax is None else round(vmax), qualifier, "km")
 
 
 def cmd_list(args) -> int:
@@ -89,12 +88,14 @@ def cmd_list(args) -> int:
     for r in records:
         date = r["date"] if r["date_precision"] == "day" else r["date"][:7] if r["date_precision"] == "month" else r["date"][:4]
         out.write(f"{date:<10}  {r['time_kst'] or '':<5}  {r['missile_class']:<7}  "
-                  f"{r['count'] if r['count'] is not None else '?':>3}  "
-                  f"{_fmt_km(r['distance_km'], r['distance_km_max']):>13}  "
-                  f"{_fmt_km(r['apogee_km'], r['apogee_km_max']):>11}  "
+                  f"{schema.number_text(r['count'], None, r.get('count_qualifier')) or '?':>3}  "
+                  f"{_fmt_km(r['distance_km'], r['distance_km_max'], r.get('distance_qualifier')):>13}  "
+                  f"{_fmt_km(r['apogee_km'], r['apogee_km_max'], r.get('apogee_qualifier')):>11}  "
                   f"{(r['missile_name'] or '')[:28]:<28}  {r['launch_site'] or ''}\n")
-    missiles = sum(r["missiles"] or 0 for r in records)
-    out.write(f"{len(records)} events · {missiles} missile rows\n")
+    t = missile_totals([r["count"] for r in records], [r["missiles"] for r in records],
+                       [r.get("count_qualifier") for r in records])
+    rows = sum(r["missiles"] or 0 for r in records)
+    out.write(f"{len(records)} events · {t.text()} · {rows} per-missile records\n")
     return 0
 
 
