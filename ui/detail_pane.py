@@ -255,7 +255,7 @@ class DetailPane(QWidget):
         count = ev.get("count")
         n_rows = len(self.store.missiles(ev["id"])) if self.store is not None else 0
         count_txt = (f"{_e(schema.number_text(count, None, ev.get('count_qualifier')))} "
-                     f"missile{'s' if count != 1 or ev.get('count_qualifier') else ''}" if count else "not reported")
+                     f"missile{'s' if count != 1 else ''}" if count else "not reported")
         if n_rows:
             count_txt += f" <span class='muted'>({n_rows} per-missile record{'s' if n_rows != 1 else ''})</span>"
         site = _e(ev.get("launch_site") or "not reported")
