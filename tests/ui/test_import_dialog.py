@@ -21,8 +21,9 @@ CSV = ("Date,Time (KST),Type,Number,Flight,Launch site,Analyst\n"
 
 
 def _dump(store):
-    ev = [tuple(r) for r in store.execute("SELECT * FROM events ORDER BY id").fetchall()]
-    ev = [r[:-1] for r in ev]  # without updated_utc
+    rows = store.execute("SELECT * FROM events ORDER BY id").fetchall()
+    # without updated_utc (by name: columns added by later schemas come after it)
+    ev = [tuple(v for k, v in zip(r.keys(), tuple(r)) if k != "updated_utc") for r in rows]
     mi = [tuple(r) for r in store.execute("SELECT * FROM missiles ORDER BY id").fetchall()]
     return ev, mi
 
