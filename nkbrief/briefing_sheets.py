@@ -337,6 +337,9 @@ class PackWriter(FrontPages, StreamBase):
                         v = None if v is None else ("yes" if v else "no")
                     elif f == "sources":
                         v = "\n".join(v or [])
+                    elif f in ("distance_km", "apogee_km") and v is not None \
+                            and r.get(f + "_max") not in (None, v):
+                        v = (v, range_format(r[f + "_max"]))  # shows '900–950 km', still a number
                     elif f in QUALIFIED and v is not None and r.get(QUALIFIED[f]):
                         v = (v, qualified_format(r[QUALIFIED[f]], kind))  # shows '>700 km', still a number
                     vals.append(v)
@@ -696,6 +699,11 @@ def qualified_format(qualifier: str, kind: str) -> str:
     """An Excel number format that shows the source's qualifier: '">"#,##0 "km"' for 'over'."""
     base = {"km": KM, "int": INT}.get(kind, INT)
     return f'"{QUALIFIER_SIGNS.get(qualifier, "")}"{base}'
+
+
+def range_format(upper: float) -> str:
+    """A number format that shows a range's upper end after the value: '900–950 km'."""
+    return f'#,##0"–{upper:,.0f} km"'
 
 
 def _provenance_and_notes(r: dict) -> str | None:

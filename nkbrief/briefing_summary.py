@@ -121,7 +121,7 @@ class FrontPages:
 
         fig("Launch events", c["events"], INT, f"on {c['days']:,} launch days")
         t = c["totals"]
-        fig("Missiles fired", c["missiles"], INT,
+        fig("Missiles fired", c["missiles"], '"≥"#,##0' if t.lower_bound else INT,
             " · ".join(x for x in (t.no_number_text(), "a lower bound: some counts are 'at least'"
                                    if t.lower_bound else "") if x))
         fig("Per-missile records", c["missile_rows"], INT)

@@ -969,11 +969,11 @@ def apply_news(events: list[Ev], news: list[NewsRow], log: Log) -> list[Ev]:
 
 
 def _reword_spread(ev: Ev, what: str) -> None:
-    """A per-missile spread note no longer says 'the event shows the largest' once the news
-    figure replaced the value."""
+    """A per-missile spread note stops saying 'the event shows the largest' once the news
+    figure replaced the value (the note on the news values says what the event shows)."""
     for i, note in enumerate(ev.notes):
-        if note.startswith(f"Per-missile {what} ") and note.endswith("the event shows the largest."):
-            ev.notes[i] = note[:-len("the event shows the largest.")] + "the event shows the news figure."
+        if note.startswith(f"Per-missile {what} ") and note.endswith("; the event shows the largest."):
+            ev.notes[i] = note[:-len("; the event shows the largest.")] + "."
 
 
 def news_event(n: NewsRow) -> Ev:
