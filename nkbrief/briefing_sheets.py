@@ -339,7 +339,7 @@ class PackWriter(FrontPages, StreamBase):
                         v = "\n".join(v or [])
                     elif f in ("distance_km", "apogee_km") and v is not None \
                             and r.get(f + "_max") not in (None, v):
-                        v = (v, range_format(r[f + "_max"]))  # shows '900–950 km', still a number
+                        v = (v, range_format(r[f + "_max"]))  # shows '900–950', still a number
                     elif f in QUALIFIED and v is not None and r.get(QUALIFIED[f]):
                         v = (v, qualified_format(r[QUALIFIED[f]], kind))  # shows '>700 km', still a number
                     vals.append(v)
@@ -702,8 +702,9 @@ def qualified_format(qualifier: str, kind: str) -> str:
 
 
 def range_format(upper: float) -> str:
-    """A number format that shows a range's upper end after the value: '900–950 km'."""
-    return f'#,##0"–{upper:,.0f} km"'
+    """A number format that shows a range's upper end after the value: '900–950' (the column
+    header says km; with the unit it would not fit the printed column)."""
+    return f'#,##0"–{upper:,.0f}"'
 
 
 def _provenance_and_notes(r: dict) -> str | None:

@@ -74,10 +74,10 @@ def test_event_log_rows_equal_the_selection(seeded_pack):
     formats |= {k.number_format for k in kms if k.number_format.startswith('#,##0"–')}  # ranges, below
     assert kms and all(isinstance(k.value, (int, float)) and k.number_format in formats for k in kms)
     assert any(k.number_format == '"~"#,##0 "km"' for k in kms)
-    # a range prints as '900–950 km' and stays the number 900
+    # a range prints as '900–950' and stays the number 900
     jan4 = header.index("Event ID") + 1
     (r4,) = [r for r in range(4, ws.max_row + 1) if ws.cell(r, jan4).value == "2026-01-04-hgv-ryokpo"]
-    assert (ws.cell(r4, km_col).value, ws.cell(r4, km_col).number_format) == (900, '#,##0"–950 km"')
+    assert (ws.cell(r4, km_col).value, ws.cell(r4, km_col).number_format) == (900, '#,##0"–950"')
     # the header row is dark with white bold text
     h = ws.cell(3, 1)
     assert h.font.bold and h.font.color.rgb.endswith("FFFFFF") and h.fill.fgColor.rgb.endswith("23313F")
