@@ -174,7 +174,7 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
         _from_public(pf, _run_public(public_io.read_nagix, p), table)
         return pf
     header_fields = set(table.header) - {"missiles"}
-    if table.kind == "nkbrief" or (header_fields == set(schema.EVENT_FIELDS)):
+    if table.kind == "nkbrief" or schema.is_export_header(header_fields):
         pf.kind, pf.exact = "nkbrief", True
     elif not opts.mapping and opts.rows in (None, "missiles") and public_io.is_cns(table.header) \
             and opts.header_row is None and (

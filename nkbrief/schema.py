@@ -61,6 +61,13 @@ EVENT_FIELDS: dict[str, str] = {
 #: ``notes`` holds the analyst's own notes only; ``provenance`` the compiler's reconciliation notes.
 EVENT_FIELDS_V2 = ("count_qualifier", "distance_qualifier", "apogee_qualifier", "provenance")
 
+
+def is_export_header(fields) -> bool:
+    """Whether a header is an nkbrief export's: every event field, or every field of schema 1
+    (an export written before the qualifiers and provenance existed)."""
+    f = set(fields) - {"missiles"}
+    return f == set(EVENT_FIELDS) or f == set(EVENT_FIELDS) - set(EVENT_FIELDS_V2)
+
 #: Per-missile row fields (CNS-style); each row belongs to one event.
 MISSILE_FIELDS: dict[str, str] = {
     "event_id": "str",

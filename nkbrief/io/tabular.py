@@ -520,7 +520,7 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
         table = Table(name=name, format="xlsx", header=header, rows=data, header_row=hnum,
                       sheet=chosen, sheets=names, blank_rows=blank, title_rows=title,
                       encoding_label="binary (xlsx)")
-        if set(header) - {"missiles"} == set(schema.EVENT_FIELDS):
+        if schema.is_export_header(header):
             table.kind = "nkbrief"
             for extra, fields in (("Missiles", schema.MISSILE_FIELDS), ("Statements", schema.STATEMENT_FIELDS)):
                 if extra in names:
