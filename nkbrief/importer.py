@@ -760,7 +760,8 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
         out["landing_area"] = " / ".join(reconcile.dedupe(e["landing_area"] for e in evs)) or None
         outcomes = reconcile.dedupe(e["outcome"] for e in evs)
         out["outcome"] = outcomes[0] if len(outcomes) == 1 else "unknown"
-        out["confirmation"] = "confirmed" if any(e["confirmation"] == "confirmed" for e in evs) else "unconfirmed"
+        states = {e["confirmation"] for e in evs}  # rows that all leave it blank claim nothing
+        out["confirmation"] = next((c for c in ("confirmed", "unconfirmed") if c in states), "not stated")
         att = [e["leader_attended"] for e in evs if e["leader_attended"] is not None]
         out["leader_attended"] = True if any(att) else (False if att else None)
         out["description"] = "\n\n".join(reconcile.dedupe(e["description"] for e in evs))
