@@ -308,8 +308,11 @@ def _row_context(pf: ParsedFile, table: Table) -> _RowContext:
     field_header = {c.field: c.header for c in cols if c.field and c.field != mapping.IGNORE}
     for f in ("date_precision", "time_kst", "time_utc"):
         field_header.setdefault(f, field_header.get("date", f) if f == "date_precision" else f)
+    # An export written before schema 2 has no qualifier or provenance columns: it states nothing
+    # about them, so they are not compared or taken.
+    absent = frozenset(schema.EVENT_FIELDS_V2) - frozenset(pf.header) if pf.exact else frozenset()
     return _RowContext(pf, len(pf.header), mapped, unmapped, field_header, pf.exact,
-                       frozenset(schema.EVENT_FIELDS) - {"id"}, table.format == "delimited")
+                       frozenset(schema.EVENT_FIELDS) - {"id"} - absent, table.format == "delimited")
 
 
 def _check_row(ctx: _RowContext, rownum: int, cells) -> tuple[list[RowProblem], dict | None, frozenset | None]:

@@ -196,5 +196,13 @@ def test_an_export_from_schema_1_still_imports_exactly(tmp_path):
         assert (got["count"], got["distance_km"], got["confirmation"], got["notes"]) == (2, 350.0, "confirmed",
                                                                                          "their notes")
         assert got["provenance"] in (None, "") and got["distance_qualifier"] is None
+        # it states nothing about provenance or qualifiers: against an event that has them, no conflict there
+        with dst.write():
+            dst.update_event("e1", {"provenance": "Date basis: compiler", "distance_qualifier": "about"})
+        plan = read_file(path)
+        res = apply_import(dst, plan)
+        assert (res.added, res.identical, res.conflicting) == (0, 1, 0)
+        got = dst.get_event("e1")
+        assert (got["provenance"], got["distance_qualifier"]) == ("Date basis: compiler", "about")
     finally:
         dst.close()
