@@ -309,3 +309,15 @@ def test_numeric_cross_check_on_the_shared_data(shared_data):
     bare = [d for d in mod.NUMBER_DECISIONS if d["date"] != "2026-03-14"]
     with pytest.raises(ValueError, match="2026-03-14-srbm-pyongyang-international-airport: count 10 but 12"):
         reconcile.build(shared_data, mod.EDITORIAL + bare, mod.ROW_FIXES)
+
+
+def test_build_script_refuses_an_unexplained_contradiction(shared_data, tmp_path, monkeypatch, capsys):
+    """The script stops with a one-line reason per problem (no traceback) and writes nothing."""
+    mod = _load_build_script()
+    monkeypatch.setattr(mod, "NUMBER_DECISIONS", [d for d in mod.NUMBER_DECISIONS if d["date"] != "2026-03-14"])
+    out = tmp_path / "events.json"
+    assert mod.main(["--shared", str(shared_data), "--out", str(out), "--reconciliation", "-"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("build refused: event count contradicts its missile rows")
+    assert "2026-03-14-srbm-pyongyang-international-airport: count 10 but 12 missile rows" in err
+    assert "Traceback" not in err and not out.exists()
