@@ -39,6 +39,10 @@ def temp_name(path: Path, suffix: str = ".part") -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
 
 
+#: The mode each temporary file gets when it is committed (see :func:`create_temp`).
+_final_modes: dict[str, int] = {}
+
+
 def create_temp(path: str | os.PathLike, suffix: str = ".part", keep: Iterable = (), *,
                 mode: int | None = None) -> Path:
     """Check ``path`` with the write guard, then create an empty private (0600) temporary

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import totals
+from ..model.schema import QUALIFIER_SIGNS
+
 KST_OFFSET_S = 9 * 3600
 
 #: Table columns: (key, header). ``key`` names the frame column it shows.
@@ -48,13 +51,14 @@ DEFAULT_COLUMNS = ("date", "time_kst", "missile_class", "missile_name", "count",
 NUMERIC_COLUMNS = frozenset({"count", "distance_km", "apogee_km", "sources"})
 #: Columns whose filter is a list of values (numeric ones take a range, the date the bar's dates).
 VALUE_COLUMNS = tuple(k for k in COLUMN_KEYS if k not in NUMERIC_COLUMNS and k != "date")
-SEARCH_FIELDS = ("id", "missile_name", "launch_site", "description", "notes")
+SEARCH_FIELDS = ("id", "missile_name", "launch_site", "description", "notes", "provenance")
 
 #: ``field:value`` names the search accepts, and the frame column each one reads.
 SEARCH_FIELD_NAMES: dict[str, str] = {
     "class": "missile_class", "name": "missile_name", "system": "missile_name", "site": "launch_site",
     "id": "id", "outcome": "outcome", "confirmation": "confirmation", "notes": "notes",
     "description": "description", "desc": "description", "landing": "landing_area", "date": "date",
+    "provenance": "provenance",
 }
 #: Fields matched as a whole value (case-insensitive); the others match a part of the text.
 _WHOLE_VALUE_FIELDS = frozenset({"missile_class", "outcome", "confirmation"})
@@ -276,11 +280,18 @@ def _km(v: float) -> str:
     return f"{v:,.0f}" if v >= 10 else f"{v:g}"
 
 
-def _format_range(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _signs(frame: pd.DataFrame, column: str) -> list[str]:
+    """The qualifier sign of each row ('>' for 'over', '~' for 'about'; '' for none)."""
+    if column not in frame:
+        return [""] * len(frame)
+    return [QUALIFIER_SIGNS.get(q, "") if isinstance(q, str) else "" for q in frame[column].tolist()]
+
+
+def _format_range(lo: np.ndarray, hi: np.ndarray, signs: list[str] | None = None) -> np.ndarray:
     out = np.empty(lo.shape[0], dtype=object)
     out[:] = [
-        "" if a != a else (_km(a) if (b != b or b == a) else f"{_km(a)}–{_km(b)}")
-        for a, b in zip(lo.tolist(), hi.tolist())
+        "" if a != a else (s + _km(a) if (b != b or b == a) else f"{_km(a)}–{_km(b)}")
+        for a, b, s in zip(lo.tolist(), hi.tolist(), signs or [""] * lo.shape[0])
     ]
     return out
 
@@ -334,18 +345,31 @@ def launch_times(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"x": x, "x0": x0, "x1": x1, "precise": ~(month | year)}
 
 
-def missiles_per_event(frame: pd.DataFrame) -> np.ndarray:
-    """Missiles in each event: ``count`` where known, else the per-missile rows, else 1."""
+def _count_columns(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """count and per-missile rows as floats (NaN missing), count_qualifier as objects."""
     count = frame["count"].to_numpy(dtype="float64", na_value=np.nan)
-    rows = frame["missiles"].to_numpy(dtype="float64", na_value=0) if "missiles" in frame else np.zeros(len(frame))
-    out = np.where(np.isfinite(count), count, np.where(rows > 0, rows, 1))
-    return out.astype(np.int64)
+    rows = (frame["missiles"].to_numpy(dtype="float64", na_value=np.nan) if "missiles" in frame
+            else np.full(len(frame), np.nan))
+    quals = (frame["count_qualifier"].to_numpy(dtype=object) if "count_qualifier" in frame
+             else np.full(len(frame), None, dtype=object))
+    return count, rows, quals
+
+
+def missiles_per_event(frame: pd.DataFrame) -> np.ndarray:
+    """Missiles in each event under :mod:`nkbrief.analysis.totals`' rule; NaN where none is reported."""
+    count, rows, _quals = _count_columns(frame)
+    return totals.per_event(count, rows)
+
+
+def frame_missile_totals(frame: pd.DataFrame) -> totals.Totals:
+    """:func:`nkbrief.analysis.totals.missile_totals` of every row of an events frame."""
+    return totals.missile_totals(*_count_columns(frame))
 
 
 def selection_summary(frame: pd.DataFrame) -> dict:
     """Summary of several events: count, missiles, classes (most frequent first), span, max range."""
     if frame.empty:
-        return {"events": 0, "missiles": 0, "classes": {}, "first": None, "last": None,
+        return {"events": 0, "missiles": totals.missile_totals([]), "classes": {}, "first": None, "last": None,
                 "max_range_km": None, "max_range_id": None}
     dist = np.fmax(_floats(frame["distance_km"]), _floats(frame["distance_km_max"]))
     best = int(np.nanargmax(dist)) if np.isfinite(dist).any() else None
@@ -353,7 +377,7 @@ def selection_summary(frame: pd.DataFrame) -> dict:
     dates = frame["date"].dropna()
     return {
         "events": len(frame),
-        "missiles": int(missiles_per_event(frame).sum()),
+        "missiles": frame_missile_totals(frame),
         "classes": {str(k): int(v) for k, v in classes.items()},
         "first": str(dates.min()) if len(dates) else None,
         "last": str(dates.max()) if len(dates) else None,
@@ -421,12 +445,14 @@ class EventView:
         if key == "count":
             c = f["count"].to_numpy(dtype="float64", na_value=np.nan)
             out = np.empty(self.n, dtype=object)
-            out[:] = ["" if v != v else str(int(v)) for v in c.tolist()]
+            out[:] = ["" if v != v else s + str(int(v)) for v, s in zip(c.tolist(), _signs(f, "count_qualifier"))]
             return out
         if key == "distance_km":
-            return _format_range(_floats(f["distance_km"]), _floats(f["distance_km_max"]))
+            return _format_range(_floats(f["distance_km"]), _floats(f["distance_km_max"]),
+                                 _signs(f, "distance_qualifier"))
         if key == "apogee_km":
-            return _format_range(_floats(f["apogee_km"]), _floats(f["apogee_km_max"]))
+            return _format_range(_floats(f["apogee_km"]), _floats(f["apogee_km_max"]),
+                                 _signs(f, "apogee_qualifier"))
         if key == "sources":
             out = np.empty(self.n, dtype=object)
             out[:] = [str(len(s)) if isinstance(s, list) else "0" for s in f["sources"].tolist()]
@@ -636,10 +662,17 @@ class EventView:
         return self.ids[self.rows].tolist()
 
     @property
-    def missiles(self) -> np.ndarray:
+    def count_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(count, per-missile rows, count qualifier) per frame row, for :meth:`totals`."""
         if self._missiles is None:
-            self._missiles = missiles_per_event(self.frame) if self.n else np.zeros(0, np.int64)
+            self._missiles = _count_columns(self.frame)
         return self._missiles
+
+    def totals(self, frame_rows=None) -> totals.Totals:
+        """Missiles fired in some frame rows (default: the visible ones), by the one rule."""
+        r = self.rows if frame_rows is None else np.asarray(frame_rows, dtype=np.int64)
+        count, rows, quals = self.count_columns
+        return totals.missile_totals(count[r], rows[r], quals[r])
 
     def summary(self, frame_rows) -> dict:
         """:func:`selection_summary` of some frame rows, from cached arrays (fast at 20k rows)."""
@@ -660,7 +693,7 @@ class EventView:
         iso = (lambda v: str(np.datetime64(int(v), "D"))) if days.size else None
         return {
             "events": int(r.size),
-            "missiles": int(self.missiles[r].sum()),
+            "missiles": self.totals(r),
             "classes": classes,
             "first": iso(days.min()) if days.size else None,
             "last": iso(days.max()) if days.size else None,
@@ -669,15 +702,14 @@ class EventView:
             "max_range_row": best,
         }
 
-    def counts(self) -> tuple[int, int, int]:
-        """(visible events, all events, missiles in the visible events)."""
-        return int(self.rows.size), self.n, int(self.missiles[self.rows].sum()) if self.n else 0
+    def counts(self) -> tuple[int, int, totals.Totals]:
+        """(visible events, all events, missile totals of the visible events)."""
+        return int(self.rows.size), self.n, self.totals()
 
     def status_text(self) -> str:
-        """'312 of 412 events · 1,024 missiles'."""
-        shown, total, missiles = self.counts()
-        noun = "missile" if missiles == 1 else "missiles"
-        return f"{shown:,} of {total:,} events · {missiles:,} {noun}"
+        """'312 of 412 events · 1,024 missiles fired (3 events with no reported number)'."""
+        shown, total, t = self.counts()
+        return f"{shown:,} of {total:,} events · {t.text()}"
 
     def tsv(self, view_rows, keys: list[str] | None = None, header: bool = True) -> str:
         """Tab-separated text of the given visible rows (for the clipboard)."""

@@ -81,7 +81,7 @@ class PackOptions:
 #: The event fields held in memory for the whole build; the rest (descriptions, sources,
 #: notes...) are read from the store a row at a time as the sheets stream.
 LIGHT_FIELDS = ("id", "date", "date_precision", "time_kst", "missile_class", "missile_name", "count",
-                "distance_km", "distance_km_max", "apogee_km", "apogee_km_max", "outcome")
+                "count_qualifier", "distance_km", "distance_km_max", "apogee_km", "apogee_km_max", "outcome")
 
 
 @dataclass

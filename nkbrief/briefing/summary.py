@@ -49,9 +49,7 @@ class FrontPages:
         c = self.counts()
         sh.add([None, sh.cell("Scope", ("heading",)), sh.cell(None, ("heading",))], height=20)
         para("Period", f"{self.span_text()} (Korean Standard Time, UTC+9)")
-        missiles = f"{c['missiles']:,} missiles fired"
-        if c["count_unknown"]:
-            missiles += f" (number not reported for {c['count_unknown']:,} events)"
+        missiles = c["totals"].text()  # nkbrief.analysis.totals: the same words as the status bar
         para("Launches", f"{c['events']:,} launch events on {c['days']:,} days · {missiles} · "
                          f"{c['missile_rows']:,} per-missile records")
         para("Classes", " · ".join(f"{cl} {n:,}" for cl, n in self.class_counts()))
@@ -122,8 +120,10 @@ class FrontPages:
                     sh.cell(note, ("note",))])
 
         fig("Launch events", c["events"], INT, f"on {c['days']:,} launch days")
-        fig("Missiles fired", c["missiles"], INT,
-            f"number not reported for {c['count_unknown']:,} events" if c["count_unknown"] else "")
+        t = c["totals"]
+        fig("Missiles fired", c["missiles"], '"≥"#,##0' if t.lower_bound else INT,
+            " · ".join(x for x in (t.no_number_text(), "a lower bound: some counts are 'at least'"
+                                   if t.lower_bound else "") if x))
         fig("Per-missile records", c["missile_rows"], INT)
         fig("Missile classes", len(self.class_counts()), INT,
             " · ".join(f"{cl} {n:,}" for cl, n in self.class_counts()))

@@ -7,9 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from ..model import schema
+from ..model import rules, schema
 # Deferred (start-up): the project modules a command needs are imported inside it (see
 # COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
+from ..analysis.totals import missile_totals
 from ..cli import CliError, _add_db, open_store
 
 
@@ -86,16 +87,23 @@ def warn_values_outside_rules(store, records: list[dict]) -> None:
                          f"{more} (see nkbrief selfcheck)\n")
 
 
-def _fmt_km(v, vmax) -> str:
+def _fmt_count(v, qualifier=None) -> str:
+    """'≥7', '2', '?' when unknown; a stored value outside the rules exactly as stored."""
+    if v is None:
+        return "?"
+    if isinstance(v, int) and not isinstance(v, bool) and rules.COUNT_MIN <= v <= rules.COUNT_MAX:
+        return schema.number_text(v, None, qualifier)
+    return str(v)
+
+
+def _fmt_km(v, vmax, qualifier=None) -> str:
+    """'~350 km', '>700 km', '360–540 km', '-' when unknown (schema.number_text)."""
     if v is None:
         return "-"
-
-    def num(x) -> str:  # (a stored value outside the rules may be text)
-        return f"{x:,.0f}" if isinstance(x, (int, float)) else str(x)[:10]
-    s = num(v)
-    if vmax is not None:
-        s += f"–{num(vmax)}"
-    return s + " km"
+    if not isinstance(v, (int, float)) or not isinstance(vmax, (int, float, type(None))):
+        # a stored value outside the rules may be text: shown as it is, cut short
+        return str(v)[:10] + (f"–{str(vmax)[:10]}" if vmax is not None else "") + " km"
+    return schema.number_text(round(v), None if vmax is None else round(vmax), qualifier, "km")
 
 
 def cmd_list(args) -> int:
@@ -116,12 +124,14 @@ def cmd_list(args) -> int:
     for r in records:
         date = r["date"] if r["date_precision"] == "day" else r["date"][:7] if r["date_precision"] == "month" else r["date"][:4]
         out.write(f"{date:<10}  {r['time_kst'] or '':<5}  {r['missile_class']:<7}  "
-                  f"{r['count'] if r['count'] is not None else '?':>3}  "
-                  f"{_fmt_km(r['distance_km'], r['distance_km_max']):>13}  "
-                  f"{_fmt_km(r['apogee_km'], r['apogee_km_max']):>11}  "
+                  f"{_fmt_count(r['count'], r.get('count_qualifier')):>3}  "
+                  f"{_fmt_km(r['distance_km'], r['distance_km_max'], r.get('distance_qualifier')):>13}  "
+                  f"{_fmt_km(r['apogee_km'], r['apogee_km_max'], r.get('apogee_qualifier')):>11}  "
                   f"{(r['missile_name'] or '')[:28]:<28}  {r['launch_site'] or ''}\n")
-    missiles = sum(r["missiles"] or 0 for r in records)
-    out.write(f"{len(records)} events · {missiles} missile rows\n")
+    t = missile_totals([r["count"] for r in records], [r["missiles"] for r in records],
+                       [r.get("count_qualifier") for r in records])
+    rows = sum(r["missiles"] or 0 for r in records)
+    out.write(f"{len(records)} events · {t.text()} · {rows} per-missile records\n")
     return 0
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from ..model import parse, rules, schema
 
 #: Target kinds that hold free text.
-TEXT_FIELDS = ("id", "missile_name", "launch_site", "landing_area", "description", "notes")
+TEXT_FIELDS = ("id", "missile_name", "launch_site", "landing_area", "description", "provenance", "notes")
 #: Fields the schema fills with "" rather than None.
 EMPTY_STRING_FIELDS = ("description", "notes")
 
@@ -70,6 +70,13 @@ CONFIRMATION_WORDS = {
     "unconfirmed": "unconfirmed", "unverified": "unconfirmed", "suspected": "unconfirmed",
     "no": "unconfirmed", "미확인": "unconfirmed", "추정": "unconfirmed",
     "not stated": "not stated", "미기재": "not stated",
+}
+QUALIFIER_WORDS = {
+    "about": "about", "~": "about", "approximately": "about", "around": "about", "약": "about",
+    "over": "over", ">": "over", "more than": "over", "초과": "over",
+    "at least": "at least", "≥": "at least", ">=": "at least", "이상": "at least",
+    "up to": "up to", "≤": "up to", "<=": "up to", "이하": "up to",
+    "under": "under", "<": "under", "less than": "under", "미만": "under",
 }
 PRECISION_WORDS = {"day": "day", "month": "month", "year": "year", "일": "day", "월": "month", "년": "year"}
 
@@ -133,6 +140,7 @@ def _vocab(words: dict[str, str], allowed: tuple[str, ...]) -> Callable[[object,
 outcome_value = _vocab(OUTCOME_WORDS, schema.OUTCOMES)
 confirmation_value = _vocab(CONFIRMATION_WORDS, schema.CONFIRMATIONS)
 precision_value = _vocab(PRECISION_WORDS, schema.DATE_PRECISIONS)
+qualifier_value = _vocab(QUALIFIER_WORDS, schema.QUALIFIERS)
 
 
 def class_value(v: object, exact: bool) -> str | None:
@@ -345,6 +353,8 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
     if field in ("distance_km", "apogee_km"):
         limit_name = field
 
+        qual = field.replace("_km", "_qualifier")
+
         def conv_km(v):
             try:
                 lo, hi = km_value(v, unit, exact)
@@ -354,7 +364,10 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
                 p = schema.check_value("km", limit_name, x)
                 if p:
                     raise CellError(p.reason)
-            return {field: lo, field + "_max": hi} if hi is not None else {field: lo}
+            if hi is not None:
+                return {field: lo, field + "_max": hi}
+            q = None if exact else schema.qualifier_of(v)  # "over 700 km" keeps its "over"
+            return {field: lo, qual: q} if q else {field: lo}
         return conv_km
     if field in ("distance_km_max", "apogee_km_max"):
         def conv_km_max(v):
@@ -397,6 +410,8 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
         return conv_bool
     if field == "sources":
         return lambda v: {"sources": sources_value(v, exact)}
+    if field in ("count_qualifier", "distance_qualifier", "apogee_qualifier"):
+        return lambda v: {field: qualifier_value(v, exact)}
     raise KeyError(field)
 
 
@@ -460,7 +475,12 @@ def _quick_km(field: str, values: list) -> list:
             out.append(None)
             continue
         x = float(m[1].replace(",", ""))
-        out.append((True, {field: x}) if x <= limit else None)
+        if x > limit:
+            out.append(None)
+        elif v[0] == "~":  # '~350 km' keeps its qualifier, as the cell-by-cell converter does
+            out.append((True, {field: x, field.replace("_km", "_qualifier"): "about"}))
+        else:
+            out.append((True, {field: x}))
     return out
 
 
@@ -741,7 +761,7 @@ def finish_event(ev: dict, exact: bool) -> tuple[dict, list[tuple[str, object, s
         if out["outcome"] is None:
             out["outcome"] = "unknown"
         if out["confirmation"] is None:
-            out["confirmation"] = "not stated"  # a file that does not say claims nothing
+            out["confirmation"] = "not stated"  # a blank never claims "confirmed"
         _derive_times(out, clock_utc, problems, notes)
     elif out["date_precision"] is None and out["date"] is not None:
         out["date_precision"] = prec_from_date or "day"

@@ -27,6 +27,10 @@ MISSILE_CLASSES = (
 DATE_PRECISIONS = ("day", "month", "year")
 OUTCOMES = ("success", "failure", "unknown")
 CONFIRMATIONS = ("confirmed", "unconfirmed", "not stated")
+#: How a source words a number: "over 700 km", "at least 7", "about 350 km", "up to 800 km".
+#: A range ("350–400 km") is the value plus its ``_max`` field, not a qualifier.
+QUALIFIERS = ("about", "over", "at least", "under", "up to")
+QUALIFIER_SIGNS = {"about": "~", "over": ">", "at least": "≥", "under": "<", "up to": "≤"}
 CALENDAR_CATEGORIES = (
     "party_congress", "plenum", "spa_session", "summit", "exercise", "inauguration",
     "anniversary", "un_resolution", "nuclear_test", "other",
@@ -99,6 +103,7 @@ PRECISION = Rule("words", words=DATE_PRECISIONS, what="precision")
 CLASS = Rule("words", words=MISSILE_CLASSES, what="missile class")
 OUTCOME = Rule("words", words=OUTCOMES, what="outcome")
 CONFIRMATION = Rule("words", words=CONFIRMATIONS, what="confirmation")
+QUALIFIER = Rule("words", words=QUALIFIERS, what="qualifier")
 CATEGORY = Rule("words", words=CALENDAR_CATEGORIES, what="calendar category")
 ACTOR = Rule("words", words=ACTORS, what="actor")
 SEQ = Rule("count", None, 1, 10_000)  # a per-missile row's place in its launch
@@ -106,11 +111,12 @@ SEQ = Rule("count", None, 1, 10_000)  # a per-missile row's place in its launch
 #: Event fields in display/export order, with their rule.
 EVENT_RULES: dict[str, Rule] = {
     "id": TEXT, "date": DATE, "date_precision": PRECISION, "time_kst": TIME_KST, "time_utc": TIME_UTC,
-    "missile_name": TEXT, "missile_class": CLASS, "count": COUNT,
-    "distance_km": DISTANCE, "distance_km_max": DISTANCE, "apogee_km": APOGEE, "apogee_km_max": APOGEE,
+    "missile_name": TEXT, "missile_class": CLASS, "count": COUNT, "count_qualifier": QUALIFIER,
+    "distance_km": DISTANCE, "distance_km_max": DISTANCE, "distance_qualifier": QUALIFIER,
+    "apogee_km": APOGEE, "apogee_km_max": APOGEE, "apogee_qualifier": QUALIFIER,
     "launch_site": TEXT, "latitude": LATITUDE, "longitude": LONGITUDE, "landing_area": TEXT,
     "outcome": OUTCOME, "confirmation": CONFIRMATION, "leader_attended": BOOL, "description": TEXT,
-    "sources": LIST, "notes": TEXT,
+    "sources": LIST, "provenance": TEXT, "notes": TEXT,
 }
 #: Per-missile row fields (CNS-style); each row belongs to one event.
 MISSILE_RULES: dict[str, Rule] = {
@@ -127,7 +133,7 @@ STATEMENT_RULES: dict[str, Rule] = {"event_id": TEXT, "actor": ACTOR, "summary":
 
 #: The old kind names (``schema.EVENT_FIELDS`` etc.), kept for the store's column types.
 _KIND_NAMES = {PRECISION: "precision", CLASS: "class", OUTCOME: "outcome", CONFIRMATION: "confirmation",
-               CATEGORY: "category", ACTOR: "actor"}
+               CATEGORY: "category", ACTOR: "actor", QUALIFIER: "qualifier"}
 
 
 def kind_name(rule: Rule) -> str:
@@ -139,6 +145,7 @@ RULE_OF_KIND: dict[str, Rule] = {
     "str": TEXT, "date": DATE, "hhmm": TIME_KST, "iso": TIME_UTC, "count": COUNT, "lat": LATITUDE,
     "lon": LONGITUDE, "bool": BOOL, "list": LIST, "precision": PRECISION, "class": CLASS,
     "outcome": OUTCOME, "confirmation": CONFIRMATION, "category": CATEGORY, "actor": ACTOR,
+    "qualifier": QUALIFIER,
 }
 
 

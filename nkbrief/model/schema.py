@@ -20,6 +20,8 @@ from .rules import (  # noqa: F401 - the vocabularies are read from here by most
     MAX_TEXT_CHARS,
     MISSILE_CLASSES,
     OUTCOMES,
+    QUALIFIER_SIGNS,
+    QUALIFIERS,
     kst_to_utc,
     utc_to_kst,
 )
@@ -30,6 +32,18 @@ EVENT_FIELDS: dict[str, str] = {n: rules.kind_name(r) for n, r in rules.EVENT_RU
 MISSILE_FIELDS: dict[str, str] = {n: rules.kind_name(r) for n, r in rules.MISSILE_RULES.items()}
 CALENDAR_FIELDS: dict[str, str] = {n: rules.kind_name(r) for n, r in rules.CALENDAR_RULES.items()}
 STATEMENT_FIELDS: dict[str, str] = {n: rules.kind_name(r) for n, r in rules.STATEMENT_RULES.items()}
+
+#: Fields added in store schema 3 (issue 14; schema 2 added event versions): the qualifiers and the compiler's provenance notes.
+#: ``notes`` holds the analyst's own notes only; ``provenance`` the compiler's reconciliation notes.
+EVENT_FIELDS_V2 = ("count_qualifier", "distance_qualifier", "apogee_qualifier", "provenance")
+
+
+def is_export_header(fields) -> bool:
+    """Whether a header is an nkbrief export's: every event field, or every field of schema 1
+    (an export written before the qualifiers and provenance existed)."""
+    f = set(fields) - {"missiles"}
+    return f == set(EVENT_FIELDS) or f == set(EVENT_FIELDS) - set(EVENT_FIELDS_V2)
+
 
 #: Upper bounds of distances and apogees (:mod:`nkbrief.model.rules`).
 MAX_DISTANCE_KM = rules.DISTANCE_MAX_KM
@@ -48,17 +62,59 @@ def slug(text: str | None, max_len: int = 40) -> str:
     return s or "unknown"
 
 
-def make_event_id(date: str, missile_class: str | None, launch_site: str | None) -> str:
-    """A stable, readable event id: '2026-01-27-srbm-north-of-pyongyang'."""
-    return f"{date}-{slug(missile_class or 'unknown', 10)}-{slug(launch_site)}"
+def make_event_id(date: str, missile_class: str | None, launch_site: str | None,
+                  time_kst: str | None = None) -> str:
+    """A stable, readable event id: '2026-01-27-srbm-north-of-pyongyang'.
+
+    ``time_kst`` ('17:54' -> '-1754') tells apart two launches from one site on one day."""
+    base = f"{date}-{slug(missile_class or 'unknown', 10)}-{slug(launch_site)}"
+    return f"{base}-{time_kst.replace(':', '')}" if time_kst else base
 
 
 def empty_event() -> dict:
     """A new event dict with every field present and null/empty defaults."""
     ev = {k: None for k in EVENT_FIELDS}
     ev.update(date_precision="day", missile_class="unknown", outcome="unknown",
-              confirmation="not stated", sources=[], description="", notes="")
+              confirmation="not stated", sources=[], description="", provenance="", notes="")
     return ev
+
+
+_QUALIFIER_PATTERNS = (
+    ("over", r"^(?:more than|over|above|in excess of|>(?!=))|(?:\+|초과)$"),
+    ("at least", r"^(?:at least|a minimum of|≥|>=)|이상$"),
+    ("up to", r"^(?:up to|as (?:far|high) as|a maximum of|≤|<=)|이하$"),
+    ("under", r"^(?:less than|under|below|fewer than|<(?!=))|미만$"),
+    ("about", r"^(?:about|approx(?:\.|imately)?|around|roughly|some|nearly|an estimated|estimated|~|≈|약)"
+              r"|(?:가량|정도|내외)$"),
+)
+
+
+def qualifier_of(text: object) -> str | None:
+    """The qualifier a number is written with: 'over 700 km' -> 'over', '~350' -> 'about',
+    '450 km 이상' -> 'at least'; None for a plain number or anything that is not text."""
+    if not isinstance(text, str):
+        return None
+    t = re.sub(r"\s+", " ", text.strip().lower())
+    for q, pat in _QUALIFIER_PATTERNS:
+        if re.search(pat, t):
+            return q
+    return None
+
+
+def number_text(value: float | int | None, value_max: float | int | None = None,
+                qualifier: str | None = None, unit: str = "") -> str:
+    """A number as the source states it: '>700 km', '~350 km', '≥7', '360–540 km'; '' when unknown."""
+    if value is None:
+        return ""
+
+    def fmt(v: float | int) -> str:
+        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+    s = fmt(value)
+    if value_max is not None and value_max != value:
+        s += f"–{fmt(value_max)}"
+    s = QUALIFIER_SIGNS.get(qualifier or "", "") + s
+    return f"{s} {unit}" if unit else s
 
 
 @dataclass

@@ -30,7 +30,7 @@ from ..model import rules, schema
 from ..progress import Progress, report
 from ..resources import resource_path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: SQLite's application_id of an nkbrief store ("NKBR"): other programs' databases are
 #: recognised and left alone.
 APPLICATION_ID = 0x4E4B4252
@@ -50,7 +50,34 @@ def _cols_sql(fields: dict[str, str], skip: tuple[str, ...] = ()) -> str:
     return ",\n  ".join(f"{n} {_SQL_TYPES.get(k, 'TEXT')}" for n, k in fields.items() if n not in skip)
 
 
-MIGRATIONS: list[str] = [
+#: The event columns of schema 1 (schema 3 added schema.EVENT_FIELDS_V2 by migration).
+_V1_EVENT_FIELDS = {k: v for k, v in schema.EVENT_FIELDS.items() if k not in schema.EVENT_FIELDS_V2}
+
+
+def _migrate_v3(conn: sqlite3.Connection) -> None:
+    """Schema 3: number qualifiers and ``provenance``; the compiler's notes leave ``notes``.
+
+    A store before schema 3 kept the bundled compiler notes in ``notes`` with anything the analyst
+    typed appended. ``resources/notes_v1.json`` records the length and SHA-256 of every
+    bundled notes text ever shipped for each event id: when an event's notes start with one of
+    them, that prefix becomes ``provenance`` and only the rest stays in ``notes``. Anything
+    else (an imported or hand-made event, or bundled notes the analyst edited inside) stays in
+    ``notes`` untouched, so no analyst text is lost.
+    """
+    for name in schema.EVENT_FIELDS_V2:
+        conn.execute(f"ALTER TABLE events ADD COLUMN {name} TEXT")
+    legacy = json.loads(resource_path("notes_v1.json").read_text(encoding="utf-8"))["notes"]
+    rows = conn.execute("SELECT id, notes FROM events WHERE notes IS NOT NULL AND notes != ''").fetchall()
+    for eid, notes in rows:
+        for n, digest in sorted(legacy.get(eid, ()), reverse=True):
+            head = notes[:n]
+            if len(head) == n and hashlib.sha256(head.encode("utf-8")).hexdigest() == digest:
+                conn.execute("UPDATE events SET provenance = ?, notes = ? WHERE id = ?",
+                             (head, notes[n:].strip(), eid))
+                break
+
+
+MIGRATIONS: list = [
     # v1: the first schema.
     f"""
 CREATE TABLE batches (
@@ -63,7 +90,7 @@ CREATE TABLE batches (
 );
 CREATE TABLE events (
   id TEXT PRIMARY KEY,
-  {_cols_sql(schema.EVENT_FIELDS, ('id',))},
+  {_cols_sql(_V1_EVENT_FIELDS, ('id',))},
   batch_id INTEGER NOT NULL REFERENCES batches(id),
   updated_utc TEXT
 );
@@ -121,6 +148,8 @@ ALTER TABLE audit_v2 RENAME TO audit;
 CREATE INDEX audit_record ON audit(table_name, record_id);
 CREATE INDEX audit_batch ON audit(batch_id);
 """,
+    # v3: qualifiers and provenance (issue 14).
+    _migrate_v3,
 ]
 
 
@@ -426,7 +455,7 @@ def _column_ok(name: str, kind: str, values: list) -> bool:
             if not present or (_canonical_utc(present) and rules.utc_in_bounds(min(present))
                                 and rules.utc_in_bounds(max(present))):
                 return True
-        if kind in ("date", "precision", "hhmm", "iso", "class", "outcome", "confirmation"):
+        if kind in ("date", "precision", "hhmm", "iso", "class", "outcome", "confirmation", "qualifier"):
             distinct = set(values)
             distinct.discard(None)
             distinct.discard("")
@@ -586,8 +615,12 @@ class Store:
         for v in range(version, SCHEMA_VERSION):
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
-                for stmt in _split_sql(MIGRATIONS[v]):
-                    self._conn.execute(stmt)
+                step = MIGRATIONS[v]
+                if callable(step):
+                    step(self._conn)
+                else:
+                    for stmt in _split_sql(step):
+                        self._conn.execute(stmt)
                 self._conn.execute(f"PRAGMA user_version = {v + 1}")
                 self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 self._conn.execute("COMMIT")

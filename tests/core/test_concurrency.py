@@ -127,7 +127,7 @@ def test_schema_1_store_upgrades_in_place(tmp_path):
     p = tmp_path / "v1.sqlite3"
     _v1_store(p)
     with Store.open(p) as st:
-        assert st.schema_version == SCHEMA_VERSION == 2
+        assert st.schema_version == SCHEMA_VERSION == 3
         assert st.event_version(EV) == 1
         audit = st.audit_frame(EV)
         assert list(zip(audit["user"], audit["field"], audit["old_value"], audit["new_value"])) == [

@@ -173,3 +173,36 @@ def test_export_is_atomic(tmp_path, monkeypatch):
     assert str(e.value) == f"cannot write {target}: the disk is full; the file was not changed"
     assert target.read_text(encoding="utf-8") == "old content"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".keep")] == []
+
+
+def test_an_export_from_schema_1_still_imports_exactly(tmp_path):
+    """A colleague's export written before the qualifiers and provenance existed is still an
+    nkbrief export (exact values), and what it called notes stays notes."""
+    ev = schema.empty_event() | {"id": "e1", "date": "2026-01-27", "missile_class": "SRBM", "count": 2,
+                                 "distance_km": 350.0, "confirmation": "confirmed", "sources": ["s"],
+                                 "notes": "their notes"}
+    old_fields = [f for f in schema.EVENT_FIELDS if f not in schema.EVENT_FIELDS_V2]
+    path = tmp_path / "old-export.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(old_fields)
+        w.writerow(["" if ev[k] is None else (json.dumps(ev[k]) if k == "sources" else ev[k]) for k in old_fields])
+    pf = read_file(path)
+    assert pf.kind == "nkbrief" and pf.exact and pf.rejections == []
+    dst = Store.open(tmp_path / "dst.sqlite3", seed=False)
+    try:
+        assert apply_import(dst, pf).added == 1
+        got = dst.get_event("e1")
+        assert (got["count"], got["distance_km"], got["confirmation"], got["notes"]) == (2, 350.0, "confirmed",
+                                                                                         "their notes")
+        assert got["provenance"] in (None, "") and got["distance_qualifier"] is None
+        # it states nothing about provenance or qualifiers: against an event that has them, no conflict there
+        with dst.write():
+            dst.update_event("e1", {"provenance": "Date basis: compiler", "distance_qualifier": "about"})
+        plan = read_file(path)
+        res = apply_import(dst, plan)
+        assert (res.added, res.identical, res.conflicting) == (0, 1, 0)
+        got = dst.get_event("e1")
+        assert (got["provenance"], got["distance_qualifier"]) == ("Date basis: compiler", "about")
+    finally:
+        dst.close()

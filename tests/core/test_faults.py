@@ -168,7 +168,7 @@ def test_calendar_export_refuses(capsys, store, case):
 
 def _colleague_csv(d: Path) -> Path:
     p = d / "colleague.csv"
-    p.write_text("Date,Type,Count\n2026-01-27,SRBM,2\n2026-01-28,SRBM,5000\n", encoding="utf-8")
+    p.write_text("Date,Type,Count\n2026-02-02,SRBM,2\n2026-02-03,SRBM,5000\n", encoding="utf-8")
     return p
 
 
@@ -337,8 +337,9 @@ def test_a_store_holding_a_bad_value_still_lists_exports_and_packs(capsys, bad_s
     note = (f"nkbrief: note: the store holds values outside the rules: event {first!r} "
             "count '9223372036854775807' must be from 1 to 1,000 (see nkbrief selfcheck)\n")
     code, out, err = _run(capsys, ["--db", str(db), "list"])
-    assert (code, err) == (0, note) and out.endswith(" events · 339 missile rows\n")
+    assert (code, err) == (0, note) and out.endswith(" · 339 per-missile records\n")
     assert "9223372036854775807" in out  # shown as stored
+    assert "9,223,372" not in out.splitlines()[-1]  # and never added into the total
     code, out, err = _run(capsys, ["--db", str(db), "list", "--json"])
     assert code == 0 and next(r for r in json.loads(out) if r["id"] == first)["count"] == 2**63 - 1
     for name in ("x.csv", "x.json", "x.xlsx"):

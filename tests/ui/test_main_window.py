@@ -60,7 +60,10 @@ def test_click_table_row_highlights_timeline_point_and_shows_detail(qtbot, windo
     assert window.detail.current == SEED_EVENT
     text = window.detail.launch.toPlainText()
     assert "2026-01-27 15:50 KST" in text and "2026-01-27 06:50 UTC" in text
-    assert "about 350 km" in text and "about 80 km" in text
+    assert "~350 km" in text and "~80 km" in text       # the news reports' "~350 km", qualifier kept
+    prov = window.detail.provenance.toPlainText()         # the compiler's notes, on the Sources tab
+    assert prov.startswith("Date basis:") and "five missiles" in prov
+    assert window.detail.notes_edit.toPlainText() == ""   # Notes holds the analyst's own only
 
 
 def test_ctrl_click_rows_builds_a_multi_selection_with_a_summary(qtbot, window):

@@ -296,7 +296,7 @@ def test_window_on_an_empty_store(qtbot, empty_store):
     w = MainWindow(empty_store)
     qtbot.addWidget(w)
     w.show()
-    assert w.status_counts.text() == "0 of 0 events · 0 missiles"
+    assert w.status_counts.text() == "0 of 0 events · 0 missiles fired"
     assert w.visible_event_ids() == []
     w.timeline.zoom_to_all()
     w.timeline.zoom_to_selection()

@@ -627,7 +627,7 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
                       sheet=chosen, sheets=names, blank_rows=blank, title_rows=title,
                       encoding_label="binary (xlsx)")
         table.notes.extend(dimension_notes)
-        if set(header) - {"missiles"} == set(schema.EVENT_FIELDS):
+        if schema.is_export_header(header):
             table.kind = "nkbrief"
             for extra, fields in (("Missiles", schema.MISSILE_FIELDS), ("Statements", schema.STATEMENT_FIELDS)):
                 if extra in names:
