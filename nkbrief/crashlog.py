@@ -27,9 +27,7 @@ _LOGGER = "nkbrief.crash"
 
 
 def log_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_log_dir("nkbrief", appauthor=False))
+    return privacy.user_folders()["log"]
 
 
 def log_path() -> Path:

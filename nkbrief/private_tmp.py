@@ -10,7 +10,8 @@ an atomic write sits beside its destination (:mod:`nkbrief.atomic`), still mode 
 it is complete. While it exists, a small marker in the private folder names it; a marker
 left by a killed run lets :func:`sweep` remove that partial file too.
 
-This module imports nothing else from the project.
+The folder and file modes are :mod:`nkbrief.privacy`'s (issue 19): the cache folder above
+the temp folder is made 0700 too.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-DIR_MODE = 0o700
-FILE_MODE = 0o600
+from . import privacy
+
+DIR_MODE = privacy.DIR_MODE
+FILE_MODE = privacy.FILE_MODE
 #: Suffixes of partial files a marker may name (nothing else is ever removed through one).
 PARTIAL_SUFFIXES = (".part", ".tmp", ".nkbrief-partial")
 _MARKER = ".pending"
@@ -37,9 +40,7 @@ class PrivateFolderError(OSError):
 
 def location() -> Path:
     """Where the private temp folder is (it may not exist yet)."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("nkbrief", appauthor=False)) / "tmp"
+    return privacy.user_folders()["cache"] / "tmp"
 
 
 def folder() -> Path:
@@ -49,7 +50,7 @@ def folder() -> Path:
     base = location()
     if _made == base:
         return base
-    base.parent.mkdir(parents=True, exist_ok=True)
+    privacy.make_private_dir(base.parent)  # the cache folder: 0700, tightened if it was wider
     with contextlib.suppress(FileExistsError):
         os.mkdir(base, DIR_MODE)
     st = os.lstat(base)

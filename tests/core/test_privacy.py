@@ -177,3 +177,41 @@ def test_user_folders_follow_xdg(home):
     assert f["config"] == home / "xdg_config_home" / "nkbrief"
     assert f["cache"] == home / "xdg_cache_home" / "nkbrief"
     assert f["log"] == home / "xdg_state_home" / "nkbrief" / "log"
+
+
+def test_crash_log_folder_and_files_are_private(home):
+    from nkbrief import crashlog
+
+    try:
+        raise ValueError("a bug")
+    except ValueError as e:
+        path = crashlog.log_exception(type(e), e, e.__traceback__, "testing modes")
+    assert path == home / "xdg_state_home" / "nkbrief" / "log" / crashlog.LOG_NAME
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700
+    assert "ValueError: a bug" in path.read_text(encoding="utf-8")
+
+
+def test_temporary_files_are_private_and_the_cache_folder_too(home):
+    from nkbrief import private_tmp
+
+    tmp = private_tmp.new_file(".xml")
+    try:
+        assert tmp.parent == home / "xdg_cache_home" / "nkbrief" / "tmp"
+        assert mode(tmp) == 0o600
+        assert mode(tmp.parent) == 0o700 and mode(tmp.parent.parent) == 0o700
+    finally:
+        tmp.unlink()
+
+
+def test_partial_export_file_is_private_until_committed(home, tmp_path):
+    from nkbrief import atomic
+
+    dest = tmp_path / "out.csv"
+    seen = []
+
+    def write(t):
+        seen.append(mode(t))
+        t.write_text("a,b\n", encoding="utf-8")
+    atomic.atomic_write(dest, write)
+    assert seen == [0o600]  # while written: the analyst's alone
+    assert mode(dest) == 0o644  # an export follows the umask once it is complete
