@@ -43,6 +43,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("id", "Id"),
     ("description", "Description"),
     ("notes", "Notes"),
+    ("provenance", "Provenance"),
 ]
 COLUMN_KEYS = [k for k, _ in COLUMNS]
 #: Columns shown until the analyst picks others: the key facts that fit at 1280 px.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import getpass
+import hashlib
 import itertools
 import json
 import os

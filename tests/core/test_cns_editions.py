@@ -69,7 +69,7 @@ def test_2017_workbook_is_grouped_into_launches(workbook_2017):
     scud_er = [i for i in pf.incoming if i.event["missile_name"] == "ER Scud" and i.event["date"] >= "2017-03-01"]
     assert len(scud_er) == 1 and scud_er[0].event["count"] == len(salvo) == len(scud_er[0].missiles)
     # the bundled build's date rule, stated on every event
-    assert all("Date basis: CNS date" in i.event["notes"] for i in pf.incoming)
+    assert all("Date basis: CNS date" in i.event["provenance"] for i in pf.incoming)
     assert {i.event["confirmation"] for i in pf.incoming} <= {"confirmed", "unconfirmed", "not stated"}
 
 

@@ -115,7 +115,8 @@ def test_column_value_lists_exclusions_ranges_and_ids(view):
 
 def test_every_event_field_has_a_column(view):
     shown = set(COLUMN_KEYS) | {"coordinates"}
-    folded_in = {"date_precision", "distance_km_max", "apogee_km_max", "latitude", "longitude"}
+    folded_in = {"date_precision", "distance_km_max", "apogee_km_max", "latitude", "longitude",
+                 "count_qualifier", "distance_qualifier", "apogee_qualifier"}  # '≥7', '>700' in their columns
     for f in schema.EVENT_FIELDS:
         assert f in shown or f in folded_in, f
     assert view.display("coordinates")[0] == "" or "," in view.display("coordinates")[0]

@@ -81,7 +81,7 @@ def test_migration_moves_bundled_notes_to_provenance_and_keeps_the_analysts(tmp_
     # the columns exist in the same order as in a store created at the current schema
     fresh = Store.open(tmp_path / "fresh.sqlite3", seed=False)
     try:
-        cols = [r[1] for r in fresh.execute("PRAGMA table_info(events)")]
+        cols = [r[1] for r in fresh._execute("PRAGMA table_info(events)")]
     finally:
         fresh.close()
     migrated = sqlite3.connect(path)
