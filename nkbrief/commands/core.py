@@ -74,27 +74,55 @@ def _fmt_km(v, vmax) -> str:
     return s + " km"
 
 
-def cmd_list(args) -> int:
-    from ..store import frame_records
+def _event_records(store, args):
+    """The events ``list`` prints, a chunk of records at a time (see Store.iter_event_records)."""
+    return store.iter_event_records(date_from=date_arg("--from", args.date_from),
+                                    date_to=date_arg("--to", args.date_to, end=True),
+                                    classes=class_arg(getattr(args, "classes", None)))
 
+
+def write_json_list(out, chunks, *, pretty: bool = False) -> None:
+    """Write the records of ``chunks`` (lists of dicts) to ``out`` as one JSON list, a chunk
+    at a time: the same text ``json.dumps(all_records)`` gives (with ``indent=1`` when
+    ``pretty``, else compact), without ever holding more than one chunk."""
+    if pretty:
+        opts, head, sep, tail = {"indent": 1}, "[\n", ",\n", "\n]"
+    else:
+        opts, head, sep, tail = {"separators": (",", ":")}, "[", ",", "]"
+    first = True
+    for records in chunks:
+        if not records:
+            continue
+        text = json.dumps(records, ensure_ascii=False, **opts)
+        # the chunk's own brackets off; the records between them joined as one list's
+        out.write((head if first else sep) + text[len(head):-len(tail)])
+        first = False
+    out.write("[]\n" if first else tail + "\n")
+
+
+def cmd_list(args) -> int:
     with open_store(args) as store:
-        records = frame_records(selected_frame(store, args))
-    if args.json:
-        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
-        return 0
-    out = sys.stdout
-    out.write(f"{'date':<10}  {'KST':<5}  {'class':<7}  {'n':>3}  {'distance':>13}  {'apogee':>11}  "
-              f"{'name':<28}  site\n")
-    for r in records:
-        date = r["date"] if r["date_precision"] == "day" else r["date"][:7] if r["date_precision"] == "month" else r["date"][:4]
-        out.write(f"{date:<10}  {r['time_kst'] or '':<5}  {r['missile_class']:<7}  "
-                  f"{r['count'] if r['count'] is not None else '?':>3}  "
-                  f"{_fmt_km(r['distance_km'], r['distance_km_max']):>13}  "
-                  f"{_fmt_km(r['apogee_km'], r['apogee_km_max']):>11}  "
-                  f"{(r['missile_name'] or '')[:28]:<28}  {r['launch_site'] or ''}\n")
-    missiles = sum(r["missiles"] or 0 for r in records)
-    out.write(f"{len(records)} events · {missiles} missile rows\n")
+        chunks = _event_records(store, args)
+        if args.json:
+            write_json_list(sys.stdout, chunks, pretty=args.pretty)
+            return 0
+        out = sys.stdout
+        out.write(f"{'date':<10}  {'KST':<5}  {'class':<7}  {'n':>3}  {'distance':>13}  {'apogee':>11}  "
+                  f"{'name':<28}  site\n")
+        events = missiles = 0
+        for records in chunks:
+            lines = []
+            for r in records:
+                date = r["date"] if r["date_precision"] == "day" else r["date"][:7] if r["date_precision"] == "month" else r["date"][:4]
+                lines.append(f"{date:<10}  {r['time_kst'] or '':<5}  {r['missile_class']:<7}  "
+                             f"{r['count'] if r['count'] is not None else '?':>3}  "
+                             f"{_fmt_km(r['distance_km'], r['distance_km_max']):>13}  "
+                             f"{_fmt_km(r['apogee_km'], r['apogee_km_max']):>11}  "
+                             f"{(r['missile_name'] or '')[:28]:<28}  {r['launch_site'] or ''}\n")
+                missiles += r["missiles"] or 0
+            events += len(records)
+            out.write("".join(lines))
+        out.write(f"{events} events · {missiles} missile rows\n")
     return 0
 
 
@@ -151,7 +179,9 @@ def register(sub) -> None:
     add_range_args(p)
     p.add_argument("--class", dest="classes", action="append", metavar="C",
                    help="missile class (repeat or comma-separate)")
-    p.add_argument("--json", action="store_true", help="a JSON list of event objects")
+    p.add_argument("--json", action="store_true", help="a JSON list of event objects (compact; "
+                   "written as it is read, so memory stays flat however many events)")
+    p.add_argument("--pretty", action="store_true", help="with --json: indented, one field a line")
     _add_db(p)
     p.set_defaults(func=cmd_list)
 
