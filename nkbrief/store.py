@@ -797,22 +797,34 @@ class Store:
         df["missiles"] = [counts.get(i, 0) for i in df["id"].tolist()] if counts else 0
         return _finish_events_frame(df)
 
-    def iter_event_records(self, *, date_from: str | None = None, date_to: str | None = None,
-                           classes: Iterable[str] | None = None, chunk: int = 2000) -> Iterator[list[dict]]:
-        """The records of :meth:`events_frame` (as :func:`frame_records` gives them: same
-        order, same keys, same values), a list of at most ``chunk`` at a time, read from
-        the store as they are needed: memory stays flat however many events there are."""
+    def iter_event_columns(self, *, date_from: str | None = None, date_to: str | None = None,
+                           classes: Iterable[str] | None = None,
+                           chunk: int = 2000) -> Iterator[tuple[list[str], list[list]]]:
+        """:meth:`events_frame`'s rows, at most ``chunk`` at a time, as ``(keys, columns)``:
+        the frame's column names and, per column, the values :func:`frame_records` gives
+        (same order, same values). Read from the store as they are needed, so memory stays
+        flat however many events there are."""
         where, args = _events_where(date_from, date_to, classes)
         cur = self._conn.cursor()
         cur.row_factory = None
+        # "+e.date": a sort of the scanned rows, faster than walking the date index and
+        # looking up every row (the index still serves a WHERE on the date)
         cur.execute(f"SELECT {', '.join(_EVENT_COLS)}, "
                     "(SELECT COUNT(*) FROM missiles m WHERE m.event_id = e.id) "
-                    f"FROM events e{where} ORDER BY e.date, COALESCE(e.time_kst, ''), e.id", args)
+                    f"FROM events e{where} ORDER BY +e.date, COALESCE(e.time_kst, ''), e.id", args)
         keys = [*_EVENT_COLS, "missiles"]
         while rows := cur.fetchmany(chunk):
             cols = [list(c) for c in zip(*rows)]
+            del rows
             for i, conv in _RECORD_CONVERTERS:
                 cols[i] = conv(cols[i])
+            yield keys, cols
+
+    def iter_event_records(self, *, date_from: str | None = None, date_to: str | None = None,
+                           classes: Iterable[str] | None = None, chunk: int = 2000) -> Iterator[list[dict]]:
+        """:meth:`iter_event_columns` as lists of records (dicts)."""
+        for keys, cols in self.iter_event_columns(date_from=date_from, date_to=date_to,
+                                                  classes=classes, chunk=chunk):
             yield [dict(zip(keys, r)) for r in zip(*cols)]
 
     def missiles_frame(self, event_ids: Iterable[str] | None = None) -> pd.DataFrame:

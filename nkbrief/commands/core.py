@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import sys
+from json.encoder import encode_basestring as _json_str
 from pathlib import Path
 
 from .. import schema
@@ -74,11 +75,16 @@ def _fmt_km(v, vmax) -> str:
     return s + " km"
 
 
-def _event_records(store, args):
-    """The events ``list`` prints, a chunk of records at a time (see Store.iter_event_records)."""
-    return store.iter_event_records(date_from=date_arg("--from", args.date_from),
+def _event_columns(store, args):
+    """The events ``list`` prints, a chunk at a time (see Store.iter_event_columns)."""
+    return store.iter_event_columns(date_from=date_arg("--from", args.date_from),
                                     date_to=date_arg("--to", args.date_to, end=True),
                                     classes=class_arg(getattr(args, "classes", None)))
+
+
+def _records(chunks):
+    for keys, cols in chunks:
+        yield [dict(zip(keys, r)) for r in zip(*cols)]
 
 
 def write_json_list(out, chunks, *, pretty: bool = False) -> None:
@@ -100,17 +106,67 @@ def write_json_list(out, chunks, *, pretty: bool = False) -> None:
     out.write("[]\n" if first else tail + "\n")
 
 
+_NoneType = type(None)
+
+
+def _json_float(v: float) -> str:
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    return float.__repr__(v)
+
+
+def json_column(values: list) -> list[str]:
+    """Each value as compact ``json.dumps(v, ensure_ascii=False)`` would write it, a whole
+    column at once (one C call per cell for text and numbers: no encoder set up per value)."""
+    kinds = set(map(type, values))
+    if kinds <= {str, _NoneType}:
+        return ["null" if v is None else _json_str(v) for v in values]
+    if kinds <= {int, _NoneType}:
+        return ["null" if v is None else int.__repr__(v) for v in values]
+    if kinds <= {float, _NoneType}:
+        return ["null" if v is None else _json_float(v) for v in values]
+    if kinds <= {bool, _NoneType}:
+        return ["null" if v is None else "true" if v else "false" for v in values]
+    out = []
+    for v in values:
+        if v.__class__ is list and all(x.__class__ is str for x in v):
+            out.append("[" + ",".join(map(_json_str, v)) + "]")
+        else:
+            out.append(json.dumps(v, ensure_ascii=False, separators=(",", ":")))
+    return out
+
+
+def write_json_columns(out, chunks) -> None:
+    """Compact ``json.dumps(records, ensure_ascii=False, separators=(",", ":"))`` of the
+    records in ``chunks`` of ``(keys, columns)``, written a chunk at a time (the same text,
+    checked in tests/core/test_list_json.py), without building a dict per record."""
+    first = True
+    for keys, cols in chunks:
+        if not cols or not cols[0]:
+            continue
+        row = "{" + ",".join(f"{_json_str(k)}:%s" for k in keys) + "}"
+        text = ",".join(row % t for t in zip(*map(json_column, cols)))
+        out.write(("[" if first else ",") + text)
+        first = False
+    out.write("[]\n" if first else "]\n")
+
+
 def cmd_list(args) -> int:
     with open_store(args) as store:
-        chunks = _event_records(store, args)
+        chunks = _event_columns(store, args)
         if args.json:
-            write_json_list(sys.stdout, chunks, pretty=args.pretty)
+            if args.pretty:
+                write_json_list(sys.stdout, _records(chunks), pretty=True)
+            else:
+                write_json_columns(sys.stdout, chunks)
             return 0
         out = sys.stdout
         out.write(f"{'date':<10}  {'KST':<5}  {'class':<7}  {'n':>3}  {'distance':>13}  {'apogee':>11}  "
                   f"{'name':<28}  site\n")
         events = missiles = 0
-        for records in chunks:
+        for records in _records(chunks):
             lines = []
             for r in records:
                 date = r["date"] if r["date_precision"] == "day" else r["date"][:7] if r["date_precision"] == "month" else r["date"][:4]

@@ -18,7 +18,7 @@ import pytest
 
 from nkbrief import schema
 from nkbrief.cli import main
-from nkbrief.commands.core import write_json_list
+from nkbrief.commands.core import json_column, write_json_columns, write_json_list
 from nkbrief.store import Store
 
 _COLS = list(schema.EVENT_FIELDS)
@@ -215,6 +215,30 @@ def test_write_json_list_joins_chunks_as_one_list():
             assert buf.getvalue() == json.dumps(recs, ensure_ascii=False, **opts) + "\n"
 
 
+def test_json_column_writes_what_json_dumps_writes():
+    odd = ["", "a\"b\\c", "\x00\x1f\x7f", "line\nbreak\t", "\u2028\u2029", "화성-11", "😀", "</script>"]
+    columns = [odd + [None], [0, -1, 2**63, 10**30, None], [0.0, -0.0, 1e16, 1.5e-7, 0.1, 933.0,
+                                                          float("nan"), float("inf"), float("-inf"), None],
+               [True, False, None], [[], ["a", "b\n"], [1, "x"], None, [None, 2.5, {"k": [1]}]],
+               [1, 2.5, "mixed", None, True]]
+    for col in columns:
+        assert json_column(col) == [json.dumps(v, ensure_ascii=False, separators=(",", ":")) for v in col]
+
+
+def test_write_json_columns_is_json_dumps_of_the_records():
+    keys = ["id", "n", "x", "flag", "tags"]
+    cols = [["a", "b", "ç"], [1, None, 3], [0.5, None, 1e100], [True, None, False], [["s"], [], ["t", "u"]]]
+    recs = [dict(zip(keys, r)) for r in zip(*cols)]
+    for split in ([(keys, cols)], [(keys, [c[:1] for c in cols]), (keys, [[] for _ in cols]),
+                                   (keys, [c[1:] for c in cols])]):
+        buf = io.StringIO()
+        write_json_columns(buf, iter(split))
+        assert buf.getvalue() == json.dumps(recs, ensure_ascii=False, separators=(",", ":")) + "\n"
+    buf = io.StringIO()
+    write_json_columns(buf, iter([]))
+    assert buf.getvalue() == "[]\n"
+
+
 def test_list_text_output_is_unchanged(synthetic_store, capsys):
     """The plain listing streams too; its lines and total are what they were."""
     recs = ref_frame_records(ref_events_frame(synthetic_store))
@@ -237,7 +261,7 @@ def test_list_json_memory_stays_flat(tmp_path):
     for n in (1500, 6000):
         st = _make_store(tmp_path / f"m{n}.sqlite3", n)
         tracemalloc.start()
-        write_json_list(Sink(), st.iter_event_records(chunk=500))
+        write_json_columns(Sink(), st.iter_event_columns(chunk=500))
         _, streamed = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         whole = ref_frame_records(ref_events_frame(st))
