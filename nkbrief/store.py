@@ -978,35 +978,62 @@ _DATE_I = _EVENT_COLS.index("date")
 _TIME_I = _EVENT_COLS.index("time_kst")
 
 
+def _digit_keys(joined: str, n: int, width: int, digits: list[int]) -> np.ndarray | None:
+    """``n`` values of ``width`` ASCII characters, concatenated in ``joined``, as the
+    integers their ``digits`` positions spell (the other positions must hold the same
+    character in every value), so that integer order is text order; blank values
+    (all NUL) give -1. None when the values are not all of that shape."""
+    if len(joined) != width * n or not joined.isascii():
+        return None
+    b = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(n, width)
+    blank = b[:, 0] == 0
+    real = b[~blank]
+    if real.size == 0:
+        return np.full(n, -1, dtype=np.int64)
+    fixed = [i for i in range(width) if i not in digits]
+    d = real[:, digits].astype(np.int64) - 48
+    if (d < 0).any() or (d > 9).any() or not all((real[:, i] == real[0, i]).all() for i in fixed):
+        return None
+    out = np.full(n, -1, dtype=np.int64)
+    out[~blank] = d @ (10 ** np.arange(len(digits) - 1, -1, -1, dtype=np.int64))
+    return out
+
+
 def _chronological_order(rows: list[tuple]) -> list[int] | None:
     """The order of event rows by (date, time_kst with missing first, id), the order
     ``ORDER BY date, COALESCE(time_kst, ''), id`` gives; None when they are in it already.
 
-    Dates and times are ranked with a hash-based factorize (few distinct values), the
-    ranks combined into one integer key and sorted with numpy; only rows that tie on
-    date and time are then ordered by id, in Python (they are few).
+    Dates (YYYY-MM-DD) and times (HH:MM or blank) become one integer per row that sorts
+    as the text does, sorted with numpy; rows that tie on both are then ordered by id, in
+    Python (they are few). Text of any other shape is ranked by a sorted factorize.
     """
     n = len(rows)
     if n < 2:
         return None
     dates = list(map(itemgetter(_DATE_I), rows))
-    times = [t or "" for t in map(itemgetter(_TIME_I), rows)]
-    if not (set(map(type, dates)) == {str} and set(map(type, times)) == {str}):
-        # not plain text throughout (a foreign store): compare as the frame's text would
-        dates = [str(d) for d in dates]
-        times = [str(t) for t in times]
-    d_codes, d_uniq = pd.factorize(np.asarray(dates, dtype=object), sort=True)
-    t_codes, t_uniq = pd.factorize(np.asarray(times, dtype=object), sort=True)
-    key = d_codes.astype(np.int64) * len(t_uniq) + t_codes
-    ids = list(map(_FIRST, rows))
-    if (np.diff(key) > 0).all():
-        return None  # strictly increasing: already in order, no ties
+    times = list(map(itemgetter(_TIME_I), rows))
+    blanks = times.count(None) + times.count("")
+    key = None
+    try:
+        d_key = _digit_keys("".join(dates), n, 10, [0, 1, 2, 3, 5, 6, 8, 9])
+        t_key = _digit_keys("".join([t or "\0\0\0\0\0" for t in times] if blanks else times), n, 5, [0, 1, 3, 4])
+    except TypeError:  # not text throughout
+        d_key = t_key = None
+    if d_key is not None and t_key is not None and int((t_key < 0).sum()) == blanks:
+        key = d_key * 10_000 + (t_key + 1)  # a blank time (-1) first, as '' sorts
+    else:  # any other shape: rank the text as the frame's text compares
+        d_codes = pd.factorize(np.asarray([str(d) for d in dates], dtype=object), sort=True)[0]
+        t_codes, t_uniq = pd.factorize(np.asarray([str(t or "") for t in times], dtype=object), sort=True)
+        key = d_codes.astype(np.int64) * max(len(t_uniq), 1) + t_codes
+    if (key[1:] > key[:-1]).all():
+        return None  # strictly increasing: in order already, and no ties
     order = np.argsort(key, kind="stable")
     k = key[order]
     tie = np.flatnonzero(k[1:] == k[:-1])
     if tie.size:
+        ids = list(map(_FIRST, rows))
         out = order.tolist()
-        # runs of equal keys: [start, end) in sorted position
+        # runs of equal keys, [start, end) in sorted position: ordered by id
         starts = tie[np.concatenate(([True], np.diff(tie) != 1))]
         ends = tie[np.concatenate((np.diff(tie) != 1, [True]))] + 2
         for a, b in zip(starts.tolist(), ends.tolist()):
