@@ -1024,7 +1024,7 @@ def _chronological_order(dates: list, times: list, ids: Callable[[], list]) -> l
         t_key = _digit_keys("".join([t or "\0\0\0\0\0" for t in times] if blanks else times), n, 5, [0, 1, 3, 4])
     except TypeError:  # not text throughout
         d_key = t_key = None
-    if d_key is not None and t_key is not None and int((t_key < 0).sum()) == blanks:
+    if d_key is not None and t_key is not None and (d_key >= 0).all() and int((t_key < 0).sum()) == blanks:
         key = d_key * 10_000 + (t_key + 1)  # a blank time (-1) first, as '' sorts
     else:  # any other shape: rank the text as the frame's text compares
         d_codes = pd.factorize(np.asarray([str(d) for d in dates], dtype=object), sort=True)[0]

@@ -275,3 +275,28 @@ def test_list_json_memory_stays_flat(tmp_path):
     assert w2 > 2.5 * w1  # holding every record grows with the events...
     assert s2 < 1.3 * s1, peaks  # ...streaming does not
     assert s2 < w2 / 2, peaks
+
+
+@pytest.mark.parametrize("shape", ["iso", "blank_times", "odd_text", "in_order", "one_day"])
+def test_chronological_order_is_the_text_order(shape):
+    """The integer keys order rows exactly as (date, time or '', id) text compares."""
+    from nkbrief.store import _chronological_order
+
+    rng = np.random.default_rng(len(shape))
+    n = 3000
+    dates = [f"{rng.integers(1984, 2027)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}" for _ in range(n)]
+    times = [f"{rng.integers(0, 24):02d}:{rng.integers(0, 4) * 15:02d}" for _ in range(n)]
+    ids = [f"ev-{rng.integers(0, 10**6)}-{i}" for i in range(n)]
+    if shape == "blank_times":
+        times = [None if i % 3 == 0 else "" if i % 3 == 1 else t for i, t in enumerate(times)]
+    elif shape == "odd_text":
+        dates[5], dates[9], times[7], times[11] = "2026-1-5", "1999-12-31x", "9:40", "평양"
+    elif shape == "in_order":
+        dates, times = sorted(dates), ["" for _ in times]
+        ids = [f"{i:06d}" for i in range(n)]
+    elif shape == "one_day":
+        dates = ["2026-01-27"] * n  # every row ties on the date; times and ids decide
+    want = np.lexsort((np.array(ids, dtype=str), np.array([t or "" for t in times], dtype=str),
+                       np.array(dates, dtype=str)))
+    got = _chronological_order(dates, times, lambda: ids)
+    assert (list(range(n)) if got is None else list(got)) == want.tolist()
