@@ -1050,10 +1050,17 @@ def _chronological_order(dates: list, times: list, ids: Callable[[], list]) -> l
 
 
 def _floats_or_none(values: list) -> list:
+    if set(map(type, values)) <= {float, type(None)}:
+        return values  # as SQLite returns a REAL column: nothing to convert
     return [float(v) if v.__class__ is float or v.__class__ is int else None for v in values]
 
 
+_AS_BOOL = {None: None, 0: False, 1: True}
+
+
 def _bools_or_none(values: list) -> list:
+    if set(values) <= _AS_BOOL.keys():  # 0/1/NULL, as the store writes them
+        return list(map(_AS_BOOL.__getitem__, values))
     return [None if v is None else bool(v) for v in values]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import json
 import sys
 from json.encoder import encode_basestring as _json_str
@@ -107,6 +108,7 @@ def write_json_list(out, chunks, *, pretty: bool = False) -> None:
 
 
 _NoneType = type(None)
+_SCALAR_REPR = {str: _json_str, int: int.__repr__, float: float.__repr__}
 
 
 def _json_float(v: float) -> str:
@@ -119,23 +121,39 @@ def _json_float(v: float) -> str:
 
 def json_column(values: list) -> list[str]:
     """Each value as compact ``json.dumps(v, ensure_ascii=False)`` would write it, a whole
-    column at once (one C call per cell for text and numbers: no encoder set up per value)."""
-    kinds = set(map(type, values))
-    if kinds <= {str, _NoneType}:
-        return ["null" if v is None else _json_str(v) for v in values]
-    if kinds <= {int, _NoneType}:
-        return ["null" if v is None else int.__repr__(v) for v in values]
-    if kinds <= {float, _NoneType}:
-        return ["null" if v is None else _json_float(v) for v in values]
-    if kinds <= {bool, _NoneType}:
-        return ["null" if v is None else "true" if v else "false" for v in values]
-    out = []
-    for v in values:
-        if v.__class__ is list and all(x.__class__ is str for x in v):
-            out.append("[" + ",".join(map(_json_str, v)) + "]")
-        else:
-            out.append(json.dumps(v, ensure_ascii=False, separators=(",", ":")))
-    return out
+    column at once: for a column of one scalar type (blanks aside) one C call per cell and
+    no Python-level loop; anything else value by value."""
+    kinds = set(map(type, values)) - {_NoneType}
+    if not kinds:
+        return ["null"] * len(values)
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        if kind is bool:
+            enc = {True: "true", False: "false", None: "null"}
+            return list(map(enc.__getitem__, values))
+        if kind is list:
+            flat = list(itertools.chain.from_iterable(v for v in values if v is not None))
+            if set(map(type, flat)) <= {str}:
+                return ["null" if v is None else "[" + ",".join(map(_json_str, v)) + "]" for v in values]
+        elif kind in _SCALAR_REPR:
+            import numpy as np
+
+            enc = _SCALAR_REPR[kind]
+            if not values.count(None):
+                known_values, known = values, None
+            else:
+                arr = np.array(values, dtype=object)
+                known = np.not_equal(arr, None)  # elementwise, in C
+                known_values = arr[known].tolist()
+            # NaN and infinities are written as json.dumps writes them (below)
+            if kind is not float or np.isfinite(np.array(known_values, dtype=float)).all():
+                if known is None:
+                    return list(map(enc, values))
+                out = np.full(len(values), "null", dtype=object)
+                out[known] = list(map(enc, known_values))
+                return out.tolist()
+    return [_json_float(v) if v.__class__ is float else json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+            for v in values]
 
 
 def write_json_columns(out, chunks) -> None:
