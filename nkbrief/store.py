@@ -785,20 +785,13 @@ class Store:
         cur = self._conn.cursor()
         cur.row_factory = None  # plain tuples: much faster than sqlite3.Row for bulk reads
         rows = cur.execute(f"SELECT {', '.join(_EVENT_COLS)} FROM events e{where}", args).fetchall()
-        if rows:
-            # One object array for all cells (C), put in order by one row take, then each
-            # column's type inferred as from_records would: cheaper than from_records on
-            # reordered tuples (scattered in memory) or reordering 23 frame columns after.
-            cells = np.array(rows, dtype=object)
-            del rows
-            order = _chronological_order(cells[:, _DATE_I].tolist(), cells[:, _TIME_I].tolist(),
-                                         lambda: cells[:, 0].tolist())
-            if order is not None:
-                cells = cells[order]
-            df = pd.DataFrame({c: cells[:, i] for i, c in enumerate(_EVENT_COLS)}).infer_objects()
-            del cells
-        else:
-            df = pd.DataFrame.from_records(rows, columns=_EVENT_COLS)
+        order = _chronological_order(list(map(_DATE_OF, rows)), list(map(_TIME_OF, rows)),
+                                     lambda: list(map(_FIRST, rows)))
+        # coerce_float: numeric columns converted in one C pass, as pd.read_sql does
+        df = pd.DataFrame.from_records(rows, columns=_EVENT_COLS, coerce_float=True)
+        del rows
+        if order is not None:  # rows not stored in date order: one take per column
+            df = df.take(order).reset_index(drop=True)
         counts = dict(cur.execute("SELECT event_id, COUNT(*) FROM missiles GROUP BY event_id").fetchall())
         df["missiles"] = [counts.get(i, 0) for i in df["id"].tolist()] if counts else 0
         return _finish_events_frame(df)
@@ -980,8 +973,8 @@ def _events_where(date_from: str | None, date_to: str | None,
     return (" WHERE " + " AND ".join(where) if where else ""), args
 
 
-_DATE_I = _EVENT_COLS.index("date")
-_TIME_I = _EVENT_COLS.index("time_kst")
+_DATE_OF = itemgetter(_EVENT_COLS.index("date"))
+_TIME_OF = itemgetter(_EVENT_COLS.index("time_kst"))
 
 
 def _digit_keys(joined: str, n: int, width: int, digits: list[int]) -> np.ndarray | None:
