@@ -58,6 +58,9 @@ def bundle_startup(quick: bool) -> dict:
     if not (ROOT / "ui" / "app.py").exists():
         return {"skipped": "ui/app.py is not written yet: no window to start"}
     repeat = 2 if quick else 5
+    from bench.bench_ui import compile_bytecode
+
+    compile_bytecode()  # the source side as installed (bootstrap.sh); the bundle holds bytecode too
     tmp = Path(tempfile.mkdtemp(prefix="nkbrief-bench-"))
     try:
         env = _env(tmp)

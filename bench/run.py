@@ -60,8 +60,23 @@ def main(argv=None) -> int:
     p.add_argument("--only", help="comma-separated benchmark names")
     a = p.parse_args(argv)
     names = [n.strip() for n in a.only.split(",")] if a.only else None
-    print(json.dumps(run(names, a.quick), indent=1))
+    out = run(names, a.quick)
+    print(json.dumps(out, indent=1))
+    sys.stderr.write(summary(out))
     return 0
+
+
+def summary(out: dict) -> str:
+    """One line per benchmark: ratio, goal, met (and the extra ratio some report)."""
+    lines = [f"{'benchmark':<20} {'value':>10} {'baseline':>10} {'ratio':>7} {'goal':>6}  met"]
+    for name, r in out.items():
+        if "ratio" not in r:
+            lines.append(f"{name:<20} {r.get('skipped') or r.get('error') or 'no ratio'}")
+            continue
+        extra = f"  (vs pd.read_csv {r['ratio_read_csv']}x)" if "ratio_read_csv" in r else ""
+        lines.append(f"{name:<20} {r['value']:>10.4g} {r['baseline']:>10.4g} {r['ratio']:>7.3f} "
+                     f"{r.get('goal', float('nan')):>6}  {'yes' if r.get('met') else 'NO'}{extra}")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

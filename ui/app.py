@@ -49,6 +49,16 @@ FEATURE_MODULES: list[str] = ["ui.timing_view", "ui.pack_dialog", "ui.import_act
 SCREENSHOT_SIZE = (1600, 1000)
 
 
+def _startup_trace(stage: str) -> None:
+    """With $NKBRIEF_STARTUP_TRACE set, one line on stderr with the wall-clock time a
+    deferred start-up reached ``stage`` ("first_paint", "ready"): bench/ reads it."""
+    if os.environ.get("NKBRIEF_STARTUP_TRACE"):
+        import time
+
+        sys.stderr.write(f"nkbrief-startup {stage} {time.time()!r}\n")
+        sys.stderr.flush()
+
+
 class _FirstPaint(QObject):
     """Calls ``callback`` once, on the next event-loop turn after ``widget`` first paints."""
 
@@ -148,11 +158,12 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.detail_dock], [400], Qt.Orientation.Horizontal)
         self.features_installed = False
         self._features_pending = bool(install_features and defer_features)
+        self._first_paint = None
         if install_features and defer_features:
             if restore:
                 self.restore_settings(docks=False)
-            self._first_paint = _FirstPaint(self.table.viewport(),
-                                            lambda: self._install_features(restore_docks=restore))
+            self._first_paint = _FirstPaint(self.table.viewport(), lambda: (
+                _startup_trace("first_paint"), self._install_features(restore_docks=restore)))
         else:
             if install_features:
                 self._install_features(restore_docks=False)
@@ -168,6 +179,8 @@ class MainWindow(QMainWindow):
         if restore_docks:
             self.restore_settings(docks_only=True)
         self.features_ready.emit()
+        if self._first_paint is not None:
+            _startup_trace("ready")
 
     # ------------------------------------------------------------ hooks
     def add_dock(self, widget: QWidget, title: str,

@@ -1,12 +1,40 @@
 """The nkbrief launcher: headless commands, or the window when no command is given.
 
 Qt is imported only when the window is wanted, so ``nkbrief list`` starts quickly and works
-on a machine without a display.
+on a machine without a display. The other way round, a plain ``nkbrief`` (or one with
+only the window's own options) opens the window without building the command line's
+parser, which imports every command module: none of that is needed before the window
+paints.
 """
 
 from __future__ import annotations
 
 import sys
+
+#: The options the window reads (nkbrief/cli.py defines them, with their help).
+WINDOW_OPTIONS = ("--db", "--screenshot", "--select")
+
+
+def window_args(argv: list[str]):
+    """The parsed arguments when ``argv`` holds nothing but the window's own options,
+    each with a value (``--db PATH`` or ``--db=PATH``); None for anything else (a command,
+    --help, a typo, an abbreviation), which the full command line then handles."""
+    from types import SimpleNamespace
+
+    values = dict.fromkeys(name[2:] for name in WINDOW_OPTIONS)
+    i = 0
+    while i < len(argv):
+        name, eq, value = argv[i].partition("=")
+        if name not in WINDOW_OPTIONS:
+            return None
+        if not eq:
+            i += 1
+            if i == len(argv) or argv[i].startswith("-"):
+                return None  # no value: the full parser says so
+            value = argv[i]
+        values[name[2:]] = value
+        i += 1
+    return SimpleNamespace(command=None, **values)
 
 
 def _run_window(args) -> int:
@@ -21,6 +49,10 @@ def _run_window(args) -> int:
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = window_args(argv)
+    if args is not None:
+        return _run_window(args)
     from nkbrief.cli import main as cli_main  # Deferred (start-up): the launcher itself stays tiny
 
     return cli_main(argv, gui=_run_window)

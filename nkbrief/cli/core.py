@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import json
 import sys
+from json.encoder import encode_basestring as _json_str
 from pathlib import Path
 
 from ..model import rules, schema
@@ -68,23 +70,16 @@ def selected_frame(store, args):
     return df
 
 
-def warn_values_outside_rules(store, records: list[dict]) -> None:
-    """The store holds values no rule allows (another program wrote them): show each as it
-    is stored in ``records`` (the frame could only hold it as unknown), and say so in one
-    line on stderr."""
+def warn_values_outside_rules(bad: list[dict]) -> None:
+    """The store holds values no rule allows (another program wrote them, see
+    :meth:`Store.values_outside_rules`): say so in one line on stderr."""
     from ..common import shown
 
-    bad = store.values_outside_rules()
-    by_id = {r["id"]: r for r in records}
-    for b in bad:
-        if b["id"] in by_id:
-            by_id[b["id"]][b["field"]] = b["value"]
-    if bad:
-        b = bad[0]
-        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
-        sys.stderr.write(f"nkbrief: note: the store holds values outside the rules: "
-                         f"event {shown(b['id'])!r} {b['field']} {shown(b['value'])!r} {b['reason']}"
-                         f"{more} (see nkbrief selfcheck)\n")
+    b = bad[0]
+    more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+    sys.stderr.write(f"nkbrief: note: the store holds values outside the rules: "
+                     f"event {shown(b['id'])!r} {b['field']} {shown(b['value'])!r} {b['reason']}"
+                     f"{more} (see nkbrief selfcheck)\n")
 
 
 def _fmt_count(v, qualifier=None) -> str:
@@ -106,32 +101,132 @@ def _fmt_km(v, vmax, qualifier=None) -> str:
     return schema.number_text(round(v), None if vmax is None else round(vmax), qualifier, "km")
 
 
-def cmd_list(args) -> int:
-    from ..store import frame_records
+def _event_columns(store, args):
+    """The events ``list`` prints, a chunk at a time (see Store.iter_event_columns)."""
+    return store.iter_event_columns(date_from=date_arg("--from", args.date_from),
+                                    date_to=date_arg("--to", args.date_to, end=True),
+                                    classes=class_arg(getattr(args, "classes", None)))
 
+
+def _records(chunks):
+    for keys, cols in chunks:
+        yield [dict(zip(keys, r)) for r in zip(*cols)]
+
+
+def write_json_list(out, chunks, *, pretty: bool = False) -> None:
+    """Write the records of ``chunks`` (lists of dicts) to ``out`` as one JSON list, a chunk
+    at a time: the same text ``json.dumps(all_records)`` gives (with ``indent=1`` when
+    ``pretty``, else compact), without ever holding more than one chunk."""
+    if pretty:
+        opts, head, sep, tail = {"indent": 1}, "[\n", ",\n", "\n]"
+    else:
+        opts, head, sep, tail = {"separators": (",", ":")}, "[", ",", "]"
+    first = True
+    for records in chunks:
+        if not records:
+            continue
+        text = json.dumps(records, ensure_ascii=False, **opts)
+        # the chunk's own brackets off; the records between them joined as one list's
+        out.write((head if first else sep) + text[len(head):-len(tail)])
+        first = False
+    out.write("[]\n" if first else tail + "\n")
+
+
+_NoneType = type(None)
+_SCALAR_REPR = {str: _json_str, int: int.__repr__, float: float.__repr__}
+
+
+def _json_float(v: float) -> str:
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    return float.__repr__(v)
+
+
+def json_column(values: list) -> list[str]:
+    """Each value as compact ``json.dumps(v, ensure_ascii=False)`` would write it, a whole
+    column at once: for a column of one scalar type (blanks aside) one C call per cell and
+    no Python-level loop; anything else value by value."""
+    kinds = set(map(type, values)) - {_NoneType}
+    if not kinds:
+        return ["null"] * len(values)
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        if kind is bool:
+            enc = {True: "true", False: "false", None: "null"}
+            return list(map(enc.__getitem__, values))
+        if kind is list:
+            flat = list(itertools.chain.from_iterable(v for v in values if v is not None))
+            if set(map(type, flat)) <= {str}:
+                return ["null" if v is None else "[" + ",".join(map(_json_str, v)) + "]" for v in values]
+        elif kind in _SCALAR_REPR:
+            import numpy as np
+
+            enc = _SCALAR_REPR[kind]
+            if not values.count(None):
+                known_values, known = values, None
+            else:
+                arr = np.array(values, dtype=object)
+                known = np.not_equal(arr, None)  # elementwise, in C
+                known_values = arr[known].tolist()
+            # NaN and infinities are written as json.dumps writes them (below)
+            if kind is not float or np.isfinite(np.array(known_values, dtype=float)).all():
+                if known is None:
+                    return list(map(enc, values))
+                out = np.full(len(values), "null", dtype=object)
+                out[known] = list(map(enc, known_values))
+                return out.tolist()
+    return [_json_float(v) if v.__class__ is float else json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+            for v in values]
+
+
+def write_json_columns(out, chunks) -> None:
+    """Compact ``json.dumps(records, ensure_ascii=False, separators=(",", ":"))`` of the
+    records in ``chunks`` of ``(keys, columns)``, written a chunk at a time (the same text,
+    checked in tests/core/test_list_json.py), without building a dict per record."""
+    first = True
+    for keys, cols in chunks:
+        if not cols or not cols[0]:
+            continue
+        row = "{" + ",".join(f"{_json_str(k)}:%s" for k in keys) + "}"
+        text = ",".join(row % t for t in zip(*map(json_column, cols)))
+        out.write(("[" if first else ",") + text)
+        first = False
+    out.write("[]\n" if first else "]\n")
+
+
+def cmd_list(args) -> int:
     with open_store(args) as store:
-        df = selected_frame(store, args)
-        records = frame_records(df)
-        if df.attrs.get("unreadable_values"):
-            warn_values_outside_rules(store, records)
-    if args.json:
-        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
-        return 0
-    out = sys.stdout
-    out.write(f"{'date':<10}  {'KST':<5}  {'class':<7}  {'n':>3}  {'distance':>13}  {'apogee':>11}  "
-              f"{'name':<28}  site\n")
-    for r in records:
-        date = r["date"] if r["date_precision"] == "day" else r["date"][:7] if r["date_precision"] == "month" else r["date"][:4]
-        out.write(f"{date:<10}  {r['time_kst'] or '':<5}  {r['missile_class']:<7}  "
-                  f"{_fmt_count(r['count'], r.get('count_qualifier')):>3}  "
-                  f"{_fmt_km(r['distance_km'], r['distance_km_max'], r.get('distance_qualifier')):>13}  "
-                  f"{_fmt_km(r['apogee_km'], r['apogee_km_max'], r.get('apogee_qualifier')):>11}  "
-                  f"{(r['missile_name'] or '')[:28]:<28}  {r['launch_site'] or ''}\n")
-    t = missile_totals([r["count"] for r in records], [r["missiles"] for r in records],
-                       [r.get("count_qualifier") for r in records])
-    rows = sum(r["missiles"] or 0 for r in records)
-    out.write(f"{len(records)} events · {t.text()} · {rows} per-missile records\n")
+        bad = store.values_outside_rules()
+        if bad:  # shown as stored (the rows are read as they are), and said once on stderr
+            warn_values_outside_rules(bad)
+        chunks = _event_columns(store, args)
+        if args.json:
+            if args.pretty:
+                write_json_list(sys.stdout, _records(chunks), pretty=True)
+            else:
+                write_json_columns(sys.stdout, chunks)
+            return 0
+        out = sys.stdout
+        out.write(f"{'date':<10}  {'KST':<5}  {'class':<7}  {'n':>3}  {'distance':>13}  {'apogee':>11}  "
+                  f"{'name':<28}  site\n")
+        counts, rows, quals = [], [], []
+        for records in _records(chunks):
+            lines = []
+            for r in records:
+                date = r["date"] if r["date_precision"] == "day" else r["date"][:7] if r["date_precision"] == "month" else r["date"][:4]
+                lines.append(f"{date:<10}  {r['time_kst'] or '':<5}  {r['missile_class']:<7}  "
+                             f"{_fmt_count(r['count'], r.get('count_qualifier')):>3}  "
+                             f"{_fmt_km(r['distance_km'], r['distance_km_max'], r.get('distance_qualifier')):>13}  "
+                             f"{_fmt_km(r['apogee_km'], r['apogee_km_max'], r.get('apogee_qualifier')):>11}  "
+                             f"{(r['missile_name'] or '')[:28]:<28}  {r['launch_site'] or ''}\n")
+                counts.append(r["count"])
+                rows.append(r["missiles"])
+                quals.append(r.get("count_qualifier"))
+            out.write("".join(lines))
+        t = missile_totals(counts, rows, quals)  # nkbrief.analysis.totals: the one definition
+        out.write(f"{len(counts)} events · {t.text()} · {sum(x or 0 for x in rows)} per-missile records\n")
     return 0
 
 
@@ -197,7 +292,9 @@ def register(sub) -> None:
     add_range_args(p)
     p.add_argument("--class", dest="classes", action="append", metavar="C",
                    help="missile class (repeat or comma-separate)")
-    p.add_argument("--json", action="store_true", help="a JSON list of event objects")
+    p.add_argument("--json", action="store_true", help="a JSON list of event objects (compact; "
+                   "written as it is read, so memory stays flat however many events)")
+    p.add_argument("--pretty", action="store_true", help="with --json: indented, one field a line")
     _add_db(p)
     p.set_defaults(func=cmd_list)
 

@@ -1050,32 +1050,50 @@ class Store:
         Columns: the schema's event fields (``sources`` as lists), plus ``missiles``, the
         number of per-missile rows behind each event.
         """
-        where, args = [], []
-        if date_from:
-            where.append("e.date >= ?")
-            args.append(date_from)
-        if date_to:
-            where.append("e.date <= ?")
-            args.append(date_to)
-        if classes:
-            cl = list(classes)
-            where.append(f"e.missile_class IN ({', '.join('?' * len(cl))})")
-            args.extend(cl)
-        sql = (f"SELECT {', '.join(_EVENT_COLS)} FROM events e"
-               + (" WHERE " + " AND ".join(where) if where else ""))
+        where, args = _events_where(date_from, date_to, classes)
         cur = self._conn.cursor()
         cur.row_factory = None  # plain tuples: much faster than sqlite3.Row for bulk reads
-        rows = cur.execute(sql, args).fetchall()
-        df = pd.DataFrame.from_records(rows, columns=_EVENT_COLS)
-        counts = dict(self._conn.execute(
-            "SELECT event_id, COUNT(*) FROM missiles GROUP BY event_id").fetchall())
-        df["missiles"] = [counts.get(i, 0) for i in df["id"]] if counts else 0
-        if len(df):
-            order = np.lexsort((df["id"].to_numpy(str),
-                                df["time_kst"].fillna("").to_numpy(str),
-                                df["date"].to_numpy(str)))
-            df = df.iloc[order].reset_index(drop=True)
+        rows = cur.execute(f"SELECT {', '.join(_EVENT_COLS)} FROM events e{where}", args).fetchall()
+        order = _chronological_order(list(map(_DATE_OF, rows)), list(map(_TIME_OF, rows)),
+                                     lambda: list(map(_FIRST, rows)))
+        # coerce_float: numeric columns converted in one C pass, as pd.read_sql does
+        df = pd.DataFrame.from_records(rows, columns=_EVENT_COLS, coerce_float=True)
+        del rows
+        if order is not None:  # rows not stored in date order: one take per column
+            df = df.take(order).reset_index(drop=True)
+        counts = dict(cur.execute("SELECT event_id, COUNT(*) FROM missiles GROUP BY event_id").fetchall())
+        df["missiles"] = [counts.get(i, 0) for i in df["id"].tolist()] if counts else 0
         return _finish_events_frame(df)
+
+    def iter_event_columns(self, *, date_from: str | None = None, date_to: str | None = None,
+                           classes: Iterable[str] | None = None,
+                           chunk: int = 2000) -> Iterator[tuple[list[str], list[list]]]:
+        """:meth:`events_frame`'s rows, at most ``chunk`` at a time, as ``(keys, columns)``:
+        the frame's column names and, per column, the values :func:`frame_records` gives
+        (same order, same values). Read from the store as they are needed, so memory stays
+        flat however many events there are."""
+        where, args = _events_where(date_from, date_to, classes)
+        cur = self._conn.cursor()
+        cur.row_factory = None
+        # "+e.date": a sort of the scanned rows, faster than walking the date index and
+        # looking up every row (the index still serves a WHERE on the date)
+        cur.execute(f"SELECT {', '.join(_EVENT_COLS)}, "
+                    "(SELECT COUNT(*) FROM missiles m WHERE m.event_id = e.id) "
+                    f"FROM events e{where} ORDER BY +e.date, COALESCE(e.time_kst, ''), e.id", args)
+        keys = [*_EVENT_COLS, "missiles"]
+        while rows := cur.fetchmany(chunk):
+            cols = [list(c) for c in zip(*rows)]
+            del rows
+            for i, conv in _RECORD_CONVERTERS:
+                cols[i] = conv(cols[i])
+            yield keys, cols
+
+    def iter_event_records(self, *, date_from: str | None = None, date_to: str | None = None,
+                           classes: Iterable[str] | None = None, chunk: int = 2000) -> Iterator[list[dict]]:
+        """:meth:`iter_event_columns` as lists of records (dicts)."""
+        for keys, cols in self.iter_event_columns(date_from=date_from, date_to=date_to,
+                                                  classes=classes, chunk=chunk):
+            yield [dict(zip(keys, r)) for r in zip(*cols)]
 
     def missiles_frame(self, event_ids: Iterable[str] | None = None) -> pd.DataFrame:
         sql = f"SELECT {', '.join(_MISSILE_COLS)} FROM missiles"
@@ -1325,25 +1343,6 @@ def int_array(values) -> pd.api.extensions.ExtensionArray:
     return pd.array(out, dtype="Int64")
 
 
-def _sources_lists(src: pd.Series) -> list:
-    """The sources column (JSON text) as lists; a value that is not a JSON list of text
-    (written by another program) becomes an empty list instead of stopping the load."""
-    if len(src) and src.map(lambda v: isinstance(v, str) and v.startswith("[")).all():
-        # one JSON parse for the whole column is several times faster than one per row
-        with contextlib.suppress(ValueError):
-            out = json.loads("[" + ",".join(src.tolist()) + "]")
-            if all(isinstance(x, list) for x in out):
-                return out
-    res = []
-    for v in src:
-        try:
-            x = json.loads(v) if isinstance(v, str) and v else []
-        except ValueError:
-            x = []
-        res.append(x if isinstance(x, list) else [])
-    return res
-
-
 def values_outside_rules(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
     """See :meth:`Store.values_outside_rules` (also used on a read-only connection)."""
     out: list[dict] = []
@@ -1370,9 +1369,111 @@ def values_outside_rules(conn: sqlite3.Connection, limit: int = 100) -> list[dic
     return out
 
 
+def _events_where(date_from: str | None, date_to: str | None,
+                  classes: Iterable[str] | None) -> tuple[str, list]:
+    """The WHERE clause (with its leading space, or '') and arguments of an events query."""
+    where, args = [], []
+    if date_from:
+        where.append("e.date >= ?")
+        args.append(date_from)
+    if date_to:
+        where.append("e.date <= ?")
+        args.append(date_to)
+    if classes:
+        cl = list(classes)
+        where.append(f"e.missile_class IN ({', '.join('?' * len(cl))})")
+        args.extend(cl)
+    return (" WHERE " + " AND ".join(where) if where else ""), args
+
+
+_DATE_OF = itemgetter(_EVENT_COLS.index("date"))
+_TIME_OF = itemgetter(_EVENT_COLS.index("time_kst"))
+
+
+def _digit_keys(joined: str, n: int, width: int, digits: list[int]) -> np.ndarray | None:
+    """``n`` values of ``width`` ASCII characters, concatenated in ``joined``, as the
+    integers their ``digits`` positions spell (the other positions must hold the same
+    character in every value), so that integer order is text order; blank values
+    (all NUL) give -1. None when the values are not all of that shape."""
+    if len(joined) != width * n or not joined.isascii():
+        return None
+    b = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(n, width)
+    blank = b[:, 0] == 0
+    real = b[~blank]
+    if real.size == 0:
+        return np.full(n, -1, dtype=np.int64)
+    fixed = [i for i in range(width) if i not in digits]
+    d = real[:, digits].astype(np.int64) - 48
+    if (d < 0).any() or (d > 9).any() or not all((real[:, i] == real[0, i]).all() for i in fixed):
+        return None
+    out = np.full(n, -1, dtype=np.int64)
+    out[~blank] = d @ (10 ** np.arange(len(digits) - 1, -1, -1, dtype=np.int64))
+    return out
+
+
+def _chronological_order(dates: list, times: list, ids: Callable[[], list]) -> list[int] | None:
+    """The order of event rows by (date, time_kst with missing first, id), the order
+    ``ORDER BY date, COALESCE(time_kst, ''), id`` gives; None when they are in it already.
+    ``ids()`` gives the rows' ids (asked for only when two rows tie on date and time).
+
+    Dates (YYYY-MM-DD) and times (HH:MM or blank) become one integer per row that sorts
+    as the text does, sorted with numpy; rows that tie on both are then ordered by id, in
+    Python (they are few). Text of any other shape is ranked by a sorted factorize.
+    """
+    n = len(dates)
+    if n < 2:
+        return None
+    blanks = times.count(None) + times.count("")
+    key = None
+    try:
+        d_key = _digit_keys("".join(dates), n, 10, [0, 1, 2, 3, 5, 6, 8, 9])
+        t_key = _digit_keys("".join([t or "\0\0\0\0\0" for t in times] if blanks else times), n, 5, [0, 1, 3, 4])
+    except TypeError:  # not text throughout
+        d_key = t_key = None
+    if d_key is not None and t_key is not None and (d_key >= 0).all() and int((t_key < 0).sum()) == blanks:
+        key = d_key * 10_000 + (t_key + 1)  # a blank time (-1) first, as '' sorts
+    else:  # any other shape: rank the text as the frame's text compares
+        d_codes = pd.factorize(np.asarray([str(d) for d in dates], dtype=object), sort=True)[0]
+        t_codes, t_uniq = pd.factorize(np.asarray([str(t or "") for t in times], dtype=object), sort=True)
+        key = d_codes.astype(np.int64) * max(len(t_uniq), 1) + t_codes
+    if (key[1:] > key[:-1]).all():
+        return None  # strictly increasing: in order already, and no ties
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    tie = np.flatnonzero(k[1:] == k[:-1])
+    if tie.size:
+        ids = ids()
+        out = order.tolist()
+        # runs of equal keys, [start, end) in sorted position: ordered by id
+        starts = tie[np.concatenate(([True], np.diff(tie) != 1))]
+        ends = tie[np.concatenate((np.diff(tie) != 1, [True]))] + 2
+        for a, b in zip(starts.tolist(), ends.tolist()):
+            out[a:b] = sorted(out[a:b], key=ids.__getitem__)
+        if out == list(range(n)):
+            return None
+        return out
+    return order.tolist()
+
+
+def _floats_or_none(values: list) -> list:
+    if set(map(type, values)) <= {float, type(None)}:
+        return values  # as SQLite returns a REAL column: nothing to convert
+    # a value no rule allows (text, written by another program) stays as stored: shown, not lost
+    return [float(v) if v.__class__ is float or v.__class__ is int else v for v in values]
+
+
+_AS_BOOL = {None: None, 0: False, 1: True}
+
+
+def _bools_or_none(values: list) -> list:
+    if set(values) <= _AS_BOOL.keys():  # 0/1/NULL, as the store writes them
+        return list(map(_AS_BOOL.__getitem__, values))
+    return [None if v is None else bool(v) for v in values]
+
+
 def _finish_events_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Give a raw events frame its proper dtypes (shared by every loader)."""
-    df["sources"] = _sources_lists(df["sources"])
+    df["sources"] = _parse_sources(df["sources"].tolist())
     given = int(df["count"].notna().sum())
     for c in ("count", "missiles"):
         df[c] = int_array(df[c])
@@ -1385,10 +1486,44 @@ def _finish_events_frame(df: pd.DataFrame) -> pd.DataFrame:
     # values no rule allows, which the frame cannot hold, are missing here: callers say so
     df.attrs["unreadable_values"] = lost
     # A column mixing NULL and 0/1 arrives as floats with NaN for NULL: NaN is unknown, not True.
-    df["leader_attended"] = pd.array([None if v is None or v != v else bool(v)
-                                      for v in df["leader_attended"]],
-                                     dtype="boolean")
+    led = df["leader_attended"].to_numpy(dtype=object)
+    missing = pd.isna(led)
+    known = np.zeros(len(led), dtype=bool)
+    known[~missing] = led[~missing].astype(bool)
+    df["leader_attended"] = pd.arrays.BooleanArray(known, missing)
     return df
+
+
+def _parse_sources(values: list) -> list:
+    """Each stored JSON list of sources as a list ([] for a blank)."""
+    if values:
+        # one JSON parse for the whole column is several times faster than one per row;
+        # it stands only when it gives exactly one list per row
+        try:
+            out = json.loads("[" + ",".join(values) + "]")
+        except (TypeError, ValueError):
+            out = None
+        if out is not None and len(out) == len(values) and set(map(type, out)) == {list}:
+            return out
+    return [_source_list(v) for v in values]
+
+
+def _source_list(v: object) -> list:
+    """One stored sources value as a list; a value that is not a JSON list (written by
+    another program) becomes an empty list instead of stopping the load."""
+    try:
+        x = json.loads(v) if isinstance(v, str) and v else []
+    except ValueError:
+        return []
+    return x if isinstance(x, list) else []
+
+
+#: Column converters from stored values to :func:`frame_records` values (by column index).
+_RECORD_CONVERTERS = [
+    *[(i, _floats_or_none) for i, n in enumerate(_EVENT_COLS) if schema.EVENT_FIELDS[n] in ("km", "lat", "lon")],
+    (_EVENT_COLS.index("leader_attended"), _bools_or_none),
+    (_EVENT_COLS.index("sources"), _parse_sources),
+]
 
 
 def frame_records(df: pd.DataFrame) -> list[dict]:
