@@ -21,10 +21,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model import parse, schema
-from .io.cns import read_cns_records
-from .io.csis import parse_leader, read_csis_records
-from .io.nagix import read_nagix_records
+from nkbrief.importing.io.cns import read_cns_records
+from nkbrief.importing.io.csis import parse_leader, read_csis_records
+from nkbrief.importing.io.nagix import read_nagix_records
+from nkbrief.model import parse, schema
 
 CNS_FILE = "north_korea_missile_test_database.csv"
 CSIS_FILE = "north_korea_provocations_1958_present.csv"
