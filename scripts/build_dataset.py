@@ -318,7 +318,7 @@ def generated_tables(built: reconcile.Built) -> str:
     out.append("| event id | field | event | source | source's figures | resolution |\n|---|---|---|---|---|---|")
     for c in log.checks:
         lo, hi = c["event_value"]
-        shown = reconcile._fmt_km(lo) + ("" if hi == lo else f"–{reconcile._fmt_km(hi)}")
+        shown = reconcile.fmt_km(lo) + ("" if hi == lo else f"–{reconcile.fmt_km(hi)}")
         said = ", ".join(schema.number_text(x, None, q) for x, q in c["source_values"])
         out.append(f"| {ev_ids[id(c['ev'])]} | {c['field']} | {shown} | {_cell(c['source'])} | {_cell(said)} | "
                    f"{_cell(c['resolved'])} |")
