@@ -130,7 +130,8 @@ class Shot:
 
 @dataclass
 class Ev:
-    """An event under construction."""
+    """An event under construction. ``news`` to ``csis_siblings`` are set only by the dataset
+    build (scripts/dataset/reconcile.py); the importer leaves them empty."""
 
     origin: str  # 'cns', 'nagix', 'csis'
     date: str
@@ -157,7 +158,8 @@ class Ev:
 
 @dataclass
 class Log:
-    """Everything the build decided, for RECONCILIATION.md."""
+    """Everything the grouping (and the dataset build) decided, for RECONCILIATION.md; the
+    importer does not keep it. ``news``, ``reports``, ``checks`` and ``fixes`` are the build's."""
 
     basis: list[dict] = field(default_factory=list)
     csis: list[dict] = field(default_factory=list)
