@@ -4,7 +4,7 @@
     python scripts/build_dataset.py [--shared ../shared/data] [--out resources/events.json]
                                     [--reconciliation resources/RECONCILIATION.md]
 
-The merge itself lives in nkbrief/importing/reconcile.py. This script adds the few analyst decisions
+The merge itself lives in scripts/dataset/reconcile.py. This script adds the few analyst decisions
 that no parser can make (listed in EDITORIAL below, each with its reason, which is copied
 into the event's notes), writes the JSON, and refreshes the generated tables between the
 markers in RECONCILIATION.md. The same inputs always give the same bytes.
@@ -22,8 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nkbrief.importing import reconcile  # noqa: E402
 from nkbrief.model import schema  # noqa: E402
+from scripts.dataset import reconcile  # noqa: E402
 
 NEWS_ANALYSIS = ("\"North Korea's Calculated Provocation Before Party Congress\" (news analysis, "
                  "machine-written from source articles; secondary source)")
@@ -318,7 +318,7 @@ def generated_tables(built: reconcile.Built) -> str:
     out.append("| event id | field | event | source | source's figures | resolution |\n|---|---|---|---|---|---|")
     for c in log.checks:
         lo, hi = c["event_value"]
-        shown = reconcile._fmt_km(lo) + ("" if hi == lo else f"–{reconcile._fmt_km(hi)}")
+        shown = reconcile.fmt_km(lo) + ("" if hi == lo else f"–{reconcile.fmt_km(hi)}")
         said = ", ".join(schema.number_text(x, None, q) for x, q in c["source_values"])
         out.append(f"| {ev_ids[id(c['ev'])]} | {c['field']} | {shown} | {_cell(c['source'])} | {_cell(said)} | "
                    f"{_cell(c['resolved'])} |")

@@ -25,7 +25,7 @@ from itertools import compress
 from operator import itemgetter
 from pathlib import Path
 
-from . import convert, mapping, reconcile
+from . import convert, grouping, mapping
 from ..analysis import catalogue
 from ..common import gc_paused, sha256_file
 from ..model import parse, schema
@@ -205,7 +205,7 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
                 (table.format == "delimited" and table.encoding in _PUBLIC_READER_ENCODINGS)
                 or table.format == "xlsx"):
         # any CNS edition, on whichever sheet holds it: grouped into launches with the
-        # bundled build's KST rules (nkbrief.importing.reconcile)
+        # bundled build's KST rules (nkbrief.importing.grouping)
         pf.kind = "cns"
         pf.utc_dates = True
         pf.columns = _columns(table.header, {}, exact=False)
@@ -840,7 +840,7 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
         out = dict(evs[0])
         out["count"] = len(evs)
         out["time_utc"], out["time_kst"] = first["time_utc"], first["time_kst"]
-        names = reconcile.dedupe(e["missile_name"] for e in evs)
+        names = grouping.dedupe(e["missile_name"] for e in evs)
         out["missile_name"] = " / ".join(names) if names else None
         for f in ("distance_km", "apogee_km"):
             lo = [e[f] for e in evs if e[f] is not None]
@@ -850,15 +850,15 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
             out[f + "_max"] = top if top is not None and lo and top != min(lo) else None
         coords = next(((e["latitude"], e["longitude"]) for e in evs if e["latitude"] is not None), (None, None))
         out["latitude"], out["longitude"] = coords
-        out["landing_area"] = " / ".join(reconcile.dedupe(e["landing_area"] for e in evs)) or None
-        outcomes = reconcile.dedupe(e["outcome"] for e in evs)
+        out["landing_area"] = " / ".join(grouping.dedupe(e["landing_area"] for e in evs)) or None
+        outcomes = grouping.dedupe(e["outcome"] for e in evs)
         out["outcome"] = outcomes[0] if len(outcomes) == 1 else "unknown"
         states = {e["confirmation"] for e in evs}  # rows that all leave it blank claim nothing
         out["confirmation"] = next((c for c in ("confirmed", "unconfirmed") if c in states), "not stated")
         att = [e["leader_attended"] for e in evs if e["leader_attended"] is not None]
         out["leader_attended"] = True if any(att) else (False if att else None)
-        out["description"] = "\n\n".join(reconcile.dedupe(e["description"] for e in evs))
-        out["sources"] = reconcile.dedupe(s for e in evs for s in e["sources"])
+        out["description"] = "\n\n".join(grouping.dedupe(e["description"] for e in evs))
+        out["sources"] = grouping.dedupe(s for e in evs for s in e["sources"])
         notes = [f"Grouped from {len(rows)} row(s) of {pf.name} (rows {_ranges(rows)})."]
         if len(outcomes) > 1:
             split = ", ".join(f"{sum(e['outcome'] == o for e in evs)} {o}" for o in outcomes)

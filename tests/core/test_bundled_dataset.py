@@ -255,7 +255,7 @@ def test_confirmed_needs_a_named_government_source(events):
 
 
 def test_detection_rule_unit():
-    from nkbrief.importing.reconcile import detection_sources
+    from scripts.dataset.reconcile import detection_sources
 
     assert detection_sources("fired into the sea between Korea and Japan.") == []
     assert detection_sources("Colin Powell was in Seoul at the time.") == []
@@ -292,7 +292,7 @@ def test_missile_rows_match_counts_or_a_reason_is_recorded(bundle):
 
 def test_numeric_cross_check_on_the_shared_data(shared_data):
     """CI: every count/distance/apogee against every cited source row; >10% needs a decision or a range."""
-    from nkbrief.importing import reconcile
+    from scripts.dataset import reconcile
 
     mod = _load_build_script()
     built = reconcile.build(shared_data, mod.EDITORIAL + mod.NUMBER_DECISIONS, mod.ROW_FIXES)

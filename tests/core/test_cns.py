@@ -23,7 +23,7 @@ def _build(path):
     import importlib.util
     from pathlib import Path
 
-    from nkbrief.importing import reconcile
+    from scripts.dataset import reconcile
 
     # the build refuses numbers that contradict their sources without a decision: use the script's
     script = Path(__file__).resolve().parents[2] / "scripts" / "build_dataset.py"

@@ -1,4 +1,5 @@
-"""The import graph of nkbrief/ and ui/: the layers of docs/architecture.md, and no cycles.
+"""The import graph of nkbrief/ and ui/: the layers of docs/architecture.md, no cycles, and the
+build-only dataset builder (scripts/dataset) kept out of the runtime.
 
 Read with the standard library's ``ast`` (nothing is imported), so a broken module still gets
 its edges checked. Every import counts, also one inside a function (that is how cycles hid
@@ -264,3 +265,73 @@ def test_no_sql_outside_the_store():
         if sql.search(text):
             bad.append(f"{f.relative_to(REPO)}: holds SQL text")
     assert not bad, bad
+
+
+# ----------------------------------------------------------------------------- the dataset builder
+
+#: The build-only dataset builder (scripts/build_dataset.py's merge): it may import nkbrief, never
+#: the reverse. The importer's share of it is nkbrief.importing.grouping.
+BUILDER = REPO / "scripts" / "dataset" / "reconcile.py"
+
+
+def builder_imports(name: str, text: str) -> list[str]:
+    """Where module ``name`` (source ``text``) imports the dataset builder: the ``scripts``
+    package, or any module called ``reconcile``, by an import statement (at any depth, also in a
+    function or under TYPE_CHECKING) or by ``importlib.import_module``/``__import__``."""
+    pkg = name if name in MODULES and _is_package(name) else name.rpartition(".")[0]
+    bad = []
+
+    def builder(mod: str) -> bool:
+        parts = mod.split(".")
+        return parts[0] == "scripts" or "reconcile" in parts
+
+    for node in ast.walk(ast.parse(text)):
+        mods: list[str] = []
+        if isinstance(node, ast.Import):
+            mods = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = pkg.split(".")
+                base = base[: len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            mods = [mod] + [f"{mod}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            f = node.func
+            fname = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if fname in ("import_module", "__import__"):
+                mods = [node.args[0].value]
+        bad += [f"{name}:{node.lineno}: imports {m}" for m in mods if builder(m)]
+    return bad
+
+
+def test_the_builder_check_can_fail():
+    assert builder_imports("nkbrief.importing.io.public", "from .. import reconcile\n") == \
+        ["nkbrief.importing.io.public:1: imports nkbrief.importing.reconcile"]
+    assert builder_imports("ui.app", "def f():\n    from scripts.dataset import reconcile\n") == \
+        ["ui.app:2: imports scripts.dataset", "ui.app:2: imports scripts.dataset.reconcile"]
+    assert builder_imports("nkbrief.cli.core", "import importlib\nimportlib.import_module('scripts.dataset')\n") == \
+        ["nkbrief.cli.core:2: imports scripts.dataset"]
+    assert builder_imports("nkbrief.importing.io.public", "from .. import grouping\n") == []
+
+
+def test_nothing_at_run_time_imports_the_dataset_builder():
+    bad = [b for m, f in MODULES.items() for b in builder_imports(m, f.read_text(encoding="utf-8"))]
+    assert not bad, ("nkbrief/ and ui/ must not import the build-only dataset builder "
+                     "(scripts/dataset); the importer's grouping is nkbrief.importing.grouping:\n" + "\n".join(bad))
+
+
+def test_the_dataset_builder_is_not_in_the_runtime_package():
+    import fnmatch
+    import tomllib
+
+    assert BUILDER.is_file(), "the dataset builder moved: update BUILDER"
+    inside = [str(f.relative_to(REPO)) for pkg in PACKAGES for f in (REPO / pkg).rglob("reconcile*.py")]
+    assert not inside, inside
+    assert "nkbrief.importing.grouping" in MODULES
+    # what pip installs (and build.spec collects, by collect_submodules of nkbrief and ui)
+    found = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    patterns = found["packages"]["find"]["include"]
+    assert not [p for p in patterns if fnmatch.fnmatch("scripts", p) or fnmatch.fnmatch("scripts.dataset", p)]

@@ -11,7 +11,7 @@ import pytest
 from nkbrief.importing.io.csis import (classify, parse_count, parse_measures, parse_site, parse_stated_date,
                              parse_time_kst, read_csis_csv)
 from nkbrief.importing.io.nagix import read_nagix
-from nkbrief.importing.reconcile import read_launch_notes
+from scripts.dataset.reconcile import read_launch_notes
 
 CSIS = "north_korea_provocations_1958_present.csv"
 

@@ -5,7 +5,7 @@ the original workbook has the same 19 headers below a blank first row. Both are 
 here. Nothing is reconciled yet: ``date`` is the CNS ``Date`` as written and
 ``time_utc`` joins that date with the ``Launch Time (UTC)`` clock time, exactly as the
 column label claims. Whether the CNS date was really the UTC date or the Korean date is
-decided later (see :mod:`nkbrief.importing.reconcile`).
+decided later (see :mod:`nkbrief.importing.grouping`).
 """
 
 from __future__ import annotations

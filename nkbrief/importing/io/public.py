@@ -1,9 +1,9 @@
-"""Import adapters for the three public datasets, built on their readers and on reconcile.
+"""Import adapters for the three public datasets, built on their readers and on the grouping.
 
 The CNS database (CSV or the NTI workbook), the nagix ``test.en.json`` and the CSIS
 provocations CSV are read by :mod:`nkbrief.importing.io.cns`, :mod:`nkbrief.importing.io.nagix` and
-:mod:`nkbrief.importing.io.csis`, and grouped into events by :mod:`nkbrief.importing.reconcile`, the same code
-that builds the bundled dataset, so that an imported public file yields the events (and
+:mod:`nkbrief.importing.io.csis`, and grouped into events by :mod:`nkbrief.importing.grouping`, the same code
+that groups the bundled dataset (``scripts/dataset/grouping.py`` builds on it), so that an imported public file yields the events (and
 ids) the bundled data has wherever the date decision is the same. Here we only add what
 import needs: every input row accounted for as part of an event, rejected (with the
 reader's reasons) or skipped (with a reason).
@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import reconcile
+from .. import grouping
 from ...model import schema
 from . import RowProblem
 from .cns import read_cns_records
@@ -69,12 +69,12 @@ def _problems_by_row(report) -> dict[int, list[RowProblem]]:
 
 
 def _build_from_shots(shots: list, rows_of: dict[int, int], result: PublicResult) -> None:
-    log = reconcile.Log()
-    events = reconcile.group_shots(shots, reconcile.CsisIndex([]), log)
+    log = grouping.Log()
+    events = grouping.group_shots(shots, grouping.CsisIndex([]), log)
     for ev in events:
-        reconcile.fill_from_shots(ev)
-        finished = reconcile.finish_event(ev)
-        missiles = reconcile.missile_rows(ev, finished["id"])
+        grouping.fill_from_shots(ev)
+        finished = grouping.finish_event(ev)
+        missiles = grouping.missile_rows(ev, finished["id"])
         for m in missiles:
             m.pop("event_id", None)
         rows = sorted(rows_of[id(s)] for s in ev.shots)
@@ -106,14 +106,14 @@ def read_cns(path: Path, sheet: str | None = None) -> PublicResult:
     records, report = read_cns_records(path, sheet=sheet)
     result = PublicResult("CNS North Korea Missile Test Database", report.rows_read)
 
-    def shot(r: dict, row: int) -> reconcile.Shot:
-        return reconcile.Shot(
+    def shot(r: dict, row: int) -> grouping.Shot:
+        return grouping.Shot(
             src="cns", ref=f"CNS F1 {r['source_row']}" if r["source_row"] is not None else f"CNS row {row}",
             num=r["source_row"] or row,
             raw_date=r["date"], precision=r["date_precision"], clock=r["time_utc_clock"],
             name=r["missile_name"], cls=r["missile_class"], site=r["facility_name"],
             site_key=r["facility_name"], lat=r["latitude"], lon=r["longitude"],
-            landing=reconcile.landing_name(r["landing"]), apo=r["apogee_km"],
+            landing=grouping.landing_name(r["landing"]), apo=r["apogee_km"],
             apo_max=r["apogee_km_max"], dist=r["distance_km"], dist_max=r["distance_km_max"],
             outcome=r["outcome"], confirmation=r["confirmation"], text=r["additional_info"],
             sources=r["sources"], other_name=r["other_name"])
@@ -132,11 +132,11 @@ def read_nagix(path: Path) -> PublicResult:
     records, report = read_nagix_records(path)
     result = PublicResult("nagix nk-missile-tests (test.en.json)", report.rows_read)
 
-    def shot(r: dict, row: int) -> reconcile.Shot:
-        return reconcile.Shot(
+    def shot(r: dict, row: int) -> grouping.Shot:
+        return grouping.Shot(
             src="nagix", ref=f"nagix record {row}", num=row, raw_date=r["date"],
             precision=r["date_precision"], clock=r["time_utc_clock"], name=r["missile_name"],
-            cls=r["missile_class"], site=reconcile.fix_name(r["facility_name"]), site_key=r["facility_key"],
+            cls=r["missile_class"], site=grouping.fix_name(r["facility_name"]), site_key=r["facility_key"],
             lat=r["latitude"], lon=r["longitude"], landing=r["landing"], apo=r["apogee_km"],
             apo_max=r["apogee_km_max"], dist=r["distance_km"], dist_max=r["distance_km_max"],
             outcome=r["outcome"], confirmation=None, text=r["description"], sources=[])
@@ -163,14 +163,14 @@ def read_csis(path: Path) -> PublicResult:
             result.rejections.append(RowProblem(row, "date", None, "is not a date"))
         else:
             launches.append(r)
-    log = reconcile.Log()
-    events = reconcile.match_csis([], sorted(launches, key=lambda r: (r["date"], r["row"])), log)
+    log = grouping.Log()
+    events = grouping.match_csis([], sorted(launches, key=lambda r: (r["date"], r["row"])), log)
     for ev in events:
-        reconcile.fill_from_csis_only(ev)
+        grouping.fill_from_csis_only(ev)
         for r, how in ev.csis[1:]:
             ev.notes.append(f"CSIS {r['date']} '{r['event']}' also describes this launch ({how}).")
-        reconcile.apply_csis_matches(ev, ev.csis[1:])
-        finished = reconcile.finish_event(ev)
+        grouping.apply_csis_matches(ev, ev.csis[1:])
+        finished = grouping.finish_event(ev)
         result.events.append((finished, [], sorted(r["row"] for r, _ in ev.csis)))
     result.notes.extend(report.notes)
     return result
