@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from nkbrief import privacy
+from nkbrief import privacy, site_settings
+from nkbrief.common import UserError
 from nkbrief.model import classification
 from nkbrief.analysis.context import CATEGORY_LABELS
 from nkbrief.analysis.timing import BALLISTIC_CLASSES, DEFAULT_NULL, NULL_NAMES, classes_phrase
@@ -30,7 +31,7 @@ from nkbrief.analysis.filtering import parse_date_bound
 from nkbrief.model.palette import class_color
 from nkbrief.resources import resource_path
 from nkbrief.model.schema import CALENDAR_CATEGORIES, MISSILE_CLASSES
-from nkbrief.store import Store, frame_records
+from nkbrief.store import Store, current_user, frame_records
 from nkbrief.jobs.pack import DEFAULT_TITLE, SECTIONS, PackOptions, build_pack_job, shown_date
 
 from .workers import Worker, start
@@ -206,6 +207,7 @@ class PackDialog(QDialog):
         self.title_edit.textEdited.connect(lambda *_: self._update_path())
         self.subtitle_edit = QLineEdit(right)
         self.author_edit = QLineEdit(right)
+        self.author_edit.setPlaceholderText(current_user())  # what a blank author becomes
         self.organisation_edit = QLineEdit(right)
         self.date_edit = QDateEdit(QDate.currentDate(), right)
         self.date_edit.setCalendarPopup(True)
@@ -219,6 +221,7 @@ class PackDialog(QDialog):
             self.classification_combo.addItem(p)
             self.classification_combo.setItemData(i, QBrush(QColor(classification.marking_colour(p))),
                                                   Qt.ItemDataRole.ForegroundRole)
+        self.classification_combo.lineEdit().setPlaceholderText("Choose a marking")
         self.classification_combo.currentTextChanged.connect(self._on_classification_changed)
         self.banner = QLabel(right)
         self.banner.setObjectName("classification_banner")
@@ -656,7 +659,13 @@ class PackDialog(QDialog):
         s = settings()
         self.author_edit.setText(s.value(SETTINGS_PREFIX + "author", "", str))
         self.organisation_edit.setText(s.value(SETTINGS_PREFIX + "organisation", "", str))
-        self.set_classification(s.value(SETTINGS_PREFIX + "classification", classification.PRESETS[0], str))
+        # No marking is assumed: the analyst's last choice, else the administrator's site
+        # default, else none (the Build button then asks for one).
+        try:
+            site = site_settings.default_marking() or ""
+        except UserError:
+            site = ""
+        self.set_classification(s.value(SETTINGS_PREFIX + "classification", "", str) or site)
         self.open_after_check.setChecked(s.value(SETTINGS_PREFIX + "open_after", "true", str) == "true")
         saved = s.value(SETTINGS_PREFIX + "sections", "", str)
         if saved:

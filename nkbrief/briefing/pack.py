@@ -24,13 +24,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import atomic, privacy
+from .. import atomic, privacy, site_settings
 from . import SECTIONS
 from ..common import UserError
 from ..model import classification
 from ..filenames import sanitise_path
 from ..progress import Progress
 from ..model.schema import MAX_TEXT_CHARS
+from ..store import current_user
+
+#: The message when a pack has no marking and the site sets no default.
+NO_MARKING = "choose a marking (--classification)"
 
 _SECTION_ALIASES = {
     "events": "event_log", "eventlog": "event_log", "log": "event_log", "event-log": "event_log",
@@ -56,7 +60,9 @@ class PackOptions:
     ``date``: the "prepared on" date (ISO text or a date; today when None).
     ``key_judgments``: one judgment per item (a string is split into lines).
     ``classification``: free-text marking printed on every page (see
-    :mod:`nkbrief.model.classification`).
+    :mod:`nkbrief.model.classification`). None or blank: the administrator's site default
+    (:mod:`nkbrief.site_settings`); without one the build is refused (:data:`NO_MARKING`).
+    ``author``: blank is the operating-system user name.
     ``sections``: keys of :data:`SECTIONS` to include; the order is always the fixed one.
     ``filters``: a human description of how the events were chosen (shown on the cover).
     ``timing``: an optional timing-analysis result (a dict) rendered on "Context & timing".
@@ -69,7 +75,7 @@ class PackOptions:
     organisation: str = ""
     date: _dt.date | str | None = None
     key_judgments: Sequence[str] | str = field(default_factory=list)
-    classification: str = "UNCLASSIFIED"
+    classification: str | None = None
     sections: Sequence[str] = tuple(SECTIONS)
     filters: str = ""
     timing: dict | None = None
@@ -162,8 +168,11 @@ def resolve_options(options: PackOptions) -> _Resolved:
     """Check the options; raises PackError with a message for the user."""
     if options.output is None or str(options.output).strip() == "":
         raise PackError("choose where to save the pack (no output file given)")
+    chosen = (options.classification or "").strip() or site_settings.default_marking()
+    if not chosen:
+        raise PackError(NO_MARKING)
     try:
-        marking = classification.marking(options.classification)
+        marking = classification.marking(chosen)
     except ValueError as e:
         raise PackError(str(e)) from None
     d = options.date
@@ -189,7 +198,7 @@ def resolve_options(options: PackOptions) -> _Resolved:
         path=sanitise_path(given),
         title=_text(options.title, "title", MAX_TITLE_CHARS) or DEFAULT_TITLE,
         subtitle=_text(options.subtitle, "subtitle", MAX_TITLE_CHARS),
-        author=_text(options.author, "author name", 200),
+        author=_text(options.author, "author name", 200) or current_user(),
         organisation=_text(options.organisation, "organisation", 200),
         date=d,
         key_judgments=[j for j in judgments if j],
