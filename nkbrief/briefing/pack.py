@@ -60,8 +60,9 @@ class PackOptions:
     ``date``: the "prepared on" date (ISO text or a date; today when None).
     ``key_judgments``: one judgment per item (a string is split into lines).
     ``classification``: free-text marking printed on every page (see
-    :mod:`nkbrief.model.classification`). None or blank: the administrator's site default
+    :mod:`nkbrief.model.classification`). None: the administrator's site default
     (:mod:`nkbrief.site_settings`); without one the build is refused (:data:`NO_MARKING`).
+    A blank marking given is refused too.
     ``author``: blank is the operating-system user name.
     ``sections``: keys of :data:`SECTIONS` to include; the order is always the fixed one.
     ``filters``: a human description of how the events were chosen (shown on the cover).
@@ -168,9 +169,11 @@ def resolve_options(options: PackOptions) -> _Resolved:
     """Check the options; raises PackError with a message for the user."""
     if options.output is None or str(options.output).strip() == "":
         raise PackError("choose where to save the pack (no output file given)")
-    chosen = (options.classification or "").strip() or site_settings.default_marking()
-    if not chosen:
-        raise PackError(NO_MARKING)
+    chosen = options.classification
+    if chosen is None:  # not given: the administrator's default, never an assumed one
+        chosen = site_settings.default_marking()
+        if not chosen:
+            raise PackError(NO_MARKING)
     try:
         marking = classification.marking(chosen)
     except ValueError as e:

@@ -28,7 +28,7 @@ from ..model.schema import ACTORS, MISSILE_CLASSES
 from ..store import frame_records
 from .timeline_png import timeline_png
 from .xlsx_stream import (CHARS_PER_WIDTH, DATE, DATE_FORMATS, FONT, INT, LINE_PT, Sheet, StreamBase, _height,
-                          clip_lines, text_lines)
+                          text_lines)
 from ..exporting.xlsx_safe import safe_hyperlink
 from .xlsx_values import hf_escape, shown_date, to_date, to_time, to_utc
 
@@ -418,16 +418,13 @@ class PackWriter(FrontPages, StreamBase):
         ev = self.data.events
         ctx = self.data.contexts
         gaps = days_since_previous_launch(ev).tolist()
-        # A description too long for one printed row (a page, and Excel's 409-point row) is cut here.
-        width = cols[[k for k, _, _, _ in cols].index("description")][2]
-        tail = ("[Cut to fit the page: the full text is in the Event log's Description column, in Excel.]"
-                if "event_log" in self.o.sections else "[Cut to fit the page.]")
+        # A long description flows onto the rows below (Sheet.table), whole.
 
         def rows():
             for r, desc, c, gap in zip(self.light_records(), self.field_values("description"), ctx, gaps):
                 major, minor, reach_days, reach, reach_date = context_cells(c, r["date_precision"])
                 yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)),
-                       r["missile_class"], r["missile_name"], clip_lines(desc, width, tail=tail),
+                       r["missile_class"], r["missile_name"], desc,
                        major, minor, None if gap is None or gap != gap else int(gap), reach_days,
                        r["id"], reach, reach_date]
 

@@ -68,9 +68,8 @@ def _marking(args) -> str:
     from ..common import UserError
     from ..site_settings import default_marking
 
-    given = (args.classification or "").strip()
-    if given:
-        return given
+    if args.classification is not None:
+        return args.classification  # a blank one is refused by the pack's checks
     try:
         chosen = default_marking()
     except UserError as e:
