@@ -98,8 +98,9 @@ class PackData:
     statements: pd.DataFrame
     calendar: pd.DataFrame
     origins: list[tuple[str, str | None, int]]  # (batch kind, file name, events)
-    data_as_of: str | None
+    data_as_of: str | None  # the store's latest launch dated to the day: its data run to there
     unsourced: int  # chosen events with no source recorded
+    latest_edit: str | None = None  # the latest change (UTC) to a chosen event after it was added
 
     @property
     def missile_rows(self) -> int:
@@ -296,7 +297,7 @@ def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
         raise PackError("no events selected: choose at least one event")
     wanted = set(ids)
     cols: dict[str, list] = {f: [] for f in LIGHT_FIELDS}
-    missing_sources = latest = None
+    missing_sources = None
     unsourced = 0
     counts: dict[tuple[str, str | None], int] = {}
     # The same order as Store.events_frame (date, time, id).
@@ -310,8 +311,6 @@ def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
         missing_sources, kind, file_name, updated = row[n:]
         unsourced += bool(missing_sources)
         counts[(kind, file_name)] = counts.get((kind, file_name), 0) + 1
-        if updated and (latest is None or updated > latest):
-            latest = updated
     if len(cols["id"]) != len(wanted):
         found = set(cols["id"])
         missing = next(i for i in ids if i not in found)
@@ -324,8 +323,9 @@ def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
     st = store.statements_frame()
     statements = st[st["event_id"].isin(wanted)].reset_index(drop=True)
     origins = [(k, f, c) for (k, f), c in sorted(counts.items(), key=lambda t: -t[1])]
-    return PackData(store, events, missile_counts, statements, store.calendar_frame(), origins, latest,
-                    unsourced)
+    edits = [t for eid, t in store.event_edit_times().items() if eid in wanted and t]
+    return PackData(store, events, missile_counts, statements, store.calendar_frame(), origins,
+                    store.last_observed_day(), unsourced, max(edits) if edits else None)
 
 
 # ---------------------------------------------------------------------- build

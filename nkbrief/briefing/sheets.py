@@ -30,7 +30,7 @@ from .timeline_png import timeline_png
 from .xlsx_stream import (CHARS_PER_WIDTH, DATE, DATE_FORMATS, FONT, INT, LINE_PT, Sheet, StreamBase, _height,
                           text_lines)
 from ..exporting.xlsx_safe import safe_hyperlink
-from .xlsx_values import hf_escape, shown_date, to_date, to_time, to_utc
+from .xlsx_values import hf_escape, plural, shown_date, to_date, to_time, to_utc
 
 #: (field, header, width, kind) of every Event log column; kind picks the number format.
 #: The Event log's printed columns (:data:`EVENT_PRINTED`) come first, then the rest, which
@@ -244,13 +244,24 @@ class PackWriter(FrontPages, StreamBase):
             "days": int(ev["date"].nunique()),
         }
 
-    def class_counts(self) -> list[tuple[str, int]]:
+    def class_counts(self, unknown: bool = False) -> list[tuple[str, int]]:
+        """(class, events) in the schema's order; "unknown" is not a class and is left out
+        unless ``unknown`` (the charts still show those events)."""
         vc = self.data.events["missile_class"].value_counts()
-        return [(c, int(vc[c])) for c in MISSILE_CLASSES if c in vc.index]
+        return [(c, int(vc[c])) for c in MISSILE_CLASSES if c in vc.index and (unknown or c != "unknown")]
+
+    def class_list(self) -> str:
+        """"SRBM 3 · ICBM 1", then how many events have no known class."""
+        text = " · ".join(f"{cl} {n:,}" for cl, n in self.class_counts())
+        ev = self.data.events
+        k = int((ev["missile_class"].isna() | (ev["missile_class"] == "unknown")).sum())
+        if k:
+            text += ("; " if text else "") + f"class not known for {plural(k, 'event')}"
+        return text
 
     def scope_line(self) -> str:
         c = self.counts()
-        return (f"{c['events']:,} launch event{'s' if c['events'] != 1 else ''} · "
+        return (f"{plural(c['events'], 'launch event')} · "
                 f"{self.span_text()} (Korean dates) · {self.o.marking.text}")
 
     # -------------------------------------------------------------- write
@@ -334,8 +345,9 @@ class PackWriter(FrontPages, StreamBase):
                        f"({_col_letters(MISSILE_PRINT_COLS + 1, len(MISSILE_COLUMNS))})." if total else None)
         if not total:
             sh.blank()
-            sh.add([sh.cell("No per-missile records are held for the selected events; the Event log "
-                            "gives each event's count and class.", ("value", None, "muted"))])
+            sh.add([sh.cell("No per-missile records are held for the selected events"
+                            + ("; the Event log gives each event's count and class."
+                               if "event_log" in self.o.sections else "."), ("value", None, "muted"))])
             sh.finish()
             return
         counts, missiles_of = self.data.missile_counts, self.data.store.missiles
@@ -547,8 +559,12 @@ class PackWriter(FrontPages, StreamBase):
         sh = Sheet(self, "Stakeholder views", [w for _, _, w, _ in cols], freeze="A4")
         sh.print_cols = 5  # the event ID is for Excel
         st = self.data.statements
+        n_ev = len(self.data.events)
+        with_any = int(st["event_id"].nunique()) if not st.empty else 0
         sh.title_block("Stakeholder views",
-                       f"{len(st):,} statements by actor and event · {self.o.marking.text}")
+                       f"{plural(len(st), 'statement')} by actor and event · {self.o.marking.text}",
+                       f"Stakeholder statements: {with_any:,} of {plural(n_ev, 'event')} "
+                       f"{plural(with_any, 'has', number=False)} any.")
         if st.empty:
             sh.blank()
             sh.add([sh.cell("No statements are recorded for the selected events.", ("value", None, "muted"))])
@@ -590,9 +606,9 @@ class PackWriter(FrontPages, StreamBase):
 
     def write_sources(self) -> None:
         self.stage("Sources")
-        # A–E print; the event ID (F) is for Excel.
-        sh = Sheet(self, "Sources", [11.5, 80, 10, 16, 40, 30])
-        sh.print_cols = 5
+        # A–D print; the numbers (E) and the event ID (F) are for Excel.
+        sh = Sheet(self, "Sources", [11.5, 80, 16, 44, 12, 30])
+        sh.print_cols = 4
         sources, number, cites = self.bibliography()
         sh.title_block("Sources",
                        f"{len(sources):,} sources cited by the selected events · {self.o.marking.text}")
@@ -624,18 +640,20 @@ class PackWriter(FrontPages, StreamBase):
             sh.add([None, sh.cell("No sources are recorded for the selected events.",
                                   ("value", None, "muted"))])
         sh.blank()
-        sh.heading("Each event's sources and notes", 5)
+        sh.heading("Each event's sources and notes", 4)
+        # Each source is printed after its number on its own line, so the numbers line up with
+        # wrapped addresses; the numbers alone follow for Excel.
         ev_cols = [("date", "Date (KST)", 0, "date"), ("sources", "Sources", 0, "text"),
-                   ("refs", "Numbers", 0, "text"), ("missile", "Missile", 0, "text"),
-                   ("notes", "Notes", 0, "text"), ("id", "Event ID", 0, "text")]
+                   ("missile", "Missile", 0, "text"), ("notes", "Notes", 0, "text"),
+                   ("refs", "Numbers", 0, "text"), ("id", "Event ID", 0, "text")]
 
         def rows():
             for r in self.records():
                 srcs = list(dict.fromkeys(x.strip() for x in (r["sources"] or []) if x and x.strip()))
                 yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)),
-                       "\n".join(srcs) or "none recorded",
-                       " ".join(f"[{number[s]}]" for s in srcs) or None,
-                       r["missile_name"] or r["missile_class"], r["notes"], r["id"]]
+                       "\n".join(f"[{number[s]}] {s}" for s in srcs) or "none recorded",
+                       r["missile_name"] or r["missile_class"], r["notes"],
+                       " ".join(f"[{number[s]}]" for s in srcs) or None, r["id"]]
 
         sh.table(self.table_name("EventSources"), ev_cols, rows(), "Sources")
         sh.finish()

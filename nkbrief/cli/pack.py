@@ -15,7 +15,7 @@ def describe_filters(args, n: int) -> str:
     """How the events were chosen, in words, for the cover."""
     parts = []
     if getattr(args, "ids", None):
-        parts.append(f"{n:,} events chosen by id")
+        parts.append(f"{n:,} event{'' if n == 1 else 's'} chosen by id")
     a = date_arg("--from", args.date_from)
     b = date_arg("--to", args.date_to, end=True)
     if a and b:
