@@ -448,16 +448,17 @@ class Sheet:
         """One row's values, or the row and its continuation rows when a printed text cell
         is too long for one row (see :meth:`table`)."""
         split = {}
+        first = values[0][0] if isinstance(values[0], tuple) else values[0]
+        where = first.isoformat() if isinstance(first, (_dt.date, _dt.datetime)) else str(first or "").strip()
         for i in range(min(printed, len(values))):
             v = values[i]
             if isinstance(v, tuple):
                 continue  # links, dates and styled values are short
             if isinstance(v, str) and columns[i][3] == "text" and text_lines(v, self.widths[i]) > FLOW_LINES:
-                split[i] = flow_text(v, self.widths[i])
+                marker = f"(continued from {where}, {columns[i][1]})"
+                split[i] = flow_text(v, self.widths[i], reserve=text_lines(marker, self.widths[i]) + 1)
         if not split:
             return [values]
-        first = values[0][0] if isinstance(values[0], tuple) else values[0]
-        where = first.isoformat() if isinstance(first, (_dt.date, _dt.datetime)) else str(first or "").strip()
         out = []
         for k in range(max(len(p) for p in split.values())):
             row = list(values) if k == 0 else [None] * printed + list(values[printed:])
@@ -594,18 +595,18 @@ def text_lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(_text_width(p) / cpl)) for p in text.split("\n"))
 
 
-def flow_text(text: str, width: float, max_lines: int = FLOW_LINES) -> list[str]:
+def flow_text(text: str, width: float, max_lines: int = FLOW_LINES, reserve: int = 2) -> list[str]:
     """``text`` in pieces that each wrap to at most ``max_lines`` lines in a column ``width``
     wide (by :func:`text_lines`' estimate), cut between words; ``[text]`` when it fits.
 
     The pieces joined with a space (a newline where a piece ends a paragraph) are the text
-    again: nothing is dropped. Two lines of each piece are kept for the "(continued)"
-    markers :meth:`Sheet.table` adds.
+    again: nothing is dropped. ``reserve`` lines of each piece are kept for the
+    "(continued)" markers :meth:`Sheet.table` adds.
     """
     if not text or text_lines(text, width) <= max_lines:
         return [text]
     cpl = max(4, int(width * CHARS_PER_WIDTH) - 3)
-    budget = max(1, max_lines - 2)
+    budget = max(1, max_lines - reserve)
     pieces: list[str] = []
     paras: list[str] = []  # finished paragraphs of the current piece
     used = 0  # their lines

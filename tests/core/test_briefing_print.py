@@ -80,3 +80,121 @@ def test_author_defaults_to_the_os_user(tmp_path):
         core = z.read("docProps/core.xml").decode()
     assert f"<dc:creator>{getpass.getuser()}</dc:creator>" in core
     assert "openpyxl" not in core
+
+
+# ------------------------------------------------------------------ wording and counts
+def _texts(path, sheet):
+    ws = load_workbook(path)[sheet]
+    return "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_every_generated_sentence_agrees_with_its_number(tmp_path, n, capsys):
+    from nkbrief.briefing.xlsx_values import plural
+    from nkbrief.cli.pack import describe_filters
+
+    assert plural(n, "launch event") == f"{n} launch event{'' if n == 1 else 's'}"
+    assert plural(n, "entry") == f"{n} {'entry' if n == 1 else 'entries'}"
+    assert plural(n, "has", number=False) == ("has" if n == 1 else "have")
+
+    class Args:
+        ids, date_from, date_to, classes = "x", None, None, None
+
+    assert describe_filters(Args, n) == f"{n} event{'' if n == 1 else 's'} chosen by id"
+    if n == 0:
+        return
+    st = small_store(tmp_path / "s.sqlite3")
+    ev = st.events_frame()
+    ids = list(ev["id"][ev["date"] >= "2017-07-01"])[:n]  # n launches on n days, no statements for 2nd
+    out = build_pack(st, ids, PackOptions(output=tmp_path / "p.xlsx", classification="CUI"))
+    st.close()
+    s = "" if n == 1 else "s"
+    cover = _texts(out, "Cover")
+    assert f"{n} launch event{s} on {n} day{s}" in cover
+    summary = _texts(out, "Summary")
+    assert f"on {n} launch day{s}" in summary
+    assert f"{n} launch event{s} · " in summary
+    views = _texts(out, "Stakeholder views")
+    has = 1  # only 2017-07-04 has a statement among these events
+    assert f"Stakeholder statements: {has} of {n} event{s} has any." in views
+    for text in (cover, summary, views):
+        assert "1 launch events" not in text and "1 days" not in text and "1 events" not in text
+
+
+def test_stakeholder_coverage_of_the_bundled_2026_events(seeded_store, tmp_path):
+    ev = seeded_store.events_frame()
+    ids = list(ev["id"][(ev["date"] >= "2026-01-01") & (ev["date"] <= "2026-06-30")])
+    st_ids = set(seeded_store.statements_frame()["event_id"]) & set(ids)
+    out = build_pack(seeded_store, ids, PackOptions(output=tmp_path / "p.xlsx", sections=["stakeholders"],
+                                                    classification="CUI"))
+    have = len(st_ids)
+    assert f"Stakeholder statements: {have} of {len(ids)} events {'has' if have == 1 else 'have'} any." \
+        in _texts(out, "Stakeholder views")
+
+
+def test_unknown_is_not_a_class_and_missing_sheets_are_not_named(tmp_path):
+    st = small_store(tmp_path / "s.sqlite3")
+    with st.write():
+        b = st.new_batch("manual")
+        st.insert_event({"id": "2017-10-01-unknown", "date": "2017-10-01", "date_precision": "day",
+                         "missile_class": "unknown", "distance_km": 0.0}, b)
+    ids = list(st.events_frame()["id"])
+    out = build_pack(st, ids, PackOptions(output=tmp_path / "p.xlsx", classification="CUI",
+                                          sections=["cover", "summary", "missiles"]))
+    st.close()
+    wb = load_workbook(out)
+    rows = {r[0].value: r for r in wb["Summary"].iter_rows() if r[0].value}
+    assert rows["Missile classes"][1].value == 4  # SRBM, MRBM, IRBM, ICBM; not "unknown"
+    assert "unknown" not in rows["Missile classes"][2].value.split(" · ")[-1].split(";")[0]
+    assert "class not known for 1 event" in rows["Missile classes"][2].value
+    summary = _texts(out, "Summary")
+    assert "1 event with a reported distance of 0 km (2017-10-01-unknown)" in summary
+    assert "1 event with no distance reported" in summary
+    cover = _texts(out, "Cover")
+    assert "Sources sheet" not in cover and "Event log" not in _texts(out, "Missiles")
+
+
+def test_latest_analyst_edit_and_data_as_of_are_two_lines(tmp_path):
+    st = small_store(tmp_path / "s.sqlite3")
+    ids = list(st.events_frame()["id"])
+    out = build_pack(st, ids, PackOptions(output=tmp_path / "p.xlsx", classification="CUI",
+                                          sections=["cover"]))
+    rows = {r[1].value: r[2].value for r in load_workbook(out)["Cover"].iter_rows() if r[1].value}
+    assert rows["Latest analyst edit"].startswith("none")
+    assert rows["Data as of"].startswith("2017-11-29")  # the store's last day-dated launch
+    with st.write():
+        st.update_event("2016-09-05-mrbm-hwangju", {"distance_km": 1001.0})
+    out = build_pack(st, ids, PackOptions(output=tmp_path / "q.xlsx", classification="CUI",
+                                          sections=["cover"]))
+    st.close()
+    rows = {r[1].value: r[2].value for r in load_workbook(out)["Cover"].iter_rows() if r[1].value}
+    import datetime as dt
+    assert rows["Latest analyst edit"].startswith(dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"))
+
+
+def test_long_text_flows_onto_continuation_rows_and_keeps_every_word(tmp_path):
+    from nkbrief.briefing.xlsx_stream import FLOW_LINES, flow_text, text_lines
+
+    text = ("Para one " + "word " * 400 + "\nsecond paragraph " + "lorem ipsum " * 200).strip()
+    pieces = flow_text(text, 40)
+    assert len(pieces) > 3
+    assert all(text_lines(p, 40) <= FLOW_LINES - 2 for p in pieces)
+    assert " ".join(pieces).split() == text.split()
+    st = small_store(tmp_path / "s.sqlite3")
+    with st.write():
+        st.update_event("2016-09-05-mrbm-hwangju", {"notes": text})
+    out = build_pack(st, ["2016-09-05-mrbm-hwangju"], PackOptions(
+        output=tmp_path / "p.xlsx", classification="CUI", sections=["event_log"]))  # notes print here
+    st.close()
+    ws = load_workbook(out)["Event log"]
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Date (KST)")
+    i = header.index("Notes")
+    cells = [r[i] for r in ws.iter_rows(values_only=True, min_row=ws.min_row) if r[i] and r[i] != "Notes"]
+    assert len(cells) > 1
+    assert cells[0].endswith("\n(continued)")
+    assert all(c.startswith("(continued from 2016-09-05, Notes)\n") for c in cells[1:])
+    joined = " ".join(c.replace("(continued from 2016-09-05, Notes)", "").replace("(continued)", "")
+                      for c in cells)
+    assert joined.split() == text.split()
+    heights = [ws.row_dimensions[r].height for r in range(1, ws.max_row + 1)]
+    assert max(h for h in heights if h) <= FLOW_LINES * 12.75 + 3
