@@ -198,3 +198,23 @@ def test_long_text_flows_onto_continuation_rows_and_keeps_every_word(tmp_path):
     assert joined.split() == text.split()
     heights = [ws.row_dimensions[r].height for r in range(1, ws.max_row + 1)]
     assert max(h for h in heights if h) <= FLOW_LINES * 12.75 + 3
+
+
+def test_the_timing_histogram_is_binned_over_the_datas_range(seeded_store):
+    from nkbrief.analysis.timing import timing_sheet_sections
+    from nkbrief.jobs.pack import pack_timing
+
+    ev = seeded_store.events_frame()
+    r = pack_timing(seeded_store, ev[ev["id"] == "2026-01-27-srbm-north-of-pyongyang"], seed=1,
+                    simulations=200)
+    h = r["histogram"]
+    sec = next(s for s in timing_sheet_sections(r) if s.get("chart"))
+    rows = sec["rows"]
+    bins = rows[:-2]
+    assert len(bins) < len(h["observed"])  # empty trailing bins are gone
+    last = bins[-1]
+    assert last[1] or last[2] >= 0.005  # the last bin shown holds something
+    assert rows[-2][0] == f"more than {last[0].split('–')[1]}"
+    # nothing is lost: the counts add up to the same totals
+    assert sum(x[1] for x in rows) == sum(h["observed"]) + h["beyond"] + h["none"]
+    assert abs(sum(x[2] for x in rows) - (sum(h["expected"]) + h["beyond_expected"] + h["none_expected"])) < 1e-9
