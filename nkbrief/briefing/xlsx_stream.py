@@ -325,6 +325,7 @@ class Sheet:
         self.title_rows = "1:2"
         self._row_pt: list[float] = []  # every row's height (points)
         self._page_pos = 0.0  # points used on the current printed page
+        self._kept = -1  # the row of the last heading (kept with what follows it)
         #: Columns printed (from A); None: all. Columns past it are for Excel only.
         self.print_cols: int | None = None
 
@@ -374,11 +375,13 @@ class Sheet:
         for _ in range(n):
             self.add([])
 
-    def heading(self, text: str, span: int | None = None, keep: float = 20 + 2 * LINE_PT + 35) -> None:
+    def heading(self, text: str, span: int | None = None,
+                keep: float = 20 + 4 * LINE_PT + 4 + 2 * (LINE_PT + 2.5)) -> None:
         """A section heading, on a new page unless ``keep`` points (by default the heading,
-        a table header and two rows) still fit on this one."""
+        a table header of up to four lines and two rows) still fit on this one."""
         span = span or self.ncols
         self.keep_together(keep)
+        self._kept = self.row + 1  # a table right under it needs no check of its own
         self.add([self.cell(text, ("heading",))] + [self.cell(None, ("heading",)) for _ in range(span - 1)],
                  height=20)
 
@@ -415,7 +418,8 @@ class Sheet:
         # Headers are bold: about 10% wider than body text.
         head_lines = max(text_lines(h, wd * 0.9) for (_, h, _, _), wd in zip(columns, widths))
         head_h = max(2, head_lines) * LINE_PT + 4
-        self.keep_together(head_h + keep * (LINE_PT + 2.5))
+        if self._kept != self.row:
+            self.keep_together(head_h + keep * (LINE_PT + 2.5))
         header_row = self.add([self.cell(h, ("header",)) for _, h, _, _ in columns], height=head_h)
         n = 0
         band = False
