@@ -651,7 +651,7 @@ class PackWriter(FrontPages, StreamBase):
             for r in self.records():
                 srcs = list(dict.fromkeys(x.strip() for x in (r["sources"] or []) if x and x.strip()))
                 yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)),
-                       "\n".join(f"[{number[s]}] {s}" for s in srcs) or "none recorded",
+                       "\n".join(f"[{number[s]}]\u00a0{s}" for s in srcs) or "none recorded",
                        r["missile_name"] or r["missile_class"], r["notes"],
                        " ".join(f"[{number[s]}]" for s in srcs) or None, r["id"]]
 
