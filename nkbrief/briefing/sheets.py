@@ -337,7 +337,7 @@ class PackWriter(FrontPages, StreamBase):
         sh.print_cols = MISSILE_PRINT_COLS
         total = self.data.missile_rows
         rest = [h for _, h, _, _ in MISSILE_COLUMNS[MISSILE_PRINT_COLS:]]
-        sh.title_block("Missiles", f"{total:,} per-missile records for the selected events · "
+        sh.title_block("Missiles", f"{plural(total, 'per-missile record')} for the selected events · "
                                    f"{self.o.marking.text}",
                        f"On paper: columns A–{_col_letters(MISSILE_PRINT_COLS, MISSILE_PRINT_COLS)}. "
                        "In Excel the "
@@ -611,7 +611,7 @@ class PackWriter(FrontPages, StreamBase):
         sh.print_cols = 4
         sources, number, cites = self.bibliography()
         sh.title_block("Sources",
-                       f"{len(sources):,} sources cited by the selected events · {self.o.marking.text}")
+                       f"{plural(len(sources), 'source')} cited by the selected events · {self.o.marking.text}")
         sh.blank()
         sh.heading("Bibliography (numbered in order of first citation)", 3)
         if sources:

@@ -50,11 +50,11 @@ class FrontPages:
         c = self.counts()
         sh.add([None, sh.cell("Scope", ("heading",)), sh.cell(None, ("heading",))], height=20)
         para("Period", f"{self.span_text()} (Korean Standard Time, UTC+9)")
-        missiles = f"{c['missiles']:,} missiles fired"
+        missiles = f"{plural(c['missiles'], 'missile')} fired"
         if c["count_unknown"]:
-            missiles += f" (number not reported for {c['count_unknown']:,} events)"
+            missiles += f" (number not reported for {plural(c['count_unknown'], 'event')})"
         para("Launches", f"{plural(c['events'], 'launch event')} on {plural(c['days'], 'day')} · {missiles} · "
-                         f"{c['missile_rows']:,} per-missile records")
+                         f"{plural(c['missile_rows'], 'per-missile record')}")
         para("Classes", self.class_list())
         para("Selection", o.filters or "Events chosen individually; no filter recorded.")
         para("Contents", " · ".join(SECTIONS[k] for k in o.sections if k != "cover"))
@@ -133,7 +133,7 @@ class FrontPages:
 
         fig("Launch events", c["events"], INT, f"on {plural(c['days'], 'launch day')}")
         fig("Missiles fired", c["missiles"], INT,
-            f"number not reported for {c['count_unknown']:,} events" if c["count_unknown"] else "")
+            f"number not reported for {plural(c['count_unknown'], 'event')}" if c["count_unknown"] else "")
         fig("Per-missile records", c["missile_rows"], INT)
         fig("Missile classes", len(self.class_counts()), INT, self.class_list())
         for what, lo, hi in (("Longest distance", "distance_km", "distance_km_max"),

@@ -218,3 +218,19 @@ def test_the_timing_histogram_is_binned_over_the_datas_range(seeded_store):
     # nothing is lost: the counts add up to the same totals
     assert sum(x[1] for x in rows) == sum(h["observed"]) + h["beyond"] + h["none"]
     assert abs(sum(x[2] for x in rows) - (sum(h["expected"]) + h["beyond_expected"] + h["none_expected"])) < 1e-9
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_counts_on_every_sheet_agree_with_their_numbers(tmp_path, n):
+    st = small_store(tmp_path / "s.sqlite3")
+    # 2017-07-04 (1 missile fired, 1 source) and 2017-08-29 (1 missile, 1 source)
+    ids = ["2017-07-04-icbm-banghyon", "2017-08-29-irbm-sunan"][:n]
+    out = build_pack(st, ids, PackOptions(output=tmp_path / "p.xlsx", classification="CUI"))
+    st.close()
+    wb = load_workbook(out)
+    text = "\n".join(_texts(out, name) for name in wb.sheetnames)
+    s = "" if n == 1 else "s"
+    assert f"{n} missile{s} fired" in text
+    assert "0 per-missile records" in text  # these events have none
+    assert f" 1 per-missile records" not in text and "1 sources cited" not in text
+    assert "1 missiles fired" not in text and "1 launch events" not in text and "1 days" not in text
