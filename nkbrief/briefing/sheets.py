@@ -86,7 +86,16 @@ def event_columns(sections: Sequence[str] = ()) -> tuple[list[tuple[str, str, fl
     for f in order:
         header, width, kind = EVENT_FIELDS_SPEC[f]
         cols.append((f, header, EVENT_FALLBACK_WIDTHS.get(f, width) if f in extra else width, kind))
+    # A printed long text flows over several rows (Sheet.table); its whole text is also kept
+    # in one cell, for Excel, at the end of the table.
+    for f in extra:
+        header, width, kind = EVENT_FIELDS_SPEC[f]
+        cols.append((f + FULL_TEXT, f"{header} (full text)", width, kind))
     return cols, len(EVENT_PRINTED) + len(extra)
+
+
+#: The suffix of an Event log column that keeps a printed field's whole text in one cell.
+FULL_TEXT = "__full"
 
 
 #: Every Event log column of a full pack (see :func:`event_columns`).
@@ -296,7 +305,7 @@ class PackWriter(FrontPages, StreamBase):
             for r in self.records():
                 vals = []
                 for f, _, _, kind in columns:
-                    v = r[f]
+                    v = r[f.removesuffix(FULL_TEXT)]
                     if f == "date":
                         v = (to_date(v), DATE_FORMATS.get(r["date_precision"], DATE))
                     elif kind == "time":
@@ -305,7 +314,7 @@ class PackWriter(FrontPages, StreamBase):
                         v = to_utc(v)
                     elif kind == "yesno":
                         v = None if v is None else ("yes" if v else "no")
-                    elif f == "sources":
+                    elif f.startswith("sources"):
                         v = "\n".join(v or [])
                     vals.append(v)
                 yield vals

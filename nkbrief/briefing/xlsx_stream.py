@@ -465,7 +465,9 @@ class Sheet:
             return [values]
         out = []
         for k in range(max(len(p) for p in split.values())):
-            row = list(values) if k == 0 else [None] * printed + list(values[printed:])
+            # Excel-only values repeat on continuation rows (ids, for filtering); long text does not.
+            row = list(values) if k == 0 else [None] * printed + [
+                None if isinstance(v, str) and len(v) > 200 else v for v in values[printed:]]
             for i, pieces in split.items():
                 if k >= len(pieces):
                     continue

@@ -196,6 +196,8 @@ def test_long_text_flows_onto_continuation_rows_and_keeps_every_word(tmp_path):
     joined = " ".join(c.replace("(continued from 2016-09-05, Notes)", "").replace("(continued)", "")
                       for c in cells)
     assert joined.split() == text.split()
+    full = [r[header.index("Notes (full text)")] for r in ws.iter_rows(values_only=True)]
+    assert full.count(text) == 1  # whole in one cell (for Excel), once
     heights = [ws.row_dimensions[r].height for r in range(1, ws.max_row + 1)]
     assert max(h for h in heights if h) <= FLOW_LINES * 12.75 + 3
 
