@@ -481,6 +481,11 @@ class PackWriter(FrontPages, StreamBase):
                 # Columns that duplicate the launch table or are for Excel go past the printed ones.
                 order = ([i for i, h in enumerate(header) if h not in TIMING_EXCEL_ONLY]
                          + [i for h in TIMING_EXCEL_ONLY for i, x in enumerate(header) if x == h])
+                if "Next entry" in header and "Previous entry" in header:
+                    # both entry titles in the wide printed columns (D, E), the numbers after
+                    prev = header.index("Previous entry")
+                    order.remove(prev)
+                    order.insert(order.index(header.index("Next entry")) + 1, prev)
                 if order != list(range(len(header))):
                     header = [header[i] for i in order]
                     rows = [[r[i] if i < len(r) else None for i in order] for r in rows]
