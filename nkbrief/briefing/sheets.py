@@ -110,10 +110,10 @@ MISSILE_COLUMNS: list[tuple[str, str, float, str]] = [
     ("time_kst", "Time (KST)", 7.5, "time"),
     ("distance_km", "Distance (km)", 10, "km"),
     ("apogee_km", "Apogee (km)", 10, "km"),
-    ("landing_area", "Landing area", 20, "text"),
+    ("landing_area", "Landing area", 22, "text"),  # "East Sea (Sea of Japan)" on one line
     ("outcome", "Outcome", 9, "text"),
     ("confirmation", "Confirmation", 12, "text"),
-    ("notes", "Notes", 32, "text"),
+    ("notes", "Notes", 30, "text"),
     ("event_id", "Event ID", 30, "text"),
     ("time_utc", "Time (UTC)", 16, "datetime"),
     ("distance_km_max", "Distance max (km)", 10, "km"),

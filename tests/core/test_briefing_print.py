@@ -236,3 +236,23 @@ def test_counts_on_every_sheet_agree_with_their_numbers(tmp_path, n):
     assert "0 per-missile records" in text  # these events have none
     assert f" 1 per-missile records" not in text and "1 sources cited" not in text
     assert "1 missiles fired" not in text and "1 launch events" not in text and "1 days" not in text
+
+
+def test_every_table_row_has_its_height_set_so_excel_only_columns_never_stretch_it(tmp_path):
+    """A row with no height is fitted by LibreOffice to its tallest cell, also a wrapping one
+    that does not print (the Missiles sheet's source links made its rows double height)."""
+    import re
+
+    st = small_store(tmp_path / "s.sqlite3")
+    out = build_pack(st, list(st.events_frame()["id"]), PackOptions(output=tmp_path / "p.xlsx",
+                                                                    classification="CUI"))
+    st.close()
+    wb = load_workbook(out)
+    names = wb.sheetnames
+    with zipfile.ZipFile(out) as z:
+        xml = z.read(f"xl/worksheets/sheet{names.index('Missiles') + 1}.xml").decode()
+    rows = re.findall(r'<row r="(\d+)"( ht="[0-9.]+" customHeight="1")?', xml)
+    table = [r for r in rows if int(r[0]) >= 3]  # the header and the table's rows
+    assert len(table) >= 3 and all(r[1] for r in table)
+    heights = [float(re.search(r'ht="([0-9.]+)"', r[1]).group(1)) for r in table[1:]]
+    assert max(heights) < 2 * 12.75  # one line each: the printed cells are short
