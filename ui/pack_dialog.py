@@ -583,7 +583,7 @@ class PackDialog(QDialog):
         worker.signals.cancelled.connect(self._on_worker_cancelled)
         self._worker = worker
         self._set_busy(True)
-        self.status_label.setText(f"Building the pack of {len(ids):,} events…")
+        self.status_label.setText(f"Building the pack of {len(ids):,} event{'' if len(ids) == 1 else 's'}…")
         start(worker, QThreadPool.globalInstance())
         return True
 
@@ -695,13 +695,13 @@ def open_pack_dialog(window, ids: list[str] | None = None) -> PackDialog:
             origin = f"{len(ids):,} event{'s' if len(ids) != 1 else ''} selected in the event table"
         else:
             ids = list(window.visible_event_ids()) if hasattr(window, "visible_event_ids") else []
-            origin = f"the {len(ids):,} events shown in the event table"
+            origin = (f"the {len(ids):,} event{'' if len(ids) == 1 else 's'} shown in the event table")
             spec = getattr(getattr(window, "filter_bar", None), "spec", None)
             desc = _describe_spec(spec()) if callable(spec) else ""
             if desc:
                 origin += f" (filters: {desc})"
     else:
-        origin = f"{len(ids):,} events chosen"
+        origin = f"{len(ids):,} event{'' if len(ids) == 1 else 's'} chosen"
     dlg = PackDialog(window.store, ids, origin=origin, timing=timing_settings_of(window), parent=window)
     window.pack_dialog = dlg
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
