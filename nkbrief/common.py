@@ -91,3 +91,15 @@ def gc_paused():
             gc.freeze()
             gc.unfreeze()
             gc.enable()
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def shown(text: object) -> str:
+    """Text safe for a one-line message: control characters (newline, ANSI escapes...) and
+    lone surrogates written as escapes (``\\n``, ``\\x1b``, ``\\ud800``)."""
+    s = str(text)
+    if not _UNSAFE.search(s):
+        return s
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)

@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nkbrief.importing import reconcile
+from nkbrief.importing import reconcile  # noqa: E402
 from nkbrief.model import schema  # noqa: E402
 
 NEWS_ANALYSIS = ("\"North Korea's Calculated Provocation Before Party Congress\" (news analysis, "
@@ -52,6 +52,8 @@ EDITORIAL: list[dict] = [
             "Congress opened on 19 February, and came as US Under Secretary of Defense Colby left Seoul."
         ),
         "sources_append": [NEWS_ANALYSIS],
+        "resolves": {"count": "count 2 follows Japan's MoD; CSIS's \"five missiles fired in two rounds\" is "
+                              "quoted (see the editorial note on the count)."},
         "notes": [
             "Editorial: launch site given in JCS's words ('an area north of Pyongyang'); the coordinates "
             "are approximate — nagix's point for Pyongyang International Airport (Sunan), north of the city.",
@@ -92,7 +94,8 @@ EDITORIAL: list[dict] = [
         "date": "2026-01-04",
         "match_classes": {"MRBM", "HGV", "IRBM", "unknown"},
         "cls": "HGV",
-        "values": {"missile_name": "Hwasong-11E (hypersonic, per KCNA)"},
+        "values": {"missile_name": "Hwasong-11E (hypersonic, per KCNA)",
+                   "distance_km": 900.0, "distance_km_max": 950.0, "distance_qualifier": None},
         "description_lead": (
             "North Korea fired ballistic missiles from the Pyongyang area toward the East Sea from about "
             "07:50 KST; JCS put the flight at about 900 km. KCNA called it a drill of a hypersonic weapon "
@@ -106,8 +109,74 @@ EDITORIAL: list[dict] = [
             "nagix) reported an irregular trajectory at about 50 km altitude, and nagix's missile file marks "
             "the Hwasong-11E with a glide manoeuvre; a 900–950 km flight is far short of IRBM range "
             "(nagix itself types the Hwasong-11E as an MRBM).",
+            "Editorial: distance 900–950 km — JCS about 900 km (news), Japan's MoD 900 and 950 km for the "
+            "two missiles (nagix); the range shows both rather than one figure.",
         ],
     },
+]
+
+
+#: Source rows whose values are plainly wrong, corrected before anything is built from them.
+#: Each has a note with the reason; the row keeps its source_ref and carries the note.
+ROW_FIXES: dict[str, dict] = {
+    "CNS F1 181": {
+        "dist": 360.0, "apo": 540.0,
+        "note": ("Correction: CNS gives distance 540 km and apogee 360 km (its text likewise), swapped "
+                 "against CSIS 2022-05-25 'Ballistic Missile Launch' (the suspected ICBM \"flew around 360 "
+                 "kilometers ... with a top altitude of 540 km\"); distance 360 km, apogee 540 km."),
+    },
+}
+
+#: Decisions on numbers that disagree with a cited source (the build's numeric cross-check,
+#: reconcile.cross_check) or counts that differ from the per-missile rows. Each says why.
+NUMBER_DECISIONS: list[dict] = [
+    {"date": "1993-05-30", "match_classes": {"SRBM"},
+     "resolves": {"count": "CSIS's \"at least 2 Hwasongs-5 and 6 missiles\" is the text CSIS files under both "
+                           "29 and 30 May 1993 for the whole two-day series, the Nodong included; CNS, which "
+                           "says the number of missiles tested is unclear, has one row for 30 May. The CNS "
+                           "count is kept."}},
+    {"date": "2009-07-05", "match_classes": {"MRBM"},
+     "resolves": {"count": "CSIS's count \"5 Scud missiles\" is of the Scuds (the SRBM event's five CNS rows); "
+                           "the same sentence gives \"2 Nodong missiles\", this event's two rows."}},
+    *({"date": d, "match_classes": {"SRBM"},
+       "resolves": {"count": f"CNS has one KN-02 row for the day; CSIS says \"{said}\" and cites no "
+                             "detection source. The per-missile count is kept and CSIS's figure quoted."}}
+      for d, said in (("2014-06-26", "3 short-range missiles"), ("2014-08-14", "three short-range rockets"),
+                      ("2014-09-06", "three short-range missiles"))),
+    {"date": "2017-03-06", "match_classes": {"MRBM"},
+     "resolves": {"count": "CNS F1 103 records a fifth missile believed launched with the four and failed "
+                           "shortly after launch; the four that CSIS reports are the ones that flew. CNS's "
+                           "five rows are kept."}},
+    {"date": "2019-09-10", "match_classes": {"SRBM"},
+     "resolves": {"count": "JCS tracked two (CSIS); the images released by state media show a third launch, "
+                           "read by CNS as failed early in flight. CNS's three rows are kept."}},
+    *({"date": "2022-11-02", "match_classes": {"SRBM"}, "match_site": site,
+       "resolves": {"count": "CSIS's \"about 25 missiles of different types\" counts every missile of the day, "
+                             "surface-to-air missiles included (CNS: \"at least 23 missile launches including "
+                             "both ballistic and surface-to-air missiles\"); this event's count is its CNS rows."}}
+      for site in ("Uiju", "Wonsan Kalma International Airport")),
+    {"date": "2022-11-03", "match_classes": {"ICBM"},
+     "resolves": {"count": "CSIS's count \"2 SRBMs\" is of the two SRBMs fired from Kaechon after the ICBM "
+                           "(their own event); this event is the one ICBM."}},
+    {"date": "2022-11-03", "match_classes": {"SRBM"}, "match_site": "Koksan",
+     "resolves": {f: ("CSIS's row describes the morning launches only (the ICBM, 760 km and about 1,920 km "
+                      "apogee, and two SRBMs from Kaechon); this evening launch from Koksan (JCS: three SRBMs, "
+                      "490 km, apogee about 130 km, per CNS) is not in it.")
+                  for f in ("count", "distance", "apogee")}},
+    {"date": "2024-05-30", "match_classes": {"SRBM"},
+     "values": {"count_qualifier": "at least"},
+     "resolves": {"count": "JCS first estimated \"approximately 10\" (CSIS 2024-05-30); the later count, "
+                           "\"at least eighteen\" (nagix, from JCS and the North's release of eighteen "
+                           "launchers), is kept with its qualifier."}},
+    {"date": "2024-11-05", "match_classes": {"SRBM"},
+     "values": {"count": 7, "count_qualifier": "at least"},
+     "resolves": {"count": "nagix has a single record for \"several SRBMs\"; Japan's Ministry of Defense "
+                           "counted \"at least 7\" (CSIS 2024-11-04). Count at least 7."},
+     "count_reason": "the one nagix record describes the whole salvo (\"several SRBMs\"), not one missile."},
+    {"date": "2026-03-14", "match_classes": {"SRBM"},
+     "count_reason": ("nagix lists twelve records (\"1 of 12\" … \"12 of 12\") with one time and identical "
+                      "figures; the news reports (\"~10\") and CSIS (\"an estimated 10\") give about ten. "
+                      "The event keeps about 10; the twelve nagix records stay as per-missile rows.")},
 ]
 
 
@@ -133,7 +202,7 @@ def check_statement_actors(shared: Path) -> None:
 
 def build_bundle(shared: Path) -> tuple[dict, reconcile.Built]:
     check_statement_actors(shared)
-    built = reconcile.build(shared, EDITORIAL)
+    built = reconcile.build(shared, EDITORIAL + NUMBER_DECISIONS, ROW_FIXES)
     problems = []
     for e in built.events:
         rep = schema.validate_event(e)
@@ -181,9 +250,10 @@ def generated_tables(built: reconcile.Built) -> str:
                f"statements: **{len(built.statements)}**.\n")
     by_origin = Counter(ev.origin for ev in built.evs)
     out.append("| events built from | count |\n|---|---|")
-    for k in ("cns", "nagix", "csis"):
-        out.append(f"| {dict(cns='CNS rows', nagix='nagix records (after the CNS cut-off)', csis='CSIS rows only')[k]} "
-                   f"| {by_origin.get(k, 0)} |")
+    labels = dict(cns="CNS rows", nagix="nagix records (after the CNS cut-off)", csis="CSIS rows only",
+                  news="news notes only (Japan MoD reports after 2026-08-20)")
+    for k in ("cns", "nagix", "csis", "news"):
+        out.append(f"| {labels[k]} | {by_origin.get(k, 0)} |")
     out.append("")
     out.append("| input rows and what became of them | count |\n|---|---|")
     for k, v in sorted(log.counts.items()):
@@ -235,6 +305,45 @@ def generated_tables(built: reconcile.Built) -> str:
         ids = ", ".join(ev_ids[id(ev)] for ev in n["events"]) or "(no event)"
         out.append(f"| {n['row'].date} | {ids} | {_cell('; '.join(n.get('changed', [])) or 'sources and notes only')} |")
     out.append("")
+    out.append("### Source rows corrected\n")
+    out.append("| source row | correction and reason |\n|---|---|")
+    for ref, fix in log.fixes:
+        out.append(f"| {ref} | {_cell(fix['note'])} |")
+    out.append("")
+
+    out.append("### Numeric cross-check: figures more than 10% apart\n")
+    out.append("Every count, distance and apogee checked against every source row the event cites "
+               "(`reconcile.cross_check`). Each disagreement is resolved by a decision (below) or shown as a "
+               "range with both sources; the build refuses any other.\n")
+    out.append("| event id | field | event | source | source's figures | resolution |\n|---|---|---|---|---|---|")
+    for c in log.checks:
+        lo, hi = c["event_value"]
+        shown = reconcile._fmt_km(lo) + ("" if hi == lo else f"–{reconcile._fmt_km(hi)}")
+        said = ", ".join(schema.number_text(x, None, q) for x, q in c["source_values"])
+        out.append(f"| {ev_ids[id(c['ev'])]} | {c['field']} | {shown} | {_cell(c['source'])} | {_cell(said)} | "
+                   f"{_cell(c['resolved'])} |")
+    out.append("")
+
+    out.append("### Decisions on numbers\n")
+    out.append("| event id | field | decision |\n|---|---|---|")
+    for e, ev in zip(built.events, built.evs):
+        for fld, why in ev.resolved.items():
+            out.append(f"| {e['id']} | {fld} | {_cell(why)} |")
+        if ev.count_reason and ev.count_reason != ev.resolved.get("count"):
+            out.append(f"| {e['id']} | count against the missile rows | {_cell(ev.count_reason)} |")
+    out.append("")
+
+    out.append("### Confirmation of events not from CNS\n")
+    out.append("CNS events keep CNS's Confirmation Status. Every other event is *confirmed* only when a named "
+               "government detection source is cited for it (`reconcile.decide_confirmation`).\n")
+    out.append("| event id | confirmation | basis |\n|---|---|---|")
+    for e, ev in zip(built.events, built.evs):
+        if ev.origin == "cns":
+            continue
+        basis = next((n for n in ev.notes if n.startswith("Confirmation:")), "")
+        basis = basis.split(" — ", 1)[-1]
+        out.append(f"| {e['id']} | {e['confirmation']} | {_cell(basis)} |")
+    out.append("")
     if log.warnings:
         out.append("### Warnings\n")
         out += [f"- {_cell(w)}" for w in log.warnings]
@@ -261,7 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.shared / reconcile.CNS_FILE).exists():
         print(f"{args.shared} does not hold the public data files", file=sys.stderr)
         return 2
-    bundle, built = build_bundle(args.shared)
+    try:
+        bundle, built = build_bundle(args.shared)
+    except ValueError as e:  # a contradiction the build refuses: say which, no traceback
+        print(f"build refused: {e}", file=sys.stderr)
+        return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(dumps(bundle), encoding="utf-8")
     if str(args.reconciliation) != "-":

@@ -406,6 +406,16 @@ def check_libraries(rep: Report, bundle: Path, exe: Path) -> None:
         rep.add("libraries", "pass", f"all {count} shared objects map with their dependencies", dt)
 
 
+def check_help_docs(rep: Report, bundle: Path) -> None:
+    """The offline help (F1, ui/help_window.py) reads <bundle>/_internal/docs/*.md."""
+    docs = bundle / "_internal" / "docs"
+    pages = sorted(p.name for p in docs.glob("*.md")) if docs.is_dir() else []
+    if "main_window.md" in pages:
+        rep.add("help", "pass", f"{len(pages)} help pages bundled ({', '.join(pages)})")
+    else:
+        rep.add("help", "fail", f"no docs/main_window.md in {docs}: F1 would show no help")
+
+
 def check_selfcheck(rep: Report, run: Runner, bundle: Path) -> None:
     r, dt = run("selfcheck", "--json")
     try:
@@ -791,6 +801,7 @@ def run_smoke(bundle: Path, *, isolation: str = "auto", keep: bool = False) -> R
         t0 = time.perf_counter()
         check_network(rep, iso, sys.executable)
         check_libraries(rep, bundle, exe)
+        check_help_docs(rep, bundle)
         check_selfcheck(rep, run, bundle)
         check_list(rep, run)
         check_gui(rep, run, out_dir)

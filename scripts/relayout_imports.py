@@ -10,8 +10,8 @@ added still name the old modules, and this script rewrites them).
 
 What it rewrites: import statements (absolute and relative, at any indentation, split into one
 statement per target module when the names of one statement now live in different packages, with an
-alias when a module's own name changed), dotted names outside import statements ("nkbrief.timing" in
-a string or a comment), and paths ("nkbrief/briefing.py"). Relative imports stay relative and are
+alias when a module's own name changed), dotted names outside import statements ("nkbrief.analysis.timing" in
+a string or a comment), and paths ("nkbrief/briefing/pack.py"). Relative imports stay relative and are
 recomputed from the file's new place.
 """
 
@@ -28,52 +28,58 @@ REPO = Path(__file__).resolve().parents[1]
 
 #: old module -> new module. Packages that became modules or the reverse are listed as modules.
 MOVES: dict[str, str] = {
-    "nkbrief.schema": "nkbrief.model.schema",
-    "nkbrief.parse": "nkbrief.model.parse",
-    "nkbrief.classification": "nkbrief.model.classification",
-    "nkbrief.palette": "nkbrief.model.palette",
+    "nkbrief.model.schema": "nkbrief.model.schema",
+    "nkbrief.model.parse": "nkbrief.model.parse",
+    "nkbrief.model.classification": "nkbrief.model.classification",
+    "nkbrief.model.palette": "nkbrief.model.palette",
     "nkbrief.store": "nkbrief.store",
-    "nkbrief.dataset": "nkbrief.store.dataset",
-    "nkbrief.importer": "nkbrief.importing.importer",
-    "nkbrief.merge": "nkbrief.importing.merge",
-    "nkbrief.convert": "nkbrief.importing.convert",
-    "nkbrief.mapping": "nkbrief.importing.mapping",
-    "nkbrief.incoming": "nkbrief.importing.incoming",
-    "nkbrief.reconcile": "nkbrief.importing.reconcile",
-    "nkbrief.io": "nkbrief.importing.io",
-    "nkbrief.io.cns": "nkbrief.importing.io.cns",
-    "nkbrief.io.csis": "nkbrief.importing.io.csis",
-    "nkbrief.io.nagix": "nkbrief.importing.io.nagix",
-    "nkbrief.io.public": "nkbrief.importing.io.public",
-    "nkbrief.io.sniff": "nkbrief.importing.io.sniff",
-    "nkbrief.io.tabular": "nkbrief.importing.io.tabular",
-    "nkbrief.io.xlsx_guard": "nkbrief.importing.io.xlsx_guard",
-    "nkbrief.calendar_io": "nkbrief.jobs.calendar_io",
-    "nkbrief.context": "nkbrief.analysis.context",
-    "nkbrief.filtering": "nkbrief.analysis.filtering",
-    "nkbrief.timing": "nkbrief.analysis.timing",
-    "nkbrief.geo": "nkbrief.analysis.geo",
-    "nkbrief.export": "nkbrief.exporting.export",
-    "nkbrief.xlsx_safe": "nkbrief.exporting.xlsx_safe",
-    "nkbrief.briefing": "nkbrief.briefing.pack",
-    "nkbrief.briefing_sheets": "nkbrief.briefing.sheets",
-    "nkbrief.briefing_summary": "nkbrief.briefing.summary",
-    "nkbrief.timeline_png": "nkbrief.briefing.timeline_png",
-    "nkbrief.xlsx_stream": "nkbrief.briefing.xlsx_stream",
-    "nkbrief.xlsx_values": "nkbrief.briefing.xlsx_values",
+    "nkbrief.store.dataset": "nkbrief.store.dataset",
+    "nkbrief.importing.importer": "nkbrief.importing.importer",
+    "nkbrief.importing.merge": "nkbrief.importing.merge",
+    "nkbrief.importing.convert": "nkbrief.importing.convert",
+    "nkbrief.importing.mapping": "nkbrief.importing.mapping",
+    "nkbrief.importing.incoming": "nkbrief.importing.incoming",
+    "nkbrief.importing.reconcile": "nkbrief.importing.reconcile",
+    "nkbrief.importing.io": "nkbrief.importing.io",
+    "nkbrief.importing.io.cns": "nkbrief.importing.io.cns",
+    "nkbrief.importing.io.csis": "nkbrief.importing.io.csis",
+    "nkbrief.importing.io.nagix": "nkbrief.importing.io.nagix",
+    "nkbrief.importing.io.public": "nkbrief.importing.io.public",
+    "nkbrief.importing.io.sniff": "nkbrief.importing.io.sniff",
+    "nkbrief.importing.io.tabular": "nkbrief.importing.io.tabular",
+    "nkbrief.importing.io.xlsx_guard": "nkbrief.importing.io.xlsx_guard",
+    "nkbrief.jobs.calendar_io": "nkbrief.jobs.calendar_io",
+    "nkbrief.analysis.context": "nkbrief.analysis.context",
+    "nkbrief.analysis.filtering": "nkbrief.analysis.filtering",
+    "nkbrief.analysis.timing": "nkbrief.analysis.timing",
+    "nkbrief.analysis.geo": "nkbrief.analysis.geo",
+    "nkbrief.exporting.export": "nkbrief.exporting.export",
+    "nkbrief.exporting.xlsx_safe": "nkbrief.exporting.xlsx_safe",
+    "nkbrief.briefing.pack": "nkbrief.briefing.pack",
+    "nkbrief.briefing.sheets": "nkbrief.briefing.sheets",
+    "nkbrief.briefing.summary": "nkbrief.briefing.summary",
+    "nkbrief.briefing.timeline_png": "nkbrief.briefing.timeline_png",
+    "nkbrief.briefing.xlsx_stream": "nkbrief.briefing.xlsx_stream",
+    "nkbrief.briefing.xlsx_values": "nkbrief.briefing.xlsx_values",
     "nkbrief.cli": "nkbrief.cli",
-    "nkbrief.commands": "nkbrief.cli",
-    "nkbrief.commands.core": "nkbrief.cli.core",
-    "nkbrief.commands.importing": "nkbrief.cli.importing",
-    "nkbrief.commands.pack": "nkbrief.cli.pack",
-    "nkbrief.commands.selfcheck": "nkbrief.cli.selfcheck",
-    "nkbrief.commands.timing": "nkbrief.cli.timing",
+    "nkbrief.cli": "nkbrief.cli",
+    "nkbrief.cli.core": "nkbrief.cli.core",
+    "nkbrief.cli.importing": "nkbrief.cli.importing",
+    "nkbrief.cli.pack": "nkbrief.cli.pack",
+    "nkbrief.cli.selfcheck": "nkbrief.cli.selfcheck",
+    "nkbrief.cli.timing": "nkbrief.cli.timing",
+    # Added on other branches at the same time as the layout change; `git mv` them after the merge:
+    "nkbrief.model.rules": "nkbrief.model.rules",  # issue 13: the one value-rule table belongs to the model
+    # modules added on branches that ran beside the layout change (issues 13, 14)
+    "nkbrief.analysis.totals": "nkbrief.analysis.totals",
+    "nkbrief.analysis.catalogue": "nkbrief.analysis.catalogue",
+    "nkbrief.cli.edit": "nkbrief.cli.edit",
 }
 
 #: Modules of the new layout that are packages (their file is __init__.py).
 NEW_PACKAGES = {"nkbrief", "nkbrief.model", "nkbrief.store", "nkbrief.importing", "nkbrief.importing.io",
-                "nkbrief.jobs", "nkbrief.analysis", "nkbrief.exporting", "nkbrief.briefing", "nkbrief.cli"}
-OLD_PACKAGES = {"nkbrief", "nkbrief.io", "nkbrief.commands"}
+                "nkbrief.jobs", "nkbrief.analysis", "nkbrief.exporting", "nkbrief.briefing.pack", "nkbrief.cli"}
+OLD_PACKAGES = {"nkbrief", "nkbrief.importing.io", "nkbrief.cli"}
 
 #: Modules that exist in both layouts under the same name (so they are not "old" names).
 UNCHANGED = {"nkbrief", "nkbrief.atomic", "nkbrief.progress", "nkbrief.resources", "nkbrief.selection",
@@ -197,9 +203,9 @@ def rewrite_importfrom(node: ast.ImportFrom, src_seg: str, old_pkg: str | None, 
 
     if len(groups) == 1:
         (mod, _), = groups.items()
-        if node.level and new_pkg is not None and spell(mod) == ("." * node.level + (node.module or "")):
-            if all(not (f"{target}.{a.name}" in MOVES) for a in node.names):
-                return None
+        if (node.level and new_pkg is not None and spell(mod) == ("." * node.level + (node.module or ""))
+                and all(f"{target}.{a.name}" not in MOVES for a in node.names)):
+            return None
         # only the module part changes: keep the statement's own formatting of the names
         m = re.match(r"from\s+([.\w]+)\s+import", src_seg)
         if m and all(f"{target}.{a.name}" not in MOVES for a in node.names):
@@ -230,7 +236,7 @@ def _patterns():
     global _DOTTED, _PATHS
     if _DOTTED is None:
         olds = sorted((m for m, n in MOVES.items() if m != n), key=len, reverse=True)
-        # "nkbrief.briefing" is an old module and a new package: leave names inside the package
+        # "nkbrief.briefing.pack" is an old module and a new package: leave names inside the package
         _DOTTED = re.compile(r"(?<![\w.])(" + "|".join(re.escape(m) for m in olds) + r")(?![\w])"
                              r"(?!\.(?:pack|sheets|summary|timeline_png|xlsx_stream|xlsx_values)\b)")
         paths = {}
@@ -303,7 +309,7 @@ def _col_chars(line: str, col_bytes: int) -> int:
 
 def files_in_repo() -> list[Path]:
     out = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    keep = (".py", ".spec", ".sh", ".toml")
+    keep = (".py", ".spec", ".sh", ".toml", ".md")
     return [REPO / f for f in out.splitlines() if f.endswith(keep) and f != "scripts/relayout_imports.py"]
 
 
@@ -325,9 +331,9 @@ def do_move() -> None:
         dst.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "mv", str(src), str(dst)], cwd=REPO, check=True)
     # the old io package's __init__ becomes the new one's; the commands package's goes
-    subprocess.run(["git", "mv", "nkbrief/io/__init__.py", "nkbrief/importing/io/__init__.py"], cwd=REPO,
+    subprocess.run(["git", "mv", "nkbrief/importing/io/__init__.py", "nkbrief/importing/io/__init__.py"], cwd=REPO,
                    check=True)
-    subprocess.run(["git", "rm", "-q", "nkbrief/commands/__init__.py"], cwd=REPO, check=True)
+    subprocess.run(["git", "rm", "-q", "nkbrief/cli/__init__.py"], cwd=REPO, check=True)
 
 
 def main() -> int:

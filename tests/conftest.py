@@ -54,7 +54,7 @@ def seeded_store(tmp_path, _seeded_template):
 @pytest.fixture(autouse=True, scope="session")
 def _site_settings(tmp_path_factory):
     """The tests run as a site whose administrator set UNCLASSIFIED as the pack marking
-    (nkbrief.site_settings); without a site default a pack needs an explicit marking, which
+    (nkbrief.privacy); without a site default a pack needs an explicit marking, which
     tests/core/test_briefing_print.py checks by pointing NKBRIEF_SITE_CONFIG elsewhere. The
     variable is set in os.environ so commands run in a subprocess see it too."""
     path = tmp_path_factory.mktemp("site") / "site.ini"

@@ -20,23 +20,28 @@ import numpy  # noqa: F401
 import pandas  # noqa: F401
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QHBoxLayout,
-                               QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QTextBrowser, QToolBar,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFrame,
+                               QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QScrollArea, QSplitter,
+                               QTextBrowser, QToolBar, QVBoxLayout, QWidget)
 
 from nkbrief import __version__
 from nkbrief.model import schema
 from nkbrief.resources import resource_path
 from nkbrief.selection import Selection
 from nkbrief.store import Store, StoreError
+from nkbrief.store import VersionConflict
 
 from . import undo
+from . import workers
 from .detail_pane import DetailPane
 from .event_table import EventTable
 from .filter_bar import FilterBar
+from .filter_chips import EmptyOverlay, FilterChips
 from .selection_bridge import SelectionBridge
 from .style import STYLESHEET, app_icon, icon, settings, settings_privacy_notes
 from .timeline import Y_MODES, Timeline
+
+_UNKNOWN = object()  # notes whose starting value is not known: saved unchecked
 
 #: Feature modules installed after the window is built: ``importlib.import_module(name).install(window)``.
 FEATURE_MODULES: list[str] = ["ui.timing_view", "ui.pack_dialog", "ui.import_actions"]
@@ -94,14 +99,23 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 6)
         self.splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(self.splitter)
+        self.filter_bar = FilterBar(self)
+        self.filter_chips = FilterChips(self.filter_bar, self)
+        central = QWidget(self)
+        central.setObjectName("central")
+        cl = QVBoxLayout(central)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(0)
+        cl.addWidget(self.filter_chips)
+        cl.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.empty_overlay = EmptyOverlay(self.table, self.filter_bar)
 
         self.detail = DetailPane(self)
         self.detail.set_store(store)
         self.detail_dock = self.add_dock(self.detail, "Details", Qt.DockWidgetArea.RightDockWidgetArea)
-        self.detail_dock.setMinimumWidth(360)
+        self.detail_dock.setMinimumWidth(300)
 
-        self.filter_bar = FilterBar(self)
         self.bridge = SelectionBridge(self.selection, self.table, self.timeline, self.detail, self)
         self._build_actions()
         self._build_menus()
@@ -114,18 +128,24 @@ class MainWindow(QMainWindow):
         self.selection.on_change(lambda *_: self._on_selection_changed())
         self.detail.notes_saved.connect(self._on_detail_notes_saved)
         undo.error_handler = self._on_undo_failed
+        self._undo_index = self.undo_stack.index()
+        self.undo_stack.indexChanged.connect(self._on_undo_index_changed)
+        from . import habits
+
+        habits.install(self)
 
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(0)
         self._reload_timer.timeout.connect(self.reload)
         store.on_change(self._on_store_changed)
+        self._watch_store()
         self.setAcceptDrops(True)
 
         self.reload()
         self.resize(1500, 940)
         # The detail pane starts at a reading width; the table and timeline get the rest.
-        self.resizeDocks([self.detail_dock], [460], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.detail_dock], [400], Qt.Orientation.Horizontal)
         self.features_installed = False
         self._features_pending = bool(install_features and defer_features)
         if install_features and defer_features:
@@ -155,7 +175,16 @@ class MainWindow(QMainWindow):
         """Put ``widget`` in a dock (its show/hide toggle goes in the View menu)."""
         dock = QDockWidget(title, self)
         dock.setObjectName("dock_" + schema.slug(title))
-        dock.setWidget(widget)
+        # The dock scrolls rather than forcing its content's minimum size on the window, so the
+        # window still fits a 1280x720 screen. ``dock.content`` is ``widget``.
+        scroll = QScrollArea(dock)
+        scroll.setObjectName("dock_scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(widget)
+        scroll.setMinimumSize(200, 120)
+        dock.content = widget
+        dock.setWidget(scroll)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
@@ -177,6 +206,7 @@ class MainWindow(QMainWindow):
     def reload(self) -> None:
         """Re-read events and calendar from the store; filters, sort and selection survive."""
         self._reload_timer.stop()
+        self._seen_data_version = self._store_data_version()
         self.frame = self.store.events_frame()
         self.calendar = self.store.calendar_frame()
         self.timeline.set_data(self.frame, self.calendar)
@@ -189,6 +219,44 @@ class MainWindow(QMainWindow):
     def _on_store_changed(self, kind: str) -> None:
         if kind in ("events", "calendar", "statements"):
             self._reload_timer.start()  # coalesce the kinds of one commit into one reload
+
+    #: How often the window looks for changes other processes made to the store (ms).
+    STORE_POLL_MS = 1000
+
+    def _watch_store(self) -> None:
+        """Notice commits by other processes (another analyst's window, ``nkbrief edit``, an
+        import): the store's data version (:meth:`Store.data_version`) changes when another connection commits.
+        One cheap query a second; a change reloads, which keeps filters, sort, selection and
+        the notes being typed."""
+        self._seen_data_version = self._store_data_version()
+        self._notes_base: dict[str, str | None] = {}
+        self._store_poll = QTimer(self)
+        self._store_poll.setObjectName("store_poll")
+        self._store_poll.setInterval(self.STORE_POLL_MS)
+        self._store_poll.timeout.connect(self.poll_store)
+        self._store_poll.start()
+
+    def _store_data_version(self) -> int | None:
+        try:
+            return self.store.data_version()
+        except Exception:  # a closed or vanished store: nothing to follow
+            return None
+
+    def poll_store(self) -> bool:
+        """Reload if another process changed the store since the last look; True if so."""
+        v = self._store_data_version()
+        if v is None or v == self._seen_data_version:
+            return False
+        notes = (self.detail.shown_event["id"], self.detail.notes_edit.toPlainText()) \
+            if self.detail.notes_dirty() and self.detail.shown_event else None
+        if notes:  # what the analyst started typing over, to check when the notes are saved
+            self._notes_base.setdefault(notes[0], self.detail.shown_event.get("notes"))
+        self.reload()
+        if notes and self.detail.shown_event and self.detail.shown_event["id"] == notes[0]:
+            self.detail.notes_edit.setPlainText(notes[1])  # still unsaved, still the analyst's
+        self.statusBar().showMessage("The store was changed by another program; the view is up to date.",
+                                     5000)
+        return True
 
     # ---------------------------------------------------------- actions
     def _act(self, text, slot, shortcut=None, icon_name=None, tip=None) -> QAction:
@@ -211,6 +279,16 @@ class MainWindow(QMainWindow):
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([K("Ctrl+Shift+Z"), K("Ctrl+Y")])
         self.redo_action.setIcon(icon("redo"))
+        # The toolbar's Undo/Redo keep a short label (the stack's text, e.g. "Redo Delete
+        # 2026-01-27-…", would push the toolbar wider); the full text is in the tooltip.
+        self.undo_tool_action = self._act("Undo", self.undo_stack.undo, None, "undo")
+        self.redo_tool_action = self._act("Redo", self.undo_stack.redo, None, "redo")
+        for tool, full in ((self.undo_tool_action, self.undo_action), (self.redo_tool_action, self.redo_action)):
+            tool.setObjectName(("undo" if tool is self.undo_tool_action else "redo") + "_tool_action")
+        for sig in (self.undo_stack.canUndoChanged, self.undo_stack.canRedoChanged,
+                    self.undo_stack.undoTextChanged, self.undo_stack.redoTextChanged):
+            sig.connect(self._sync_undo_tools)
+        self._sync_undo_tools()
         self.add_action = self._act("&Add event…", self.add_event, K(K.StandardKey.New), "add",
                                     "Add a launch event")
         self.edit_action = self._act("&Edit event…", self.edit_event, K("Ctrl+E"), "edit",
@@ -224,10 +302,12 @@ class MainWindow(QMainWindow):
         self.copy_action = self._act("&Copy rows", self.table.copy_selection, None, "copy",
                                      "Copy the selected rows as tab-separated text (Ctrl+C in the table)")
         self.select_all_action = self._act("Select &all shown", self.select_all, None)
-        self.clear_selection_action = self._act("Clear selection", lambda: self.selection.clear(), K("Esc"))
+        self.clear_selection_action = self._act("Clear search, then selection", self.escape, K("Esc"))
         self.find_action = self._act("&Find…", self.filter_bar.focus_search, K(K.StandardKey.Find))
-        self.export_png_action = self._act("Export timeline as &PNG…", self.export_timeline_png,
-                                           K("Ctrl+Shift+E"), "export-png", "Save the timeline as a PNG image")
+        self.export_png_action = self._act("Export timeline…", self.export_timeline_png,
+                                           K("Ctrl+Shift+E"), "export-png",
+                                           "Save the timeline as a PNG or SVG picture, with title, dates, "
+                                           "classification marking and legend")
         self.zoom_selection_action = self._act("&Zoom to selection", self.timeline.zoom_to_selection,
                                                K("Ctrl+."), "zoom-selection", "Zoom the timeline to the selection")
         self.zoom_all_action = self._act("Show &all", self.timeline.zoom_to_all, K("Ctrl+0"), "zoom-all",
@@ -278,8 +358,8 @@ class MainWindow(QMainWindow):
         tb.setObjectName("main_toolbar")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         tb.setIconSize(tb.iconSize().scaled(20, 20, Qt.AspectRatioMode.KeepAspectRatio))
-        for a in (self.add_action, self.edit_action, self.delete_action, None, self.undo_action,
-                  self.redo_action, None, self.zoom_selection_action, self.export_png_action):
+        for a in (self.add_action, self.edit_action, self.delete_action, None, self.undo_tool_action,
+                  self.redo_tool_action, None, self.zoom_selection_action, self.export_png_action):
             tb.addSeparator() if a is None else tb.addAction(a)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self.toolbar = tb
@@ -301,10 +381,13 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.status_store)
 
     def _update_status(self) -> None:
-        text = self.table.table_model.view.status_text()
+        view = self.table.table_model.view
+        text = view.status_text()
         n = len(self.selection)
         if n:
-            text += f" · {n:,} selected"
+            rows = view.frame_rows_for_ids(self.selection.ids)
+            hidden = int((view.inverse[rows] < 0).sum()) if rows.size else 0
+            text += f" · {n:,} selected" + (f" ({hidden:,} hidden)" if hidden else "")
         self.status_counts.setText(text)
         self.status_store.setText(f"store: {self.store.path}")
         self.status_store.setToolTip(str(self.store.path))
@@ -326,13 +409,44 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _on_detail_notes_saved(self, event_id: str, text: str) -> None:
+        # The notes the analyst started typing over: kept by poll_store when another process
+        # changed the event meanwhile, else the ones the pane shows. Saving over notes someone
+        # else changed since goes through the conflict dialog, as an edit does.
+        shown = self.detail.shown_event
+        base = self._notes_base.pop(event_id, shown.get("notes") if shown and shown["id"] == event_id
+                                    else _UNKNOWN)
+        expect = None if base is _UNKNOWN else {"notes": base}
         try:
-            undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, {"notes": text},
-                                                             f"Edit notes of {event_id}"))
+            self.commit_edit(event_id, {"notes": text}, None, expect=expect, text=f"Edit notes of {event_id}")
         except StoreError as e:
             self.detail.notes_save_failed(str(e))
+
+    def _sync_undo_tools(self, *_) -> None:
+        st = self.undo_stack
+        for tool, can, text, verb in ((self.undo_tool_action, st.canUndo(), st.undoText(), "Undo"),
+                                      (self.redo_tool_action, st.canRedo(), st.redoText(), "Redo")):
+            tool.setEnabled(can)
+            tool.setToolTip(f"{verb} {text}" if can and text else f"Nothing to {verb.lower()}")
+
+    def _on_undo_index_changed(self, index: int) -> None:
+        """After a push, undo or redo: select the events that command touched (if it says)."""
+        old, self._undo_index = self._undo_index, index
+        if index == old:
+            return
+        cmd = self.undo_stack.command(index) if index < old else self.undo_stack.command(index - 1)
+        if cmd is None:
+            return
+        name = "touched_after_undo" if index < old else "touched_after_redo"
+        if index > old and getattr(cmd, "just_pushed", False):
+            cmd.just_pushed = False
+            name = "touched_after_push"
+        get = getattr(cmd, name, None)
+        ids = get() if callable(get) else None
+        if ids is None:
             return
         self.reload()
+        present = [i for i in ids if self.store.has_event(i)]
+        self.selection.set(present, current=present[0] if len(present) == 1 else None, source=None)
 
     def _on_undo_failed(self, message: str) -> None:
         QMessageBox.warning(self, "nkbrief", f"The store refused the change: {message}")
@@ -340,6 +454,11 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------- editing
     def select_all(self) -> None:
         self.selection.set(self.visible_event_ids(), source=None)
+
+    def escape(self) -> None:
+        """Esc: clear the search first; when it is empty, clear the selection."""
+        if not self.filter_bar.clear_search():
+            self.selection.clear()
 
     def add_event(self) -> str | None:
         # Deferred (start-up): the edit dialog costs about 28 ms the window need not pay until an
@@ -368,6 +487,7 @@ class MainWindow(QMainWindow):
         ev = self.store.get_event(event_id)
         if ev is None:
             return False
+        version = self.store.event_version(event_id)  # what the analyst starts from
         dlg = EventEditDialog(self.store, ev, self)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return False
@@ -375,10 +495,33 @@ class MainWindow(QMainWindow):
         if not changes:
             return False
         try:
-            undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, changes))
+            return self.commit_edit(event_id, changes, version)
         except StoreError as e:
             QMessageBox.warning(self, "Edit event", str(e))
             return False
+
+    def commit_edit(self, event_id: str, changes: dict, version: int | None, *, expect: dict | None = None,
+                    text: str | None = None) -> bool:
+        """Save an edit that started from ``version`` (or from the values ``expect``). If
+        someone changed the event since, the conflict dialog shows both values and the
+        analyst keeps theirs (False) or overwrites them (until it goes through). Other store
+        errors are raised (StoreError)."""
+        from .conflict_dialog import MINE, ConflictDialog
+
+        while True:
+            try:
+                undo.push(self.undo_stack, undo.EditEventCommand(self.store, event_id, changes, text,
+                                                                 if_version=version, expect=expect))
+                break
+            except VersionConflict as e:
+                self.reload()
+                dlg = ConflictDialog(e, self)
+                dlg.exec()
+                if dlg.choice != MINE:
+                    self.statusBar().showMessage(f"Kept {e.user}'s version of {event_id}; your edit was "
+                                                 "not saved.", 8000)
+                    return False
+                version, expect = e.version, None
         self.reload()
         return True
 
@@ -401,19 +544,10 @@ class MainWindow(QMainWindow):
         return True
 
     def export_timeline_png(self, path: str | None = None) -> str | None:
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export timeline", "timeline.png", "PNG image (*.png)")
-            if not path:
-                return None
-            if not path.lower().endswith(".png"):
-                path += ".png"
-        try:
-            self.timeline.export_png(path)
-        except OSError as e:
-            QMessageBox.warning(self, "Export timeline", str(e))
-            return None
-        self.statusBar().showMessage(f"Timeline saved to {path}", 5000)
-        return path
+        """File ▸ Export timeline…: the plot alone with title, dates, marking and key (PNG or SVG)."""
+        from .timeline_export import export_dialog
+
+        return export_dialog(self, path)
 
     # ------------------------------------------------------------ about
     def show_about(self) -> QDialog:
@@ -506,6 +640,8 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([4, 6])
 
     def closeEvent(self, event):  # noqa: N802
+        self._store_poll.stop()
+        workers.shutdown()  # cancel running jobs and wait: none may call back into a closed window
         if self.detail.notes_dirty():
             self.detail.save_notes()
         if self._persist:
@@ -528,6 +664,7 @@ def _ensure_app() -> QApplication:
 def render_screenshot(window: MainWindow, path: str, size=SCREENSHOT_SIZE) -> str:
     """Render ``window`` at ``size`` into a PNG at ``path``."""
     app = QApplication.instance()
+    window.setMinimumSize(0, 0)
     window.resize(*size)
     window.show()
     for _ in range(5):
@@ -562,6 +699,9 @@ def run_gui(args) -> int:
     privacy_notes = store.privacy_notes + settings_privacy_notes()
     if privacy_notes:  # told once: the next start finds nothing to tighten
         window.statusBar().showMessage("Made private: " + "; ".join(privacy_notes), 30000)
+    from . import crash
+
+    crash.install(window)  # unexpected errors: a plain dialog, the traceback in the crash log
     sel = getattr(args, "select", None)
     if sel:
         if not store.has_event(sel):
@@ -572,7 +712,7 @@ def run_gui(args) -> int:
         window.timeline.zoom_to_all()
     if shot:
         try:
-            render_screenshot(window, shot)
+            render_screenshot(window, shot, getattr(args, "size", None) or SCREENSHOT_SIZE)
         except OSError as e:
             sys.stderr.write(f"nkbrief: {e}\n")
             return 1

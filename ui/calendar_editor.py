@@ -24,6 +24,7 @@ from nkbrief.jobs import calendar_io
 from nkbrief.model import schema
 from nkbrief.analysis.context import CATEGORY_LABELS
 from nkbrief.store import Store, StoreError
+from nkbrief.write_guard import WriteRefused, write_error
 
 from .undo import StoreCommand, push
 
@@ -159,7 +160,9 @@ class CalendarEntryDialog(QDialog):
         for w in (self.description_edit, self.sources_edit):
             w.textChanged.connect(self._on_field_changed)
         self.category_combo.currentIndexChanged.connect(self._on_field_changed)
-        self._on_field_changed()
+        # A new entry is checked as the analyst types, not on open: no red before any typing.
+        self._edited = entry is not None
+        self._refresh()
 
     def cells(self) -> dict:
         lines = [s.strip() for s in self.sources_edit.toPlainText().splitlines() if s.strip()]
@@ -187,13 +190,24 @@ class CalendarEntryDialog(QDialog):
         return {k: v for k, v in entry.items() if k != "id" and self.original.get(k) != v}
 
     def _on_field_changed(self, *_):
+        self._edited = True
+        self._refresh()
+
+    def _refresh(self) -> None:
         entry, messages = self.check()
-        self.problems_label.setText("\n".join(messages))
+        if self._edited:
+            self.problems_label.setStyleSheet(f"color: {ERROR_COLOUR};")
+            self.problems_label.setText("\n".join(messages))
+        else:
+            self.problems_label.setStyleSheet("color: #6B7280;")
+            self.problems_label.setText("A date, a category and a title are needed.")
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(entry is not None)
 
     def accept(self) -> None:  # Qt override
         entry, messages = self.check()
         if entry is None:
+            self._edited = True
+            self.problems_label.setStyleSheet(f"color: {ERROR_COLOUR};")
             self.problems_label.setText("\n".join(messages))
             return
         self.entry = entry
@@ -434,8 +448,11 @@ class CalendarEditor(QDialog):
                 return None
         try:
             out = calendar_io.export_calendar_csv(self.store.calendar_frame(), path)
+        except WriteRefused as e:
+            QMessageBox.warning(self, "Export calendar", str(e))
+            return None
         except OSError as e:
-            QMessageBox.warning(self, "Export calendar", f"{Path(path).name}: {e.strerror or e}")
+            QMessageBox.warning(self, "Export calendar", write_error(Path(path), e))
             return None
         self.status_label.setText(f"Wrote {out}")
         return str(out)

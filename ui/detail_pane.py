@@ -17,9 +17,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPlainTextEdit, QPushButton, QTabWidget,
                                QTextBrowser, QVBoxLayout, QWidget)
 
-from nkbrief.analysis import catalogue
-from nkbrief.analysis import context
-from nkbrief.model import palette
+from nkbrief.analysis import catalogue, context
+from nkbrief.model import palette, schema
 from nkbrief.analysis.filtering import EventView
 
 from .map_widget import MapWidget
@@ -58,12 +57,13 @@ def date_text(ev: dict) -> tuple[str, str]:
     return kst, utc
 
 
-def km_text(lo, hi, what: str = "") -> str:
+def km_text(lo, hi, what: str = "", qualifier: str | None = None) -> str:
+    """As the sources state it: '>700 km', '~350 km', '350 km', '360–540 km (sources give a range)'."""
     if lo is None:
         return "not reported"
     if hi is not None and hi != lo:
-        return f"{lo:,.0f}–{hi:,.0f} km (sources give a range)"
-    return f"about {lo:,.0f} km" if lo >= 10 else f"about {lo:g} km"
+        return f"{schema.number_text(lo, hi, None, 'km')} (sources give a range)"
+    return schema.number_text(lo, None, qualifier, "km")
 
 
 def _yes_no(v) -> str:
@@ -146,6 +146,11 @@ class DetailPane(QWidget):
         hint = QLabel("Links are copied to the clipboard, never opened here.", src)
         hint.setObjectName("muted")
         sl.addWidget(hint)
+        prov_label = QLabel("Provenance: how the compiler decided the date and values", src)
+        prov_label.setObjectName("muted")
+        sl.addWidget(prov_label)
+        self.provenance = _browser(src)  # the compiler's notes; the analyst's own are on Notes
+        sl.addWidget(self.provenance, 1)
         self.tabs.addTab(src, "Sources")
 
         notes = QWidget(self)
@@ -216,6 +221,7 @@ class DetailPane(QWidget):
             b.setHtml(msg if b is not self.history else "")
         self.map.show_events([])
         self.sources.clear()
+        self.provenance.clear()
         self._set_notes_enabled(False, "")
 
     def _show_one(self, ev: dict) -> None:
@@ -227,6 +233,7 @@ class DetailPane(QWidget):
             self.sources.addItem(s)
         if self.sources.count():
             self.sources.setCurrentRow(0)
+        self.provenance.setPlainText(ev.get("provenance") or "None recorded.")
         self._set_notes_enabled(True, ev.get("notes") or "")
         self.history.setHtml(self.history_html(ev["id"]))
 
@@ -236,6 +243,7 @@ class DetailPane(QWidget):
         self.context.setHtml("<p class='muted'>Select one event to see its calendar context.</p>")
         self.map.show_sites(self.event_view, rows)
         self.sources.clear()
+        self.provenance.clear()
         self._set_notes_enabled(False, "")
         self.history.setHtml("")
 
@@ -247,7 +255,8 @@ class DetailPane(QWidget):
         name = _e(ev.get("missile_name") or "unnamed system")
         count = ev.get("count")
         n_rows = len(self.store.missiles(ev["id"])) if self.store is not None else 0
-        count_txt = (f"{count} missile{'s' if count != 1 else ''}" if count else "not reported")
+        count_txt = (f"{_e(schema.number_text(count, None, ev.get('count_qualifier')))} "
+                     f"missile{'s' if count != 1 else ''}" if count else "not reported")
         if n_rows:
             count_txt += f" <span class='muted'>({n_rows} per-missile record{'s' if n_rows != 1 else ''})</span>"
         site = _e(ev.get("launch_site") or "not reported")
@@ -257,11 +266,12 @@ class DetailPane(QWidget):
             ("Date (KST)", _e(kst)), ("Time (UTC)", _e(utc)),
             ("Class", f"<span style='color:{color}'>●</span> {cls}"), ("System", name),
             ("Count", count_txt),
-            ("Distance", _e(km_text(ev.get("distance_km"), ev.get("distance_km_max")))),
-            ("Apogee", _e(km_text(ev.get("apogee_km"), ev.get("apogee_km_max")))),
+            ("Distance", _e(km_text(ev.get("distance_km"), ev.get("distance_km_max"),
+                                    qualifier=ev.get("distance_qualifier")))),
+            ("Apogee", _e(km_text(ev.get("apogee_km"), ev.get("apogee_km_max"), qualifier=ev.get("apogee_qualifier")))),
             ("Launch site", site), ("Landing area", _e(ev.get("landing_area") or "not reported")),
             ("Outcome", _e(ev.get("outcome") or "unknown")),
-            ("Confirmation", _e(ev.get("confirmation") or "—")),
+            ("Confirmation", _e(ev.get("confirmation") or "not stated")),
             ("Leader attended", _e(_yes_no(ev.get("leader_attended")))),
         ]
         desc = _e(ev.get("description") or "").replace("\n", "<br>")
@@ -366,7 +376,7 @@ class DetailPane(QWidget):
             rng += f" <span class='muted'>({_e(r['date'])} {_e(r['missile_class'])})</span>"
         span = f"{s['first']} to {s['last']}" if s["first"] != s["last"] else str(s["first"])
         out = (f"<h3>{s['events']:,} events selected</h3>"
-               + _rows([("Missiles", f"{s['missiles']:,}"), ("Classes", chips or "—"),
+               + _rows([("Missiles", _e(s["missiles"].text())), ("Classes", chips or "—"),
                         ("Dates", _e(span)), ("Maximum range", rng)]))
         return out + self._listing_html(rows)
 

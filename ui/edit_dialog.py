@@ -7,21 +7,38 @@ Problems appear under the field they concern; the dialog refuses to save while a
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
                                QPlainTextEdit, QScrollArea, QVBoxLayout, QWidget)
 
 from nkbrief.analysis import catalogue
-from nkbrief.model import parse, schema
+from nkbrief.model import parse, rules, schema
 
 from .style import app_icon
 
 
-def _km_text(lo, hi) -> str:
+def _km_text(lo, hi, qualifier=None) -> str:
     if lo is None:
         return ""
     fmt = (lambda v: f"{v:g}")
-    return fmt(lo) if hi is None or hi == lo else f"{fmt(lo)}-{fmt(hi)}"
+    if hi is None or hi == lo:
+        return f"{qualifier} {fmt(lo)}" if qualifier else fmt(lo)  # 'over 700': the source's words
+    return f"{fmt(lo)}-{fmt(hi)}"
+
+
+_QUALIFIER_WORDS = re.compile(r"^\s*(?:more than|over|at least|up to|less than|under|about|approx\.?|"
+                              r"approximately|around|~|>=|<=|>|<|≥|≤)\s*", re.I)
+
+
+def _qualified(parse_fn):
+    """A parser that also returns the qualifier the analyst wrote ('at least 7' -> (7, 'at least'))."""
+    def parse_q(raw):
+        q = schema.qualifier_of(raw) if isinstance(raw, str) else None
+        value = parse_fn(_QUALIFIER_WORDS.sub("", raw) if q and isinstance(raw, str) else raw)
+        return value, q
+    return parse_q
 
 
 class EventEditDialog(QDialog):
@@ -36,6 +53,10 @@ class EventEditDialog(QDialog):
         self.setMinimumWidth(560)
         self.result_event: dict | None = None
         self.problems: dict[str, str] = {}
+        # Problems show under the fields the analyst has edited (all of them for an existing
+        # event, or after Save is pressed): a new form opens without red.
+        self._touched: set[str] = set()
+        self._show_all = event is not None
 
         outer = QVBoxLayout(self)
         scroll = QScrollArea(self)
@@ -56,7 +77,7 @@ class EventEditDialog(QDialog):
             w = QLineEdit(body)
             w.setText(text)
             w.setPlaceholderText(placeholder)
-            w.textChanged.connect(self._on_field_changed)
+            w.textChanged.connect(lambda *_, k=key: self._on_field_changed(k))
             self._add(key, label, w)
             return w
 
@@ -65,8 +86,10 @@ class EventEditDialog(QDialog):
             for value, text in items:
                 w.addItem(text, value)
             i = w.findData(current)
+            if i < 0 and key == "confirmation":  # unknown or blank: never shown as "confirmed"
+                i = w.findData("not stated")
             w.setCurrentIndex(max(i, 0))
-            w.currentIndexChanged.connect(self._on_field_changed)
+            w.currentIndexChanged.connect(lambda *_, k=key: self._on_field_changed(k))
             self._add(key, label, w)
             return w
 
@@ -74,20 +97,25 @@ class EventEditDialog(QDialog):
             w = QPlainTextEdit(body)
             w.setPlainText(value or "")
             w.setFixedHeight(w.fontMetrics().lineSpacing() * lines + 12)
-            w.textChanged.connect(self._on_field_changed)
+            w.textChanged.connect(lambda *_, k=key: self._on_field_changed(k))
             self._add(key, label, w)
             return w
 
-        line("date", "Date (KST) *", ev["date"] or "", "YYYY-MM-DD, or YYYY-MM / YYYY when only that is known")
+        line("date", "Date (KST) *", ev["date"] or "", "YYYY-MM-DD, or YYYY-MM / YYYY when only that is "
+             f"known ({rules.DATE.bounds_text()})")
         combo("date_precision", "Date known to the", [(p, p) for p in schema.DATE_PRECISIONS],
               ev["date_precision"])
         line("time_kst", "Time (KST)", ev["time_kst"] or "", "HH:MM, blank if not reported")
         combo("missile_class", "Class *", [(c, c) for c in schema.MISSILE_CLASSES], ev["missile_class"])
         line("missile_name", "System", ev["missile_name"] or "", "e.g. Hwasong-15 / 화성-15")
-        line("count", "Count", "" if ev["count"] is None else str(ev["count"]), "missiles launched")
-        line("distance", "Distance (km)", _km_text(ev["distance_km"], ev["distance_km_max"]),
-             "350, or a range such as 25-90")
-        line("apogee", "Apogee (km)", _km_text(ev["apogee_km"], ev["apogee_km_max"]), "80, or 60-100")
+        line("count", "Count", "" if ev["count"] is None else
+             (f"{ev['count_qualifier']} " if ev.get("count_qualifier") else "") + str(ev["count"]),
+             f"missiles launched ({rules.COUNT.bounds_text()}); 'at least 7' keeps the source's words")
+        line("distance", "Distance (km)", _km_text(ev["distance_km"], ev["distance_km_max"],
+                                                   ev.get("distance_qualifier")),
+             f"350, 'over 700', or a range such as 25-90 ({rules.DISTANCE.bounds_text()})")
+        line("apogee", "Apogee (km)", _km_text(ev["apogee_km"], ev["apogee_km_max"], ev.get("apogee_qualifier")),
+             f"80, 'about 60', or 60-100 ({rules.APOGEE.bounds_text()})")
         line("launch_site", "Launch site", ev["launch_site"] or "")
         line("latitude", "Latitude (°N)", "" if ev["latitude"] is None else f"{ev['latitude']:g}")
         line("longitude", "Longitude (°E)", "" if ev["longitude"] is None else f"{ev['longitude']:g}")
@@ -177,11 +205,13 @@ class EventEditDialog(QDialog):
         ev["time_kst"] = parsed("time_kst", parse.parse_time, "Time")
         ev["missile_class"] = self._raw("missile_class")
         ev["missile_name"] = self._raw("missile_name") or None
-        ev["count"] = parsed("count", parse.parse_int, "Count")
-        dist = parsed("distance", parse.parse_km, "Distance") or (None, None)
-        ev["distance_km"], ev["distance_km_max"] = dist
-        apo = parsed("apogee", parse.parse_km, "Apogee") or (None, None)
-        ev["apogee_km"], ev["apogee_km_max"] = apo
+        ev["count"], ev["count_qualifier"] = parsed("count", _qualified(parse.parse_int), "Count") or (None, None)
+        if ev["count"] is None:
+            ev["count_qualifier"] = None
+        for key, label in (("distance", "Distance"), ("apogee", "Apogee")):
+            (lo, hi), q = parsed(key, _qualified(parse.parse_km), label) or ((None, None), None)
+            ev[f"{key}_km"], ev[f"{key}_km_max"] = lo, hi
+            ev[f"{key}_qualifier"] = q if lo is not None and hi is None else None
         ev["launch_site"] = self._raw("launch_site") or None
         ev["latitude"] = parsed("latitude", parse.parse_float, "Latitude")
         ev["longitude"] = parsed("longitude", parse.parse_float, "Longitude")
@@ -192,8 +222,9 @@ class EventEditDialog(QDialog):
         ev["description"] = self._raw("description").strip()
         ev["sources"] = parse.split_sources(self._raw("sources"))
         ev["notes"] = self._raw("notes").strip()
-        if ev["date"] and ev["time_kst"] and ev.get("date_precision") == "day":
-            ev["time_utc"] = schema.kst_to_utc(ev["date"], ev["time_kst"])
+        if ev["date"] and ev["time_kst"] and ev.get("date_precision") == "day" \
+                and rules.date_in_bounds(ev["date"]):
+            ev["time_utc"] = rules.kst_to_utc(ev["date"], ev["time_kst"])
         else:
             ev["time_utc"] = None
         if self.original is None:
@@ -220,7 +251,7 @@ class EventEditDialog(QDialog):
         _, probs = self.build()
         self.problems = probs
         for key, lab in self.problem_labels.items():
-            msg = probs.get(key)
+            msg = probs.get(key) if (self._show_all or key in self._touched) else None
             lab.setText(msg or "")
             lab.setVisible(bool(msg))
             w = self.fields[key]
@@ -229,14 +260,18 @@ class EventEditDialog(QDialog):
                 w.style().unpolish(w)
                 w.style().polish(w)
         n = len(probs)
-        self.summary.setText("" if not n else f"{n} problem{'s' if n > 1 else ''} to fix before saving.")
+        shown = self._show_all or bool(self._touched)
+        self.summary.setText("" if not n or not shown else f"{n} problem{'s' if n > 1 else ''} to fix before saving.")
         return probs
 
-    def _on_field_changed(self, *_):
+    def _on_field_changed(self, key: str | None = None, *_):
+        if key:
+            self._touched.add(key)
         self.check()
 
     def accept(self) -> None:
         """Save only a valid event; otherwise keep the dialog open with the problems shown."""
+        self._show_all = True
         probs = self.check()
         if probs:
             first = next(iter(probs))

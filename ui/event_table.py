@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
+from PySide6.QtCore import (QAbstractTableModel, QEvent, QItemSelection, QItemSelectionModel, QModelIndex, Qt,
+                            Signal)
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QGuiApplication, QIcon, QKeySequence, QPainter, \
+    QPixmap, QPolygonF
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QToolTip
 
-from nkbrief.analysis.filtering import COLUMNS, NUMERIC_COLUMNS, EventView, FilterSpec, merge_runs
+from nkbrief.analysis.filtering import COLUMNS, DEFAULT_COLUMNS, NUMERIC_COLUMNS, EventView, FilterSpec, merge_runs
 from nkbrief.model.schema import EVENT_FIELDS
 
 from .style import class_qcolor
@@ -29,10 +31,50 @@ _CLASS_COL = [k for k, _ in COLUMNS].index("missile_class")
 
 #: Default widths in pixels (the header never measures contents: slow on big tables).
 DEFAULT_WIDTHS = {
-    "date": 92, "time_kst": 78, "missile_class": 96, "missile_name": 230, "count": 52,
-    "distance_km": 96, "apogee_km": 88, "launch_site": 200, "outcome": 76,
-    "confirmation": 96, "sources": 62,
+    "date": 84, "time_kst": 58, "missile_class": 84, "missile_name": 190, "count": 52,
+    "distance_km": 96, "apogee_km": 88, "launch_site": 170, "outcome": 76,
+    "confirmation": 96, "sources": 62, "time_utc": 150, "landing_area": 160, "leader_attended": 80,
+    "coordinates": 120, "id": 260, "description": 320, "notes": 220,
 }
+#: Shorter header titles where the full one (kept for copies, the chooser and the tooltip)
+#: would make the column wider than its content.
+HEADER_TITLES = {"time_kst": "KST", "time_utc": "UTC"}
+#: Columns that give up width first when the key facts must fit the window (never below MIN_FLEX).
+FLEX_COLUMNS = ("missile_name", "launch_site")
+MIN_FLEX = 100
+_ICONS: dict[str, QIcon] = {}
+_FUNNEL: list[QIcon] = []
+
+
+def class_icon(cls: str) -> QIcon:
+    """A class's colour swatch; the same pixmap when selected, so the hue never shifts."""
+    ic = _ICONS.get(cls)
+    if ic is None:
+        pm = QPixmap(12, 12)
+        pm.fill(class_qcolor(cls))
+        ic = QIcon()
+        for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected, QIcon.Mode.Active):
+            ic.addPixmap(pm, mode)
+        _ICONS[cls] = ic
+    return ic
+
+
+def funnel_icon() -> QIcon:
+    """The header's mark for a column with an active filter."""
+    if not _FUNNEL:
+        pm = QPixmap(12, 12)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#1F5FAF"))
+        from PySide6.QtCore import QPointF
+
+        p.drawPolygon(QPolygonF([QPointF(0.5, 1), QPointF(11.5, 1), QPointF(7, 6.5), QPointF(7, 11),
+                                 QPointF(5, 10), QPointF(5, 6.5)]))
+        p.end()
+        _FUNNEL.append(QIcon(pm))
+    return _FUNNEL[0]
 
 
 def _empty_frame() -> pd.DataFrame:
@@ -51,6 +93,7 @@ class EventTableModel(QAbstractTableModel):
         self._keys = [k for k, _ in COLUMNS]
         self._cols: list[np.ndarray | None] = [None] * len(COLUMNS)
         self._classes = self.view.display("missile_class")
+        self.filtered_keys: frozenset[str] = frozenset()  # columns with a filter: a funnel in the header
 
     # ------------------------------------------------------------ loading
     def set_frame(self, frame: pd.DataFrame) -> None:
@@ -66,6 +109,20 @@ class EventTableModel(QAbstractTableModel):
     def set_filter(self, spec: FilterSpec) -> None:
         if spec == self.view.spec:
             return
+        keys = {k for k, _ in spec.values} | {k for k, _ in spec.excluded} | {k for k, _, _ in spec.ranges}
+        if spec.date_from or spec.date_to:
+            keys.add("date")
+        if spec.classes is not None:
+            keys.add("missile_class")
+        if spec.outcome:
+            keys.add("outcome")
+        if spec.confirmation:
+            keys.add("confirmation")
+        if spec.has_notes:
+            keys.add("notes")
+        if frozenset(keys) != self.filtered_keys:
+            self.filtered_keys = frozenset(keys)
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)
         self.beginResetModel()
         self.view.set_filter(spec)
         self.endResetModel()
@@ -91,16 +148,25 @@ class EventTableModel(QAbstractTableModel):
             return _RIGHT if self._keys[index.column()] in NUMERIC_COLUMNS else None
         if role == _DECORATION:
             if index.column() == _CLASS_COL:
-                return class_qcolor(self._classes[self.view.rows[index.row()]] or "unknown")
+                return class_icon(self._classes[self.view.rows[index.row()]] or "unknown")
             return None
         return None
+
+    def cell_text(self, row: int, column: int) -> str:
+        """The full text of one visible cell."""
+        return str(self.data(self.index(row, column)) or "")
 
     def headerData(self, section: int, orientation, role: int = _DISPLAY):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal:
             if role == _DISPLAY:
-                return COLUMNS[section][1]
+                return HEADER_TITLES.get(self._keys[section], COLUMNS[section][1])
             if role == _ALIGN and self._keys[section] in NUMERIC_COLUMNS:
                 return _RIGHT
+            if role == _DECORATION and self._keys[section] in self.filtered_keys:
+                return funnel_icon()
+            if role == _TOOLTIP:
+                return (f"{COLUMNS[section][1]}: click to sort; right-click to filter this column "
+                        "or choose columns")
         return None
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
@@ -126,6 +192,10 @@ class EventTable(QTableView):
     """
 
     selection_edited = Signal()  # the user changed the selection in the table
+    #: (column key, display value, exclude) from "Filter to / Exclude this value".
+    value_filter_requested = Signal(str, str, bool)
+    column_filter_requested = Signal(int)  # "Filter this column…" (logical column)
+    show_on_timeline_requested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -151,6 +221,8 @@ class EventTable(QTableView):
         hh.setSortIndicatorShown(True)
         for i in range(len(COLUMNS)):
             hh.resizeSection(i, self.default_width(i))
+            hh.setSectionHidden(i, COLUMNS[i][0] not in DEFAULT_COLUMNS)
+        hh.sectionResized.connect(self._on_section_resized)
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._on_header_menu_requested)
         self.setSortingEnabled(True)
@@ -164,6 +236,7 @@ class EventTable(QTableView):
         self.copy_rows_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
         self.copy_rows_action.setStatusTip("Copy the selected rows as tab-separated text")
         self.copy_rows_action.triggered.connect(lambda *_: self.copy_selection())
+        self._menu_index = QModelIndex()
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
         m = self.table_model
         m.layoutAboutToBeChanged.connect(lambda *a: self._set_quiet(True))
@@ -233,6 +306,43 @@ class EventTable(QTableView):
         QGuiApplication.clipboard().setText(text)
         return text
 
+    def copy_cell(self, index: QModelIndex | None = None) -> str:
+        """Copy one cell's full text (the one right-clicked, else the current one)."""
+        idx = index if index is not None and index.isValid() else self.currentIndex()
+        if not idx.isValid():
+            return ""
+        text = self.table_model.cell_text(idx.row(), idx.column())
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    def copy_ids(self) -> str:
+        """Copy the selected events' ids, one a line."""
+        ids = self.selected_ids()
+        text = "\n".join(ids) + ("\n" if ids else "")
+        if ids:
+            QGuiApplication.clipboard().setText(text)
+        return text
+
+    def cell_is_cut(self, index: QModelIndex) -> bool:
+        """Whether a cell's text is wider than its column (so it shows elided)."""
+        text = self.table_model.cell_text(index.row(), index.column())
+        if not text:
+            return False
+        extra = 24 if index.column() == _CLASS_COL else 10
+        return self.fontMetrics().horizontalAdvance(text) + extra > self.visualRect(index).width()
+
+    def viewportEvent(self, event):  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.ToolTip:
+            idx = self.indexAt(event.pos())
+            if idx.isValid() and self.cell_is_cut(idx):
+                QToolTip.showText(event.globalPos(), self.table_model.cell_text(idx.row(), idx.column()),
+                                  self.viewport(), self.visualRect(idx))
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().viewportEvent(event)
+
     def keyPressEvent(self, event):  # noqa: N802 (Qt override)
         if event.matches(QKeySequence.StandardKey.Copy):
             self.copy_selection()
@@ -264,31 +374,76 @@ class EventTable(QTableView):
         """The registered right-click actions, in menu order."""
         return list(self._context_actions)
 
-    def context_menu(self) -> QMenu:
-        """The right-click menu: registered actions, then Copy rows and the column chooser."""
+    def context_menu(self, index: QModelIndex | None = None) -> QMenu:
+        """The right-click menu over cell ``index``: the registered actions (e.g. build a pack
+        from the selection), copy cell / rows / ids, filter to or exclude the cell's value,
+        show on timeline, then the column's filter and the column chooser."""
+        idx = index if index is not None and index.isValid() else self.currentIndex()
+        self._menu_index = idx
         menu = QMenu(self)
         menu.setObjectName("event_table_menu")
-        for a in self._context_actions:
+        has_rows = self.selected_view_rows().size > 0
+        for a in self._context_actions:  # e.g. "Build briefing pack…" from the selection
             menu.addAction(a)
         if self._context_actions:
             menu.addSeparator()
-        self.copy_rows_action.setEnabled(self.selected_view_rows().size > 0)
+        cell = menu.addAction("Copy cell", lambda: self.copy_cell(self._menu_index))
+        cell.setObjectName("copy_cell")
+        cell.setEnabled(idx.isValid())
+        self.copy_rows_action.setEnabled(has_rows)
         menu.addAction(self.copy_rows_action)
+        ids = menu.addAction("Copy ids", self.copy_ids)
+        ids.setObjectName("copy_ids")
+        ids.setEnabled(has_rows)
         menu.addSeparator()
+        if idx.isValid():
+            key, title = COLUMNS[idx.column()]
+            value = self.table_model.cell_text(idx.row(), idx.column())
+            shown = value if len(value) <= 30 else value[:29] + "…"
+            shown = f"“{shown}”" if value else "(blank)"
+            a = menu.addAction(f"Filter to {title} = {shown}",
+                               lambda: self.value_filter_requested.emit(key, value, False))
+            a.setObjectName("filter_to_value")
+            b = menu.addAction(f"Exclude {title} = {shown}",
+                               lambda: self.value_filter_requested.emit(key, value, True))
+            b.setObjectName("exclude_value")
+        tl = menu.addAction("Show on timeline", self.show_on_timeline_requested.emit)
+        tl.setObjectName("show_on_timeline")
+        tl.setEnabled(has_rows)
+        menu.addSeparator()
+        if idx.isValid():
+            col = idx.column()
+            f = menu.addAction(f"Filter column {COLUMNS[col][1]}…", lambda: self.column_filter_requested.emit(col))
+            f.setObjectName("filter_column")
         columns = self.column_menu()
         columns.setParent(menu, columns.windowFlags())  # goes with the menu
         menu.addMenu(columns)
         return menu
 
     def contextMenuEvent(self, event):  # noqa: N802 (Qt override)
-        menu = self.context_menu()
+        menu = self.context_menu(self.indexAt(event.pos()))
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(event.globalPos())
         event.accept()
 
     # --------------------------------------------------------- columns
     def _on_header_menu_requested(self, pos) -> None:
-        self.column_menu().exec(self.horizontalHeader().mapToGlobal(pos))
+        self.header_menu(self.horizontalHeader().logicalIndexAt(pos)).popup(
+            self.horizontalHeader().mapToGlobal(pos))
+
+    def header_menu(self, column: int) -> QMenu:
+        """The header's right-click menu: filter this column, then the column chooser."""
+        menu = self.column_menu()
+        menu.setObjectName("header_menu")
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if 0 <= column < len(COLUMNS):
+            first = menu.actions()[0]
+            a = QAction(f"Filter {COLUMNS[column][1]}…", menu)
+            a.setObjectName("filter_column")
+            a.triggered.connect(lambda *_: self.column_filter_requested.emit(column))
+            menu.insertAction(first, a)
+            menu.insertSeparator(first)
+        return menu
 
     def column_menu(self) -> QMenu:
         """The column chooser: one checkable entry per column (the last visible one stays)."""
@@ -307,11 +462,51 @@ class EventTable(QTableView):
         return menu
 
     def default_width(self, column: int) -> int:
-        """A column's starting width: its usual content, or its bold title plus the sort arrow."""
+        """A column's starting width: its usual content, or its bold title plus the sort arrow
+        and the filter mark, so a header is never clipped."""
         key, title = COLUMNS[column]
+        title = HEADER_TITLES.get(key, title)
         f = QFont(self.horizontalHeader().font())
         f.setBold(True)
-        return max(DEFAULT_WIDTHS.get(key, 100), QFontMetrics(f).horizontalAdvance(title) + 34)
+        return max(DEFAULT_WIDTHS.get(key, 100), QFontMetrics(f).horizontalAdvance(title) + 30)
+
+    def fit_columns(self, available: int | None = None) -> None:
+        """Narrow the name and site columns (not below MIN_FLEX) until the shown columns fit
+        ``available`` pixels (default: the viewport), so the key facts are on screen."""
+        hh = self.horizontalHeader()
+        width = available if available is not None else self.viewport().width()
+        if width <= 0:
+            return
+        self._fitting = True
+        shown = [i for i in range(hh.count()) if not hh.isSectionHidden(i)]
+        flex = [self.table_model.column_of(k) for k in FLEX_COLUMNS]
+        flex = [i for i in flex if i in shown]
+        for i in flex:  # from their usual width, so a wider window gives them room again
+            hh.resizeSection(i, self.default_width(i))
+        over = sum(hh.sectionSize(i) for i in shown) - width
+        if over < 0 and flex:  # a wide window: name and site get the room (up to +200 each)
+            extra = min(-over, 400 * len(flex) // 2)
+            for i in flex:
+                hh.resizeSection(i, hh.sectionSize(i) + extra // len(flex))
+        while over > 0 and flex:
+            room = [(i, hh.sectionSize(i) - MIN_FLEX) for i in flex if hh.sectionSize(i) > MIN_FLEX]
+            if not room:
+                break
+            share = max(over // len(room), 1)
+            for i, r in room:
+                cut = min(share, r, over)
+                hh.resizeSection(i, hh.sectionSize(i) - cut)
+                over -= cut
+        self._fitting = False
+
+    def _on_section_resized(self, *_):
+        if not getattr(self, "_fitting", False) and self.isVisible():
+            self._auto_fit = False  # the analyst set a width: leave the widths alone from now on
+
+    def resizeEvent(self, event):  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if getattr(self, "_auto_fit", True):
+            self.fit_columns()
 
     def set_column_visible(self, column: int, visible: bool) -> None:
         hh = self.horizontalHeader()
@@ -322,14 +517,24 @@ class EventTable(QTableView):
     def reset_columns(self) -> None:
         hh = self.horizontalHeader()
         for i in range(len(COLUMNS)):
-            hh.setSectionHidden(i, False)
+            hh.setSectionHidden(i, COLUMNS[i][0] not in DEFAULT_COLUMNS)
             hh.moveSection(hh.visualIndex(i), i)
             hh.resizeSection(i, self.default_width(i))
+        self._auto_fit = True
+        self.fit_columns()
 
     def save_state(self, settings) -> None:
         settings.setValue("table/header", self.horizontalHeader().saveState())
+        settings.setValue("table/columns", ",".join(k for k, _ in COLUMNS))
+        settings.setValue("table/auto_fit", "1" if getattr(self, "_auto_fit", True) else "0")
 
     def restore_state(self, settings) -> None:
         state = settings.value("table/header")
-        if state is not None:
-            self.horizontalHeader().restoreState(state)
+        hh = self.horizontalHeader()
+        if state is None:
+            return
+        if settings.value("table/columns") != ",".join(k for k, _ in COLUMNS) or not hh.restoreState(state) \
+                or hh.count() != len(COLUMNS):
+            self.reset_columns()  # saved by a version with other columns: start from the defaults
+        else:  # the analyst's own widths are never refitted; fitted ones follow the window
+            self._auto_fit = settings.value("table/auto_fit") == "1"

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from nkbrief.jobs import imports
 
+from . import undo
 from .import_dialog import FILE_FILTER, ImportDialog, undo_job
 from .style import icon
 from .workers import Worker, start
@@ -39,9 +40,31 @@ def open_import_dialog(window, paths: list[str] | None = None) -> ImportDialog |
         return existing
     dlg = ImportDialog(window.store, list(paths), window)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+    dlg.import_finished.connect(lambda res, d=dlg: on_import_finished(window, d, res))
+    dlg.undo_hook = lambda batch_id: undo_via_stack(window, batch_id)
     window.import_dialog = dlg
     dlg.show()
     return dlg
+
+
+def on_import_finished(window, dlg, res) -> None:
+    """An import was written: put it on the Ctrl+Z stack and select its events."""
+    if res.batch_id is None or dlg.parsed is None:
+        return
+    cmd = undo.ImportCommand(window.store, dlg.parsed, dlg.resolutions(), res)
+    undo.push(window.undo_stack, cmd)  # selects cmd.ids (MainWindow._on_undo_index_changed)
+    window.statusBar().showMessage(f"Imported {dlg.parsed.name} as batch {res.batch_id}: {len(cmd.ids):,} "
+                                   "events selected; Ctrl+Z undoes the import", 8000)
+
+
+def undo_via_stack(window, batch_id: int) -> bool:
+    """Undo import ``batch_id`` with the window's Ctrl+Z stack if it is the next step there."""
+    stack = window.undo_stack
+    cmd = stack.command(stack.index() - 1) if stack.index() > 0 else None
+    if isinstance(cmd, undo.ImportCommand) and cmd.result.batch_id == batch_id:
+        stack.undo()
+        return True
+    return False
 
 
 def undo_last_import(window) -> Worker | None:
@@ -55,6 +78,9 @@ def undo_last_import(window) -> Worker | None:
             "changed.")
     answer = QMessageBox.question(window, "Undo import", text)
     if answer != QMessageBox.StandardButton.Yes:
+        return None
+    if undo_via_stack(window, last["id"]):  # the same step as Ctrl+Z, so Redo can bring it back
+        window.statusBar().showMessage(f"Undid import {last['id']} ({last['file_name']})", 8000)
         return None
     worker = Worker(undo_job, str(window.store.path), last["id"])
 
@@ -76,7 +102,7 @@ def export_dataset_dialog(window, path: str | None = None) -> Worker | None:
     total = window.store.event_count()
     if visible is not None and len(visible) < total:
         choice, ok = QInputDialog.getItem(window, "Export dataset", "Export:",
-                                          [f"all {total:,} events", f"the {len(visible):,} events shown"],
+                                          [f"the {len(visible):,} events shown", f"all {total:,} events"],
                                           0, False)
         if not ok:
             return None

@@ -343,6 +343,7 @@ class ImportDialog(QDialog):
     # -------------------------------------------------------------- checking
     def recheck(self) -> None:
         """Read and check the current file again with the current options (off the GUI thread)."""
+        self._undone = False
         path = self.current_path()
         if not path:
             return
@@ -659,17 +660,25 @@ class ImportDialog(QDialog):
 
     def _update_import_button(self) -> None:
         p = self.parsed
-        ok = p is not None and bool(p.incoming) and self.result is None
-        self.import_button.setEnabled(ok and not self._busy)
+        ok = p is not None and bool(p.incoming) and self.result is None and not getattr(self, "_undone", False)
         if ok and self.plan is not None:
             c = self.plan.counts()
             res = list(self.resolutions().values())
-            parts = [f"{c['new'] + res.count('keep_both'):,} new"]
-            if res.count("take_theirs"):
-                parts.append(f"{res.count('take_theirs'):,} updated")
-            self.import_button.setText(f"Import ({', '.join(parts)})")
+            new, updated = c["new"] + res.count("keep_both"), res.count("take_theirs")
+            if new == 0 and updated == 0:
+                # nothing would change: say so, and never record an empty batch
+                ok = False
+                self.import_button.setText("Nothing to import")
+                self.import_button.setToolTip(f"Every event in the file is already in the store "
+                                              f"({c['identical']:,} identical, {c['conflicting']:,} kept as "
+                                              "they are); importing would change nothing.")
+            else:
+                parts = [f"{new:,} new"] + ([f"{updated:,} updated"] if updated else [])
+                self.import_button.setText(f"Import ({', '.join(parts)})")
+                self.import_button.setToolTip("")
         else:
             self.import_button.setText("Import")
+        self.import_button.setEnabled(ok and not self._busy)
 
     # -------------------------------------------------------------- choices
     def resolutions(self) -> dict[int, str]:
@@ -778,6 +787,14 @@ class ImportDialog(QDialog):
     def start_undo(self) -> None:
         if self.result is None or self.result.batch_id is None or self._busy:
             return
+        hook = getattr(self, "undo_hook", None)  # the window's Ctrl+Z stack, when it holds this import
+        if callable(hook) and hook(self.result.batch_id):
+            self.undo_button.setEnabled(False)
+            self.message.setText(f"Undid import {self.result.batch_id} (Edit ▸ Redo imports it again).")
+            self.result = None
+            self._undone = True
+            self._update_import_button()
+            return
         self._generation += 1
         gen = self._generation
         self.undo_button.setEnabled(False)
@@ -802,8 +819,9 @@ class ImportDialog(QDialog):
         self.message.setText(f"Undid import {res.batch_id}: removed {res.removed:,} events, restored "
                              f"{res.restored:,}.")
         self.result = None
+        self._undone = True  # not offered again: Close, or choose the file again to re-import
+        self._update_import_button()
         self.import_undone.emit(res)
-        self.recheck()
 
     # -------------------------------------------------------------- rejected rows
     def _on_save_rejected_button_clicked(self) -> None:

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from nkbrief.analysis import geo
@@ -94,7 +94,50 @@ class MapWidget(QWidget):
         self.site_label = pg.TextItem("", color=palette.TEXT, anchor=(0, 0))
         self.site_label.setZValue(11)
         pi.addItem(self.site_label)
+        self._site_pos: tuple[float, float] | None = None
+        self._near_site: set[int] = set()
+        self.vb.sigRangeChanged.connect(lambda *_: self._declutter())
         self._set_view(*HOME_VIEW)
+
+    def _declutter(self) -> None:
+        """Place the labels so none is cut at the plot's edge or drawn over another: each goes
+        right of its point, or left when it would run off the right edge (below when off the
+        top); a label that still overlaps one already placed is left out (the site first)."""
+        vb = self.vb
+        area = vb.sceneBoundingRect()
+        if area.width() <= 0:
+            return
+        placed: list[QRectF] = []
+        items: list[tuple[pg.TextItem, float, float]] = []
+        if self._site_pos is not None and self.site_label.textItem.toPlainText():
+            items.append((self.site_label, *self._site_pos))
+        for k, ((lat, lon), t) in enumerate(zip(PLACES.values(), self._place_labels)):
+            if k in self._near_site:
+                t.setVisible(False)
+            else:
+                items.append((t, lat, lon))
+        for t, lat, lon in items:
+            p = vb.mapViewToScene(QPointF(lon, lat))
+            br = t.textItem.boundingRect()
+            w, h = br.width(), br.height()
+            ax = 0.0 if p.x() + w <= area.right() else 1.0
+            ay = 1.0 if p.y() - h >= area.top() else 0.0
+            if t is self.site_label and p.y() + h <= area.bottom():
+                ay = 0.0
+            rect = QRectF(p.x() - ax * w, p.y() - ay * h, w, h)
+            inside = area.contains(rect)
+            if not inside or any(rect.intersects(r) for r in placed):
+                t.setVisible(t is self.site_label and area.contains(p))
+                if t.isVisible():
+                    t.setAnchor((ax, ay))
+                    placed.append(rect)
+                continue
+            t.setAnchor((ax, ay))
+            t.setVisible(True)
+            placed.append(rect)
+
+    def visible_place_labels(self) -> list[str]:
+        return [t.textItem.toPlainText() for t in self._place_labels if t.isVisible()]
 
     def _ensure_coastline(self) -> None:
         if self._coast_loaded:
@@ -191,10 +234,11 @@ class MapWidget(QWidget):
         else:
             self.sites.clear()
         self.site_label.setText("")
+        self._site_pos = None
         # A reference place right next to a shown site would print over the site's label.
-        for (lat, lon), t in zip(PLACES.values(), self._place_labels):
-            t.setVisible(not any(abs(e["latitude"] - lat) < 0.6 and abs(e["longitude"] - lon) < 0.9
-                                 for e in located[:50]))
+        self._near_site = {k for k, (lat, lon) in enumerate(PLACES.values())
+                           if any(abs(e["latitude"] - lat) < 0.6 and abs(e["longitude"] - lon) < 0.9
+                                  for e in located[:50])}
         if len(events) == 1 and located:
             self._show_one(located[0])
         elif len(events) == 1:
@@ -211,6 +255,7 @@ class MapWidget(QWidget):
             self.caption.setText("No launch site coordinates for the selection." if events else
                                  "Select an event to see its launch site.")
             self._set_view(*HOME_VIEW)
+        self._declutter()
 
     def _show_one(self, e: dict) -> None:
         lat, lon = float(e["latitude"]), float(e["longitude"])
@@ -218,6 +263,7 @@ class MapWidget(QWidget):
         pi = self.plot.getPlotItem()
         self.site_label.setText(f" {e.get('launch_site') or 'launch site'}")
         self.site_label.setPos(lon, lat)
+        self._site_pos = (lat, lon)
         radii = [r for r in (e.get("distance_km"), e.get("distance_km_max")) if r]
         bounds = [lon, lon, lat, lat]
         for i, r in enumerate(dict.fromkeys(radii)):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from nkbrief import privacy, site_settings
+from nkbrief import privacy
 from nkbrief.common import UserError
 from nkbrief.model import classification
 from nkbrief.analysis.context import CATEGORY_LABELS
@@ -662,7 +662,7 @@ class PackDialog(QDialog):
         # No marking is assumed: the analyst's last choice, else the administrator's site
         # default, else none (the Build button then asks for one).
         try:
-            site = site_settings.default_marking() or ""
+            site = privacy.default_marking() or ""
         except UserError:
             site = ""
         self.set_classification(s.value(SETTINGS_PREFIX + "classification", "", str) or site)

@@ -18,15 +18,40 @@ import pandas as pd
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.DateAxisItem import HOUR_SPACING, ZoomLevel
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QActionGroup, QCursor, QPen, QPixmapCache
+from PySide6.QtGui import QActionGroup, QCursor, QFontMetrics, QIcon, QPainter, QPen, QPixmap, QPixmapCache
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QToolTip, QVBoxLayout,
                                QWidget)
 
+from nkbrief import atomic
 from nkbrief.model import palette, schema
 from nkbrief.analysis.context import CATEGORY_LABELS, calendar_context
 from nkbrief.analysis.filtering import KST_OFFSET_S, launch_times
+from nkbrief.write_guard import WriteRefused
 
 from .style import icon, qcolor
+
+#: Calendar labels that win when there is no room for all, most important first.
+_LABEL_RANK = {c: i for i, c in enumerate(("party_congress", "nuclear_test", "summit", "un_resolution", "plenum",
+                                           "inauguration", "spa_session", "exercise", "other", "anniversary"))}
+
+
+def _swatch(color: str, line: bool = False) -> QIcon:
+    """A small colour key: a dot (a class) or a dashed line (a calendar category)."""
+    pm = QPixmap(14, 14)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if line:
+        pen = QPen(qcolor(color), 2, Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawLine(7, 0, 7, 14)
+    else:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(qcolor(color))
+        p.drawEllipse(2, 2, 10, 10)
+    p.end()
+    return QIcon(pm)
+
 
 Y_MODES = {"distance": "Distance", "log": "Distance (log)", "lanes": "Class lanes"}
 DEFAULT_CATEGORIES = frozenset({"party_congress", "summit", "nuclear_test"})
@@ -124,7 +149,7 @@ class _CalendarLayer(pg.GraphicsObject):
             if e.is_band:
                 p.fillRect(QRectF(e.start, y0, e.end - e.start, y1 - y0),
                            qcolor(color, 12 if dim else 60 if strong else 28))
-            pen = pg.mkPen(qcolor(color, 60 if dim else 230 if strong else 150),
+            pen = pg.mkPen(qcolor(color, 50 if dim else 200 if strong else 105),
                            width=2 if strong else 1, style=Qt.PenStyle.DashLine)
             pen.setCosmetic(True)
             p.setPen(pen)
@@ -330,6 +355,7 @@ class Timeline(QWidget):
         self.calendar_highlight: set[str] | None = None
         self._calendar: pd.DataFrame | None = None
         self._labels: dict[int, pg.TextItem] = {}
+        self.labelled_entries: list = []  # calendar entries with a label now (no two overlap)
         self._empty_arrays()
 
         lay = QVBoxLayout(self)
@@ -391,6 +417,7 @@ class Timeline(QWidget):
         self._hover_proxy = pg.SignalProxy(scene.sigMouseMoved, rateLimit=40, slot=self._on_scene_mouse_moved)
         scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
         self.vb.sigRangeChanged.connect(self._on_view_range_changed)
+        self.vb.sigResized.connect(lambda *_: self._update_calendar_labels())  # label spacing is in pixels
         self.plot.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.plot.customContextMenuRequested.connect(self._on_plot_menu_requested)
         self._update_legend()
@@ -423,7 +450,7 @@ class Timeline(QWidget):
         self.calendar_menu = QMenu(self.calendar_button)
         self.calendar_actions = {}
         for cat, label in CATEGORY_LABELS.items():
-            a = self.calendar_menu.addAction(label)
+            a = self.calendar_menu.addAction(_swatch(palette.category_color(cat), line=True), label)
             a.setCheckable(True)
             a.setChecked(cat in self.calendar_categories)
             a.toggled.connect(lambda on, c=cat: self._on_calendar_category_toggled(c, on))
@@ -443,10 +470,25 @@ class Timeline(QWidget):
         h.addWidget(self.zoom_selection_button)
         h.addWidget(self.zoom_all_button)
         h.addSpacing(12)
+        # The key: a menu that always holds it all (classes, calendar categories, marks), and
+        # the class chips inline when there is room; the bar never sets the window's width.
+        self.key_button = QToolButton(bar)
+        self.key_button.setObjectName("timeline_key")
+        self.key_button.setText("Key ")
+        self.key_button.setToolTip("What the colours and marks mean")
+        self.key_button.setAutoRaise(True)
+        self.key_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.key_menu = QMenu(self.key_button)
+        self.key_menu.aboutToShow.connect(self._fill_key_menu)
+        self.key_button.setMenu(self.key_menu)
+        h.addWidget(self.key_button)
         self.legend = QLabel(bar)
         self.legend.setObjectName("timeline_legend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setMinimumWidth(1)  # never the bar's minimum: _fit_legend hides it when it does not fit
         h.addWidget(self.legend)
+        bar.installEventFilter(self)
+        self._bar = bar
         # The key to the marks is clipped first when the window is narrow (it never sets
         # the window's minimum width); the full text is in its tooltip.
         self.legend_hint = _ElidedLabel(bar)
@@ -458,12 +500,55 @@ class Timeline(QWidget):
         h.addWidget(self.legend_hint, 1)
         return bar
 
-    def _update_legend(self) -> None:
+    def present_classes(self) -> list[str]:
         seen = np.bincount(self.cls_codes, minlength=len(schema.MISSILE_CLASSES))
-        present = [c for k, c in enumerate(schema.MISSILE_CLASSES) if seen[k]] or list(schema.MISSILE_CLASSES)
+        return [c for k, c in enumerate(schema.MISSILE_CLASSES) if seen[k]] or list(schema.MISSILE_CLASSES)
+
+    def _update_legend(self) -> None:
         chips = " ".join(f'<span style="color:{palette.class_color(c)}">●</span>&nbsp;{html.escape(c)}'
-                         for c in present)
+                         for c in self.present_classes())
         self.legend.setText(chips + "&nbsp;&nbsp;")
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """Show the inline class chips only when they fit beside the buttons."""
+        bar = getattr(self, "_bar", None)
+        if bar is None:
+            return
+        lay = bar.layout()
+        used = lay.contentsMargins().left() + lay.contentsMargins().right()
+        for i in range(lay.count()):
+            w = lay.itemAt(i).widget()
+            if w is None:
+                used += lay.itemAt(i).sizeHint().width()
+            elif w is not self.legend and w is not self.legend_hint and not w.isHidden():
+                used += w.sizeHint().width() + lay.spacing()
+        fits = self.legend.sizeHint().width() <= bar.width() - used
+        if fits != (not self.legend.isHidden()):
+            self.legend.setVisible(fits)
+
+    def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+        if obj is getattr(self, "_bar", None) and event.type() == event.Type.Resize:
+            self._fit_legend()
+        return False
+
+    def _fill_key_menu(self) -> None:
+        m = self.key_menu
+        m.clear()
+        m.addSection("Missile classes")
+        for c in self.present_classes():
+            m.addAction(_swatch(palette.class_color(c)), c).setEnabled(False)
+        shown = self._shown_categories()
+        if shown:
+            m.addSection("Political calendar")
+            for cat, label in CATEGORY_LABELS.items():
+                if cat in shown:
+                    m.addAction(_swatch(palette.category_color(cat), line=True), label).setEnabled(False)
+        m.addSection("Marks")
+        for text in ("size = number of missiles", "bar = date known to the month or year only",
+                     "whisker = a distance range", "grey band = distance unknown",
+                     "Shift+drag selects a period; hover a dashed line for its event"):
+            m.addAction(text).setEnabled(False)
 
     # ---------------------------------------------------------------- data
     def _empty_arrays(self) -> None:
@@ -790,7 +875,19 @@ class Timeline(QWidget):
         in_view = [e for e in self.calendar_layer.entries
                    if e.category in shown and e.end >= x0 and e.start <= x1]
         few = len(in_view) <= LABEL_LIMIT
-        want = {id(e): e for e in in_view if few or e.category == "party_congress" or e.category in hl}
+        cands = [e for e in in_view if few or e.category == "party_congress" or e.category in hl]
+        # No two labels overlap: the most important win (highlighted, then by category
+        # priority), the rest are left out and shown on hover over their line.
+        pw = self.vb.viewPixelSize()[0] or 1.0
+        gap = (QFontMetrics(self.font()).height() + 10) * pw  # a label box is the text height + padding
+        order = sorted(cands, key=lambda e: (e.category not in hl, _LABEL_RANK.get(e.category, 99), e.start))
+        placed: list[float] = []
+        want = {}
+        for e in order:
+            if all(abs(e.start - x) >= gap for x in placed):
+                placed.append(e.start)
+                want[id(e)] = e
+        self.labelled_entries = list(want.values())
         pi = self.plot.getPlotItem()
         for key, lab in self._labels.items():
             lab.setVisible(key in want)
@@ -875,8 +972,15 @@ class Timeline(QWidget):
     def export_png(self, path) -> str:
         """Save the timeline (with its legend bar) as a PNG. Returns the path."""
         img = self.grab()
-        if not img.save(str(path), "PNG"):
-            raise OSError(f"cannot write {path}")
+
+        def write(tmp) -> None:
+            if not img.save(str(tmp), "PNG"):
+                raise OSError(f"cannot write {path}")
+
+        try:  # through the write guard, atomically
+            atomic.atomic_write(path, write)
+        except WriteRefused as e:
+            raise OSError(str(e)) from None
         return str(path)
 
     # --------------------------------------------------------------- menu

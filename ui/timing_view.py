@@ -270,6 +270,7 @@ class TimingView(QWidget):
         self.plot.setLabel("bottom", "days to the next entry")
         self.plot.setLabel("left", "launch days")
         for ax in ("bottom", "left"):
+            self.plot.getAxis(ax).enableAutoSIPrefix(False)  # no "(x0.001)" on the empty plot
             self.plot.getAxis(ax).setPen(pg.mkPen(MUTED))
             self.plot.getAxis(ax).setTextPen(pg.mkPen(EXPECTED))
         band = QColor(ACCENT)

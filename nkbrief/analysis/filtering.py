@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import totals
+from ..model.schema import QUALIFIER_SIGNS
+
 KST_OFFSET_S = 9 * 3600
 
 #: Table columns: (key, header). ``key`` names the frame column it shows.
@@ -32,10 +35,154 @@ COLUMNS: list[tuple[str, str]] = [
     ("outcome", "Outcome"),
     ("confirmation", "Confirmation"),
     ("sources", "Sources"),
+    # Not shown by default (the column chooser offers them): every other event field.
+    ("time_utc", "Time (UTC)"),
+    ("landing_area", "Landing area"),
+    ("leader_attended", "Leader attended"),
+    ("coordinates", "Coordinates"),
+    ("id", "Id"),
+    ("description", "Description"),
+    ("notes", "Notes"),
 ]
 COLUMN_KEYS = [k for k, _ in COLUMNS]
+#: Columns shown until the analyst picks others: the key facts that fit at 1280 px.
+DEFAULT_COLUMNS = ("date", "time_kst", "missile_class", "missile_name", "count", "distance_km",
+                   "launch_site", "outcome", "confirmation")
 NUMERIC_COLUMNS = frozenset({"count", "distance_km", "apogee_km", "sources"})
-SEARCH_FIELDS = ("missile_name", "launch_site", "description", "notes")
+#: Columns whose filter is a list of values (numeric ones take a range, the date the bar's dates).
+VALUE_COLUMNS = tuple(k for k in COLUMN_KEYS if k not in NUMERIC_COLUMNS and k != "date")
+SEARCH_FIELDS = ("id", "missile_name", "launch_site", "description", "notes", "provenance")
+
+#: ``field:value`` names the search accepts, and the frame column each one reads.
+SEARCH_FIELD_NAMES: dict[str, str] = {
+    "class": "missile_class", "name": "missile_name", "system": "missile_name", "site": "launch_site",
+    "id": "id", "outcome": "outcome", "confirmation": "confirmation", "notes": "notes",
+    "description": "description", "desc": "description", "landing": "landing_area", "date": "date",
+    "provenance": "provenance",
+}
+#: Fields matched as a whole value (case-insensitive); the others match a part of the text.
+_WHOLE_VALUE_FIELDS = frozenset({"missile_class", "outcome", "confirmation"})
+
+
+class QueryError(ValueError):
+    """A search the parser cannot read; the message says why in words."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One search term: ``text`` (case-folded) in ``field`` (None: any searched field)."""
+
+    text: str
+    field: str | None = None
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed search: every group must match; a group matches when any of its terms does."""
+
+    groups: tuple[tuple[Term, ...], ...] = ()
+
+    def is_empty(self) -> bool:
+        return not self.groups
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """Split on blanks, keeping "quoted phrases" whole: (token, was_quoted) pairs.
+
+    A quote that is never closed runs to the end of the text (the analyst is still typing).
+    A quote inside a token (``site:"Sunan airport"``) keeps the phrase with its prefix.
+    """
+    out: list[tuple[str, bool]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        buf, quoted = [], False
+        while i < n and not text[i].isspace():
+            if text[i] == '"':
+                quoted = True
+                j = text.find('"', i + 1)
+                j = n if j < 0 else j
+                buf.append(text[i + 1:j])
+                i = j + 1
+            else:
+                buf.append(text[i])
+                i += 1
+        out.append(("".join(buf), quoted))
+    return out
+
+
+def parse_query(text: str | None) -> Query:
+    """Parse the search box: words, ``"phrases"``, ``OR``, ``-exclusion``, ``field:value``.
+
+    ``Hwasong "party congress" -failure class:ICBM OR class:IRBM site:Sunan id:2017-07``.
+    Words and phrases are ANDed; ``OR`` (in capitals) joins the terms on either side into
+    one group. Raises :class:`QueryError` ("unknown field 'foo:' …") for what cannot be read.
+    """
+    groups: list[list[Term]] = []
+    join_next = False
+    for tok, quoted in _tokens(text or ""):
+        if tok == "OR" and not quoted:
+            if not groups or join_next:
+                raise QueryError("OR needs a search term on each side")
+            join_next = True
+            continue
+        negate = False
+        body = tok
+        if body.startswith("-") and len(body) > 1:
+            negate, body = True, body[1:]
+        field = None
+        head, sep, rest = body.partition(":")
+        if sep and head and head.replace("_", "").isalpha() and not (quoted and body.startswith('"')):
+            key = head.casefold()
+            if key not in SEARCH_FIELD_NAMES:
+                known = ", ".join(f"{k}:" for k in SEARCH_FIELD_NAMES if k not in ("system", "desc"))
+                raise QueryError(f"unknown search field '{head}:' (use {known})")
+            field, body = SEARCH_FIELD_NAMES[key], rest
+            if not body.strip():
+                raise QueryError(f"'{head}:' needs a value, e.g. {head}:{_EXAMPLES.get(key, 'text')}")
+        value = body.strip().casefold()
+        if not value:
+            if join_next:
+                raise QueryError("OR needs a search term on each side")
+            continue
+        term = Term(value, field, negate)
+        if join_next:
+            groups[-1].append(term)
+            join_next = False
+        else:
+            groups.append([term])
+    if join_next:
+        raise QueryError("OR needs a search term on each side")
+    return Query(tuple(tuple(g) for g in groups))
+
+
+_EXAMPLES = {"class": "ICBM", "site": "Sunan", "id": "2017-07-04", "outcome": "failure",
+             "confirmation": "confirmed", "date": "2017-07", "name": "Hwasong"}
+
+
+def date_range(text_from: str | None, text_to: str | None) -> tuple[str | None, str | None, str | None]:
+    """The filter bar's dates as (first, last, problem).
+
+    With a problem (a bound that is not a date, or a range that ends before it starts) both
+    bounds are None, so the range is not applied, and ``problem`` says why in words.
+    """
+    problems = []
+    bounds: list[str | None] = []
+    for label, text, end in (("From", text_from, False), ("To", text_to, True)):
+        try:
+            bounds.append(parse_date_bound(text, end=end))
+        except ValueError as e:
+            bounds.append(None)
+            problems.append(f"{label}: {e}")
+    if problems:
+        return None, None, "; ".join(problems) + " — dates not applied"
+    lo, hi = bounds
+    if lo and hi and lo > hi:
+        return None, None, f"the range ends ({hi}) before it starts ({lo}) — dates not applied"
+    return lo, hi, None
 
 
 @dataclass(frozen=True)
@@ -49,6 +196,15 @@ class FilterSpec:
     outcome: str | None = None
     confirmation: str | None = None
     has_notes: bool = False
+    #: Per-column value lists: ((column key, frozenset of display values shown), ...).
+    values: tuple[tuple[str, frozenset[str]], ...] = ()
+    #: Per-column exclusions: ((column key, frozenset of display values hidden), ...).
+    excluded: tuple[tuple[str, frozenset[str]], ...] = ()
+    #: Per-column numeric ranges: ((column key, low or None, high or None), ...), inclusive.
+    ranges: tuple[tuple[str, float | None, float | None], ...] = ()
+    #: Only these event ids (e.g. one import batch), described for the analyst by ``ids_label``.
+    ids: frozenset[str] | None = None
+    ids_label: str = ""
 
     def is_empty(self) -> bool:
         return self == FilterSpec()
@@ -124,11 +280,18 @@ def _km(v: float) -> str:
     return f"{v:,.0f}" if v >= 10 else f"{v:g}"
 
 
-def _format_range(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _signs(frame: pd.DataFrame, column: str) -> list[str]:
+    """The qualifier sign of each row ('>' for 'over', '~' for 'about'; '' for none)."""
+    if column not in frame:
+        return [""] * len(frame)
+    return [QUALIFIER_SIGNS.get(q, "") if isinstance(q, str) else "" for q in frame[column].tolist()]
+
+
+def _format_range(lo: np.ndarray, hi: np.ndarray, signs: list[str] | None = None) -> np.ndarray:
     out = np.empty(lo.shape[0], dtype=object)
     out[:] = [
-        "" if a != a else (_km(a) if (b != b or b == a) else f"{_km(a)}–{_km(b)}")
-        for a, b in zip(lo.tolist(), hi.tolist())
+        "" if a != a else (s + _km(a) if (b != b or b == a) else f"{_km(a)}–{_km(b)}")
+        for a, b, s in zip(lo.tolist(), hi.tolist(), signs or [""] * lo.shape[0])
     ]
     return out
 
@@ -182,18 +345,31 @@ def launch_times(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"x": x, "x0": x0, "x1": x1, "precise": ~(month | year)}
 
 
-def missiles_per_event(frame: pd.DataFrame) -> np.ndarray:
-    """Missiles in each event: ``count`` where known, else the per-missile rows, else 1."""
+def _count_columns(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """count and per-missile rows as floats (NaN missing), count_qualifier as objects."""
     count = frame["count"].to_numpy(dtype="float64", na_value=np.nan)
-    rows = frame["missiles"].to_numpy(dtype="float64", na_value=0) if "missiles" in frame else np.zeros(len(frame))
-    out = np.where(np.isfinite(count), count, np.where(rows > 0, rows, 1))
-    return out.astype(np.int64)
+    rows = (frame["missiles"].to_numpy(dtype="float64", na_value=np.nan) if "missiles" in frame
+            else np.full(len(frame), np.nan))
+    quals = (frame["count_qualifier"].to_numpy(dtype=object) if "count_qualifier" in frame
+             else np.full(len(frame), None, dtype=object))
+    return count, rows, quals
+
+
+def missiles_per_event(frame: pd.DataFrame) -> np.ndarray:
+    """Missiles in each event under :mod:`nkbrief.analysis.totals`' rule; NaN where none is reported."""
+    count, rows, _quals = _count_columns(frame)
+    return totals.per_event(count, rows)
+
+
+def frame_missile_totals(frame: pd.DataFrame) -> totals.Totals:
+    """:func:`nkbrief.analysis.totals.missile_totals` of every row of an events frame."""
+    return totals.missile_totals(*_count_columns(frame))
 
 
 def selection_summary(frame: pd.DataFrame) -> dict:
     """Summary of several events: count, missiles, classes (most frequent first), span, max range."""
     if frame.empty:
-        return {"events": 0, "missiles": 0, "classes": {}, "first": None, "last": None,
+        return {"events": 0, "missiles": totals.missile_totals([]), "classes": {}, "first": None, "last": None,
                 "max_range_km": None, "max_range_id": None}
     dist = np.fmax(_floats(frame["distance_km"]), _floats(frame["distance_km_max"]))
     best = int(np.nanargmax(dist)) if np.isfinite(dist).any() else None
@@ -201,7 +377,7 @@ def selection_summary(frame: pd.DataFrame) -> dict:
     dates = frame["date"].dropna()
     return {
         "events": len(frame),
-        "missiles": int(missiles_per_event(frame).sum()),
+        "missiles": frame_missile_totals(frame),
         "classes": {str(k): int(v) for k, v in classes.items()},
         "first": str(dates.min()) if len(dates) else None,
         "last": str(dates.max()) if len(dates) else None,
@@ -269,16 +445,31 @@ class EventView:
         if key == "count":
             c = f["count"].to_numpy(dtype="float64", na_value=np.nan)
             out = np.empty(self.n, dtype=object)
-            out[:] = ["" if v != v else str(int(v)) for v in c.tolist()]
+            out[:] = ["" if v != v else s + str(int(v)) for v, s in zip(c.tolist(), _signs(f, "count_qualifier"))]
             return out
         if key == "distance_km":
-            return _format_range(_floats(f["distance_km"]), _floats(f["distance_km_max"]))
+            return _format_range(_floats(f["distance_km"]), _floats(f["distance_km_max"]),
+                                 _signs(f, "distance_qualifier"))
         if key == "apogee_km":
-            return _format_range(_floats(f["apogee_km"]), _floats(f["apogee_km_max"]))
+            return _format_range(_floats(f["apogee_km"]), _floats(f["apogee_km_max"]),
+                                 _signs(f, "apogee_qualifier"))
         if key == "sources":
             out = np.empty(self.n, dtype=object)
             out[:] = [str(len(s)) if isinstance(s, list) else "0" for s in f["sources"].tolist()]
             return out
+        if key == "leader_attended":
+            out = np.empty(self.n, dtype=object)
+            out[:] = ["" if v is None or v is pd.NA or v != v else ("yes" if v else "no")
+                      for v in f[key].astype(object).tolist()]
+            return out
+        if key == "coordinates":
+            lat, lon = _floats(f["latitude"]), _floats(f["longitude"])
+            out = np.empty(self.n, dtype=object)
+            out[:] = ["" if a != a or b != b else f"{a:.2f}, {b:.2f}" for a, b in zip(lat.tolist(), lon.tolist())]
+            return out
+        if key in ("description", "notes"):  # one line in a cell; the tooltip has it all
+            return np.array([" ".join(v.split()) for v in _text(f[key]).tolist()], dtype=object) \
+                if self.n else np.empty(0, dtype=object)
         return _text(f[key])
 
     # ----------------------------------------------------------------- keys
@@ -305,10 +496,11 @@ class EventView:
             days = self.days.astype("float64")
             days[self.days == np.iinfo(np.int64).min] = np.nan  # NaT
             return days * 1440.0 + minutes
-        vals = f[key]
         if key == "time_kst":
-            return _rank(vals.to_numpy(dtype=object))
-        return _rank(vals.str.casefold().to_numpy(dtype=object))
+            return _rank(f[key].to_numpy(dtype=object))
+        if key == "coordinates":
+            return _floats(f["latitude"])
+        return _rank(np.array([v.casefold() for v in self.display(key).tolist()], dtype=object))
 
     # --------------------------------------------------------------- filter
     @property
@@ -344,13 +536,77 @@ class EventView:
             m &= (f["confirmation"] == spec.confirmation).fillna(False).to_numpy(dtype=bool)
         if spec.has_notes:
             m &= np.array([isinstance(v, str) and bool(v.strip()) for v in f["notes"].tolist()], dtype=bool)
-        words = spec.text.casefold().split()
-        if words and m.any():
-            hay = self.haystack
-            cand = np.flatnonzero(m)
-            keep = np.fromiter((all(w in hay[i] for w in words) for i in cand.tolist()), bool, cand.size)
-            m[cand[~keep]] = False
+        for key, allowed in spec.values:
+            m &= np.isin(self.display(key), list(allowed))
+        for key, hidden in spec.excluded:
+            m &= ~np.isin(self.display(key), list(hidden))
+        for key, lo, hi in spec.ranges:
+            a, b = self.numeric_span(key)
+            ok = np.isfinite(a)
+            if lo is not None:
+                ok &= b >= lo
+            if hi is not None:
+                ok &= a <= hi
+            m &= ok
+        if spec.ids is not None:
+            m &= np.isin(self.ids, list(spec.ids))
+        if spec.text.strip() and m.any():
+            try:
+                query = parse_query(spec.text)
+            except QueryError:  # the filter bar shows why and never sends one; apply nothing
+                query = Query()
+            for group in query.groups:
+                if not m.any():
+                    break
+                cand = np.flatnonzero(m)
+                hit = np.zeros(cand.size, dtype=bool)
+                for term in group:
+                    hit |= self._term_hits(term, cand)
+                m[cand[~hit]] = False
         return m
+
+    def _term_hits(self, term: Term, cand: np.ndarray) -> np.ndarray:
+        """Whether each candidate frame row matches ``term`` (negation applied)."""
+        t = term.text
+        if term.field is None:
+            hay = self.haystack
+            hit = np.fromiter((t in hay[i] for i in cand.tolist()), bool, cand.size)
+        else:
+            vals = self.folded(term.field)[cand]
+            if term.field in _WHOLE_VALUE_FIELDS:
+                hit = vals == t
+            elif term.field == "date":
+                hit = np.fromiter((v.startswith(t) for v in vals.tolist()), bool, cand.size)
+            else:
+                hit = np.fromiter((t in v for v in vals.tolist()), bool, cand.size)
+        return ~hit if term.negate else hit
+
+    def folded(self, key: str) -> np.ndarray:
+        """Case-folded text of one frame column (cached), for ``field:value`` search."""
+        k = "folded:" + key
+        out = self._display.get(k)
+        if out is None:
+            out = np.array([v.casefold() for v in _text(self.frame[key]).tolist()], dtype=object) \
+                if self.n else np.empty(0, dtype=object)
+            self._display[k] = out
+        return out
+
+    def numeric_span(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) per frame row of a numeric column; a distance range gives both ends."""
+        if key in ("distance_km", "apogee_km"):
+            lo = _floats(self.frame[key])
+            return lo, np.fmax(lo, _floats(self.frame[key + "_max"]))
+        k = self.sort_key(key)
+        return k, k
+
+    def value_counts(self, key: str, frame_rows=None) -> list[tuple[str, int]]:
+        """(display value, events) of one column, most frequent first ('' is a blank cell)."""
+        vals = self.display(key)
+        if frame_rows is not None:
+            vals = vals[np.asarray(frame_rows, dtype=np.int64)]
+        counts = pd.Series(vals, dtype=object).value_counts(sort=False)
+        pairs = [(str(v), int(c)) for v, c in counts.items()]
+        return sorted(pairs, key=lambda p: (-p[1], p[0].casefold()))
 
     def set_filter(self, spec: FilterSpec) -> None:
         self.spec = spec
@@ -406,10 +662,17 @@ class EventView:
         return self.ids[self.rows].tolist()
 
     @property
-    def missiles(self) -> np.ndarray:
+    def count_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(count, per-missile rows, count qualifier) per frame row, for :meth:`totals`."""
         if self._missiles is None:
-            self._missiles = missiles_per_event(self.frame) if self.n else np.zeros(0, np.int64)
+            self._missiles = _count_columns(self.frame)
         return self._missiles
+
+    def totals(self, frame_rows=None) -> totals.Totals:
+        """Missiles fired in some frame rows (default: the visible ones), by the one rule."""
+        r = self.rows if frame_rows is None else np.asarray(frame_rows, dtype=np.int64)
+        count, rows, quals = self.count_columns
+        return totals.missile_totals(count[r], rows[r], quals[r])
 
     def summary(self, frame_rows) -> dict:
         """:func:`selection_summary` of some frame rows, from cached arrays (fast at 20k rows)."""
@@ -430,7 +693,7 @@ class EventView:
         iso = (lambda v: str(np.datetime64(int(v), "D"))) if days.size else None
         return {
             "events": int(r.size),
-            "missiles": int(self.missiles[r].sum()),
+            "missiles": self.totals(r),
             "classes": classes,
             "first": iso(days.min()) if days.size else None,
             "last": iso(days.max()) if days.size else None,
@@ -439,15 +702,14 @@ class EventView:
             "max_range_row": best,
         }
 
-    def counts(self) -> tuple[int, int, int]:
-        """(visible events, all events, missiles in the visible events)."""
-        return int(self.rows.size), self.n, int(self.missiles[self.rows].sum()) if self.n else 0
+    def counts(self) -> tuple[int, int, totals.Totals]:
+        """(visible events, all events, missile totals of the visible events)."""
+        return int(self.rows.size), self.n, self.totals()
 
     def status_text(self) -> str:
-        """'312 of 412 events · 1,024 missiles'."""
-        shown, total, missiles = self.counts()
-        noun = "missile" if missiles == 1 else "missiles"
-        return f"{shown:,} of {total:,} events · {missiles:,} {noun}"
+        """'312 of 412 events · 1,024 missiles fired (3 events with no reported number)'."""
+        shown, total, t = self.counts()
+        return f"{shown:,} of {total:,} events · {t.text()}"
 
     def tsv(self, view_rows, keys: list[str] | None = None, header: bool = True) -> str:
         """Tab-separated text of the given visible rows (for the clipboard)."""

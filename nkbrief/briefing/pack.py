@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import datetime as _dt
+import errno
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -24,14 +25,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import atomic, privacy, site_settings
+from .. import atomic, private_tmp, privacy, write_guard
 from . import SECTIONS
 from ..common import UserError
 from ..model import classification
 from ..filenames import sanitise_path
 from ..progress import Progress
+from ..common import shown
 from ..model.schema import MAX_TEXT_CHARS
-from ..store import current_user
+from ..store import current_user, int_array
 
 #: The message when a pack has no marking and the site sets no default.
 NO_MARKING = "choose a marking (--classification)"
@@ -61,7 +63,7 @@ class PackOptions:
     ``key_judgments``: one judgment per item (a string is split into lines).
     ``classification``: free-text marking printed on every page (see
     :mod:`nkbrief.model.classification`). None: the administrator's site default
-    (:mod:`nkbrief.site_settings`); without one the build is refused (:data:`NO_MARKING`).
+    (:mod:`nkbrief.privacy`); without one the build is refused (:data:`NO_MARKING`).
     A blank marking given is refused too.
     ``author``: blank is the operating-system user name.
     ``sections``: keys of :data:`SECTIONS` to include; the order is always the fixed one.
@@ -85,7 +87,7 @@ class PackOptions:
 #: The event fields held in memory for the whole build; the rest (descriptions, sources,
 #: notes...) are read from the store a row at a time as the sheets stream.
 LIGHT_FIELDS = ("id", "date", "date_precision", "time_kst", "missile_class", "missile_name", "count",
-                "distance_km", "distance_km_max", "apogee_km", "apogee_km_max", "outcome")
+                "count_qualifier", "distance_km", "distance_km_max", "apogee_km", "apogee_km_max", "outcome")
 
 
 @dataclass
@@ -172,7 +174,7 @@ def resolve_options(options: PackOptions) -> _Resolved:
         raise PackError("choose where to save the pack (no output file given)")
     chosen = options.classification
     if chosen is None:  # not given: the administrator's default, never an assumed one
-        chosen = site_settings.default_marking()
+        chosen = privacy.default_marking()
         if not chosen:
             raise PackError(NO_MARKING)
     try:
@@ -240,7 +242,8 @@ def _sweep_stale_partials(path: Path) -> None:
 
 
 def check_destination(path: Path) -> None:
-    """Fail early, with a clear message, when ``path`` cannot be written."""
+    """Fail early, with a clear message, when ``path`` cannot be written (the write guard:
+    never the store, a FIFO, device or symlink; then the lock files of Office programs)."""
     folder = path.parent
     if not folder.exists():
         raise PackError(f"the folder {folder} does not exist")
@@ -248,6 +251,10 @@ def check_destination(path: Path) -> None:
         raise PackError(f"{folder} is not a folder")
     if path.is_dir():
         raise PackError(f"{path} is a folder; choose a file name")
+    try:
+        write_guard.check(path)
+    except write_guard.WriteRefused as e:
+        raise PackError(str(e)) from None
     for lock in lock_files(path):
         if lock.exists():
             raise PackError(
@@ -267,6 +274,8 @@ def _open_partial(path: Path, private: bool = False) -> Path:
     """
     try:
         return atomic.create_temp(path, PARTIAL_SUFFIX, mode=privacy.FILE_MODE if private else None)
+    except write_guard.WriteRefused as e:
+        raise PackError(str(e)) from None
     except PermissionError:
         raise PackError(f"cannot write to the folder {path.parent}: permission denied") from None
     except OSError as e:
@@ -277,6 +286,8 @@ def _commit(tmp: Path, path: Path) -> None:
     """fsync the finished file, then move it over the destination in one step."""
     try:
         atomic.commit(tmp, path)
+    except write_guard.WriteRefused as e:
+        raise PackError(str(e)) from None
     except PermissionError:
         raise PackError(
             f"cannot replace {path.name}: it is open in another program (Excel?) or read-only. "
@@ -316,7 +327,7 @@ def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
         missing = next(i for i in ids if i not in found)
         raise PackError(f"no event with id {missing!r} (it may have been deleted)")
     events = pd.DataFrame(cols)
-    events["count"] = pd.array(events["count"], dtype="Int64")
+    events["count"] = int_array(events["count"])
     for c in ("distance_km", "distance_km_max", "apogee_km", "apogee_km_max"):
         events[c] = pd.to_numeric(events[c], errors="coerce").astype("float64")
     missile_counts = {eid: k for eid, k in store.missile_counts().items() if eid in wanted}
@@ -345,6 +356,8 @@ def build_pack(store, event_ids: Iterable[str], options: PackOptions,
 
     opts = resolve_options(options)
     check_destination(opts.path)
+    with contextlib.suppress(OSError):
+        private_tmp.use_for_openpyxl()
     data = load_pack_data(store, event_ids)
     if progress is not None:
         progress(0, 1, "Reading events")
@@ -352,16 +365,21 @@ def build_pack(store, event_ids: Iterable[str], options: PackOptions,
     tmp = _open_partial(opts.path, privacy.private_marking(opts.marking.level))
     wb = None
     done = False
+    tracked = contextlib.ExitStack()
     try:
+        tracked.enter_context(private_tmp.tracking(tmp))
         wb = Workbook(write_only=True)
         PackWriter(wb, data, opts, progress).write()
         if progress is not None:
             progress(0, 0, "Saving the workbook")
         try:
-            wb.save(tmp)
+            atomic.save_workbook(wb, tmp)
         except PermissionError:
             raise PackError(f"cannot write to the folder {opts.path.parent}: permission denied") from None
         except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise PackError(f"cannot save the pack {shown(opts.path)}: the disk is full; "
+                                "nothing was written") from None
             raise PackError(f"cannot save the pack: {e.strerror or e}") from None
         if progress is not None:
             progress(0, 0, "Saving the workbook")  # a last chance to cancel before the rename
@@ -371,22 +389,10 @@ def build_pack(store, event_ids: Iterable[str], options: PackOptions,
         if not done:
             atomic.discard(tmp)
             _discard_sheet_temp_files(wb)
+        tracked.close()
     return opts.path
 
 
 def _discard_sheet_temp_files(wb) -> None:
     """Write-only sheets stream to temporary files; remove them after a failed build."""
-    if wb is None:
-        return
-    for ws in getattr(wb, "_sheets", []):
-        writer = getattr(ws, "_writer", None)
-        if writer is None:
-            continue
-        with contextlib.suppress(Exception):
-            rows = getattr(ws, "_rows", None)
-            if rows is not None:
-                rows.close()
-        with contextlib.suppress(Exception):
-            writer.xf.close()
-        with contextlib.suppress(Exception):
-            writer.cleanup()
+    private_tmp.discard_openpyxl_files(wb)

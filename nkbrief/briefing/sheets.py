@@ -23,11 +23,12 @@ from .summary import FrontPages
 from ..analysis.context import (CATEGORY_LABELS, CONTEXT_DAYS, NO_DAY_NOTE, REACH_CATEGORIES, Nearby,
                                 days_since_previous_launch)
 from ..analysis.timing import timing_sheet_sections
+from ..analysis.totals import frame_totals
 from ..progress import Progress
-from ..model.schema import ACTORS, MISSILE_CLASSES
+from ..model.schema import ACTORS, MISSILE_CLASSES, QUALIFIER_SIGNS
 from ..store import frame_records
 from .timeline_png import timeline_png
-from .xlsx_stream import (CHARS_PER_WIDTH, DATE, DATE_FORMATS, FONT, INT, LINE_PT, Sheet, StreamBase, _height,
+from .xlsx_stream import (CHARS_PER_WIDTH, DATE, DATE_FORMATS, FONT, INT, KM, LINE_PT, Sheet, StreamBase, _height,
                           text_lines)
 from ..exporting.xlsx_safe import safe_hyperlink
 from .xlsx_values import hf_escape, plural, shown_date, to_date, to_time, to_utc
@@ -59,6 +60,7 @@ EVENT_FIELDS_SPEC: dict[str, tuple[str, float, str]] = {
     "description": ("Description", 60, "text"),
     "sources": ("Sources", 45, "text"),
     "notes": ("Notes", 35, "text"),
+    "provenance": ("Provenance (compiler's notes)", 45, "text"),
     "missiles": ("Per-missile rows", 9, "int"),
 }
 #: The key facts of a launch: the Event log prints these, at full size on A4 or Letter.
@@ -66,6 +68,8 @@ EVENT_PRINTED = ("date", "time_kst", "missile_class", "missile_name", "count", "
                  "launch_site", "landing_area", "outcome", "confirmation", "leader_attended")
 #: Printed on the Event log too, narrower, when the sheet that prints them is left out.
 EVENT_FALLBACK_WIDTHS = {"description": 38, "sources": 26, "notes": 22}
+#: The printed notes column of a fallback Event log carries the provenance too (as Sources does).
+FALLBACK_NOTES_HEADER = "Provenance and analyst notes"
 
 
 def event_columns(sections: Sequence[str] = ()) -> tuple[list[tuple[str, str, float, str]], int]:
@@ -85,11 +89,14 @@ def event_columns(sections: Sequence[str] = ()) -> tuple[list[tuple[str, str, fl
     cols = []
     for f in order:
         header, width, kind = EVENT_FIELDS_SPEC[f]
+        if f == "notes" and f in extra:
+            header = FALLBACK_NOTES_HEADER
         cols.append((f, header, EVENT_FALLBACK_WIDTHS.get(f, width) if f in extra else width, kind))
     # A printed long text flows over several rows (Sheet.table); its whole text is also kept
     # in one cell, for Excel, at the end of the table.
     for f in extra:
         header, width, kind = EVENT_FIELDS_SPEC[f]
+        header = FALLBACK_NOTES_HEADER if f == "notes" else header
         cols.append((f + FULL_TEXT, f"{header} (full text)", width, kind))
     return cols, len(EVENT_PRINTED) + len(extra)
 
@@ -244,11 +251,12 @@ class PackWriter(FrontPages, StreamBase):
 
     def counts(self) -> dict:
         ev = self.data.events
-        fired = ev["count"].dropna()
+        t = frame_totals(ev, self.data.missile_counts)  # the one definition (nkbrief.analysis.totals)
         return {
             "events": len(ev),
-            "missiles": int(fired.sum()) if len(fired) else 0,
-            "count_unknown": int(ev["count"].isna().sum()),
+            "totals": t,
+            "missiles": t.missiles,
+            "count_unknown": t.no_number,
             "missile_rows": self.data.missile_rows,
             "days": int(ev["date"].nunique()),
         }
@@ -304,8 +312,10 @@ class PackWriter(FrontPages, StreamBase):
         def rows():
             for r in self.records():
                 vals = []
-                for f, _, _, kind in columns:
+                for f, head, _, kind in columns:
                     v = r[f.removesuffix(FULL_TEXT)]
+                    if head.startswith(FALLBACK_NOTES_HEADER):
+                        v = _provenance_and_notes(r)
                     if f == "date":
                         v = (to_date(v), DATE_FORMATS.get(r["date_precision"], DATE))
                     elif kind == "time":
@@ -316,6 +326,11 @@ class PackWriter(FrontPages, StreamBase):
                         v = None if v is None else ("yes" if v else "no")
                     elif f.startswith("sources"):
                         v = "\n".join(v or [])
+                    elif f in ("distance_km", "apogee_km") and v is not None \
+                            and r.get(f + "_max") not in (None, v):
+                        v = (v, range_format(r[f + "_max"]))  # shows '900–950', still a number
+                    elif f in QUALIFIED and v is not None and r.get(QUALIFIED[f]):
+                        v = (v, qualified_format(r[QUALIFIED[f]], kind))  # shows '>700 km', still a number
                     vals.append(v)
                 yield vals
 
@@ -654,11 +669,11 @@ class PackWriter(FrontPages, StreamBase):
             sh.add([None, sh.cell("No sources are recorded for the selected events.",
                                   ("value", None, "muted"))])
         sh.blank()
-        sh.heading("Each event's sources and notes", 4)
+        sh.heading("Each event's sources, provenance and notes", 4)
         # Each source is printed after its number on its own line, so the numbers line up with
         # wrapped addresses; the numbers alone follow for Excel.
         ev_cols = [("date", "Date (KST)", 0, "date"), ("sources", "Sources", 0, "text"),
-                   ("missile", "Missile", 0, "text"), ("notes", "Notes", 0, "text"),
+                   ("missile", "Missile", 0, "text"), ("notes", "Provenance and analyst notes", 0, "text"),
                    ("refs", "Numbers", 0, "text"), ("id", "Event ID", 0, "text")]
 
         def rows():
@@ -666,11 +681,37 @@ class PackWriter(FrontPages, StreamBase):
                 srcs = list(dict.fromkeys(x.strip() for x in (r["sources"] or []) if x and x.strip()))
                 yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)),
                        "\n".join(f"[{number[s]}]\u00a0{s}" for s in srcs) or "none recorded",
-                       r["missile_name"] or r["missile_class"], r["notes"],
+                       r["missile_name"] or r["missile_class"], _provenance_and_notes(r),
                        " ".join(f"[{number[s]}]" for s in srcs) or None, r["id"]]
 
         sh.table(self.table_name("EventSources"), ev_cols, rows(), "Sources")
         sh.finish()
+
+
+#: Number fields and the qualifier that goes with each.
+QUALIFIED = {"count": "count_qualifier", "distance_km": "distance_qualifier", "apogee_km": "apogee_qualifier"}
+
+
+def qualified_format(qualifier: str, kind: str) -> str:
+    """An Excel number format that shows the source's qualifier: '">"#,##0 "km"' for 'over'."""
+    base = {"km": KM, "int": INT}.get(kind, INT)
+    return f'"{QUALIFIER_SIGNS.get(qualifier, "")}"{base}'
+
+
+def range_format(upper: float) -> str:
+    """A number format that shows a range's upper end after the value: '900–950' (the column
+    header says km; with the unit it would not fit the printed column)."""
+    return f'#,##0"–{upper:,.0f}"'
+
+
+def _provenance_and_notes(r: dict) -> str | None:
+    """The compiler's provenance, then the analyst's own notes, labelled."""
+    parts = []
+    if r.get("provenance"):
+        parts.append(r["provenance"])
+    if r.get("notes"):
+        parts.append(f"Analyst: {r['notes']}")
+    return "\n\n".join(parts) or None
 
 
 def timing_sections(timing: dict) -> list[dict] | None:

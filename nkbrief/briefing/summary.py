@@ -50,9 +50,7 @@ class FrontPages:
         c = self.counts()
         sh.add([None, sh.cell("Scope", ("heading",)), sh.cell(None, ("heading",))], height=20)
         para("Period", f"{self.span_text()} (Korean Standard Time, UTC+9)")
-        missiles = f"{plural(c['missiles'], 'missile')} fired"
-        if c["count_unknown"]:
-            missiles += f" (number not reported for {plural(c['count_unknown'], 'event')})"
+        missiles = c["totals"].text()  # nkbrief.analysis.totals: the same words as the status bar
         para("Launches", f"{plural(c['events'], 'launch event')} on {plural(c['days'], 'day')} · {missiles} · "
                          f"{plural(c['missile_rows'], 'per-missile record')}")
         para("Classes", self.class_list())
@@ -132,8 +130,10 @@ class FrontPages:
                     sh.cell(note, ("note",))])
 
         fig("Launch events", c["events"], INT, f"on {plural(c['days'], 'launch day')}")
-        fig("Missiles fired", c["missiles"], INT,
-            f"number not reported for {plural(c['count_unknown'], 'event')}" if c["count_unknown"] else "")
+        t = c["totals"]
+        fig("Missiles fired", c["missiles"], '"≥"#,##0' if t.lower_bound else INT,
+            " · ".join(x for x in (t.no_number_text(), "a lower bound: some counts are 'at least'"
+                                   if t.lower_bound else "") if x))
         fig("Per-missile records", c["missile_rows"], INT)
         fig("Missile classes", len(self.class_counts()), INT, self.class_list())
         for what, lo, hi in (("Longest distance", "distance_km", "distance_km_max"),

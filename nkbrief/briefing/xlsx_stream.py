@@ -44,10 +44,11 @@ MAX_ROW_HEIGHT = 409  # points: Excel's limit
 #: with no marking) and wastes paper where a tall row cannot start at a page's foot.
 FLOW_LINES = 16
 DEFAULT_ROW_PT = 12.75  # a row with no height set (LibreOffice and Excel, Arial 10)
-#: A4 / Letter landscape: the narrower printable width (Letter, 11 in less 2 x 0.5 in) and
-#: the shorter printable height (A4, 595 pt less 2 x 0.8 in), in points.
-PAGE_WIDTH_PT = 720.0
-PAGE_HEIGHT_PT = 595.0 - 2 * 0.8 * 72
+#: A4 landscape's printable width and height in points (841.9 x 595.3 less the margins): of
+#: A4 and Letter, the page that holds the fewest rows of a sheet fitted to the page width.
+#: The height keeps 3% back for rounding.
+PAGE_WIDTH_PT = 841.9 - 2 * 0.5 * 72
+PAGE_HEIGHT_PT = (595.3 - 2 * 0.8 * 72) * 0.97
 HEADER_FILL = "23313F"  # dark slate: the header row of every table
 HEADER_TEXT = "FFFFFF"
 BAND_FILL = "EEF2F6"
@@ -179,6 +180,10 @@ class _StreamSheet(WriteOnlyWorksheet):
                 pass
         self._writer.xf.send(None)
 
+
+#: Which estimated page ends become manual page breaks (see Sheet.finish): "last" (the start
+#: of the last page), True (all; pages then end early wherever Excel fits more) or False.
+AUTO_BREAKS = "last"
 
 #: Serialise rows as text (False: openpyxl's per-cell writer; the tests compare the two).
 FAST_ROWS = True
@@ -326,6 +331,8 @@ class Sheet:
         self._row_pt: list[float] = []  # every row's height (points)
         self._page_pos = 0.0  # points used on the current printed page
         self._kept = -1  # the row of the last heading (kept with what follows it)
+        self._auto_breaks: list[int] = []  # where the estimate starts a new page
+        self._manual_breaks: set[int] = set()
         #: Columns printed (from A); None: all. Columns past it are for Excel only.
         self.print_cols: int | None = None
 
@@ -341,6 +348,7 @@ class Sheet:
         self._row_pt.append(h)
         if self._page_pos + h > self.page_height() and self._page_pos > self._title_pt():
             self._page_pos = self._title_pt() + h  # the row starts the next page
+            self._auto_breaks.append(self.row - 1)
         else:
             self._page_pos += h
         self.ws.append(cells)
@@ -350,6 +358,7 @@ class Sheet:
         """Start a new printed page after the current row."""
         if self.row:
             self.ws.row_breaks.append(Break(id=self.row))
+            self._manual_breaks.add(self.row)
             self._page_pos = self._title_pt()
 
     # page estimate (for keeping a heading with its table)
@@ -488,6 +497,16 @@ class Sheet:
             self.page_break()
 
     def finish(self, last_col: int | None = None, last_row: int | None = None) -> None:
+        # Left to itself, LibreOffice lays out a sheet of tall rows with a blank, unmarked last
+        # page that "Page X of Y" counts (the all-events pack's Sources and Context & timing).
+        # A manual break where the estimate starts the last page avoids it; the estimate is
+        # conservative (A4, Excel's column widths), so that page is never overfull.
+        if AUTO_BREAKS and self.ws.page_setup.fitToHeight != 1:
+            end = last_row or self.row
+            breaks = self._auto_breaks if AUTO_BREAKS != "last" else self._auto_breaks[-1:]
+            for r in breaks:
+                if 0 < r < end and r not in self._manual_breaks:
+                    self.ws.row_breaks.append(Break(id=r))
         col = get_column_letter(last_col or self.print_cols or self.ncols)
         self.ws.print_area = f"A1:{col}{max(1, last_row or self.row)}"
         self.ws.print_title_rows = self.title_rows

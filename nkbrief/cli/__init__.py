@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "nkbrief.cli.timing",
     "nkbrief.cli.selfcheck",
     "nkbrief.cli.importing",
+    "nkbrief.cli.edit",
 ]
 
 
@@ -38,10 +39,27 @@ class CliError(Exception):
         self.code = code
 
 
+def say(message: object) -> None:
+    """Write one message line to stderr: ``nkbrief: MESSAGE``, with control characters and
+    lone surrogates in it (a file name holding a newline or an ANSI escape) escaped, so one
+    line stays one line and cannot be spoofed."""
+    from ..common import shown
+
+    sys.stderr.write(f"nkbrief: {shown(message)}\n")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, no usage dump
-        sys.stderr.write(f"nkbrief: {message}\n")
+        say(message)
         raise SystemExit(2)
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720); anything else is a one-line argparse error."""
+    w, sep, h = text.lower().partition("x")
+    if not (sep and w.isdigit() and h.isdigit() and 200 <= int(w) <= 10000 and 200 <= int(h) <= 10000):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a window size (WxH, e.g. 1280x720)")
+    return int(w), int(h)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="PATH", help="the store file (default: $NKBRIEF_DB, "
                    "else the user-data folder)")
     p.add_argument("--screenshot", metavar="PATH", help="render the window offscreen at "
-                   "1600x1000 to a PNG and exit")
+                   "1600x1000 (or --size) to a PNG and exit")
+    p.add_argument("--size", metavar="WxH", type=_window_size, help="with --screenshot: render the window "
+                   "at exactly this size, e.g. 1280x720")
     p.add_argument("--select", metavar="ID", help="with the window: select this event first")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
@@ -77,6 +97,9 @@ def open_store(args, *, seed: bool = True):
 def main(argv: Sequence[str] | None = None, gui: Callable[[argparse.Namespace], int] | None = None) -> int:
     """Run a command. With no command, call ``gui(args)`` (the window; see ui/launch.py)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    from .. import private_tmp
+
+    private_tmp.sweep()  # what a killed run left in the private temp folder, and its partial files
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -90,20 +113,25 @@ def main(argv: Sequence[str] | None = None, gui: Callable[[argparse.Namespace], 
     try:
         return int(args.func(args) or 0)
     except CliError as e:
-        sys.stderr.write(f"nkbrief: {e}\n")
+        say(e)
         return e.code
     except StoreError as e:
-        sys.stderr.write(f"nkbrief: {e}\n")
+        say(e)
         return 1
     except sqlite3.DatabaseError as e:
-        sys.stderr.write(f"nkbrief: the store could not be read: {e}\n")
+        say(f"the store could not be read: {e}")
         return 1
     except OSError as e:
+        import errno
+
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            say(f"the disk is full{': ' + str(e.filename) if e.filename else ''}; nothing was written")
+            return 1
         where = f" {e.filename}" if getattr(e, "filename", None) else ""
-        sys.stderr.write(f"nkbrief: {e.strerror or e}{':' if where else ''}{where}\n")
+        say(f"{e.strerror or e}{':' if where else ''}{where}")
         return 1
     except KeyboardInterrupt:
-        sys.stderr.write("nkbrief: interrupted\n")
+        say("interrupted")
         return 130
 
 

@@ -7,9 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from ..model import schema
+from ..model import rules, schema
 # Deferred (start-up): the project modules a command needs are imported inside it (see
 # COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
+from ..analysis.totals import missile_totals
 from ..cli import CliError, _add_db, open_store
 
 
@@ -67,20 +68,52 @@ def selected_frame(store, args):
     return df
 
 
-def _fmt_km(v, vmax) -> str:
+def warn_values_outside_rules(store, records: list[dict]) -> None:
+    """The store holds values no rule allows (another program wrote them): show each as it
+    is stored in ``records`` (the frame could only hold it as unknown), and say so in one
+    line on stderr."""
+    from ..common import shown
+
+    bad = store.values_outside_rules()
+    by_id = {r["id"]: r for r in records}
+    for b in bad:
+        if b["id"] in by_id:
+            by_id[b["id"]][b["field"]] = b["value"]
+    if bad:
+        b = bad[0]
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        sys.stderr.write(f"nkbrief: note: the store holds values outside the rules: "
+                         f"event {shown(b['id'])!r} {b['field']} {shown(b['value'])!r} {b['reason']}"
+                         f"{more} (see nkbrief selfcheck)\n")
+
+
+def _fmt_count(v, qualifier=None) -> str:
+    """'≥7', '2', '?' when unknown; a stored value outside the rules exactly as stored."""
+    if v is None:
+        return "?"
+    if isinstance(v, int) and not isinstance(v, bool) and rules.COUNT_MIN <= v <= rules.COUNT_MAX:
+        return schema.number_text(v, None, qualifier)
+    return str(v)
+
+
+def _fmt_km(v, vmax, qualifier=None) -> str:
+    """'~350 km', '>700 km', '360–540 km', '-' when unknown (schema.number_text)."""
     if v is None:
         return "-"
-    s = f"{v:,.0f}"
-    if vmax is not None:
-        s += f"–{vmax:,.0f}"
-    return s + " km"
+    if not isinstance(v, (int, float)) or not isinstance(vmax, (int, float, type(None))):
+        # a stored value outside the rules may be text: shown as it is, cut short
+        return str(v)[:10] + (f"–{str(vmax)[:10]}" if vmax is not None else "") + " km"
+    return schema.number_text(round(v), None if vmax is None else round(vmax), qualifier, "km")
 
 
 def cmd_list(args) -> int:
     from ..store import frame_records
 
     with open_store(args) as store:
-        records = frame_records(selected_frame(store, args))
+        df = selected_frame(store, args)
+        records = frame_records(df)
+        if df.attrs.get("unreadable_values"):
+            warn_values_outside_rules(store, records)
     if args.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
@@ -91,12 +124,14 @@ def cmd_list(args) -> int:
     for r in records:
         date = r["date"] if r["date_precision"] == "day" else r["date"][:7] if r["date_precision"] == "month" else r["date"][:4]
         out.write(f"{date:<10}  {r['time_kst'] or '':<5}  {r['missile_class']:<7}  "
-                  f"{r['count'] if r['count'] is not None else '?':>3}  "
-                  f"{_fmt_km(r['distance_km'], r['distance_km_max']):>13}  "
-                  f"{_fmt_km(r['apogee_km'], r['apogee_km_max']):>11}  "
+                  f"{_fmt_count(r['count'], r.get('count_qualifier')):>3}  "
+                  f"{_fmt_km(r['distance_km'], r['distance_km_max'], r.get('distance_qualifier')):>13}  "
+                  f"{_fmt_km(r['apogee_km'], r['apogee_km_max'], r.get('apogee_qualifier')):>11}  "
                   f"{(r['missile_name'] or '')[:28]:<28}  {r['launch_site'] or ''}\n")
-    missiles = sum(r["missiles"] or 0 for r in records)
-    out.write(f"{len(records)} events · {missiles} missile rows\n")
+    t = missile_totals([r["count"] for r in records], [r["missiles"] for r in records],
+                       [r.get("count_qualifier") for r in records])
+    rows = sum(r["missiles"] or 0 for r in records)
+    out.write(f"{len(records)} events · {t.text()} · {rows} per-missile records\n")
     return 0
 
 
@@ -108,6 +143,7 @@ def cmd_show(args) -> int:
         ev["missiles"] = store.missiles(args.id)
         ev["statements"] = store.statements(args.id)
         ev["calendar_context"] = show_calendar_context(ev, store.calendar_frame())
+        ev["version"] = store.event_version(args.id)  # for edit --if-version
     json.dump(ev, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
     return 0

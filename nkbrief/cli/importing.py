@@ -14,7 +14,8 @@ import sys
 
 # Deferred (start-up): the project modules a command needs are imported inside it (see
 # COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
-from ..cli import CliError, _add_db, open_store
+from ..cli import CliError, _add_db, open_store, say
+from ..common import shown
 from .core import add_range_args, class_arg, date_arg
 
 MAX_PRINTED_REJECTIONS = 50
@@ -91,6 +92,15 @@ def cmd_import(args) -> int:
         raise CliError("--header-row must be 1 or more", 2)
     if args.rejected_out and len(args.files) != 1:
         raise CliError("--rejected-out works with one FILE at a time", 2)
+    if args.rejected_out:  # before any work, and before anything is committed
+        from .. import write_guard
+        from ..store import default_db_path
+
+        write_guard.protect_store(getattr(args, "db", None) or default_db_path())
+        try:
+            write_guard.check(args.rejected_out, args.files)
+        except write_guard.WriteRefused as e:
+            raise CliError(f"--rejected-out: {e}", 2) from None
     resolution = args.on_conflict.replace("-", "_")
     opts = ImportOptions(sheet=args.sheet, header_row=args.header_row, mapping=overrides, rows=args.rows,
                          date_order=args.date_order)
@@ -124,9 +134,18 @@ def cmd_import(args) -> int:
                 for i, pf in enumerate(parsed):
                     results[i] = apply_file(store, pf, chosen[i], default=resolution)
     if args.rejected_out and parsed:
-        from ..exporting.export import write_rejected_rows
+        from ..exporting.export import ExportError, write_rejected_rows
 
-        write_rejected_rows(parsed[0], args.rejected_out)
+        try:
+            write_rejected_rows(parsed[0], args.rejected_out)
+        except ExportError as e:
+            done = [r for r in results if r is not None]
+            if not done:
+                raise CliError(f"--rejected-out: {e}") from None
+            batches = ", ".join(str(r.batch_id) for r in done)
+            undo = "; ".join(f"nkbrief undo-import {r.batch_id}" for r in done)
+            raise CliError(f"--rejected-out: {e}. The import itself was committed as batch {batches} "
+                           f"({sum(r.added for r in done)} events added); to take it back: {undo}") from None
     reports = [file_report(pf, plan, res, resolution) for pf, plan, res in zip(parsed, plans, results)]
     written = not args.dry_run and not errors
     if args.json:
@@ -136,10 +155,10 @@ def cmd_import(args) -> int:
     else:
         _print_text(reports, errors, args.dry_run, written)
     for e in errors:
-        sys.stderr.write(f"nkbrief: {e['error']}\n")
+        say(e["error"])
     if errors:
         if len(args.files) > 1 and not args.dry_run:
-            sys.stderr.write("nkbrief: nothing was imported (every file must be usable)\n")
+            say("nothing was imported (every file must be usable)")
         return 2
     return 0
 
@@ -150,7 +169,8 @@ def _print_text(reports: list[dict], errors: list[dict], dry_run: bool, written:
     for r in reports:
         where = f"sheet '{r['sheet']}', " if r["sheet"] else ""
         head = f"header on row {r['header_row']}" if r["header_row"] else "records"
-        out.write(f"{r['name']}: {r['kind_label']}; {r['format']}, {r['encoding'] or 'binary'}; {where}{head}\n")
+        out.write(f"{shown(r['name'])}: {r['kind_label']}; {r['format']}, {r['encoding'] or 'binary'}; "
+                  f"{where}{head}\n")
         out.write(f"  {r['rows']} rows: {r['accepted_rows']} accepted, {r['rejected_rows']} rejected, "
                   f"{r['skipped_rows']} skipped -> {r['events']} events\n")
         kept = (f" (kept mine: {r['kept_mine']}, took theirs: {r['took_theirs']}, kept both: "

@@ -51,6 +51,8 @@ def _timing(args, store, events) -> dict | None:
 
     if args.timing_window is not None and not 1 <= args.timing_window <= 3650:
         raise CliError(f"--timing-window {args.timing_window} must be from 1 to 3,650 days")
+    if args.timing_seed is not None and not 0 <= args.timing_seed < 2**63:
+        raise CliError(f"--timing-seed must be a whole number from 0 to {2**63 - 1:,}")
     try:
         classes = parse_classes(args.timing_class)
     except ValueError as e:
@@ -66,7 +68,7 @@ def _marking(args) -> str:
     """The marking given, else the administrator's site default; refused (exit 2) when neither."""
     from ..briefing.pack import NO_MARKING
     from ..common import UserError
-    from ..site_settings import default_marking
+    from ..privacy import default_marking
 
     if args.classification is not None:
         return args.classification  # a blank one is refused by the pack's checks

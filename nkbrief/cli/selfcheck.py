@@ -88,6 +88,22 @@ def defusedxml_status() -> dict:
     return out
 
 
+def _store_values(path: Path, problems: list[str]) -> list[dict]:
+    """Stored values that break the value rules, read through a read-only connection (the
+    store is never created or changed here); each is a problem."""
+    from ..common import shown
+    from ..store import stored_values_outside_rules
+
+    bad, problem = stored_values_outside_rules(path)
+    if problem:
+        problems.append(problem)
+    for b in bad:
+        problems.append(f"store: event {shown(b['id'])!r} has {b['field']} {shown(b['value'])!r}, "
+                        f"which {b['reason']}")
+    return [{k: (v if isinstance(v, (str, int, float)) or v is None else str(v)) for k, v in b.items()}
+            for b in bad]
+
+
 def collect(args=None) -> dict:
     """Everything selfcheck reports, plus ``problems``: a list of failed checks."""
     from ..resources import resources_dir
@@ -122,6 +138,7 @@ def collect(args=None) -> dict:
         problems.append(f"sha256 unavailable: {e}")
 
     paths, tightened, warnings = _private_paths(store_path, problems)
+    store_values = _store_values(store_path, problems)
 
     versions = {dist: _version(dist, module) for dist, module in _LIBRARIES}
     for dist in ("openpyxl", "defusedxml", "pandas", "numpy"):
@@ -138,11 +155,13 @@ def collect(args=None) -> dict:
         "libraries": versions,
         "qt_available": _qt_present(),
         "defusedxml": defused,
-        "store": {"path": str(store_path), "source": store_source, "exists": store_path.is_file()},
+        "store": {"path": str(store_path), "source": store_source, "exists": store_path.is_file(),
+                  "values_outside_rules": store_values},
         "resources": {"path": str(res), "missing": missing},
         "paths": paths,
         "tightened": tightened,
         "warnings": warnings,
+        "crash_log": _crash_log(),
         "problems": problems,
     }
 
@@ -180,6 +199,13 @@ def _private_paths(store_path: Path, problems: list[str]) -> tuple[list[dict], l
                         "--db or NKBRIEF_DB and is left as it is")
     return paths, tightened, warnings
 
+def _crash_log() -> dict:
+    """Where the window writes tracebacks of unexpected errors (see nkbrief/crashlog.py)."""
+    from ..crashlog import log_path
+
+    p = log_path()
+    return {"path": str(p), "exists": p.is_file()}
+
 
 def _print_text(info: dict) -> None:
     lines = [
@@ -197,6 +223,8 @@ def _print_text(info: dict) -> None:
                  f"{'exists' if s['exists'] else 'created on first use'}]")
     r = info["resources"]
     lines.append(f"  {'resources':<21}{r['path']}" + (f"  MISSING {', '.join(r['missing'])}" if r["missing"] else ""))
+    c = info["crash_log"]
+    lines.append(f"  {'crash log':<21}{c['path']}  [{'exists' if c['exists'] else 'created on the first error'}]")
     lines.append("  paths (mode, owner):")
     for d in info["paths"]:
         state = f"{d['mode']} {d['owner']}".rstrip() if d["exists"] else "not created yet"

@@ -11,6 +11,7 @@ from ..model import schema
 # Deferred (start-up): the project modules a command needs are imported inside it (see
 # COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
 from ..cli import CliError, _add_db, open_store
+from ..analysis.totals import frame_totals
 from .core import add_range_args, date_arg, selected_frame
 
 
@@ -42,8 +43,8 @@ def cmd_timing(args) -> int:
         raise CliError(f"--window {args.window} must be from 1 to 3,650 days")
     if args.simulations < 1 or args.simulations > 1_000_000:
         raise CliError(f"--simulations {args.simulations} must be from 1 to 1,000,000")
-    if args.seed is not None and args.seed < 0:
-        raise CliError(f"--seed {args.seed} must be 0 or more")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise CliError(f"--seed must be a whole number from 0 to {2**63 - 1:,}")
     date_from = date_arg("--from", args.date_from)
     date_to = date_arg("--to", args.date_to, end=True)
     if date_from and date_to and date_to < date_from:
@@ -56,6 +57,11 @@ def cmd_timing(args) -> int:
                           classes=classes, include_failed=not args.exclude_failed,
                           date_from=date_from, date_to=date_to, observed_until=until, seed=args.seed,
                           simulations=args.simulations)
+    if res.get("date_from") and res.get("date_to"):  # the events of the analysed period
+        span = events[(events["date"] >= res["date_from"]) & (events["date"] <= res["date_to"])]
+        t = frame_totals(span)  # nkbrief.analysis.totals: the same number as the status bar and the pack
+        res["missiles_fired"] = {"missiles": t.missiles, "events_with_no_reported_number": t.no_number,
+                                 "lower_bound": t.lower_bound, "text": t.text()}
     if args.json:
         json.dump(res, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
@@ -82,6 +88,7 @@ def _print_timing(res: dict, out) -> None:
         ("counted", res["counted"]),
         ("launch days", f"{res['launches']} ({res['events']} events; counted by distinct launch day)"),
         ("in windows", f"{res['within_window']} launch days ({res['within_window_events']} events)"),
+        *([("missiles", res["missiles_fired"]["text"])] if "missiles_fired" in res else []),
         ("expected", f"{res['expected']:.2f} (sd {res['null_sd']:.2f}; 95% of the null {lo} to {hi})"),
         ("rate ratio", ratio),
         ("p-value", f"{res['p_value']:.4f} ({format_p(res['p_value'])}; {res['simulations']:,} simulations, "
@@ -154,11 +161,18 @@ def _print_problems(problems: list[str], limit: int = 50) -> None:
 
 
 def cmd_calendar_export(args) -> int:
+    from ..exporting.export import write_error
     from ..jobs.calendar_io import export_calendar_csv
+    from ..write_guard import WriteRefused
 
     with open_store(args) as store:
         df = store.calendar_frame()
-    path = export_calendar_csv(df, args.file)
+        try:  # (inside: the store stays protected by the write guard)
+            path = export_calendar_csv(df, args.file)
+        except WriteRefused as e:
+            raise CliError(str(e)) from None
+        except OSError as e:
+            raise CliError(write_error(Path(args.file), e)) from None
     sys.stdout.write(f"wrote {len(df)} calendar entries to {path}\n")
     return 0
 

@@ -24,6 +24,7 @@ either the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import io
@@ -35,11 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import atomic
+from .. import atomic, private_tmp, write_guard
+from ..write_guard import write_error  # noqa: F401 - the exports' own name for it
 from ..common import CSV_TRIGGERS, UserError, csv_escape, csv_unescape, xlsx_escape, xlsx_unescape  # noqa: F401
 from ..importing.convert import sources_value
 from ..importing.io.tabular import _NotAnObject
 from ..model import schema
+from ..common import shown
 from ..progress import Progress, report
 from ..store import frame_records
 
@@ -73,35 +76,36 @@ def sources_cell(sources: list[str]) -> str:
 
 
 # ---------------------------------------------------------------------------- atomic writes
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], None], keep: Iterable = ()) -> None:
     """Run ``write(temp_path)`` then move the temp file over ``path`` in one step
-    (:func:`nkbrief.atomic.atomic_write`: the file gets normal permissions)."""
+    (:func:`nkbrief.atomic.atomic_write`: the write guard first, normal permissions).
+    ``keep``: files that must not be written (the file being imported)."""
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise ExportError(f"cannot write {path}: it is a folder")
-    if not folder.is_dir():
-        raise ExportError(f"cannot write {path}: the folder {folder} does not exist")
     try:
-        atomic.atomic_write(path, write, suffix=".part")
+        atomic.atomic_write(path, write, suffix=".part", keep=keep)
+    except write_guard.WriteRefused as e:
+        raise ExportError(str(e)) from None
     except OSError as e:
-        raise ExportError(f"cannot write {path}: {e.strerror or e}") from None
+        raise ExportError(write_error(path, e)) from None
 
 
-def write_csv_rows(path: Path, header: list[str], rows: Iterable[list]) -> None:
-    """A formula-safe UTF-8 (with BOM, for Excel) CSV of arbitrary rows, written atomically."""
+def write_csv_rows(path: Path, header: list[str], rows: Iterable[list], keep: Iterable = ()) -> None:
+    """A formula-safe UTF-8 (with BOM, for Excel) CSV of arbitrary rows, written atomically
+    (never over the store or a file in ``keep``)."""
     def write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
             w = csv.writer(f)
             w.writerow([csv_escape(h) for h in header])
             for r in rows:
                 w.writerow(["" if v is None else csv_escape(v) if isinstance(v, str) else v for v in r])
-    atomic_write(path, write)
+    atomic_write(path, write, keep)
 
 
 # ---------------------------------------------------------------------------- rejected rows
 def write_rejected_rows(parsed: ParsedFile, out_path: str | Path) -> int:
-    """Save the rejected rows, as they were, with the reasons, for the colleague. Returns n."""
+    """Save the rejected rows, as they were, with the reasons, for the colleague. Returns n.
+    Never over the file being imported or the store (:mod:`nkbrief.write_guard`); raises
+    :class:`ExportError`."""
     reasons: dict[int, list[str]] = defaultdict(list)
     for p in parsed.rejections:
         reasons[p.row].append(f"{p.column} '{p.value}' {p.reason}" if p.value not in (None, "")
@@ -111,7 +115,7 @@ def write_rejected_rows(parsed: ParsedFile, out_path: str | Path) -> int:
     for n in sorted(parsed.rejected_raw):
         cells = parsed.rejected_raw[n]
         rows.append([n, "; ".join(reasons[n]), *[_cell_text(c) for c in cells]])
-    write_csv_rows(Path(out_path), header, rows)
+    write_csv_rows(Path(out_path), header, rows, keep=[parsed.path])
     return len(rows)
 
 
@@ -192,7 +196,12 @@ def export_dataset(store, path: str | Path, *, date_from: str | None = None, dat
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ExportError(f"cannot export to {path.name}: use a file name ending in .csv, .xlsx or .json")
+        raise ExportError(f"cannot export to {shown(path.name)}: use a file name ending in .csv, .xlsx "
+                          "or .json")
+    try:
+        write_guard.check(path)  # before any work
+    except write_guard.WriteRefused as e:
+        raise ExportError(str(e)) from None
     data = collect(store, date_from=date_from, date_to=date_to, classes=classes, ids=ids)
     report(progress, 0, len(data["events"]), "Writing")
     if fmt == "csv":
@@ -291,7 +300,19 @@ def write_xlsx(path: Path, data: dict, progress: Progress | None = None) -> None
     from openpyxl.styles import Font
 
     def write(tmp: Path) -> None:
+        with contextlib.suppress(OSError):
+            private_tmp.use_for_openpyxl()  # the sheets stream through private files
         wb = openpyxl.Workbook(write_only=True)
+        try:
+            _fill(wb)
+            buf = io.BytesIO()
+            wb.save(buf)
+        except BaseException:
+            private_tmp.discard_openpyxl_files(wb)
+            raise
+        tmp.write_bytes(buf.getvalue())
+
+    def _fill(wb) -> None:
         bold = Font(bold=True)
         for title, fields, rows in (("Events", schema.EVENT_FIELDS, data["events"]),
                                     ("Missiles", schema.MISSILE_FIELDS, data["missiles"]),
@@ -303,9 +324,6 @@ def write_xlsx(path: Path, data: dict, progress: Progress | None = None) -> None
                 if title == "Events" and i % 5000 == 0:
                     report(progress, i, len(rows), "Writing xlsx")
                 ws.append([_xlsx_cell(ws, k, r.get(n)) for n, k in fields.items()])
-        buf = io.BytesIO()
-        wb.save(buf)
-        tmp.write_bytes(buf.getvalue())
     atomic_write(path, write)
 
 

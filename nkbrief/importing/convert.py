@@ -23,12 +23,10 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
-from ..model import parse, schema
+from ..model import parse, rules, schema
 
 #: Target kinds that hold free text.
-TEXT_FIELDS = ("id", "missile_name", "launch_site", "landing_area", "description", "notes")
+TEXT_FIELDS = ("id", "missile_name", "launch_site", "landing_area", "description", "provenance", "notes")
 #: Fields the schema fills with "" rather than None.
 EMPTY_STRING_FIELDS = ("description", "notes")
 
@@ -73,6 +71,13 @@ CONFIRMATION_WORDS = {
     "no": "unconfirmed", "미확인": "unconfirmed", "추정": "unconfirmed",
     "not stated": "not stated", "미기재": "not stated",
 }
+QUALIFIER_WORDS = {
+    "about": "about", "~": "about", "approximately": "about", "around": "about", "약": "about",
+    "over": "over", ">": "over", "more than": "over", "초과": "over",
+    "at least": "at least", "≥": "at least", ">=": "at least", "이상": "at least",
+    "up to": "up to", "≤": "up to", "<=": "up to", "이하": "up to",
+    "under": "under", "<": "under", "less than": "under", "미만": "under",
+}
 PRECISION_WORDS = {"day": "day", "month": "month", "year": "year", "일": "day", "월": "month", "년": "year"}
 
 Converter = Callable[[object], dict]
@@ -87,6 +92,8 @@ def _check_text(s: str) -> str:
         raise CellError(f"is longer than {schema.MAX_TEXT_CHARS:,} characters")
     if _CONTROL.search(s):
         raise CellError("contains control characters")
+    if not s.isascii() and not rules.is_encodable(s):
+        raise CellError("holds a lone surrogate (not a character)")
     return s
 
 
@@ -133,6 +140,7 @@ def _vocab(words: dict[str, str], allowed: tuple[str, ...]) -> Callable[[object,
 outcome_value = _vocab(OUTCOME_WORDS, schema.OUTCOMES)
 confirmation_value = _vocab(CONFIRMATION_WORDS, schema.CONFIRMATIONS)
 precision_value = _vocab(PRECISION_WORDS, schema.DATE_PRECISIONS)
+qualifier_value = _vocab(QUALIFIER_WORDS, schema.QUALIFIERS)
 
 
 def class_value(v: object, exact: bool) -> str | None:
@@ -217,6 +225,8 @@ def utc_value(v: object, exact: bool) -> dict:
             _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
         except ValueError:
             raise CellError("is not an ISO 8601 time") from None
+        if not rules.utc_in_bounds(s):
+            raise CellError(rules.out_of_bounds(rules.TIME_UTC))
         return {"time_utc": s}
     if v is None or (isinstance(v, str) and parse.is_null(v)):
         return {}
@@ -231,6 +241,8 @@ def utc_value(v: object, exact: bool) -> dict:
             raise CellError("is not a date and time") from None
         if t.tzinfo is not None:
             t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        if not rules.utc_in_bounds(_utc_text(t)):
+            raise CellError(rules.out_of_bounds(rules.TIME_UTC))
         return {"time_utc": _utc_text(t)}
     return {"_utc_clock": clock_value(v)}
 
@@ -258,6 +270,8 @@ def km_value(v: object, unit: str | None, exact: bool = False) -> tuple[float | 
         v = f"{v} mi"
     try:
         lo, hi = parse.parse_km(v)
+    except parse.TooLarge:
+        raise
     except ValueError as e:
         raise CellError(str(e)) from None
     for x in (lo, hi):
@@ -301,6 +315,8 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
             r = date_value(v, exact, order)
             if r is None:
                 return {}
+            if not rules.date_in_bounds(r[0]):
+                raise CellError(rules.out_of_bounds(rules.DATE))
             return {"date": r[0], "_precision_from_date": r[1]}
         return conv_date
     if field == "date_precision":
@@ -324,26 +340,41 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
         def conv_count(v):
             try:
                 n = parse.parse_int(v)
+            except parse.TooLarge as e:
+                raise CellError(rules.too_large(rules.COUNT, e.digits)) from None
             except ValueError as e:
                 raise CellError(str(e)) from None
-            if n is not None and n < 1:
-                raise CellError("must be 1 or more")
+            if n is not None:
+                reason = rules.check(rules.COUNT, n)
+                if reason:
+                    raise CellError(reason)
             return {"count": n}
         return conv_count
     if field in ("distance_km", "apogee_km"):
         limit_name = field
 
+        qual = field.replace("_km", "_qualifier")
+
         def conv_km(v):
-            lo, hi = km_value(v, unit, exact)
+            try:
+                lo, hi = km_value(v, unit, exact)
+            except parse.TooLarge as e:
+                raise CellError(rules.too_large(rules.rule_for(field), e.digits)) from None
             for x in (lo, hi):
                 p = schema.check_value("km", limit_name, x)
                 if p:
                     raise CellError(p.reason)
-            return {field: lo, field + "_max": hi} if hi is not None else {field: lo}
+            if hi is not None:
+                return {field: lo, field + "_max": hi}
+            q = None if exact else schema.qualifier_of(v)  # "over 700 km" keeps its "over"
+            return {field: lo, qual: q} if q else {field: lo}
         return conv_km
     if field in ("distance_km_max", "apogee_km_max"):
         def conv_km_max(v):
-            lo, hi = km_value(v, unit, exact)
+            try:
+                lo, hi = km_value(v, unit, exact)
+            except parse.TooLarge as e:
+                raise CellError(rules.too_large(rules.rule_for(field), e.digits)) from None
             val = hi if hi is not None else lo
             p = schema.check_value("km", field, val)
             if p:
@@ -356,6 +387,8 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
         def conv_coord(v):
             try:
                 f = parse.parse_float(v)
+            except parse.TooLarge:
+                raise CellError(schema.check_value(kind, field, float("inf")).reason) from None
             except ValueError as e:
                 raise CellError(str(e)) from None
             if f is not None:
@@ -377,6 +410,8 @@ def make_converter(field: str, unit: str | None, exact: bool) -> Converter:
         return conv_bool
     if field == "sources":
         return lambda v: {"sources": sources_value(v, exact)}
+    if field in ("count_qualifier", "distance_qualifier", "apogee_qualifier"):
+        return lambda v: {field: qualifier_value(v, exact)}
     raise KeyError(field)
 
 
@@ -414,6 +449,7 @@ def _quick_dates(field: str, values: list) -> list:
     """'2024-04-19' (ASCII digits, a real day) is that date, to the day."""
     out: list = []
     from_iso = _dt.date.fromisoformat
+    lo, hi = rules.EARLIEST_DATE, rules.latest_date()  # outside: the per-cell converter says so
     for v in values:
         if v.__class__ is str and len(v) == 10 and v[4] == "-" and v[7] == "-" and v.isascii() \
                 and (v[:4] + v[5:7] + v[8:]).isdigit():
@@ -422,7 +458,7 @@ def _quick_dates(field: str, values: list) -> list:
             except ValueError:
                 out.append(None)
                 continue
-            out.append((True, {"date": v, "_precision_from_date": "day"}))
+            out.append((True, {"date": v, "_precision_from_date": "day"}) if lo <= v <= hi else None)
         else:
             out.append(None)
     return out
@@ -431,7 +467,7 @@ def _quick_dates(field: str, values: list) -> list:
 def _quick_km(field: str, values: list) -> list:
     """'350', '350 km', '1,380.5 km', '~127.5km' (within the field's limit)."""
     out: list = []
-    limit = schema.MAX_APOGEE_KM if field.startswith("apogee") else schema.MAX_DISTANCE_KM
+    limit = rules.rule_for(field).hi
     match = _QUICK_KM.fullmatch
     for v in values:
         m = match(v) if v.__class__ is str and v.isascii() else None
@@ -439,7 +475,12 @@ def _quick_km(field: str, values: list) -> list:
             out.append(None)
             continue
         x = float(m[1].replace(",", ""))
-        out.append((True, {field: x}) if x <= limit else None)
+        if x > limit:
+            out.append(None)
+        elif v[0] == "~":  # '~350 km' keeps its qualifier, as the cell-by-cell converter does
+            out.append((True, {field: x, field.replace("_km", "_qualifier"): "about"}))
+        else:
+            out.append((True, {field: x}))
     return out
 
 
@@ -485,6 +526,8 @@ class ColumnConverter:
     def cell(self, v: object) -> tuple[bool, dict | str]:
         """One non-blank cell: (True, {key: value}) or (False, reason). Memoised."""
         cls = v.__class__
+        if cls is rules.Refused:
+            return False, v.reason_for(rules.EVENT_RULES.get(self.field))
         if cls is list or cls is dict:
             try:
                 return True, self.fn(v)
@@ -660,27 +703,14 @@ class ColumnConverter:
         return [t if t is MISSING else [t] for t in stripped]
 
 
-def kst_to_utc_many(dates: list[str], times: list[str]) -> list[str]:
-    """:func:`nkbrief.model.schema.kst_to_utc` for many (date, HH:MM) pairs at once.
-
-    Dates must be ISO dates from 1000-01-02 on (earlier ones would need a year of fewer
-    than four digits, which strftime writes differently); times 'HH:MM'.
-    """
-    epoch = _dt.date(1970, 1, 1)
-    day_min = {d: (_dt.date.fromisoformat(d) - epoch).days * 1440 - 9 * 60 for d in dict.fromkeys(dates)}
-    clock_min = {t: int(t[:2]) * 60 + int(t[3:5]) for t in dict.fromkeys(times)}
-    minutes = (np.array(list(map(day_min.__getitem__, dates)), dtype=np.int64)
-               + np.array(list(map(clock_min.__getitem__, times)), dtype=np.int64))
-    text = np.datetime_as_string(minutes.astype("datetime64[m]"), unit="s")
-    return [s + "Z" for s in text.tolist()]
+#: :func:`nkbrief.model.rules.kst_to_utc_many` (kept here for the importer's callers).
+kst_to_utc_many = rules.kst_to_utc_many
 
 
 _TEMPLATE = schema.empty_event()
 #: exact mode: a blank cell is a null, never a default
 _EXACT_TEMPLATE = dict.fromkeys(schema.EVENT_FIELDS) | {"description": "", "notes": ""}
-def _utc_text(t: _dt.datetime) -> str:
-    """'YYYY-MM-DDTHH:MM:SSZ' with a four-digit year (strftime drops the zeros before 1000)."""
-    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
+_utc_text = rules.utc_text
 
 
 class _OutOfRange(ValueError):
@@ -689,12 +719,8 @@ class _OutOfRange(ValueError):
 
 @functools.lru_cache(maxsize=1 << 16)
 def _kst_to_utc(date: str, time_kst: str) -> str:
-    if date >= "1000-01-02":
-        return schema.kst_to_utc(date, time_kst)
-    d = _dt.date.fromisoformat(date)
-    hh, mm = (int(x) for x in time_kst.split(":"))
     try:
-        return _utc_text(_dt.datetime(d.year, d.month, d.day, hh, mm) - _dt.timedelta(hours=9))
+        return rules.kst_to_utc(date, time_kst)
     except OverflowError:
         raise _OutOfRange from None
 
@@ -702,7 +728,7 @@ def _kst_to_utc(date: str, time_kst: str) -> str:
 @functools.lru_cache(maxsize=1 << 16)
 def _utc_to_kst(time_utc: str) -> tuple[str, str]:
     try:
-        return schema.utc_to_kst(time_utc)
+        return rules.utc_to_kst(time_utc)
     except OverflowError:
         raise _OutOfRange from None
 
@@ -735,7 +761,7 @@ def finish_event(ev: dict, exact: bool) -> tuple[dict, list[tuple[str, object, s
         if out["outcome"] is None:
             out["outcome"] = "unknown"
         if out["confirmation"] is None:
-            out["confirmation"] = "not stated"  # a file that does not say claims nothing
+            out["confirmation"] = "not stated"  # a blank never claims "confirmed"
         _derive_times(out, clock_utc, problems, notes)
     elif out["date_precision"] is None and out["date"] is not None:
         out["date_precision"] = prec_from_date or "day"
@@ -756,6 +782,8 @@ def cross_check(ev: dict) -> list[tuple[str, object, str]]:
     for name in ("id", "date", "missile_class"):
         if ev[name] in (None, ""):
             out.append((name, ev[name], "is required"))
+    if ev["date"] and not rules.date_in_bounds(ev["date"]):
+        out.append(("date", ev["date"], rules.out_of_bounds(rules.DATE)))
     for lo, hi in (("distance_km", "distance_km_max"), ("apogee_km", "apogee_km_max")):
         a, b = ev[lo], ev[hi]
         if a is not None and b is not None and b < a:

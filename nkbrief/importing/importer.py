@@ -198,14 +198,14 @@ def read_file(path: str | Path, options: ImportOptions | None = None, *,
         return pf
     pf.utc_dates = any("utc" in h.lower() or "gmt" in h.lower() for h in table.header)
     header_fields = set(table.header) - {"missiles"}
-    if table.kind == "nkbrief" or (header_fields == set(schema.EVENT_FIELDS)):
+    if table.kind == "nkbrief" or schema.is_export_header(header_fields):
         pf.kind, pf.exact = "nkbrief", True
     elif not opts.mapping and opts.rows in (None, "missiles") and public_io.is_cns(table.header) \
             and opts.header_row is None and (
                 (table.format == "delimited" and table.encoding in _PUBLIC_READER_ENCODINGS)
                 or table.format == "xlsx"):
         # any CNS edition, on whichever sheet holds it: grouped into launches with the
-        # bundled build's KST rules (nkbrief.reconcile)
+        # bundled build's KST rules (nkbrief.importing.reconcile)
         pf.kind = "cns"
         pf.utc_dates = True
         pf.columns = _columns(table.header, {}, exact=False)
@@ -398,8 +398,11 @@ def _row_context(pf: ParsedFile, table: Table) -> _RowContext:
     field_header = {c.field: c.header for c in cols if c.field and c.field != mapping.IGNORE}
     for f in ("date_precision", "time_kst", "time_utc"):
         field_header.setdefault(f, field_header.get("date", f) if f == "date_precision" else f)
+    # An export written before schema 3 has no qualifier or provenance columns: it states nothing
+    # about them, so they are not compared or taken.
+    absent = frozenset(schema.EVENT_FIELDS_V2) - frozenset(pf.header) if pf.exact else frozenset()
     return _RowContext(pf, len(pf.header), mapped, unmapped, field_header, pf.exact,
-                       frozenset(schema.EVENT_FIELDS) - {"id"}, table.format == "delimited")
+                       frozenset(schema.EVENT_FIELDS) - {"id"} - absent, table.format == "delimited")
 
 
 def _check_row(ctx: _RowContext, rownum: int, cells) -> tuple[list[RowProblem], dict | None, frozenset | None]:
@@ -850,7 +853,7 @@ def _group_missiles(pf: ParsedFile, accepted: list[tuple[int, dict, frozenset, l
         out["landing_area"] = " / ".join(reconcile.dedupe(e["landing_area"] for e in evs)) or None
         outcomes = reconcile.dedupe(e["outcome"] for e in evs)
         out["outcome"] = outcomes[0] if len(outcomes) == 1 else "unknown"
-        states = {e["confirmation"] for e in evs}
+        states = {e["confirmation"] for e in evs}  # rows that all leave it blank claim nothing
         out["confirmation"] = next((c for c in ("confirmed", "unconfirmed") if c in states), "not stated")
         att = [e["leader_attended"] for e in evs if e["leader_attended"] is not None]
         out["leader_attended"] = True if any(att) else (False if att else None)

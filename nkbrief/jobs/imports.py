@@ -10,8 +10,19 @@ from ..exporting.export import ExportError, ExportResult, export_dataset, write_
 from ..importing import mapping
 from ..importing.importer import DateOrderNeeded, ImportOptions, ParsedFile, read_file
 from ..importing.io.sniff import FileRejected
-from ..importing.merge import (RESOLUTION_LABELS, RESOLUTIONS, ImportError_, ImportResult, MergePlan, UndoResult,
-                               apply_import, import_batches, last_undoable_batch, plan_merge, undo_batch)
+from ..importing.merge import (
+    RESOLUTION_LABELS,
+    RESOLUTIONS,
+    ImportError_,
+    ImportResult,
+    MergePlan,
+    UndoResult,
+    apply_import,
+    import_batches,
+    last_undoable_batch,
+    plan_merge,
+    undo_batch,
+)
 from ..progress import Progress
 from ..store import Store
 from . import opened
@@ -54,7 +65,25 @@ def export_events(store: StoreLike, path: str | Path, *, ids: Sequence[str] | No
 
 
 #: What the window's import dialog needs besides the jobs (the window reaches the importer only here).
-__all__ = ["check_file", "apply_file", "undo_import", "export_events", "write_rejected_rows", "mapping",
-           "ImportOptions", "ParsedFile", "MergePlan", "ImportResult", "UndoResult", "ExportResult",
-           "ImportError_", "FileRejected", "DateOrderNeeded", "ExportError", "RESOLUTIONS", "RESOLUTION_LABELS",
-           "import_batches", "last_undoable_batch"]
+__all__ = [
+    "RESOLUTIONS",
+    "RESOLUTION_LABELS",
+    "ExportError",
+    "ExportResult",
+    "FileRejected",
+    "DateOrderNeeded",
+    "ImportError_",
+    "ImportOptions",
+    "ImportResult",
+    "MergePlan",
+    "ParsedFile",
+    "UndoResult",
+    "apply_file",
+    "check_file",
+    "export_events",
+    "import_batches",
+    "last_undoable_batch",
+    "mapping",
+    "undo_import",
+    "write_rejected_rows",
+]

@@ -71,7 +71,7 @@ def parse_km(v: object) -> tuple[float | None, float | None]:
     if isinstance(v, (int, float)):
         if v < 0:
             raise ValueError("must not be negative")
-        return float(v), None
+        return _float(v), None
     s = str(v).replace("\u00a0", " ").strip()
     for pat in _RANGE_PATTERNS:
         m = pat.match(s)
@@ -145,6 +145,17 @@ def slash_order(v: object) -> str | None:
     return "ambiguous"
 
 
+_TIME_PART = re.compile(r"^[T ]\s*(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,]\d+)?)?")
+
+
+def _check_time_part(tail: str) -> None:
+    """A date cell's time of day ('T15:50', ' 25:61:00Z') must be a real time, not be
+    dropped unread: raises ValueError for '2026-01-27T25:61'."""
+    m = _TIME_PART.match(tail)
+    if m and (int(m[1]) > 23 or int(m[2]) > 59 or (m[3] is not None and int(m[3]) > 59)):
+        raise ValueError(f"holds an impossible time of day ({tail.strip().lstrip('T').strip()})")
+
+
 def parse_date(v: object, pivot: int = 50, order: str | None = None) -> tuple[str, str]:
     """Parse a date cell into (ISO date, precision).
 
@@ -165,6 +176,7 @@ def parse_date(v: object, pivot: int = 50, order: str | None = None) -> tuple[st
         raise ValueError("is not a date")
     s = str(v).replace("\u00a0", " ").strip()
     if m := _ISO.match(s):
+        _check_time_part(s[m.end(3):])
         return _mkdate(int(m[1]), int(m[2]), int(m[3])), "day"
     if m := _ISO_MONTH.match(s):
         return _mkdate(int(m[1]), int(m[2]), 1)[:8] + "01", "month"
@@ -250,14 +262,43 @@ def parse_time(v: object) -> str | None:
     raise ValueError("is not a time")
 
 
+#: Longer runs of digits are refused before Python converts them (no count comes close).
+MAX_INT_DIGITS = 18
+
+
+def _int(v: int) -> int:
+    """An int cell (Excel, JSON) of at most :data:`MAX_INT_DIGITS` digits."""
+    if abs(v) >= 10 ** MAX_INT_DIGITS:
+        raise TooLarge(len(str(abs(v))) if abs(v).bit_length() < 14_000 else abs(v).bit_length() * 3 // 10)
+    return v
+
+
+def _float(v: int | float) -> float:
+    """float(v), refusing an int too large to be a float's exact value."""
+    return float(_int(v)) if isinstance(v, int) else float(v)
+
+
+class TooLarge(ValueError):
+    """A whole number of more than :data:`MAX_INT_DIGITS` digits (``digits``)."""
+
+    def __init__(self, digits: int):
+        super().__init__(f"is too large a number ({digits:,} digits)")
+        self.digits = digits
+
+
 def parse_int(v: object) -> int | None:
     """Counts: '2', 2.0, '2 missiles', '2발' -> 2; 'multiple'/'several' -> None."""
     if is_null(v) or (isinstance(v, str) and v.strip().lower() in {"multiple", "several", "다수"}):
         return None
     if isinstance(v, bool):
         raise ValueError("is not a whole number")
-    if isinstance(v, (int, float)):
-        if float(v).is_integer():
+    if isinstance(v, int):  # (a float of a huge int would overflow)
+        v = _int(v)
+        if v < 0:
+            raise ValueError("must not be negative")
+        return v
+    if isinstance(v, float):
+        if v.is_integer():
             if v < 0:
                 raise ValueError("must not be negative")
             return int(v)
@@ -266,6 +307,8 @@ def parse_int(v: object) -> int | None:
     m = re.fullmatch(r"(?:about|approx\.?|around|약|~)?\s*(-?\d+)\s*(?:missiles?|rounds?|발|기)?", s, re.I)
     if not m:
         raise ValueError("is not a whole number")
+    if len(m[1].lstrip("-+0")) > MAX_INT_DIGITS:
+        raise TooLarge(len(m[1].lstrip("-+0")))
     n = int(m[1])
     if n < 0:
         raise ValueError("must not be negative")
@@ -279,7 +322,7 @@ def parse_float(v: object) -> float | None:
     if isinstance(v, bool):
         raise ValueError("is not a number")
     if isinstance(v, (int, float)):
-        return float(v)
+        return _float(v)
     s = str(v).replace("\u00a0", " ").strip().rstrip("°").strip()
     try:
         f = float(s.replace(",", ""))

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import sqlite3
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from json.encoder import encode_basestring as _json_str
 from operator import itemgetter
@@ -23,13 +24,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import privacy
-from ..common import UserError, sha256_file  # noqa: F401 - part of the store's interface
-from ..model import schema
+from .. import privacy, write_guard
+from ..common import UserError, sha256_file, shown  # noqa: F401 - part of the store's interface
+from ..model import rules, schema
 from ..progress import Progress, report
 from ..resources import resource_path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
+#: SQLite's application_id of an nkbrief store ("NKBR"): other programs' databases are
+#: recognised and left alone.
+APPLICATION_ID = 0x4E4B4252
+#: Tables every nkbrief store has (a store written before the application_id was set is
+#: recognised by them).
+_OWN_TABLES = {"batches", "events", "missiles", "calendar", "statements", "audit"}
 
 _EVENT_COLS = list(schema.EVENT_FIELDS)
 _MISSILE_COLS = list(schema.MISSILE_FIELDS)
@@ -43,7 +50,34 @@ def _cols_sql(fields: dict[str, str], skip: tuple[str, ...] = ()) -> str:
     return ",\n  ".join(f"{n} {_SQL_TYPES.get(k, 'TEXT')}" for n, k in fields.items() if n not in skip)
 
 
-MIGRATIONS: list[str] = [
+#: The event columns of schema 1 (schema 3 added schema.EVENT_FIELDS_V2 by migration).
+_V1_EVENT_FIELDS = {k: v for k, v in schema.EVENT_FIELDS.items() if k not in schema.EVENT_FIELDS_V2}
+
+
+def _migrate_v3(conn: sqlite3.Connection) -> None:
+    """Schema 3: number qualifiers and ``provenance``; the compiler's notes leave ``notes``.
+
+    A store before schema 3 kept the bundled compiler notes in ``notes`` with anything the analyst
+    typed appended. ``resources/notes_v1.json`` records the length and SHA-256 of every
+    bundled notes text ever shipped for each event id: when an event's notes start with one of
+    them, that prefix becomes ``provenance`` and only the rest stays in ``notes``. Anything
+    else (an imported or hand-made event, or bundled notes the analyst edited inside) stays in
+    ``notes`` untouched, so no analyst text is lost.
+    """
+    for name in schema.EVENT_FIELDS_V2:
+        conn.execute(f"ALTER TABLE events ADD COLUMN {name} TEXT")
+    legacy = json.loads(resource_path("notes_v1.json").read_text(encoding="utf-8"))["notes"]
+    rows = conn.execute("SELECT id, notes FROM events WHERE notes IS NOT NULL AND notes != ''").fetchall()
+    for eid, notes in rows:
+        for n, digest in sorted(legacy.get(eid, ()), reverse=True):
+            head = notes[:n]
+            if len(head) == n and hashlib.sha256(head.encode("utf-8")).hexdigest() == digest:
+                conn.execute("UPDATE events SET provenance = ?, notes = ? WHERE id = ?",
+                             (head, notes[n:].strip(), eid))
+                break
+
+
+MIGRATIONS: list = [
     # v1: the first schema.
     f"""
 CREATE TABLE batches (
@@ -56,7 +90,7 @@ CREATE TABLE batches (
 );
 CREATE TABLE events (
   id TEXT PRIMARY KEY,
-  {_cols_sql(schema.EVENT_FIELDS, ('id',))},
+  {_cols_sql(_V1_EVENT_FIELDS, ('id',))},
   batch_id INTEGER NOT NULL REFERENCES batches(id),
   updated_utc TEXT
 );
@@ -92,11 +126,112 @@ CREATE TABLE audit (
 CREATE INDEX audit_record ON audit(table_name, record_id);
 CREATE INDEX audit_batch ON audit(batch_id);
 """,
+    # v2: optimistic concurrency (issue 13). Every event carries a version, raised by one on
+    # each update; an edit names the version it started from (Store.edit_event). The audit
+    # also records edits that were refused because the event had changed since (action
+    # 'refused'): SQLite cannot change a CHECK constraint in place, so the table is rebuilt,
+    # in the same transaction as the rest of the step.
+    """
+ALTER TABLE events ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE audit_v2 (
+  id INTEGER PRIMARY KEY,
+  at_utc TEXT NOT NULL, user TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('insert','update','delete','refused')),
+  table_name TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT,
+  old_value TEXT, new_value TEXT,
+  batch_id INTEGER REFERENCES batches(id)
+);
+INSERT INTO audit_v2(id, at_utc, user, action, table_name, record_id, field, old_value, new_value, batch_id)
+  SELECT id, at_utc, user, action, table_name, record_id, field, old_value, new_value, batch_id FROM audit;
+DROP TABLE audit;
+ALTER TABLE audit_v2 RENAME TO audit;
+CREATE INDEX audit_record ON audit(table_name, record_id);
+CREATE INDEX audit_batch ON audit(batch_id);
+""",
+    # v3: qualifiers and provenance (issue 14).
+    _migrate_v3,
 ]
 
 
 class StoreError(UserError):
     """A store problem phrased for the user (no traceback needed)."""
+
+
+def _when(at_utc: str | None) -> str:
+    """'2026-12-07T09:50:02Z' as '2026-12-07 09:50:02 UTC' (for messages)."""
+    if not at_utc:
+        return "an unknown time"
+    return at_utc.replace("T", " ").removesuffix("Z") + (" UTC" if at_utc.endswith("Z") else "")
+
+
+class VersionConflict(StoreError):
+    """An edit refused because the event changed since the editor read it.
+
+    ``yours``: the changes that were refused; ``theirs``: the event's current values of
+    those fields; ``base_version``: the version the edit started from (None for an undo,
+    which checks values instead); ``version``: the event's version now; ``user`` and
+    ``at_utc``: who made the last change and when, as the audit records them.
+    """
+
+    def __init__(self, event_id: str, yours: dict, theirs: dict, base_version: int | None,
+                 version: int, user: str, at_utc: str | None, *, undo: bool = False):
+        self.event_id, self.yours, self.theirs = event_id, dict(yours), dict(theirs)
+        self.base_version, self.version, self.user, self.at_utc = base_version, version, user, at_utc
+        if undo:
+            fields = ", ".join(k.replace("_", " ") for k in self.yours)
+            msg = (f"{fields} of event {event_id!r} was changed by {user} at {_when(at_utc)} since "
+                   "your edit, so it was not written over")
+        else:
+            msg = (f"event {event_id!r} was changed by {user} at {_when(at_utc)} since you opened it "
+                   f"(you started from version {base_version}; it is now version {version})")
+        super().__init__(msg)
+
+    @property
+    def when(self) -> str:
+        """When the last change was made, for messages ('2026-12-07 09:50:02 UTC')."""
+        return _when(self.at_utc)
+
+
+def _sqlite_code(e: BaseException) -> int | None:
+    return getattr(e, "sqlite_errorcode", None)
+
+
+def sqlite_message(path: Path, e: sqlite3.Error, doing: str = "write to") -> str:
+    """A SQLite error as one sentence naming what went wrong: a locked store as locked, a
+    full disk as a full disk, a read-only file as read-only."""
+    code = (_sqlite_code(e) or 0) & 0xFF
+    where = shown(path)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(e):
+        return (f"the store {where} is locked by another program (another nkbrief still writing?); "
+                "try again when it has finished")
+    if code == sqlite3.SQLITE_FULL or "disk is full" in str(e):
+        return (f"the disk holding the store {where} is full; nothing was written "
+                "(free some space and try again)")
+    if code == sqlite3.SQLITE_READONLY or "readonly" in str(e):
+        return f"the store {where} is read-only; nothing was written"
+    if code == sqlite3.SQLITE_IOERR:
+        return f"cannot {doing} the store {where}: a disk error ({e})"
+    return f"cannot {doing} the store {where}: {e}"
+
+
+def stored_values_outside_rules(path: Path) -> tuple[list[dict], str | None]:
+    """(values that break the value rules, a problem sentence or None) of the store at
+    ``path``, read through a read-only connection: the store is never created or changed
+    (for ``selfcheck``). A missing or empty file has none."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return [], None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return [], None
+    try:
+        if conn.execute("PRAGMA application_id").fetchone()[0] not in (0, APPLICATION_ID):
+            return [], f"store: {shown(path)} is not an nkbrief store"
+        return values_outside_rules(conn), None
+    except sqlite3.Error as e:
+        return [], f"store: cannot be read ({e})"
+    finally:
+        conn.close()
 
 
 def default_db_path() -> Path:
@@ -264,7 +399,6 @@ def _validate_each(evs: list[dict]) -> None:
 
 
 _NUMBER = (int, float)
-_LIMITS = {"lat": (-90, 90), "lon": (-180, 180)}
 _NONE = type(None)
 
 _DIGITS_AT = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
@@ -307,25 +441,29 @@ def _canonical_utc(values: list) -> bool:
 
 
 def _column_ok(name: str, kind: str, values: list) -> bool:
-    """True when no value of the column breaks ``schema.check_value`` (False: look closer).
-
-    ``validate_event`` skips None and "" (no value); so does this.
+    """True when no value of the column breaks its rule (:mod:`nkbrief.model.rules`; False: look
+    closer). ``validate_event`` skips None and "" (no value); so does this.
     """
+    rule = rules.rule_for(name, kind)
     try:
         if kind == "str":
             return (set(map(type, values)) <= {str, _NONE}
-                    and max(map(len, filter(None, values)), default=0) <= schema.MAX_TEXT_CHARS)
+                    and max(map(len, filter(None, values)), default=0) <= schema.MAX_TEXT_CHARS
+                    and rules.is_encodable("".join(filter(None, values))))
         if kind == "iso":  # (nkbrief's own UTC times are all distinct: no set first)
             present = list(filter(None, values))
-            if not present or _canonical_utc(present):
+            if not present or (_canonical_utc(present) and rules.utc_in_bounds(min(present))
+                                and rules.utc_in_bounds(max(present))):
                 return True
-        if kind in ("date", "precision", "hhmm", "iso", "class", "outcome", "confirmation"):
+        if kind in ("date", "precision", "hhmm", "iso", "class", "outcome", "confirmation", "qualifier"):
             distinct = set(values)
             distinct.discard(None)
             distinct.discard("")
             if not distinct:
                 return True
-            return all(schema.check_value(kind, name, v) is None for v in distinct)
+            if kind == "date":  # one bound check by min and max
+                return rules.column_ok(rule, list(distinct))
+            return all(rules.check(rule, v) is None for v in distinct)
         types = set(map(type, values))
         if str in types:  # only "" would be skipped; anything else is wrong
             values = [v for v in values if v is not None and v != ""]
@@ -333,22 +471,14 @@ def _column_ok(name: str, kind: str, values: list) -> bool:
         types.discard(_NONE)
         if not types:
             return True
-        if _NONE in set(map(type, values)):
-            values = [v for v in values if v is not None]
         if kind == "list":
-            return types == {list} and set(map(type, itertools.chain.from_iterable(values))) <= {str}
+            if _NONE in set(map(type, values)):
+                values = [v for v in values if v is not None]
+            return (types == {list} and set(map(type, itertools.chain.from_iterable(values))) <= {str}
+                    and rules.is_encodable("".join(itertools.chain.from_iterable(values))))
         if kind == "bool":
             return types == {bool}
-        if kind == "count":
-            return types == {int} and min(values) >= 1
-        if kind in ("km", "lat", "lon"):
-            total = sum(values) if types <= {int, float} else None
-            if total is None or total != total:  # not numbers, or a NaN among them
-                return False
-            lo, hi = _LIMITS.get(kind) or (0, schema.MAX_APOGEE_KM if name.startswith("apogee")
-                                           else schema.MAX_DISTANCE_KM)
-            return lo <= min(values) and max(values) <= hi
-        return False
+        return rules.column_ok(rule, values)
     except TypeError:  # unhashable or incomparable values: let validate_event say what is wrong
         return False
 
@@ -388,6 +518,7 @@ class Store:
         self._listeners: list[Callable[[str], None]] = []
         self._in_write = False
         self._pending: set[str] = set()
+        self._protected = False  # registered with the write guard (see open)
         self.user = current_user()
         #: What opening tightened (folder or file modes), to be told to the analyst once.
         self.privacy_notes: list[str] = []
@@ -400,8 +531,9 @@ class Store:
         A brand-new store is seeded from the bundled dataset unless ``seed`` is False.
         """
         p = Path(path).expanduser() if path else default_db_path()
+        where = shown(p)
         if p.is_dir():
-            raise StoreError(f"{p} is a folder, not a store file")
+            raise StoreError(f"{where} is a folder, not a store file")
         new = not p.exists() or p.stat().st_size == 0
         own = privacy.is_own_store(p)
         notes: list[str] = []
@@ -409,42 +541,69 @@ class Store:
             # Folders nkbrief creates are 0700; its own data folder is tightened if wider.
             notes += privacy.make_private_dir(p.parent, tighten=own)
         except OSError as e:
-            raise StoreError(f"cannot create the folder for the store {p}: {e.strerror}") from None
+            raise StoreError(f"cannot create the folder for the store {where}: {e.strerror}") from None
         if new:
             # Created 0600 before SQLite opens it: SQLite gives its -wal, -shm and -journal
             # files the store's own mode, whatever the umask.
             try:
                 privacy.create_private_file(p)
             except OSError as e:
-                raise StoreError(f"cannot create the store {p}: {e.strerror}") from None
+                raise StoreError(f"cannot create the store {where}: {e.strerror}") from None
         if own:
             # A store the analyst chose elsewhere (--db) is left as it is; selfcheck reports it.
             try:
                 notes += privacy.tighten_store(p)
             except OSError as e:
-                raise StoreError(f"cannot make the store {p} private: {e.strerror}") from None
+                raise StoreError(f"cannot make the store {where} private: {e.strerror}") from None
+        conn = None
         try:
             conn = sqlite3.connect(p, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = FULL")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"{p} is not an nkbrief store ({e})") from None
+            if conn is not None:
+                conn.close()
+            code = (_sqlite_code(e) or 0) & 0xFF
+            if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL) \
+                    or "locked" in str(e) or "disk is full" in str(e):
+                raise StoreError(sqlite_message(p, e, "open")) from None
+            raise StoreError(f"{where} is not an nkbrief store ({e})") from None
+        ours = app_id == APPLICATION_ID or (app_id == 0 and version >= 1 and _OWN_TABLES <= tables)
+        if not ours and (app_id != 0 or version != 0 or tables):
+            conn.close()
+            raise StoreError(f"{where} is not an nkbrief store (a database of another program); "
+                             "it was left untouched")
         store = cls(p, conn)
         store.privacy_notes = notes
         if version > SCHEMA_VERSION:
             conn.close()
-            raise StoreError(f"{p} was written by a newer nkbrief (schema {version}); "
+            raise StoreError(f"{where} was written by a newer nkbrief (schema {version}); "
                              f"this one reads up to schema {SCHEMA_VERSION}")
         if version < SCHEMA_VERSION:
             store._migrate(version)
+        elif app_id != APPLICATION_ID:
+            store._set_application_id()
+        write_guard.protect_store(p)
+        store._protected = True
         if new and seed:
             store.seed_from_resources()
         return store
 
+    def _set_application_id(self) -> None:
+        """Mark a store made before the application_id existed as ours (best effort: a
+        read-only store stays as it is)."""
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
     def close(self) -> None:
         self._conn.close()
+        if self._protected:
+            self._protected = False
+            write_guard.release_store(self.path)
 
     def __enter__(self) -> Store:
         return self
@@ -456,13 +615,20 @@ class Store:
         for v in range(version, SCHEMA_VERSION):
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
-                for stmt in _split_sql(MIGRATIONS[v]):
-                    self._conn.execute(stmt)
+                step = MIGRATIONS[v]
+                if callable(step):
+                    step(self._conn)
+                else:
+                    for stmt in _split_sql(step):
+                        self._conn.execute(stmt)
                 self._conn.execute(f"PRAGMA user_version = {v + 1}")
+                self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 self._conn.execute("COMMIT")
             except sqlite3.Error as e:
-                self._conn.execute("ROLLBACK")
-                raise StoreError(f"cannot upgrade the store {self.path} to schema {v + 1}: {e}") from None
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                self._conn.close()
+                raise StoreError(sqlite_message(self.path, e, f"upgrade to schema {v + 1}")) from None
 
     @property
     def schema_version(self) -> int:
@@ -481,12 +647,21 @@ class Store:
             try:
                 yield self._conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
                 self._pending.clear()
+                if self._conn.in_transaction:  # (SQLite may already have rolled back, e.g. disk full)
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error:
+                self._pending.clear()
+                if self._conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                raise
         except sqlite3.OperationalError as e:
-            raise StoreError(f"cannot write to the store {self.path}: {e}") from None
+            raise StoreError(sqlite_message(self.path, e)) from None
         finally:
             self._in_write = False
         changed, self._pending = self._pending, set()
@@ -707,41 +882,107 @@ class Store:
             self._insert_statement(s, b)
             self._audit("insert", "statements", s["event_id"], s.get("actor"), None, s, b)
 
-    def update_event(self, event_id: str, changes: dict, *, batch_id: int | None = None) -> dict:
-        """Change fields of one event; each changed field is audited. Returns the old values."""
+    def update_event(self, event_id: str, changes: dict, *, batch_id: int | None = None,
+                     if_version: int | None = None, expect: dict | None = None) -> dict:
+        """Change fields of one event; each changed field is audited. Returns the old values.
+        ``if_version`` and ``expect``: see :meth:`edit_event`."""
+        return self.edit_event(event_id, changes, batch_id=batch_id, if_version=if_version,
+                               expect=expect)[0]
+
+    def edit_event(self, event_id: str, changes: dict, *, batch_id: int | None = None,
+                   if_version: int | None = None, expect: dict | None = None) -> tuple[dict, int]:
+        """Change fields of one event, optimistically: returns (the old values of the fields
+        that changed, the event's version after the edit).
+
+        ``if_version``: the version the editor read; when the event's version is another one,
+        nothing changes and :class:`VersionConflict` is raised. ``expect``: {field: value}
+        the event must still hold (an undo states what its edit wrote, so it never
+        overwrites a later change by someone else). A refused edit is recorded in the audit
+        log (action 'refused', old value = the value found, new value = the one refused),
+        committed even though the edit is not. The check and the write are one transaction
+        (BEGIN IMMEDIATE), so two processes cannot both pass the check.
+        """
         if "id" in changes and changes["id"] != event_id:
             raise StoreError("an event's id cannot be changed")
+        conflict = None
         with self.write() as c:
             old = self.get_event(event_id)
             if old is None:
                 raise StoreError(f"no event with id {event_id!r}")
-            new = old | changes
-            rep = schema.validate_event(new)
-            if not rep.ok:
-                raise StoreError(f"event {event_id!r}: {rep}")
-            diff = {k: v for k, v in changes.items() if old.get(k) != v}
-            if not diff:
-                return {}
-            sets = ", ".join(f"{k} = ?" for k in diff)
-            c.execute(f"UPDATE events SET {sets}, updated_utc = ? WHERE id = ?",
-                      (*[_encode(schema.EVENT_FIELDS[k], v) for k, v in diff.items()], utc_now(), event_id))
-            for k, v in diff.items():
-                self._audit("update", "events", event_id, k, old[k], v, batch_id)
-            self._touch("events")
-            return {k: old[k] for k in diff}
+            version = self.event_version(event_id)
+            stale = [] if expect is None else [k for k, v in expect.items() if old.get(k) != v]
+            if (if_version is not None and version != if_version) or stale:
+                user, at = self._last_change(event_id, stale or None)
+                theirs = {k: old.get(k) for k in changes}
+                conflict = VersionConflict(event_id, changes, theirs, if_version, version, user, at,
+                                           undo=bool(stale) and if_version is None)
+                for k, v in changes.items():
+                    self._audit("refused", "events", event_id, k, old.get(k), v, batch_id)
+            else:
+                new = old | changes
+                rep = schema.validate_event(new)
+                if not rep.ok:
+                    raise StoreError(f"event {event_id!r}: {rep}")
+                diff = {k: v for k, v in changes.items() if old.get(k) != v}
+                if not diff:
+                    return {}, version
+                sets = ", ".join(f"{k} = ?" for k in diff)
+                c.execute(f"UPDATE events SET {sets}, updated_utc = ?, version = version + 1 WHERE id = ?",
+                          (*[_encode(schema.EVENT_FIELDS[k], v) for k, v in diff.items()], utc_now(), event_id))
+                for k, v in diff.items():
+                    self._audit("update", "events", event_id, k, old[k], v, batch_id)
+                self._touch("events")
+                return {k: old[k] for k in diff}, version + 1
+        raise conflict
 
-    def delete_event(self, event_id: str, *, batch_id: int | None = None) -> dict:
-        """Delete an event with its missiles and statements; the audit keeps all of it."""
+    def event_version(self, event_id: str) -> int | None:
+        """The event's version (1 when added, one more after each update); None if unknown."""
+        row = self._conn.execute("SELECT version FROM events WHERE id = ?", (event_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _last_change(self, event_id: str, fields: list[str] | None = None) -> tuple[str, str | None]:
+        """Who changed the event (or one of ``fields``) last and when: the newest audit row
+        that added or updated it, else the batch that wrote it."""
+        sql = ("SELECT user, at_utc FROM audit WHERE table_name = 'events' AND record_id = ? "
+               "AND action IN ('insert', 'update')")
+        args: list = [event_id]
+        if fields:
+            sql += f" AND (field IS NULL OR field IN ({', '.join('?' * len(fields))}))"
+            args += fields
+        row = self._conn.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+        if row is None:
+            row = self._conn.execute(
+                "SELECT b.user, COALESCE(e.updated_utc, b.created_utc) FROM events e "
+                "JOIN batches b ON b.id = e.batch_id WHERE e.id = ?", (event_id,)).fetchone()
+        return (row[0], row[1]) if row else ("someone", None)
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on this connection: it changes when another
+        connection (another process, or a worker's) commits to the store. Cheap to poll."""
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def delete_event(self, event_id: str, *, batch_id: int | None = None,
+                     if_version: int | None = None) -> dict:
+        """Delete an event with its missiles and statements; the audit keeps all of it.
+        ``if_version``: refuse (:class:`VersionConflict`, audited) if the event is at another
+        version (undoing an add must not delete what someone else changed since)."""
         with self.write() as c:
             old = self.get_event(event_id)
             if old is None:
                 raise StoreError(f"no event with id {event_id!r}")
-            record = {"event": old, "missiles": self.missiles(event_id),
-                      "statements": self.statements(event_id)}
-            c.execute("DELETE FROM events WHERE id = ?", (event_id,))
-            self._audit("delete", "events", event_id, None, record, None, batch_id)
-            self._touch("events")
-            return record
+            version = self.event_version(event_id)
+            if if_version is not None and version != if_version:
+                user, at = self._last_change(event_id)
+                conflict = VersionConflict(event_id, {}, {}, if_version, version, user, at)
+                self._audit("refused", "events", event_id, None, None, None, batch_id)
+            else:
+                record = {"event": old, "missiles": self.missiles(event_id),
+                          "statements": self.statements(event_id), "version": version}
+                c.execute("DELETE FROM events WHERE id = ?", (event_id,))
+                self._audit("delete", "events", event_id, None, record, None, batch_id)
+                self._touch("events")
+                return record
+        raise conflict
 
     def restore_event(self, record: dict, batch_id: int | None = None) -> None:
         """Put back an event removed by :meth:`delete_event` (used by undo)."""
@@ -752,6 +993,9 @@ class Store:
             stmts = [{k: v for k, v in s.items() if k in schema.STATEMENT_FIELDS}
                      for s in record.get("statements", [])]
             self.insert_event(record["event"], b, missiles=missiles, statements=stmts)
+            if record.get("version"):  # a version an editor may hold must not come back
+                self._conn.execute("UPDATE events SET version = ? WHERE id = ?",
+                                   (record["version"] + 1, record["event"]["id"]))
 
     def get_event(self, event_id: str) -> dict | None:
         row = self._conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
@@ -772,6 +1016,21 @@ class Store:
 
     def has_event(self, event_id: str) -> bool:
         return self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
+
+    def batch_event_ids(self, batch_id: int) -> list[str]:
+        """Ids of the events batch ``batch_id`` added or changed that are in the store now."""
+        rows = self._conn.execute(
+            "SELECT id FROM events WHERE batch_id = ? UNION "
+            "SELECT a.record_id FROM audit a JOIN events e ON e.id = a.record_id "
+            "WHERE a.batch_id = ? AND a.table_name = 'events' AND a.action = 'update' ORDER BY 1",
+            (batch_id, batch_id)).fetchall()
+        return [r[0] for r in rows]
+
+    def import_batch_ids(self) -> list[tuple[int, str]]:
+        """(batch id, file name) of the imports still in effect, newest first."""
+        rows = self._conn.execute("SELECT id, COALESCE(file_name, '') FROM batches WHERE kind = 'import' "
+                                  "AND undone_utc IS NULL ORDER BY id DESC").fetchall()
+        return [(int(r[0]), r[1]) for r in rows]
 
     def missiles(self, event_id: str) -> list[dict]:
         rows = self._conn.execute("SELECT * FROM missiles WHERE event_id = ? ORDER BY seq, id",
@@ -1014,6 +1273,11 @@ class Store:
         """(id, undone_utc, details JSON text) of every batch."""
         return self._conn.execute("SELECT id, undone_utc, details FROM batches").fetchall()
 
+    def values_outside_rules(self, limit: int = 100) -> list[dict]:
+        """Stored event values that break :mod:`nkbrief.model.rules` (only another program, or an
+        older nkbrief, can have written them): ``{"id", "field", "value", "reason"}``."""
+        return values_outside_rules(self._conn, limit)
+
     def _execute(self, sql: str, args: tuple | list = ()) -> sqlite3.Cursor:
         """Run raw SQL: for the store package and for tests only (callers use the named reads)."""
         return self._conn.execute(sql, args)
@@ -1045,18 +1309,87 @@ class Store:
         return b
 
 
+def int_array(values) -> pd.api.extensions.ExtensionArray:
+    """A column of whole numbers as pandas' nullable Int64. A store that already holds a
+    value no rule allows (text, a fraction, a number past 64 bits, written by another
+    program) still loads: such a value becomes missing here, and ``selfcheck`` and
+    :meth:`Store.values_outside_rules` name it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return pd.array(values, dtype="Int64")
+    except (TypeError, ValueError, OverflowError):
+        pass
+    out = []
+    for v in values:
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and -2**63 <= v < 2**63:
+            out.append(int(v))
+        elif isinstance(v, (float, np.floating)) and v == v and float(v).is_integer() and abs(v) < 2**53:
+            out.append(int(v))
+        else:
+            out.append(None)
+    return pd.array(out, dtype="Int64")
+
+
+def _sources_lists(src: pd.Series) -> list:
+    """The sources column (JSON text) as lists; a value that is not a JSON list of text
+    (written by another program) becomes an empty list instead of stopping the load."""
+    if len(src) and src.map(lambda v: isinstance(v, str) and v.startswith("[")).all():
+        # one JSON parse for the whole column is several times faster than one per row
+        with contextlib.suppress(ValueError):
+            out = json.loads("[" + ",".join(src.tolist()) + "]")
+            if all(isinstance(x, list) for x in out):
+                return out
+    res = []
+    for v in src:
+        try:
+            x = json.loads(v) if isinstance(v, str) and v else []
+        except ValueError:
+            x = []
+        res.append(x if isinstance(x, list) else [])
+    return res
+
+
+def values_outside_rules(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
+    """See :meth:`Store.values_outside_rules` (also used on a read-only connection)."""
+    out: list[dict] = []
+    for name, rule in rules.EVENT_RULES.items():
+        if rule.kind in ("count", "km", "lat", "lon"):
+            want = "('integer')" if rule.kind == "count" else "('integer', 'real')"
+            where = f"typeof({name}) NOT IN {want} OR NOT ({name} BETWEEN ? AND ?)"
+            args: tuple = (rule.lo, rule.hi)
+        elif rule.kind == "date":
+            where = f"typeof({name}) != 'text' OR length({name}) != 10 OR NOT ({name} BETWEEN ? AND ?)"
+            args = (rules.EARLIEST_DATE, rules.latest_date())
+        elif rule.kind == "words":
+            where = f"{name} NOT IN ({', '.join('?' * len(rule.words))})"
+            args = rule.words
+        else:
+            continue
+        rows = conn.execute(f"SELECT id, {name} FROM events WHERE {name} IS NOT NULL AND ({where}) "
+                            f"ORDER BY id LIMIT ?", (*args, limit - len(out))).fetchall()
+        for ev_id, v in rows:
+            out.append({"id": ev_id, "field": name, "value": v,
+                        "reason": rules.check(rule, v) or "is not a value nkbrief writes"})
+        if len(out) >= limit:
+            break
+    return out
+
+
 def _finish_events_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Give a raw events frame its proper dtypes (shared by every loader)."""
-    src = df["sources"]
-    if len(df) and src.map(lambda v: isinstance(v, str) and v.startswith("[")).all():
-        # one JSON parse for the whole column is several times faster than one per row
-        df["sources"] = json.loads("[" + ",".join(src.tolist()) + "]")
-    else:
-        df["sources"] = [json.loads(v) if isinstance(v, str) and v else [] for v in src]
+    df["sources"] = _sources_lists(df["sources"])
+    given = int(df["count"].notna().sum())
     for c in ("count", "missiles"):
-        df[c] = pd.array(df[c], dtype="Int64")
+        df[c] = int_array(df[c])
+    lost = given - int(df["count"].notna().sum())
     for c in ("distance_km", "distance_km_max", "apogee_km", "apogee_km_max", "latitude", "longitude"):
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+        if df[c].dtype.kind != "f":
+            given = int(df[c].notna().sum())
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+            lost += given - int(df[c].notna().sum())
+    # values no rule allows, which the frame cannot hold, are missing here: callers say so
+    df.attrs["unreadable_values"] = lost
     # A column mixing NULL and 0/1 arrives as floats with NaN for NULL: NaN is unknown, not True.
     df["leader_attended"] = pd.array([None if v is None or v != v else bool(v)
                                       for v in df["leader_attended"]],

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from briefing_helpers import small_store
 
-from nkbrief import atomic
+from nkbrief import atomic, write_guard
 from nkbrief.model import schema
 from nkbrief.briefing.pack import PackOptions, build_pack
 from nkbrief.jobs.calendar_io import export_calendar_csv
@@ -78,8 +78,8 @@ def test_temp_file_is_hidden_beside_the_destination(tmp_path):
             p.unlink()
 
 
-def test_missing_folder_raises_oserror(tmp_path):
-    with pytest.raises(FileNotFoundError):
+def test_missing_folder_is_refused_by_the_write_guard(tmp_path):
+    with pytest.raises(write_guard.WriteRefused, match="the folder .* does not exist"):
         atomic.create_temp(tmp_path / "nowhere" / "a.txt")
 
 

@@ -55,7 +55,7 @@ def test_event_log_rows_equal_the_selection(seeded_pack):
     for h in ("Distance (km)", "Apogee (km)", "Launch site", "Outcome", "Confirmation", "Leader attended"):
         assert header.index(h) < 12, h
     assert {"Event ID", "Description", "Sources", "Notes", "Latitude", "Time (UTC)"} <= set(header[12:])
-    assert len(header) == 23  # every field
+    assert len(header) == 24  # every field (provenance since issue 14)
     got = table_column(ws, "Event ID")
     assert got == ids  # every selected event once, in date order, nothing else
     table = ws.tables["EventLog"]
@@ -68,7 +68,15 @@ def test_event_log_rows_equal_the_selection(seeded_pack):
     c = ws.cell(4, date_col)
     assert isinstance(c.value, dt.datetime) and c.number_format in ("yyyy-mm-dd", "yyyy-mm", "yyyy")
     kms = [ws.cell(r, km_col) for r in range(4, ws.max_row + 1) if ws.cell(r, km_col).value is not None]
-    assert kms and all(isinstance(k.value, (int, float)) and k.number_format == '#,##0 "km"' for k in kms)
+    # a source's qualifier shows through the number format ('>700 km'); the cell stays a number
+    formats = {'#,##0 "km"'} | {f'"{sign}"#,##0 "km"' for sign in ("~", ">", "≥", "<", "≤")}
+    formats |= {k.number_format for k in kms if k.number_format.startswith('#,##0"–')}  # ranges, below
+    assert kms and all(isinstance(k.value, (int, float)) and k.number_format in formats for k in kms)
+    assert any(k.number_format == '"~"#,##0 "km"' for k in kms)
+    # a range prints as '900–950' and stays the number 900
+    jan4 = header.index("Event ID") + 1
+    (r4,) = [r for r in range(4, ws.max_row + 1) if ws.cell(r, jan4).value == "2026-01-04-hgv-ryokpo"]
+    assert (ws.cell(r4, km_col).value, ws.cell(r4, km_col).number_format) == (900, '#,##0"–950"')
     # the header row is dark with white bold text
     h = ws.cell(3, 1)
     assert h.font.bold and h.font.color.rgb.endswith("FFFFFF") and h.fill.fgColor.rgb.endswith("23313F")
@@ -141,7 +149,7 @@ def test_event_log_prints_the_key_facts_and_says_where_the_rest_prints(seeded_pa
                        "Leader attended"]
     note = ws["A2"].value
     assert "descriptions on Context & timing" in note and "sources and notes on Sources" in note
-    assert "M–W" in note and "Description" in note
+    assert "M–X" in note and "Description" in note
     assert ws.print_title_rows.replace("$", "") == "1:3"  # the note and the header repeat on every page
     # Excel-only text stays on one line, so rows are as tall as the printed facts need
     desc = [c.value for c in ws[3]].index("Description") + 1
@@ -164,7 +172,7 @@ def test_left_out_sections_bring_their_columns_onto_the_event_log(tmp_path):
                                                                     sections=["event_log"]))
     ws = openpyxl.load_workbook(out)["Event log"]
     heads = [c.value for c in ws[3]]
-    assert heads[12:15] == ["Description", "Sources", "Notes"]
+    assert heads[12:15] == ["Description", "Sources", "Provenance and analyst notes"]
     assert ws.print_area.split("!")[-1].replace("$", "").startswith("A1:O")
     for paper in PAPER_WIDTH_IN:
         assert print_scale(ws, paper) >= 0.6

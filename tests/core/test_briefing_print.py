@@ -10,7 +10,7 @@ import pytest
 from briefing_helpers import small_store
 from openpyxl import load_workbook
 
-from nkbrief import site_settings
+from nkbrief import privacy
 from nkbrief.briefing.pack import NO_MARKING, PackError, PackOptions, build_pack
 from nkbrief.cli import main
 
@@ -37,8 +37,8 @@ def test_site_default_marks_the_pack_and_an_explicit_marking_wins(tmp_path, monk
     site = tmp_path / "site.ini"
     site.write_text("[pack]\nclassification = CUI\n", encoding="utf-8")
     monkeypatch.setenv("NKBRIEF_SITE_CONFIG", str(site))
-    assert site_settings.site_config_path() == site
-    assert site_settings.default_marking() == "CUI"
+    assert privacy.site_config_path() == site
+    assert privacy.default_marking() == "CUI"
     st = small_store(tmp_path / "s.sqlite3")
     ids = list(st.events_frame()["id"])
     out = build_pack(st, ids, PackOptions(output=tmp_path / "p.xlsx", sections=["cover"]))
@@ -64,7 +64,7 @@ def test_a_broken_site_file_is_named(tmp_path, monkeypatch, capsys):
 def test_site_file_location_follows_the_platform(monkeypatch):
     monkeypatch.delenv("NKBRIEF_SITE_CONFIG")
     monkeypatch.delenv("XDG_CONFIG_DIRS", raising=False)
-    p = site_settings.site_config_path()
+    p = privacy.site_config_path()
     assert p.name == "site.ini" and p.parent.name == "nkbrief"
     import sys
     if sys.platform.startswith("linux"):
@@ -188,16 +188,16 @@ def test_long_text_flows_onto_continuation_rows_and_keeps_every_word(tmp_path):
     st.close()
     ws = load_workbook(out)["Event log"]
     header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Date (KST)")
-    i = header.index("Notes")
-    cells = [r[i] for r in ws.iter_rows(values_only=True, min_row=ws.min_row) if r[i] and r[i] != "Notes"]
+    i = header.index("Provenance and analyst notes")
+    cells = [r[i] for r in ws.iter_rows(values_only=True, min_row=ws.min_row) if r[i] and r[i] != header[i]]
     assert len(cells) > 1
+    marker = "(continued from 2016-09-05, Provenance and analyst notes)"
     assert cells[0].endswith("\n(continued)")
-    assert all(c.startswith("(continued from 2016-09-05, Notes)\n") for c in cells[1:])
-    joined = " ".join(c.replace("(continued from 2016-09-05, Notes)", "").replace("(continued)", "")
-                      for c in cells)
-    assert joined.split() == text.split()
-    full = [r[header.index("Notes (full text)")] for r in ws.iter_rows(values_only=True)]
-    assert full.count(text) == 1  # whole in one cell (for Excel), once
+    assert all(c.startswith(marker + "\n") for c in cells[1:])
+    joined = " ".join(c.replace(marker, "").replace("(continued)", "") for c in cells)
+    assert joined.split() == ("Analyst: " + text).split()
+    full = [r[header.index("Provenance and analyst notes (full text)")] for r in ws.iter_rows(values_only=True)]
+    assert full.count("Analyst: " + text) == 1  # whole in one cell (for Excel), once
     heights = [ws.row_dimensions[r].height for r in range(1, ws.max_row + 1)]
     assert max(h for h in heights if h) <= FLOW_LINES * 12.75 + 3
 

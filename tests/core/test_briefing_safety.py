@@ -135,18 +135,18 @@ def test_unwritable_or_missing_folder(tmp_path, monkeypatch):
 
 
 def test_save_failure_leaves_no_partial(tmp_path, monkeypatch):
-    import openpyxl.workbook.workbook as wbmod
+    from openpyxl.writer.excel import ExcelWriter
 
     st = small_store(tmp_path / "s.sqlite3")
     ids = list(st.events_frame()["id"])
     (tmp_path / "out").mkdir()
 
-    def disk_full(self, filename):
-        Path(filename).write_bytes(b"PK half a zip")
+    def disk_full(self):
+        self._archive.writestr("half.xml", "half a zip")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(wbmod.Workbook, "save", disk_full)
-    with pytest.raises(PackError, match="cannot save the pack: No space left on device"):
+    monkeypatch.setattr(ExcelWriter, "save", disk_full)
+    with pytest.raises(PackError, match="cannot save the pack .*p.xlsx: the disk is full; nothing was written"):
         build_pack(st, ids, PackOptions(output=tmp_path / "out" / "p.xlsx"))
     assert list((tmp_path / "out").iterdir()) == []
     st.close()

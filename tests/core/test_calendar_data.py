@@ -136,3 +136,30 @@ def test_coverage_spans_1984_to_2026(rows):
     years = {_date(row["date"]).year for row in rows}
     assert min(years) <= 1984
     assert max(years) >= 2026
+
+
+def test_issue_14_calendar_fixes(rows):
+    by_id = {r["id"]: r for r in rows}
+    fs = by_id["exercise-fs-2025"]
+    assert (fs["date"], fs["end_date"]) == ("2025-03-10", "2025-03-20")   # USFK completion release
+    assert "USFK" in fs["sources"]
+    for rid, date, n in (("election-rok-na-2016", "2016-04-13", "20th"), ("election-rok-na-2020", "2020-04-15", "21st"),
+                         ("election-rok-na-2024", "2024-04-10", "22nd")):
+        r = by_id[rid]
+        assert r["date"] == date and r["category"] == "other" and n in r["description"]
+        assert "National Election Commission" in r["sources"]
+    lee_xi = by_id["summit-2025-11-01-gyeongju"]
+    assert (lee_xi["date"], lee_xi["category"]) == ("2025-11-01", "summit")
+    assert "Lee Jae-myung" in lee_xi["title"] and "Xi Jinping" in lee_xi["title"]
+    assert lee_xi["sources"]
+    dates = [r["date"] for r in rows]
+    assert dates == sorted(dates)
+
+
+def test_calendar_sources_doc_counts_match(rows):
+    from collections import Counter
+
+    doc = (CALENDAR.parent / "CALENDAR_SOURCES.md").read_text(encoding="utf-8")
+    assert f"holds {len(rows)} dated" in doc
+    for cat, n in Counter(r["category"] for r in rows).items():
+        assert f"| `{cat}` | {n} |" in doc, cat

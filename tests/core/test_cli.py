@@ -38,7 +38,7 @@ def test_list_filters(small_db, capsys):
     assert [r["id"] for r in json.loads(capsys.readouterr().out)] == ["e1"]
     assert main(["list", "--db", str(small_db)]) == 0
     out = capsys.readouterr().out
-    assert "1986-05 " in out and "3 events · 3 missile rows" in out
+    assert "1986-05 " in out and "3 events · 3 missiles fired · 3 per-missile records" in out
 
 
 @pytest.mark.parametrize("argv, message", [

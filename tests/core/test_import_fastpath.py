@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nkbrief.importing import convert, importer, mapping
-from nkbrief.model import schema
+from nkbrief.model import rules, schema
 from nkbrief.importing.io.tabular import Table, _NotAnObject
 
 MISSING = convert.MISSING
@@ -373,11 +373,12 @@ def _read(tmp_path, text, **kw):
 def test_times_outside_the_calendar_are_rejected_not_a_traceback(tmp_path):
     pf = _read(tmp_path, "Date,Time (KST),Time (UTC),Type\n0001-01-01,05:00,,SRBM\n9999-12-31,,20:00,SRBM\n"
                          "0999-01-01,15:00,,SRBM\n2024-04-19,15:00,,SRBM\n")
+    bound = f"must be from 1950-01-01 to {rules.latest_date()}"
     assert [str(p) for p in pf.rejections] == [
-        "row 2: Time (KST) '05:00' cannot be converted between KST and UTC (the date is out of range)",
-        "row 3: Time (UTC) '20:00' cannot be converted between KST and UTC (the date is out of range)"]
-    early = pf.incoming[0].event
-    assert (early["date"], early["time_utc"]) == ("0999-01-01", "0999-01-01T06:00:00Z")  # four-digit year
+        f"row 2: Date '0001-01-01' {bound}", f"row 3: Date '9999-12-31' {bound}",
+        f"row 4: Date '0999-01-01' {bound}"]
+    (ok,) = pf.incoming
+    assert (ok.event["date"], ok.event["time_utc"]) == ("2024-04-19", "2024-04-19T06:00:00Z")
     assert all(schema.validate_event(i.event).ok for i in pf.incoming)
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from nkbrief.model import schema
 from nkbrief.importing.importer import apply_import, read_file, undo_batch
 from nkbrief.importing.merge import ImportError_
-from nkbrief.store import Store, StoreError, _canonical_utc, _json_list, _json_lists
+from nkbrief.store import Store, StoreError, _canonical_utc, _column_ok, _json_list, _json_lists
 
 
 def _event(i: int, **kw) -> dict:
@@ -119,14 +119,14 @@ UTC_BITS = st.sampled_from(list("0123456789-T:Z \n") + ["00", "99", "02-29", "02
     st.sampled_from(["2024-02-29T10:00:00Z", "2023-02-29T10:00:00Z", "0000-01-01T00:00:00Z",
                      "2024-04-31T00:00:00Z", "2024-04-30T23:59:59Z", "２０２４-01-01T00:00:00Z"])), min_size=1, max_size=6))
 def test_canonical_utc_passes_only_valid_times(values):
-    """The numpy check of a UTC column never passes a value check_value refuses, and passes
-    every time written as nkbrief writes it."""
+    """The numpy check of a UTC column (with the date bounds of nkbrief.model.rules) never passes a
+    value check_value refuses, and passes every time written as nkbrief writes it."""
     ok = [schema.check_value("iso", "time_utc", v) is None and len(v) == 20 for v in values]
-    if _canonical_utc(values):
+    if _column_ok("time_utc", "iso", values):
         assert all(ok), values
     canonical = [re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", v) and v.isascii() for v in values]
     if all(ok) and all(canonical):
-        assert _canonical_utc(values)
+        assert _canonical_utc(values) and _column_ok("time_utc", "iso", values)
 
 
 BAD_VALUES = {
@@ -369,7 +369,7 @@ def test_undo_of_an_import_written_with_per_event_audit_rows(tmp_path, empty_sto
 def test_undo_of_an_import_larger_than_sqlites_variable_limit(tmp_path, empty_store):
     """More events than SQLite's default limit of '?' in one statement (32,766; builds differ)."""
     n = 33_000
-    lines = ["Date,Type,Launch site"] + [f"{1900 + i % 120}-01-{1 + i % 28:02d},SRBM,Site {i}" for i in range(n)]
+    lines = ["Date,Type,Launch site"] + [f"{1950 + i % 75}-01-{1 + i % 28:02d},SRBM,Site {i}" for i in range(n)]
     pf = read_file(_csv(tmp_path, "\n".join(lines) + "\n"))
     r = apply_import(empty_store, pf)
     assert r.added == n == empty_store.event_count()
@@ -384,7 +384,7 @@ def test_undo_restores_a_store_byte_for_byte_in_content(tmp_path, empty_store):
     b0 = empty_store.new_batch("manual")
     empty_store.insert_events([_event(i) for i in range(5)], b0)
     before = dataset_dump(empty_store)
-    text = "id,Date,Type,Distance\n" + "".join(f"e{i:05d},2030-01-0{1 + i},SRBM,{700 + i} km\n" for i in range(8))
+    text = "id,Date,Type,Distance\n" + "".join(f"e{i:05d},2026-01-0{1 + i},SRBM,{700 + i} km\n" for i in range(8))
     r = apply_import(empty_store, read_file(_csv(tmp_path, text)), default="take_theirs")
     assert (r.added, r.took_theirs) == (3, 5)
     undo_batch(empty_store, r.batch_id)

@@ -35,7 +35,7 @@ def test_selfcheck_passes_and_reports_paths_without_creating_the_store(tmp_path)
     info = json.loads(r.stdout)
     assert info["problems"] == []
     assert info["defusedxml"] == {"openpyxl_DEFUSEDXML": True, "entities_refused": True, "error": None}
-    assert info["store"] == {"path": str(db), "source": "NKBRIEF_DB", "exists": False}
+    assert info["store"] == {"path": str(db), "source": "NKBRIEF_DB", "exists": False, "values_outside_rules": []}
     assert Path(info["resources"]["path"]) == REPO / "resources"
     assert info["resources"]["missing"] == []
     assert info["frozen"] is False

@@ -153,7 +153,8 @@ def test_prose_parsers_directly():
 def test_news_notes_table(shared_data):
     rows = read_launch_notes(shared_data / "recent_launches_notes.md")
     assert [r.date for r in rows] == ["2025-01-06", "2025-01-14", "2025-03-10", "2025-05-08", "2025-10-22",
-                                      "2025-11-07", "2026-01-04", "2026-01-27", "2026-03-14", "2026-04-19"]
+                                      "2025-11-07", "2026-01-04", "2026-01-27", "2026-03-14", "2026-04-19",
+                                      "2026-09-20", "2026-09-20", "2026-10-03"]
     seed = rows[7]
     assert (seed.time_kst, seed.count, seed.distance_km, seed.apogee_km) == ("15:50", 2, 350.0, 80.0)
     assert len(seed.urls) == 5 and "https://www.koreaherald.com/article/10663972" in seed.urls
@@ -162,6 +163,19 @@ def test_news_notes_table(shared_data):
     assert rows[0].distance_km == 1100.0 and rows[0].apogee_km == 100.0   # "JCS: ~1,100 km, apogee ~100 km"
     assert rows[2].distance_km is None      # only the datasets' 60–100 km, which is not news
     assert rows[8].distance_km == 350.0 and rows[8].time_kst is None and rows[8].count == 10
+    assert rows[8].count_qualifier == "about"              # "~10"
+    assert rows[3].distance_qualifier == "up to"           # "up to ~800 km"
+    assert not any(r.jmod for r in rows[:10])
+    # The Japan MoD table is read by its header: its Landing column is not taken for the URLs.
+    a, b, c = rows[10:]
+    assert (a.time_kst, b.time_kst, c.time_kst) == ("15:00", "17:54", "06:36")
+    assert a.jmod and a.urls == ["https://www.mod.go.jp/j/press/news/2026/09/20e.pdf"]
+    assert b.urls == ["https://www.mod.go.jp/j/press/news/2026/09/20i.pdf"]
+    assert c.urls == ["https://www.mod.go.jp/j/press/news/2026/10/03d.pdf"]
+    assert a.landing == "Sea of Japan, outside Japan's EEZ" and a.area.startswith("near the east coast")
+    assert (a.count, a.count_qualifier) == (1, "at least")
+    assert (a.distance_km, a.distance_qualifier, a.apogee_km, a.apogee_qualifier) == (440.0, "about", 60.0, "about")
+    assert (c.distance_km, c.apogee_km) == (680.0, 90.0)
 
 
 def test_source_items_are_tidied():

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from nkbrief.model import schema
-from nkbrief.store import SCHEMA_VERSION, Store, StoreError
+from nkbrief.store import APPLICATION_ID, SCHEMA_VERSION, Store, StoreError
 
 
 def _ev(i: int, **kw) -> dict:
@@ -42,6 +42,7 @@ def test_store_from_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "future.sqlite3"
     c = sqlite3.connect(path)
     c.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    c.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a newer nkbrief's store is still ours
     c.close()
     with pytest.raises(StoreError, match="newer nkbrief"):
         Store.open(path)

@@ -26,8 +26,8 @@ def test_registered_actions_come_first_then_copy_and_columns(qtbot, small_window
     small_window.selection.set([], source=None)
     menu = table.context_menu()
     n = len(before)
-    assert _texts(menu)[n:n + 4] == ["First thing", "Second thing", "-", "Copy rows"]
-    copy = menu.actions()[n + 3]
+    assert _texts(menu)[n:n + 6] == ["First thing", "Second thing", "-", "Copy cell", "Copy rows", "Copy ids"]
+    copy = menu.actions()[n + 4]
     assert not copy.isEnabled()  # nothing selected
     assert copy.shortcut() == QKeySequence(QKeySequence.StandardKey.Copy)  # shown as a hint
     columns = menu.actions()[-1].menu()

@@ -60,7 +60,10 @@ def test_click_table_row_highlights_timeline_point_and_shows_detail(qtbot, windo
     assert window.detail.current == SEED_EVENT
     text = window.detail.launch.toPlainText()
     assert "2026-01-27 15:50 KST" in text and "2026-01-27 06:50 UTC" in text
-    assert "about 350 km" in text and "about 80 km" in text
+    assert "~350 km" in text and "~80 km" in text       # the news reports' "~350 km", qualifier kept
+    prov = window.detail.provenance.toPlainText()         # the compiler's notes, on the Sources tab
+    assert prov.startswith("Date basis:") and "five missiles" in prov
+    assert window.detail.notes_edit.toPlainText() == ""   # Notes holds the analyst's own only
 
 
 def test_ctrl_click_rows_builds_a_multi_selection_with_a_summary(qtbot, window):
@@ -134,11 +137,16 @@ def test_filter_shrinks_table_and_timeline(qtbot, window):
     assert window.table.model().rowCount() == total
 
 
-def test_filter_drops_hidden_events_from_the_selection(qtbot, window):
+def test_filter_hides_selected_events_without_dropping_them(qtbot, window):
     window.select_ids([SEED_EVENT])
     window.filter_bar.set_classes({"ICBM"})
-    assert window.selection.ids == ()
+    assert window.selection.ids == (SEED_EVENT,)  # still selected, only hidden
+    assert window.table.selected_ids() == []
     assert window.timeline.highlighted_ids() == []
+    assert "1 selected (1 hidden)" in window.status_counts.text()
+    window.filter_bar.clear()
+    assert window.table.selected_ids() == [SEED_EVENT]
+    assert window.timeline.highlighted_ids() == [SEED_EVENT]
 
 
 def test_edit_notes_saves_to_store_with_audit_and_undo_reverts(qtbot, window):

@@ -305,7 +305,7 @@ def test_timing_defaults_without_a_timing_dock(qtbot, small_store, small_events)
 
 def test_the_marking_must_be_chosen_unless_the_site_sets_one(qtbot, small_store, small_events, tmp_path,
                                                               monkeypatch):
-    """Issue 17: no marking is assumed; the site default (nkbrief.site_settings) is offered."""
+    """Issue 17: no marking is assumed; the site default (nkbrief.privacy) is offered."""
     ids = [e["id"] for e in small_events[:2]]
     monkeypatch.setenv("NKBRIEF_SITE_CONFIG", str(tmp_path / "absent.ini"))
     dlg = _dialog(qtbot, small_store, ids)

@@ -56,7 +56,10 @@ def test_column_chooser_never_hides_the_last_column(qtbot, small_window):
     assert acts[0].isChecked() and not acts[0].isEnabled()
     assert all(not a.isChecked() and a.isEnabled() for a in acts[1:])
     t.reset_columns()
-    assert not any(t.horizontalHeader().isSectionHidden(i) for i in range(t.model().columnCount()))
+    from nkbrief.analysis.filtering import COLUMNS, DEFAULT_COLUMNS
+
+    hidden = [k for i, (k, _) in enumerate(COLUMNS) if t.horizontalHeader().isSectionHidden(i)]
+    assert hidden == [k for k, _ in COLUMNS if k not in DEFAULT_COLUMNS]
 
 
 def test_ctrl_c_copies_selected_rows_as_tsv_in_screen_order(qtbot, small_window, small_events):
@@ -293,7 +296,7 @@ def test_window_on_an_empty_store(qtbot, empty_store):
     w = MainWindow(empty_store)
     qtbot.addWidget(w)
     w.show()
-    assert w.status_counts.text() == "0 of 0 events · 0 missiles"
+    assert w.status_counts.text() == "0 of 0 events · 0 missiles fired"
     assert w.visible_event_ids() == []
     w.timeline.zoom_to_all()
     w.timeline.zoom_to_selection()

@@ -12,6 +12,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from ...common import shown
+
 
 @dataclass
 class RowProblem:
@@ -23,10 +25,10 @@ class RowProblem:
     reason: str
 
     def __str__(self) -> str:
-        v = "" if self.value is None else str(self.value).replace("\n", " ")
+        v = "" if self.value is None else shown(str(self.value).replace("\n", " "))
         if len(v) > 80:
             v = v[:77] + "..."
-        return f"row {self.row}: {self.column} '{v}' {self.reason}"
+        return f"row {self.row}: {shown(self.column)} '{v}' {self.reason}"
 
 
 @dataclass

@@ -24,7 +24,8 @@ from operator import itemgetter
 from pathlib import Path
 
 from ...common import csv_unescape, gc_paused, xlsx_unescape
-from ...model import schema
+from ...common import shown as _shown
+from ...model import parse, rules, schema
 from ..mapping import header_score
 from ...progress import Progress, report
 from .xlsx_guard import assert_defusedxml, check_xlsx
@@ -440,11 +441,34 @@ def _defused(e: BaseException | None) -> bool:
     return False
 
 
+def _guard_number_cells() -> None:
+    """Make openpyxl's reader hand over a number cell of more than 18 digits as a rejected
+    cell (:class:`nkbrief.model.rules.Refused`) instead of converting it: Python refuses 4,300
+    digits and more with an error that would stop the whole sheet."""
+    from openpyxl.worksheet import _reader
+
+    cast = _reader._cast_number
+    if getattr(cast, "_nkbrief", False):
+        return
+
+    def _cast_number(value: str):
+        if len(value) > parse.MAX_INT_DIGITS and not ("." in value or "E" in value or "e" in value):
+            digits = len(value.lstrip("-+").lstrip("0"))
+            if digits > parse.MAX_INT_DIGITS:
+                return rules.Refused(_cut(value), f"is too large a number ({digits:,} digits)", digits)
+        return cast(value)
+
+    _cast_number._nkbrief = True  # type: ignore[attr-defined]
+    _reader._cast_number = _cast_number
+
+
 def _open_workbook(p: Path):
     """(read-only workbook, whether its text may hold _xHHHH_ escapes), after the guard."""
     seen = check_xlsx(p)
     assert_defusedxml()
     import openpyxl
+
+    _guard_number_cells()
 
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
@@ -459,26 +483,115 @@ def _open_workbook(p: Path):
         raise FileRejected(f"{p.name}: is not a readable .xlsx workbook ({detail})") from None
 
 
-def _sheet_rows(ws, name: str, limit: int | None = None, escapes: bool = True) -> list[tuple[int, list]]:
-    max_col = ws.max_column
-    if max_col is not None and max_col > MAX_COLUMNS:
-        raise FileRejected(f"{name}: sheet '{ws.title}' is {max_col:,} columns wide; the import "
-                           f"limit is {MAX_COLUMNS:,}")
-    max_row = ws.max_row
-    if limit is None and max_row is not None and max_row > MAX_ROWS + HEADER_SEARCH_ROWS:
-        raise FileRejected(f"{name}: sheet '{ws.title}' has {max_row:,} rows; the import limit "
-                           f"is {MAX_ROWS:,}")
-    out = []
-    for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+def _sheet_rows(ws, name: str, limit: int | None = None, escapes: bool = True,
+                notes: list[str] | None = None) -> list[tuple[int, list]]:
+    """The rows of a sheet as (sheet row number, values), reading the cells that are there.
+
+    The ``<dimension>`` a sheet declares is often stale (other tools write it once, or
+    never update it), so it is ignored: every row is read up to its last cell, streaming,
+    and the limits apply to the cells found, not the size declared. Empty cells at a row's
+    end and empty rows after the last row with a value (a million styled, empty rows) are
+    not kept. ``notes`` hears when the declared dimension was wrong.
+    """
+    declared = (ws.max_row, ws.max_column) if hasattr(ws, "reset_dimensions") else None
+    extent = None
+    if declared is not None:
+        ws.reset_dimensions()  # read what is there, not what the sheet says it holds
+        # where the values end: the (often many) styled empty rows after them are not parsed
+        extent = _sheet_extent(ws)
+    out: list[tuple[int, list]] = []
+    blank_from = None  # the first of the empty rows seen since the last row with a value
+    last_cell_row = widest = 0  # the sheet's real extent: any cell, even styled and empty
+    too_many = MAX_ROWS + HEADER_SEARCH_ROWS
+    stop = extent[0] if extent else None
+    if stop is not None and limit is not None:
+        stop = min(stop, limit)
+    rows = ws.iter_rows(max_row=stop, values_only=True) if stop else ws.iter_rows(values_only=True)
+    if extent is not None and extent[0] == 0:
+        rows = iter(())  # no value anywhere
+    for n, values in enumerate(rows, start=1):
         if limit is not None and n > limit:
             break
+        if values:
+            last_cell_row = n
+            if len(values) > widest:
+                widest = len(values)
+            if values[-1] is None:  # trailing empty (styled) cells
+                values = list(values)
+                while values and values[-1] is None:
+                    values.pop()
+        if not values or not any(v is not None and v != "" for v in values):
+            if blank_from is None:
+                blank_from = n
+            continue
+        if len(values) > MAX_COLUMNS:
+            raise FileRejected(f"{name}: sheet '{ws.title}' is {len(values):,} columns wide; the import "
+                               f"limit is {MAX_COLUMNS:,}")
+        if blank_from is not None:  # empty rows between rows with values are kept (as blank rows)
+            out.extend((b, []) for b in range(blank_from, n))
+            blank_from = None
         if escapes:  # Excel's _xHHHH_ escape (CR, control characters); the guard saw some "_x"
             values = [xlsx_unescape(c) if c.__class__ is str and "_x" in c else c for c in values]
         out.append((n, values))
-        if len(out) > MAX_ROWS + HEADER_SEARCH_ROWS:
+        if len(out) > too_many:
             raise FileRejected(f"{name}: sheet '{ws.title}' has more than {MAX_ROWS:,} rows; the "
-                               "import limit")
+                               f"import limit is {MAX_ROWS:,}")
+    if extent is not None:
+        last_cell_row = max(last_cell_row, extent[1])
+    if notes is not None and declared is not None and limit is None and declared != (None, None):
+        if declared != (last_cell_row, widest) and (last_cell_row, widest) != (0, 0):
+            notes.append(f"sheet '{ws.title}' declares {_span(*declared)} but holds cells in "
+                         f"{_span(last_cell_row, widest)}; every cell that is there was read")
     return out
+
+
+# The sheet XML's row starts and value-holding cell children (<v>, inline <is>, formula
+# <f>), with or without a namespace prefix. The "last" patterns search backwards (a
+# greedy lead), so a chunk is scanned at C speed however many cells it holds.
+_LAST_VALUE = re.compile(rb"(?s).*<(?:[A-Za-z_][\w.-]*:)?(?:v|is|f)[\s/>]")
+_LAST_ROW = re.compile(rb"(?s).*<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br=\"(\d+)\"")
+_ROW_WITHOUT_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row(?:\s(?![^>]*\br=)[^>]*)?/?>")
+_SCAN_CHUNK = 1 << 20
+
+
+def _sheet_extent(ws) -> tuple[int, int] | None:
+    """(the last row holding a value, the last row of any kind) of a read-only sheet, from
+    one streaming pass over its XML (C-speed searches, bounded memory); None when it cannot
+    be told (rows without numbers, no XML source)."""
+    get = getattr(ws, "_get_source", None)
+    if get is None:
+        return None
+    last_value = last_row = 0
+    tail = b""
+    try:
+        with get() as src:
+            while True:
+                chunk = src.read(_SCAN_CHUNK)
+                if not chunk:
+                    break
+                buf = tail + chunk
+                if _ROW_WITHOUT_NUMBER.search(buf):
+                    return None
+                v = _LAST_VALUE.match(buf)
+                if v is not None:
+                    r = _LAST_ROW.match(buf, 0, v.start() + len(v.group()) - 1)
+                    last_value = int(r.group(1)) if r else last_row
+                r = _LAST_ROW.match(buf)
+                if r is not None:
+                    last_row = max(last_row, int(r.group(1)))
+                tail = buf[-512:]  # a tag cut by the chunk's end is seen whole next time
+    except (OSError, ValueError, KeyError):
+        return None
+    return last_value, last_row
+
+
+def _span(rows: int | None, cols: int | None) -> str:
+    """'A1:H3' for 3 rows of 8 columns."""
+    from openpyxl.utils import get_column_letter
+
+    if not rows or not cols:
+        return "A1"
+    return "A1" if (rows, cols) == (1, 1) else f"A1:{get_column_letter(min(cols, 16384))}{rows}"
 
 
 def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = None,
@@ -498,8 +611,9 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
             chosen = _best_sheet(wb, names, name)
         ws = wb[chosen]
         report(progress, 0, 0, f"Reading sheet {chosen}")
+        dimension_notes: list[str] = []
         try:
-            rows = _sheet_rows(ws, name, escapes=escapes)
+            rows = _sheet_rows(ws, name, escapes=escapes, notes=dimension_notes)
         except FileRejected:
             raise
         except Exception as e:
@@ -512,7 +626,8 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
         table = Table(name=name, format="xlsx", header=header, rows=data, header_row=hnum,
                       sheet=chosen, sheets=names, blank_rows=blank, title_rows=title,
                       encoding_label="binary (xlsx)")
-        if set(header) - {"missiles"} == set(schema.EVENT_FIELDS):
+        table.notes.extend(dimension_notes)
+        if schema.is_export_header(header):
             table.kind = "nkbrief"
             for extra, fields in (("Missiles", schema.MISSILE_FIELDS), ("Statements", schema.STATEMENT_FIELDS)):
                 if extra in names:
@@ -549,7 +664,8 @@ def _best_sheet(wb, names: list[str], name: str) -> str:
 def read_json(p: Path, sn: Sniffed, *, header_row: int | None = None) -> Table:
     name = p.name
     try:
-        data = json.loads(sn.text or "")
+        data = json.loads(sn.text or "", parse_constant=_json_constant, parse_int=_json_int,
+                          object_pairs_hook=_json_object)
     except json.JSONDecodeError as e:
         raise FileRejected(f"{name}: is not valid JSON (line {e.lineno}, column {e.colno}: "
                            f"{e.msg})") from None
@@ -629,9 +745,46 @@ class _NotAnObject:
         return json.dumps(self.value, ensure_ascii=False)[:60]
 
 
+def _cut(text: str) -> str:
+    return text if len(text) <= 20 else text[:20] + "…"
+
+
+def _json_constant(name: str) -> rules.Refused:
+    """JSON's NaN, Infinity and -Infinity: not numbers; their cells are rejected."""
+    return rules.Refused(name, "is not a number")
+
+
+def _json_int(text: str) -> int | rules.Refused:
+    """A JSON integer; one longer than any real value could be is rejected (Python would
+    refuse 4,300 digits and more with its own message)."""
+    digits = len(text.lstrip("-").lstrip("0"))
+    if digits > parse.MAX_INT_DIGITS:
+        return rules.Refused(_cut(text), f"is too large a number ({digits:,} digits)", digits)
+    return int(text)
+
+
+def _json_object(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object; a key given twice, or text holding a lone surrogate, becomes a
+    rejected cell (never silently the last value, never a crash when printed)."""
+    out: dict = {}
+    for k, v in pairs:
+        if not rules.is_encodable(k):
+            k = _shown(k)
+        if v.__class__ is str and not v.isascii() and not rules.is_encodable(v):
+            v = rules.Refused(_shown(v), "holds a lone surrogate (not a character)")
+        if k in out:
+            first = out[k]
+            shown = _shown(json.dumps(v, ensure_ascii=False, default=str))[:40]
+            out[k] = rules.Refused(shown, f"is given twice in this record (first as {_shown(first)!s:.40})"
+                                   if not isinstance(first, rules.Refused) else first.reason)
+            continue
+        out[k] = v
+    return out
+
+
 def _json_cell(v: object) -> object:
     if isinstance(v, dict):
-        return json.dumps(v, ensure_ascii=False)
+        return json.dumps(v, ensure_ascii=False, default=str)
     return v
 
 
