@@ -49,3 +49,20 @@ def seeded_store(tmp_path, _seeded_template):
     st = Store.open(path)
     yield st
     st.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _site_settings(tmp_path_factory):
+    """The tests run as a site whose administrator set UNCLASSIFIED as the pack marking
+    (nkbrief.privacy); without a site default a pack needs an explicit marking, which
+    tests/core/test_briefing_print.py checks by pointing NKBRIEF_SITE_CONFIG elsewhere. The
+    variable is set in os.environ so commands run in a subprocess see it too."""
+    path = tmp_path_factory.mktemp("site") / "site.ini"
+    path.write_text("[pack]\nclassification = UNCLASSIFIED\n", encoding="utf-8")
+    old = os.environ.get("NKBRIEF_SITE_CONFIG")
+    os.environ["NKBRIEF_SITE_CONFIG"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("NKBRIEF_SITE_CONFIG", None)
+    else:
+        os.environ["NKBRIEF_SITE_CONFIG"] = old

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from nkbrief import privacy
+from nkbrief.common import UserError
 from nkbrief.model import classification
 from nkbrief.analysis.context import CATEGORY_LABELS
 from nkbrief.analysis.timing import BALLISTIC_CLASSES, DEFAULT_NULL, NULL_NAMES, classes_phrase
@@ -30,7 +31,7 @@ from nkbrief.analysis.filtering import parse_date_bound
 from nkbrief.model.palette import class_color
 from nkbrief.resources import resource_path
 from nkbrief.model.schema import CALENDAR_CATEGORIES, MISSILE_CLASSES
-from nkbrief.store import Store, frame_records
+from nkbrief.store import Store, current_user, frame_records
 from nkbrief.jobs.pack import DEFAULT_TITLE, SECTIONS, PackOptions, build_pack_job, shown_date
 
 from .workers import Worker, start
@@ -206,6 +207,7 @@ class PackDialog(QDialog):
         self.title_edit.textEdited.connect(lambda *_: self._update_path())
         self.subtitle_edit = QLineEdit(right)
         self.author_edit = QLineEdit(right)
+        self.author_edit.setPlaceholderText(current_user())  # what a blank author becomes
         self.organisation_edit = QLineEdit(right)
         self.date_edit = QDateEdit(QDate.currentDate(), right)
         self.date_edit.setCalendarPopup(True)
@@ -219,6 +221,7 @@ class PackDialog(QDialog):
             self.classification_combo.addItem(p)
             self.classification_combo.setItemData(i, QBrush(QColor(classification.marking_colour(p))),
                                                   Qt.ItemDataRole.ForegroundRole)
+        self.classification_combo.lineEdit().setPlaceholderText("Choose a marking")
         self.classification_combo.currentTextChanged.connect(self._on_classification_changed)
         self.banner = QLabel(right)
         self.banner.setObjectName("classification_banner")
@@ -580,7 +583,7 @@ class PackDialog(QDialog):
         worker.signals.cancelled.connect(self._on_worker_cancelled)
         self._worker = worker
         self._set_busy(True)
-        self.status_label.setText(f"Building the pack of {len(ids):,} events…")
+        self.status_label.setText(f"Building the pack of {len(ids):,} event{'' if len(ids) == 1 else 's'}…")
         start(worker, QThreadPool.globalInstance())
         return True
 
@@ -656,7 +659,13 @@ class PackDialog(QDialog):
         s = settings()
         self.author_edit.setText(s.value(SETTINGS_PREFIX + "author", "", str))
         self.organisation_edit.setText(s.value(SETTINGS_PREFIX + "organisation", "", str))
-        self.set_classification(s.value(SETTINGS_PREFIX + "classification", classification.PRESETS[0], str))
+        # No marking is assumed: the analyst's last choice, else the administrator's site
+        # default, else none (the Build button then asks for one).
+        try:
+            site = privacy.default_marking() or ""
+        except UserError:
+            site = ""
+        self.set_classification(s.value(SETTINGS_PREFIX + "classification", "", str) or site)
         self.open_after_check.setChecked(s.value(SETTINGS_PREFIX + "open_after", "true", str) == "true")
         saved = s.value(SETTINGS_PREFIX + "sections", "", str)
         if saved:
@@ -686,13 +695,13 @@ def open_pack_dialog(window, ids: list[str] | None = None) -> PackDialog:
             origin = f"{len(ids):,} event{'s' if len(ids) != 1 else ''} selected in the event table"
         else:
             ids = list(window.visible_event_ids()) if hasattr(window, "visible_event_ids") else []
-            origin = f"the {len(ids):,} events shown in the event table"
+            origin = (f"the {len(ids):,} event{'' if len(ids) == 1 else 's'} shown in the event table")
             spec = getattr(getattr(window, "filter_bar", None), "spec", None)
             desc = _describe_spec(spec()) if callable(spec) else ""
             if desc:
                 origin += f" (filters: {desc})"
     else:
-        origin = f"{len(ids):,} events chosen"
+        origin = f"{len(ids):,} event{'' if len(ids) == 1 else 's'} chosen"
     dlg = PackDialog(window.store, ids, origin=origin, timing=timing_settings_of(window), parent=window)
     window.pack_dialog = dlg
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

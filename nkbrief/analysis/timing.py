@@ -918,9 +918,15 @@ def timing_sheet_sections(result: dict) -> list[dict]:
               (t["rate_ratio_interval"] or [None, None])[0], (t["rate_ratio_interval"] or [None, None])[1]]
              for t in r.get("tests", [])]
     h = r["histogram"]
+    # Binned over the data's range: trailing bins that neither launches nor chance reach
+    # (nothing observed, under 0.005 expected) are left out; "more than" starts after the last kept.
+    filled = [i for i, (o, e) in enumerate(zip(h["observed"], h["expected"])) if o or e >= 0.005]
+    keep = (filled[-1] + 1) if filled else 1
     hist_rows = [[f"{a + 1}–{b}", o, e]
-                 for a, b, o, e in zip(h["edges"][:-1], h["edges"][1:], h["observed"], h["expected"])]
-    hist_rows.append([f"more than {h['edges'][-1]}", h["beyond"], h["beyond_expected"]])
+                 for a, b, o, e in zip(h["edges"][:keep], h["edges"][1:keep + 1], h["observed"][:keep],
+                                       h["expected"][:keep])]
+    hist_rows.append([f"more than {h['edges'][keep]}", h["beyond"] + sum(h["observed"][keep:]),
+                      h["beyond_expected"] + sum(h["expected"][keep:])])
     hist_rows.append(["no later entry", h["none"], h["none_expected"]])
     per = []
     for p in r["per_launch"]:

@@ -33,7 +33,10 @@ from ..filenames import sanitise_path
 from ..progress import Progress
 from ..common import shown
 from ..model.schema import MAX_TEXT_CHARS
-from ..store import int_array
+from ..store import current_user, int_array
+
+#: The message when a pack has no marking and the site sets no default.
+NO_MARKING = "choose a marking (--classification)"
 
 _SECTION_ALIASES = {
     "events": "event_log", "eventlog": "event_log", "log": "event_log", "event-log": "event_log",
@@ -59,7 +62,10 @@ class PackOptions:
     ``date``: the "prepared on" date (ISO text or a date; today when None).
     ``key_judgments``: one judgment per item (a string is split into lines).
     ``classification``: free-text marking printed on every page (see
-    :mod:`nkbrief.model.classification`).
+    :mod:`nkbrief.model.classification`). None: the administrator's site default
+    (:mod:`nkbrief.privacy`); without one the build is refused (:data:`NO_MARKING`).
+    A blank marking given is refused too.
+    ``author``: blank is the operating-system user name.
     ``sections``: keys of :data:`SECTIONS` to include; the order is always the fixed one.
     ``filters``: a human description of how the events were chosen (shown on the cover).
     ``timing``: an optional timing-analysis result (a dict) rendered on "Context & timing".
@@ -72,7 +78,7 @@ class PackOptions:
     organisation: str = ""
     date: _dt.date | str | None = None
     key_judgments: Sequence[str] | str = field(default_factory=list)
-    classification: str = "UNCLASSIFIED"
+    classification: str | None = None
     sections: Sequence[str] = tuple(SECTIONS)
     filters: str = ""
     timing: dict | None = None
@@ -94,8 +100,9 @@ class PackData:
     statements: pd.DataFrame
     calendar: pd.DataFrame
     origins: list[tuple[str, str | None, int]]  # (batch kind, file name, events)
-    data_as_of: str | None
+    data_as_of: str | None  # the store's latest launch dated to the day: its data run to there
     unsourced: int  # chosen events with no source recorded
+    latest_edit: str | None = None  # the latest change (UTC) to a chosen event after it was added
 
     @property
     def missile_rows(self) -> int:
@@ -165,8 +172,13 @@ def resolve_options(options: PackOptions) -> _Resolved:
     """Check the options; raises PackError with a message for the user."""
     if options.output is None or str(options.output).strip() == "":
         raise PackError("choose where to save the pack (no output file given)")
+    chosen = options.classification
+    if chosen is None:  # not given: the administrator's default, never an assumed one
+        chosen = privacy.default_marking()
+        if not chosen:
+            raise PackError(NO_MARKING)
     try:
-        marking = classification.marking(options.classification)
+        marking = classification.marking(chosen)
     except ValueError as e:
         raise PackError(str(e)) from None
     d = options.date
@@ -192,7 +204,7 @@ def resolve_options(options: PackOptions) -> _Resolved:
         path=sanitise_path(given),
         title=_text(options.title, "title", MAX_TITLE_CHARS) or DEFAULT_TITLE,
         subtitle=_text(options.subtitle, "subtitle", MAX_TITLE_CHARS),
-        author=_text(options.author, "author name", 200),
+        author=_text(options.author, "author name", 200) or current_user(),
         organisation=_text(options.organisation, "organisation", 200),
         date=d,
         key_judgments=[j for j in judgments if j],
@@ -296,7 +308,7 @@ def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
         raise PackError("no events selected: choose at least one event")
     wanted = set(ids)
     cols: dict[str, list] = {f: [] for f in LIGHT_FIELDS}
-    missing_sources = latest = None
+    missing_sources = None
     unsourced = 0
     counts: dict[tuple[str, str | None], int] = {}
     # The same order as Store.events_frame (date, time, id).
@@ -310,8 +322,6 @@ def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
         missing_sources, kind, file_name, updated = row[n:]
         unsourced += bool(missing_sources)
         counts[(kind, file_name)] = counts.get((kind, file_name), 0) + 1
-        if updated and (latest is None or updated > latest):
-            latest = updated
     if len(cols["id"]) != len(wanted):
         found = set(cols["id"])
         missing = next(i for i in ids if i not in found)
@@ -324,8 +334,9 @@ def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
     st = store.statements_frame()
     statements = st[st["event_id"].isin(wanted)].reset_index(drop=True)
     origins = [(k, f, c) for (k, f), c in sorted(counts.items(), key=lambda t: -t[1])]
-    return PackData(store, events, missile_counts, statements, store.calendar_frame(), origins, latest,
-                    unsourced)
+    edits = [t for eid, t in store.event_edit_times().items() if eid in wanted and t]
+    return PackData(store, events, missile_counts, statements, store.calendar_frame(), origins,
+                    store.last_observed_day(), unsourced, max(edits) if edits else None)
 
 
 # ---------------------------------------------------------------------- build

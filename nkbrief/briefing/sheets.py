@@ -29,9 +29,9 @@ from ..model.schema import ACTORS, MISSILE_CLASSES, QUALIFIER_SIGNS
 from ..store import frame_records
 from .timeline_png import timeline_png
 from .xlsx_stream import (CHARS_PER_WIDTH, DATE, DATE_FORMATS, FONT, INT, KM, LINE_PT, Sheet, StreamBase, _height,
-                          clip_lines, text_lines)
+                          text_lines)
 from ..exporting.xlsx_safe import safe_hyperlink
-from .xlsx_values import hf_escape, shown_date, to_date, to_time, to_utc
+from .xlsx_values import hf_escape, plural, shown_date, to_date, to_time, to_utc
 
 #: (field, header, width, kind) of every Event log column; kind picks the number format.
 #: The Event log's printed columns (:data:`EVENT_PRINTED`) come first, then the rest, which
@@ -68,6 +68,8 @@ EVENT_PRINTED = ("date", "time_kst", "missile_class", "missile_name", "count", "
                  "launch_site", "landing_area", "outcome", "confirmation", "leader_attended")
 #: Printed on the Event log too, narrower, when the sheet that prints them is left out.
 EVENT_FALLBACK_WIDTHS = {"description": 38, "sources": 26, "notes": 22}
+#: The printed notes column of a fallback Event log carries the provenance too (as Sources does).
+FALLBACK_NOTES_HEADER = "Provenance and analyst notes"
 
 
 def event_columns(sections: Sequence[str] = ()) -> tuple[list[tuple[str, str, float, str]], int]:
@@ -87,8 +89,20 @@ def event_columns(sections: Sequence[str] = ()) -> tuple[list[tuple[str, str, fl
     cols = []
     for f in order:
         header, width, kind = EVENT_FIELDS_SPEC[f]
+        if f == "notes" and f in extra:
+            header = FALLBACK_NOTES_HEADER
         cols.append((f, header, EVENT_FALLBACK_WIDTHS.get(f, width) if f in extra else width, kind))
+    # A printed long text flows over several rows (Sheet.table); its whole text is also kept
+    # in one cell, for Excel, at the end of the table.
+    for f in extra:
+        header, width, kind = EVENT_FIELDS_SPEC[f]
+        header = FALLBACK_NOTES_HEADER if f == "notes" else header
+        cols.append((f + FULL_TEXT, f"{header} (full text)", width, kind))
     return cols, len(EVENT_PRINTED) + len(extra)
+
+
+#: The suffix of an Event log column that keeps a printed field's whole text in one cell.
+FULL_TEXT = "__full"
 
 
 #: Every Event log column of a full pack (see :func:`event_columns`).
@@ -103,10 +117,10 @@ MISSILE_COLUMNS: list[tuple[str, str, float, str]] = [
     ("time_kst", "Time (KST)", 7.5, "time"),
     ("distance_km", "Distance (km)", 10, "km"),
     ("apogee_km", "Apogee (km)", 10, "km"),
-    ("landing_area", "Landing area", 20, "text"),
+    ("landing_area", "Landing area", 22, "text"),  # "East Sea (Sea of Japan)" on one line
     ("outcome", "Outcome", 9, "text"),
     ("confirmation", "Confirmation", 12, "text"),
-    ("notes", "Notes", 32, "text"),
+    ("notes", "Notes", 30, "text"),
     ("event_id", "Event ID", 30, "text"),
     ("time_utc", "Time (UTC)", 16, "datetime"),
     ("distance_km_max", "Distance max (km)", 10, "km"),
@@ -247,13 +261,24 @@ class PackWriter(FrontPages, StreamBase):
             "days": int(ev["date"].nunique()),
         }
 
-    def class_counts(self) -> list[tuple[str, int]]:
+    def class_counts(self, unknown: bool = False) -> list[tuple[str, int]]:
+        """(class, events) in the schema's order; "unknown" is not a class and is left out
+        unless ``unknown`` (the charts still show those events)."""
         vc = self.data.events["missile_class"].value_counts()
-        return [(c, int(vc[c])) for c in MISSILE_CLASSES if c in vc.index]
+        return [(c, int(vc[c])) for c in MISSILE_CLASSES if c in vc.index and (unknown or c != "unknown")]
+
+    def class_list(self) -> str:
+        """"SRBM 3 · ICBM 1", then how many events have no known class."""
+        text = " · ".join(f"{cl} {n:,}" for cl, n in self.class_counts())
+        ev = self.data.events
+        k = int((ev["missile_class"].isna() | (ev["missile_class"] == "unknown")).sum())
+        if k:
+            text += ("; " if text else "") + f"class not known for {plural(k, 'event')}"
+        return text
 
     def scope_line(self) -> str:
         c = self.counts()
-        return (f"{c['events']:,} launch event{'s' if c['events'] != 1 else ''} · "
+        return (f"{plural(c['events'], 'launch event')} · "
                 f"{self.span_text()} (Korean dates) · {self.o.marking.text}")
 
     # -------------------------------------------------------------- write
@@ -287,8 +312,10 @@ class PackWriter(FrontPages, StreamBase):
         def rows():
             for r in self.records():
                 vals = []
-                for f, _, _, kind in columns:
-                    v = r[f]
+                for f, head, _, kind in columns:
+                    v = r[f.removesuffix(FULL_TEXT)]
+                    if head.startswith(FALLBACK_NOTES_HEADER):
+                        v = _provenance_and_notes(r)
                     if f == "date":
                         v = (to_date(v), DATE_FORMATS.get(r["date_precision"], DATE))
                     elif kind == "time":
@@ -297,7 +324,7 @@ class PackWriter(FrontPages, StreamBase):
                         v = to_utc(v)
                     elif kind == "yesno":
                         v = None if v is None else ("yes" if v else "no")
-                    elif f == "sources":
+                    elif f.startswith("sources"):
                         v = "\n".join(v or [])
                     elif f in ("distance_km", "apogee_km") and v is not None \
                             and r.get(f + "_max") not in (None, v):
@@ -334,7 +361,7 @@ class PackWriter(FrontPages, StreamBase):
         sh.print_cols = MISSILE_PRINT_COLS
         total = self.data.missile_rows
         rest = [h for _, h, _, _ in MISSILE_COLUMNS[MISSILE_PRINT_COLS:]]
-        sh.title_block("Missiles", f"{total:,} per-missile records for the selected events · "
+        sh.title_block("Missiles", f"{plural(total, 'per-missile record')} for the selected events · "
                                    f"{self.o.marking.text}",
                        f"On paper: columns A–{_col_letters(MISSILE_PRINT_COLS, MISSILE_PRINT_COLS)}. "
                        "In Excel the "
@@ -342,8 +369,9 @@ class PackWriter(FrontPages, StreamBase):
                        f"({_col_letters(MISSILE_PRINT_COLS + 1, len(MISSILE_COLUMNS))})." if total else None)
         if not total:
             sh.blank()
-            sh.add([sh.cell("No per-missile records are held for the selected events; the Event log "
-                            "gives each event's count and class.", ("value", None, "muted"))])
+            sh.add([sh.cell("No per-missile records are held for the selected events"
+                            + ("; the Event log gives each event's count and class."
+                               if "event_log" in self.o.sections else "."), ("value", None, "muted"))])
             sh.finish()
             return
         counts, missiles_of = self.data.missile_counts, self.data.store.missiles
@@ -426,16 +454,13 @@ class PackWriter(FrontPages, StreamBase):
         ev = self.data.events
         ctx = self.data.contexts
         gaps = days_since_previous_launch(ev).tolist()
-        # A description too long for one printed row (a page, and Excel's 409-point row) is cut here.
-        width = cols[[k for k, _, _, _ in cols].index("description")][2]
-        tail = ("[Cut to fit the page: the full text is in the Event log's Description column, in Excel.]"
-                if "event_log" in self.o.sections else "[Cut to fit the page.]")
+        # A long description flows onto the rows below (Sheet.table), whole.
 
         def rows():
             for r, desc, c, gap in zip(self.light_records(), self.field_values("description"), ctx, gaps):
                 major, minor, reach_days, reach, reach_date = context_cells(c, r["date_precision"])
                 yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)),
-                       r["missile_class"], r["missile_name"], clip_lines(desc, width, tail=tail),
+                       r["missile_class"], r["missile_name"], desc,
                        major, minor, None if gap is None or gap != gap else int(gap), reach_days,
                        r["id"], reach, reach_date]
 
@@ -471,6 +496,11 @@ class PackWriter(FrontPages, StreamBase):
                 # Columns that duplicate the launch table or are for Excel go past the printed ones.
                 order = ([i for i, h in enumerate(header) if h not in TIMING_EXCEL_ONLY]
                          + [i for h in TIMING_EXCEL_ONLY for i, x in enumerate(header) if x == h])
+                if "Next entry" in header and "Previous entry" in header:
+                    # both entry titles in the wide printed columns (D, E), the numbers after
+                    prev = header.index("Previous entry")
+                    order.remove(prev)
+                    order.insert(order.index(header.index("Next entry")) + 1, prev)
                 if order != list(range(len(header))):
                     header = [header[i] for i in order]
                     rows = [[r[i] if i < len(r) else None for i in order] for r in rows]
@@ -558,8 +588,12 @@ class PackWriter(FrontPages, StreamBase):
         sh = Sheet(self, "Stakeholder views", [w for _, _, w, _ in cols], freeze="A4")
         sh.print_cols = 5  # the event ID is for Excel
         st = self.data.statements
+        n_ev = len(self.data.events)
+        with_any = int(st["event_id"].nunique()) if not st.empty else 0
         sh.title_block("Stakeholder views",
-                       f"{len(st):,} statements by actor and event · {self.o.marking.text}")
+                       f"{plural(len(st), 'statement')} by actor and event · {self.o.marking.text}",
+                       f"Stakeholder statements: {with_any:,} of {plural(n_ev, 'event')} "
+                       f"{plural(with_any, 'has', number=False)} any.")
         if st.empty:
             sh.blank()
             sh.add([sh.cell("No statements are recorded for the selected events.", ("value", None, "muted"))])
@@ -601,12 +635,12 @@ class PackWriter(FrontPages, StreamBase):
 
     def write_sources(self) -> None:
         self.stage("Sources")
-        # A–E print; the event ID (F) is for Excel.
-        sh = Sheet(self, "Sources", [11.5, 80, 10, 16, 40, 30])
-        sh.print_cols = 5
+        # A–D print; the numbers (E) and the event ID (F) are for Excel.
+        sh = Sheet(self, "Sources", [11.5, 80, 16, 44, 12, 30])
+        sh.print_cols = 4
         sources, number, cites = self.bibliography()
         sh.title_block("Sources",
-                       f"{len(sources):,} sources cited by the selected events · {self.o.marking.text}")
+                       f"{plural(len(sources), 'source')} cited by the selected events · {self.o.marking.text}")
         sh.blank()
         sh.heading("Bibliography (numbered in order of first citation)", 3)
         if sources:
@@ -635,18 +669,20 @@ class PackWriter(FrontPages, StreamBase):
             sh.add([None, sh.cell("No sources are recorded for the selected events.",
                                   ("value", None, "muted"))])
         sh.blank()
-        sh.heading("Each event's sources, provenance and notes", 5)
+        sh.heading("Each event's sources, provenance and notes", 4)
+        # Each source is printed after its number on its own line, so the numbers line up with
+        # wrapped addresses; the numbers alone follow for Excel.
         ev_cols = [("date", "Date (KST)", 0, "date"), ("sources", "Sources", 0, "text"),
-                   ("refs", "Numbers", 0, "text"), ("missile", "Missile", 0, "text"),
-                   ("notes", "Provenance and analyst notes", 0, "text"), ("id", "Event ID", 0, "text")]
+                   ("missile", "Missile", 0, "text"), ("notes", "Provenance and analyst notes", 0, "text"),
+                   ("refs", "Numbers", 0, "text"), ("id", "Event ID", 0, "text")]
 
         def rows():
             for r in self.records():
                 srcs = list(dict.fromkeys(x.strip() for x in (r["sources"] or []) if x and x.strip()))
                 yield [(to_date(r["date"]), DATE_FORMATS.get(r["date_precision"], DATE)),
-                       "\n".join(srcs) or "none recorded",
-                       " ".join(f"[{number[s]}]" for s in srcs) or None,
-                       r["missile_name"] or r["missile_class"], _provenance_and_notes(r), r["id"]]
+                       "\n".join(f"[{number[s]}]\u00a0{s}" for s in srcs) or "none recorded",
+                       r["missile_name"] or r["missile_class"], _provenance_and_notes(r),
+                       " ".join(f"[{number[s]}]" for s in srcs) or None, r["id"]]
 
         sh.table(self.table_name("EventSources"), ev_cols, rows(), "Sources")
         sh.finish()

@@ -9,7 +9,8 @@ import datetime as _dt
 import math
 
 import pandas as pd
-from openpyxl.chart import BarChart, Reference, ScatterChart, Series
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.axis import DateAxis
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.pagebreak import Break
 
@@ -18,7 +19,7 @@ from . import SECTIONS
 from ..model.schema import MISSILE_CLASSES
 from ..store import frame_records
 from .xlsx_stream import DATE, DATE_FORMATS, INT, KM, Sheet, _darker, _height
-from .xlsx_values import long_date, shown_date, to_date
+from .xlsx_values import long_date, plural, shown_date, to_date
 
 
 class FrontPages:
@@ -50,9 +51,9 @@ class FrontPages:
         sh.add([None, sh.cell("Scope", ("heading",)), sh.cell(None, ("heading",))], height=20)
         para("Period", f"{self.span_text()} (Korean Standard Time, UTC+9)")
         missiles = c["totals"].text()  # nkbrief.analysis.totals: the same words as the status bar
-        para("Launches", f"{c['events']:,} launch events on {c['days']:,} days · {missiles} · "
-                         f"{c['missile_rows']:,} per-missile records")
-        para("Classes", " · ".join(f"{cl} {n:,}" for cl, n in self.class_counts()))
+        para("Launches", f"{plural(c['events'], 'launch event')} on {plural(c['days'], 'day')} · {missiles} · "
+                         f"{plural(c['missile_rows'], 'per-missile record')}")
+        para("Classes", self.class_list())
         para("Selection", o.filters or "Events chosen individually; no filter recorded.")
         para("Contents", " · ".join(SECTIONS[k] for k in o.sections if k != "cover"))
         sh.blank()
@@ -68,6 +69,8 @@ class FrontPages:
         sh.blank()
         sh.add([None, sh.cell("Data sources", ("heading",)), sh.cell(None, ("heading",))], height=20)
         para("Store", self.origin_note())
+        for label, text in self.as_of_lines():
+            para(label, text)
         para("Sources", self.sources_note())
         para("Conventions", "Dates and times are Korean Standard Time (UTC+9) unless marked UTC. A date "
              "known only to the month or year is shown as such. Distances and apogees are as reported "
@@ -93,17 +96,24 @@ class FrontPages:
             if kind == "import" and file_name:
                 what = f"imported from {file_name}"
             parts.append(f"{n:,} {what}")
-        note = "Events " + "; ".join(parts) + "." if parts else "Events from the nkbrief store."
-        if self.data.data_as_of:
-            note += f" Latest change to these events: {self.data.data_as_of[:10]}."
+        note = "Events: " + "; ".join(parts) + "." if parts else "Events from the nkbrief store."
         return note
+
+    def as_of_lines(self) -> list[tuple[str, str]]:
+        """("Latest analyst edit", ...) and ("Data as of", ...): two separate facts."""
+        edit = self.data.latest_edit
+        return [("Latest analyst edit", f"{edit[:10]} (an edit or import after the events were added)"
+                 if edit else "none: the events are as they were added"),
+                ("Data as of", f"{self.data.data_as_of} (the latest launch dated to the day in the store)"
+                 if self.data.data_as_of else "not known")]
 
     def sources_note(self) -> str:
         n_src = len(self.bibliography()[0])
         unsourced = self.data.unsourced
-        s = f"The events cite {n_src:,} distinct sources, listed on the Sources sheet."
+        s = f"The events cite {plural(n_src, 'distinct source')}"
+        s += ", listed on the Sources sheet." if "sources" in self.o.sections else "."
         if unsourced:
-            s += f" {unsourced:,} event{' has' if unsourced == 1 else 's have'} no source recorded."
+            s += f" {plural(unsourced, 'event')} {plural(unsourced, 'has', number=False)} no source recorded."
         return s
 
     def write_summary(self) -> None:
@@ -119,14 +129,13 @@ class FrontPages:
             sh.add([sh.cell(label, ("label",)), sh.cell(value, ("value", fmt, "big")),
                     sh.cell(note, ("note",))])
 
-        fig("Launch events", c["events"], INT, f"on {c['days']:,} launch days")
+        fig("Launch events", c["events"], INT, f"on {plural(c['days'], 'launch day')}")
         t = c["totals"]
         fig("Missiles fired", c["missiles"], '"≥"#,##0' if t.lower_bound else INT,
             " · ".join(x for x in (t.no_number_text(), "a lower bound: some counts are 'at least'"
                                    if t.lower_bound else "") if x))
         fig("Per-missile records", c["missile_rows"], INT)
-        fig("Missile classes", len(self.class_counts()), INT,
-            " · ".join(f"{cl} {n:,}" for cl, n in self.class_counts()))
+        fig("Missile classes", len(self.class_counts()), INT, self.class_list())
         for what, lo, hi in (("Longest distance", "distance_km", "distance_km_max"),
                              ("Highest apogee", "apogee_km", "apogee_km_max")):
             best = ev[hi].fillna(ev[lo])
@@ -147,7 +156,13 @@ class FrontPages:
             " · ".join(f"{k} {int(oc[k]):,}" for k in ("success", "failure", "unknown") if k in oc))
         sh.blank()
         charts_row = sh.row + 1
-        sh.blank(18)  # the two charts sit here, side by side
+        sh.blank(17)  # the two charts sit here, side by side
+        off = self.off_chart_note()
+        if off:  # under the distance chart: what a log axis cannot show
+            r = sh.add([None] * 7 + [sh.cell(off, ("note", True))], height=_height(off, 95, 12))
+            sh.ws.merged_cells.add(f"H{r}:P{r}")
+        else:
+            sh.blank()
         if len(self._periods()[0]) > 16:  # a long table starts on a page of its own
             sh.ws.row_breaks.append(Break(id=sh.row))
         else:  # a one-page dashboard
@@ -155,7 +170,7 @@ class FrontPages:
 
         # Launches per period by class: the bar chart's data, printed as a table.
         periods, by_class, monthly = self._periods()
-        classes = [cl for cl, _ in self.class_counts()]
+        classes = [cl for cl, _ in self.class_counts(unknown=True)]  # the chart shows every event
         unit = "month" if monthly else "year"
         sh.heading(f"Launch events per {unit}, by class", min(14, len(classes) + 2))
         cols = [("period", unit.capitalize(), 0, "text")] + [(cl, cl, 0, "int") for cl in classes] + \
@@ -186,23 +201,30 @@ class FrontPages:
         bar.width, bar.height = 16.5, 8.5
         sh.ws.add_chart(bar, f"A{charts_row}")
 
-        # Distance over time: one scatter series per class. Its data sits below the print
-        # area (one row per event with a known distance, the distance in its class column).
+        # Distance over time: a line chart with a date axis (ticks on the first of a month,
+        # quarter or year), one marker-only series per class. Its data sits below the print
+        # area (one row per event with a distance above 0, the distance in its class column).
         sh.blank(2)
-        known = ev[ev["distance_km"].notna()]
+        known = ev[ev["distance_km"].notna() & (ev["distance_km"] > 0)]
         scat_classes = [cl for cl in classes if (known["missile_class"] == cl).any()]
-        scatter = ScatterChart()
-        scatter.title = "Distance flown over time"
-        scatter.style = 13
-        scatter.x_axis.title = "Date (KST)"
-        scatter.y_axis.title = "Distance (km, log scale)"
-        scatter.x_axis.delete = False
-        scatter.y_axis.delete = False
-        scatter.legend.position = "b"
-        scatter.width, scatter.height = 16.5, 8.5
+        chart = LineChart()
+        chart.title = "Distance flown over time"
+        chart.y_axis.title = "Distance (km, log scale)"
+        chart.x_axis = DateAxis(crossAx=100)
+        chart.x_axis.title = "Date (KST)"
+        chart.x_axis.axPos = "b"
+        chart.x_axis.auto = False  # a date axis, not one Excel may turn into categories
+        chart.x_axis.lblOffset = 100
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.y_axis.crossAx = 500
+        chart.x_axis.axId = 500
+        chart.display_blanks = "gap"
+        chart.legend.position = "b"
+        chart.width, chart.height = 16.5, 8.5
         if len(known) and scat_classes:
-            sh.add([sh.cell("Chart data: distance by class, one row per event with a known distance "
-                            "(read by the scatter chart; not printed)", ("note",))])
+            sh.add([sh.cell("Chart data: distance by class, one row per event with a distance above 0 km "
+                            "(read by the distance chart; not printed)", ("note",))])
             hdr = sh.add([sh.cell("Date (KST)", ("header",))]
                          + [sh.cell(cl, ("header",)) for cl in scat_classes])
             idx = {cl: i for i, cl in enumerate(scat_classes)}
@@ -214,38 +236,57 @@ class FrontPages:
                 self.tick("Summary")
             self.tick("Summary", len(ev) - len(known))
             n = len(known)
-            xref = Reference(sh.ws, min_col=1, min_row=hdr + 1, max_row=hdr + n)
             for i, cl in enumerate(scat_classes):
-                yref = Reference(sh.ws, min_col=2 + i, min_row=hdr, max_row=hdr + n)
-                s = Series(yref, xref, title_from_data=True)
+                chart.add_data(Reference(sh.ws, min_col=2 + i, min_row=hdr, max_row=hdr + n),
+                               titles_from_data=True)
+                s = chart.series[-1]
                 col = palette.class_color(cl).lstrip("#")
                 s.marker.symbol = "circle"
                 s.marker.size = 6
                 s.marker.graphicalProperties.solidFill = col
                 s.marker.graphicalProperties.line.solidFill = _darker(col)
                 s.graphicalProperties.line.noFill = True
-                scatter.series.append(s)
-            d0, d1 = self._date_range()
-            scatter.x_axis.scaling.min = math.floor(to_excel(d0))
-            scatter.x_axis.scaling.max = math.ceil(to_excel(d1))
-            span_years = (d1 - d0).days / 365.25
-            if span_years > 3:
-                scatter.x_axis.number_format = "yyyy"
-                scatter.x_axis.majorUnit = 365.25 * max(1, math.ceil(span_years / 10))
-            else:
-                scatter.x_axis.number_format = "mmm yyyy"
-                scatter.x_axis.majorUnit = 30.44 * max(1, math.ceil(span_years * 12 / 10))
-            scatter.y_axis.scaling.logBase = 10
-            lo = float(known["distance_km"][known["distance_km"] > 0].min() or 1)
-            scatter.y_axis.scaling.min = 10 ** math.floor(math.log10(max(lo, 1)))
-            scatter.y_axis.number_format = "#,##0"
+                s.smooth = False
+            chart.set_categories(Reference(sh.ws, min_col=1, min_row=hdr + 1, max_row=hdr + n))
+            d1 = to_date(self.last["date"])
+            if self.data.reach:
+                d1 = max(d1, to_date(self.data.reach))
+            start, end, unit = month_axis(to_date(self.first["date"]), d1)
+            chart.x_axis.scaling.min = to_excel(start)
+            chart.x_axis.scaling.max = to_excel(end)
+            chart.x_axis.baseTimeUnit = "days"
+            chart.x_axis.majorTimeUnit = "months"
+            chart.x_axis.majorUnit = unit
+            chart.x_axis.number_format = "yyyy" if unit % 12 == 0 else "mmm yyyy"
+            chart.x_axis.majorTickMark = "out"
+            chart.y_axis.scaling.logBase = 10
+            lo = float(known["distance_km"].min())
+            chart.y_axis.scaling.min = 10 ** math.floor(math.log10(max(lo, 1)))
+            chart.y_axis.number_format = "#,##0"
         else:
             self.tick("Summary", len(ev))
-        scatter.x_axis.majorGridlines = None
-        sh.ws.add_chart(scatter, f"H{charts_row}")
+        chart.x_axis.majorGridlines = None
+        sh.ws.add_chart(chart, f"H{charts_row}")
         sh.finish(last_col=16, last_row=last_printed)
 
+    def off_chart_note(self) -> str:
+        """The events the distance chart cannot place (0 km, or no distance reported)."""
+        ev = self.data.events
+        zero = ev[ev["distance_km"] == 0]
+        unknown = int(ev["distance_km"].isna().sum())
+        parts = []
+        if len(zero):
+            ids = ", ".join(zero["id"].head(5)) + (" …" if len(zero) > 5 else "")
+            parts.append(f"{plural(len(zero), 'event')} with a reported distance of 0 km ({ids})")
+        if unknown:
+            parts.append(f"{plural(unknown, 'event')} with no distance reported")
+        if not parts:
+            return ""
+        return "Not on the distance chart (a log scale has no 0): " + " and ".join(parts) + "."
+
     def _date_range(self) -> tuple[_dt.date, _dt.date]:
+        """The first and last days the pack's time axes show (padded; the timeline picture
+        also reaches the next party congress or summit a launch's context names)."""
         d0 = to_date(self.first["date"])
         d1 = to_date(self.last["date"])
         pad = max(7, (d1 - d0).days // 40)
@@ -273,3 +314,21 @@ class FrontPages:
                          for p in periods} for cl in MISSILE_CLASSES}
         return periods, by_class, monthly
 
+
+
+#: Month steps a time axis may take: ticks on the first of a month, quarter, half-year, year...
+MONTH_STEPS = (1, 2, 3, 6, 12, 24, 60, 120)
+
+
+def month_axis(d0: _dt.date, d1: _dt.date, max_ticks: int = 12) -> tuple[_dt.date, _dt.date, int]:
+    """(first tick, last tick, step in months) of a date axis covering ``d0``..``d1``: every
+    tick is the first of a month, of a quarter (step 3), a half-year (6) or a year (12 and
+    up); the range covers the months of both dates, with at most ``max_ticks`` steps."""
+    m0 = d0.year * 12 + d0.month - 1
+    m1 = d1.year * 12 + d1.month  # the first of the month after d1
+    for step in MONTH_STEPS:
+        a = m0 - m0 % step
+        b = -(-m1 // step) * step
+        if (b - a) // step <= max_ticks:
+            break
+    return _dt.date(a // 12, a % 12 + 1, 1), _dt.date(b // 12, b % 12 + 1, 1), step

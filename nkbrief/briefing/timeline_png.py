@@ -3,7 +3,7 @@ distance, one colour per missile class, political calendar entries marked and la
 
 Uncertainty is shown as on screen: a date known only to the month or year is a bar over
 that month or year, a distance range is a whisker, and launches with no known distance sit
-in their own lane under the plot.
+(or a reported 0 km, which a log scale cannot show) in their own lane under the plot.
 """
 
 from __future__ import annotations
@@ -255,8 +255,10 @@ def render_timeline(events: pd.DataFrame, calendar: pd.DataFrame | None = None, 
         draw.text((x - tw / 2, uy1 + px(6)), label, font=f_axis, fill=muted_c)
     draw.rectangle([x0, y0, x1, y1], outline=muted_c, width=max(1, px(1)))
     draw.rectangle([x0, uy0, x1, uy1], outline=grid_c)
-    tw = draw.textlength("unknown", font=f_axis)
-    draw.text((x0 - px(6) - tw, uy0 + px(5)), "unknown", font=f_axis, fill=muted_c)
+    # The lane holds what a log scale cannot: no distance reported, or 0 km.
+    for i, word in enumerate(("unknown", "or 0 km")):
+        tw = draw.textlength(word, font=f_axis)
+        draw.text((x0 - px(6) - tw, uy0 + px(1) + i * px(11)), word, font=f_axis, fill=muted_c)
     # Axis title, written sideways.
     at = "Distance flown (km, log scale)"
     tw = int(draw.textlength(at, font=f_axis_title)) + 4
@@ -323,7 +325,7 @@ def render_timeline(events: pd.DataFrame, calendar: pd.DataFrame | None = None, 
     for cls in MISSILE_CLASSES:
         if cls not in counts:
             continue
-        label = f"{cls} ({counts[cls]:,})"
+        label = f"{'class not known' if cls == 'unknown' else cls} ({counts[cls]:,})"  # not a class
         fill = rgb(class_color(cls))
         draw.ellipse([lx, ly + px(3), lx + 2 * r, ly + px(3) + 2 * r], fill=fill,
                      outline=tuple(int(c * 0.55) for c in fill))

@@ -39,7 +39,16 @@ FONT_SIZE = 10
 LINE_PT = 12.75  # one line of 10 pt Arial
 CHARS_PER_WIDTH = 1.15  # characters of running text per unit of column width (conservative)
 MAX_ROW_HEIGHT = 409  # points: Excel's limit
-MAX_CELL_LINES = 30  # wrapped lines a printed cell may hold (a taller row would not fit Excel or a page)
+#: Wrapped lines a printed table cell holds; longer text flows onto continuation rows. A row
+#: much taller than this leaves LibreOffice counting a page it never prints (a blank page
+#: with no marking) and wastes paper where a tall row cannot start at a page's foot.
+FLOW_LINES = 16
+DEFAULT_ROW_PT = 12.75  # a row with no height set (LibreOffice and Excel, Arial 10)
+#: A4 landscape's printable width and height in points (841.9 x 595.3 less the margins): of
+#: A4 and Letter, the page that holds the fewest rows of a sheet fitted to the page width.
+#: The height keeps 3% back for rounding.
+PAGE_WIDTH_PT = 841.9 - 2 * 0.5 * 72
+PAGE_HEIGHT_PT = (595.3 - 2 * 0.8 * 72) * 0.97
 HEADER_FILL = "23313F"  # dark slate: the header row of every table
 HEADER_TEXT = "FFFFFF"
 BAND_FILL = "EEF2F6"
@@ -171,6 +180,10 @@ class _StreamSheet(WriteOnlyWorksheet):
                 pass
         self._writer.xf.send(None)
 
+
+#: Which estimated page ends become manual page breaks (see Sheet.finish): "last" (the start
+#: of the last page), True (all; pages then end early wherever Excel fits more) or False.
+AUTO_BREAKS = "last"
 
 #: Serialise rows as text (False: openpyxl's per-cell writer; the tests compare the two).
 FAST_ROWS = True
@@ -315,6 +328,11 @@ class Sheet:
         m.header = m.footer = 0.3
         writer.header_footer(ws)
         self.title_rows = "1:2"
+        self._row_pt: list[float] = []  # every row's height (points)
+        self._page_pos = 0.0  # points used on the current printed page
+        self._kept = -1  # the row of the last heading (kept with what follows it)
+        self._auto_breaks: list[int] = []  # where the estimate starts a new page
+        self._manual_breaks: set[int] = set()
         #: Columns printed (from A); None: all. Columns past it are for Excel only.
         self.print_cols: int | None = None
 
@@ -325,7 +343,14 @@ class Sheet:
     def add(self, cells: Sequence, height: float | None = None) -> int:
         self.row += 1
         if height:
-            self.ws.heights[self.row] = min(height, MAX_ROW_HEIGHT)
+            height = self.ws.heights[self.row] = min(height, MAX_ROW_HEIGHT)
+        h = height or DEFAULT_ROW_PT
+        self._row_pt.append(h)
+        if self._page_pos + h > self.page_height() and self._page_pos > self._title_pt():
+            self._page_pos = self._title_pt() + h  # the row starts the next page
+            self._auto_breaks.append(self.row - 1)
+        else:
+            self._page_pos += h
         self.ws.append(cells)
         return self.row
 
@@ -333,13 +358,39 @@ class Sheet:
         """Start a new printed page after the current row."""
         if self.row:
             self.ws.row_breaks.append(Break(id=self.row))
+            self._manual_breaks.add(self.row)
+            self._page_pos = self._title_pt()
+
+    # page estimate (for keeping a heading with its table)
+    def _title_pt(self) -> float:
+        """Height of the title rows repeated at the top of every page."""
+        a, _, b = self.title_rows.partition(":")
+        return sum(self._row_pt[int(a) - 1:int(b or a)])
+
+    def page_height(self) -> float:
+        """The printable height of a page in the sheet's own points: A4 or Letter landscape
+        (the shorter, A4), less the margins, at the scale that fits the printed columns to the
+        page width (the narrower, Letter)."""
+        cols = self.widths[:self.print_cols or self.ncols]
+        sheet_pt = sum(w * 7 + 5 for w in cols) * 0.75  # Excel's column width to pixels to points
+        scale = min(1.0, PAGE_WIDTH_PT / sheet_pt) if sheet_pt else 1.0
+        return PAGE_HEIGHT_PT / scale
+
+    def page_left(self) -> float:
+        """Points left on the current printed page (an estimate from the rows' heights)."""
+        return self.page_height() - self._page_pos
 
     def blank(self, n: int = 1) -> None:
         for _ in range(n):
             self.add([])
 
-    def heading(self, text: str, span: int | None = None) -> None:
+    def heading(self, text: str, span: int | None = None,
+                keep: float = 20 + 4 * LINE_PT + 4 + 2 * (LINE_PT + 2.5)) -> None:
+        """A section heading, on a new page unless ``keep`` points (by default the heading,
+        a table header of up to four lines and two rows) still fit on this one."""
         span = span or self.ncols
+        self.keep_together(keep)
+        self._kept = self.row + 1  # a table right under it needs no check of its own
         self.add([self.cell(text, ("heading",))] + [self.cell(None, ("heading",)) for _ in range(span - 1)],
                  height=20)
 
@@ -360,21 +411,41 @@ class Sheet:
             self.ws.merged_cells.add(f"A{row}:{get_column_letter(span)}{row}")
 
     def table(self, name: str, columns: Sequence[tuple[str, str, float, str]], rows: Iterable[list],
-              progress_text: str = "") -> int:
-        """Header + banded rows + an Excel table with a filter. Returns the number of rows."""
+              progress_text: str = "", *, keep: int = 2) -> int:
+        """Header + banded rows + an Excel table with a filter. Returns the number of rows.
+
+        Text in a printed column longer than :data:`FLOW_LINES` lines flows onto the rows
+        below it ("(continued)" at the foot of a piece, "(continued from DATE, Column)" at
+        the head of the next), so a printed row is never cut; the Excel-only columns of a
+        continuation row repeat the row's values, so a filter on them keeps the pieces
+        together. The heading before the table is kept on the header's page and the header
+        with ``keep`` rows (see :meth:`keep_together`).
+        """
         w = self.w
-        header_row = self.add([self.cell(h, ("header",)) for _, h, _, _ in columns], height=30)
-        n = 0
-        # Rows are as tall as their printed cells need; text past the printed columns is
-        # shown on one line (the full text is in the cell, for Excel).
         printed = self.print_cols or len(columns)
-        for n, values in enumerate(rows, 1):
-            cells, lines = w.body_cells(self.ws, columns, values, band=n % 2 == 0,
-                                        widths=self.widths[:printed], nowrap_from=printed)
-            self.add(cells, height=lines * LINE_PT + 2.5 if lines > 1 else None)
+        widths = self.widths[:printed]
+        # Headers are bold: about 10% wider than body text.
+        head_lines = max(text_lines(h, wd * 0.9) for (_, h, _, _), wd in zip(columns, widths))
+        head_h = max(2, head_lines) * LINE_PT + 4
+        if self._kept != self.row:
+            self.keep_together(head_h + keep * (LINE_PT + 2.5))
+        header_row = self.add([self.cell(h, ("header",)) for _, h, _, _ in columns], height=head_h)
+        n = 0
+        band = False
+        # Rows are as tall as their printed cells need (every row's height is set, so a
+        # wrapping cell past the printed columns never makes a row taller); text past the
+        # printed columns is shown on one line (the full text is in the cell, for Excel).
+        for values in rows:
+            n += 1
+            band = not band
+            for piece in self._flow(columns, values, printed):
+                cells, lines = w.body_cells(self.ws, columns, piece, band=not band,
+                                            widths=widths, nowrap_from=printed)
+                self.add(cells, height=lines * LINE_PT + 2.5)
             w.tick(progress_text)
+        last = self.row
         if n:
-            ref = f"A{header_row}:{get_column_letter(len(columns))}{header_row + n}"
+            ref = f"A{header_row}:{get_column_letter(len(columns))}{last}"
             t = Table(displayName=name, ref=ref, headerRowCount=1)
             t.tableColumns = [TableColumn(id=i, name=h) for i, (_, h, _, _) in enumerate(columns, 1)]
             t.autoFilter = AutoFilter(ref=ref)
@@ -386,7 +457,56 @@ class Sheet:
                 self.ws.add_table(t)
         return n
 
+    def _flow(self, columns, values: list, printed: int) -> list[list]:
+        """One row's values, or the row and its continuation rows when a printed text cell
+        is too long for one row (see :meth:`table`)."""
+        split = {}
+        first = values[0][0] if isinstance(values[0], tuple) else values[0]
+        where = first.isoformat() if isinstance(first, (_dt.date, _dt.datetime)) else str(first or "").strip()
+        for i in range(min(printed, len(values))):
+            v = values[i]
+            if isinstance(v, tuple):
+                continue  # links, dates and styled values are short
+            if isinstance(v, str) and columns[i][3] == "text" and text_lines(v, self.widths[i]) > FLOW_LINES:
+                marker = f"(continued from {where}, {columns[i][1]})"
+                split[i] = flow_text(v, self.widths[i], reserve=text_lines(marker, self.widths[i]) + 1)
+        if not split:
+            return [values]
+        out = []
+        for k in range(max(len(p) for p in split.values())):
+            # Excel-only values repeat on continuation rows (ids, for filtering); long text does not.
+            row = list(values) if k == 0 else [None] * printed + [
+                None if isinstance(v, str) and len(v) > 200 else v for v in values[printed:]]
+            for i, pieces in split.items():
+                if k >= len(pieces):
+                    continue
+                text = pieces[k]
+                if k:
+                    label = ", ".join(x for x in (where, columns[i][1]) if x)
+                    text = f"(continued from {label})\n{text}"
+                if k + 1 < len(pieces):
+                    text += "\n(continued)"
+                row[i] = text
+            out.append(row)
+        return out
+
+    def keep_together(self, height: float) -> None:
+        """Start a new page unless ``height`` points still fit on the current printed page
+        (by the rows' heights as set; see :meth:`page_left`)."""
+        if self.row and self.page_left() < height:
+            self.page_break()
+
     def finish(self, last_col: int | None = None, last_row: int | None = None) -> None:
+        # Left to itself, LibreOffice lays out a sheet of tall rows with a blank, unmarked last
+        # page that "Page X of Y" counts (the all-events pack's Sources and Context & timing).
+        # A manual break where the estimate starts the last page avoids it; the estimate is
+        # conservative (A4, Excel's column widths), so that page is never overfull.
+        if AUTO_BREAKS and self.ws.page_setup.fitToHeight != 1:
+            end = last_row or self.row
+            breaks = self._auto_breaks if AUTO_BREAKS != "last" else self._auto_breaks[-1:]
+            for r in breaks:
+                if 0 < r < end and r not in self._manual_breaks:
+                    self.ws.row_breaks.append(Break(id=r))
         col = get_column_letter(last_col or self.print_cols or self.ncols)
         self.ws.print_area = f"A1:{col}{max(1, last_row or self.row)}"
         self.ws.print_title_rows = self.title_rows
@@ -500,28 +620,41 @@ def text_lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(_text_width(p) / cpl)) for p in text.split("\n"))
 
 
-def clip_lines(text: str | None, width: float, max_lines: int = MAX_CELL_LINES,
-               tail: str = "…") -> str | None:
-    """``text`` cut at a word so it wraps to at most ``max_lines`` lines in a column ``width``
-    wide (by :func:`text_lines`' estimate), ending with ``tail``; unchanged when it fits."""
+def flow_text(text: str, width: float, max_lines: int = FLOW_LINES, reserve: int = 2) -> list[str]:
+    """``text`` in pieces that each wrap to at most ``max_lines`` lines in a column ``width``
+    wide (by :func:`text_lines`' estimate), cut between words; ``[text]`` when it fits.
+
+    The pieces joined with a space (a newline where a piece ends a paragraph) are the text
+    again: nothing is dropped. ``reserve`` lines of each piece are kept for the
+    "(continued)" markers :meth:`Sheet.table` adds.
+    """
     if not text or text_lines(text, width) <= max_lines:
-        return text
+        return [text]
     cpl = max(4, int(width * CHARS_PER_WIDTH) - 3)
-    budget = max_lines - text_lines(tail, width)
-    out: list[str] = []
+    budget = max(1, max_lines - reserve)
+    pieces: list[str] = []
+    paras: list[str] = []  # finished paragraphs of the current piece
+    used = 0  # their lines
     for para in text.split("\n"):
-        need = max(1, math.ceil(_text_width(para) / cpl))
-        if need <= budget:
-            out.append(para)
-            budget -= need
-            continue
-        if budget > 0:  # part of this paragraph, cut at a space
-            room = budget * cpl - 2
-            part = para[:room]
-            cut = part.rfind(" ")
-            out.append((part[:cut] if cut > room // 2 else part).rstrip() + " …")
-        break
-    return "\n".join(out).rstrip() + "\n" + tail
+        words: list[str] = []
+        w = 0  # width of ``words`` joined
+        for word in para.split(" "):
+            ww = _text_width(word)
+            grown = w + ww + (1 if words else 0)
+            if words and used + math.ceil(grown / cpl) > budget:
+                pieces.append("\n".join(paras + [" ".join(words)]))
+                paras, used, words, w = [], 0, [], 0
+                grown = ww
+            words.append(word)
+            w = grown
+        paras.append(" ".join(words))
+        used += max(1, math.ceil(w / cpl))
+        if used >= budget:
+            pieces.append("\n".join(paras))
+            paras, used = [], 0
+    if paras:
+        pieces.append("\n".join(paras))
+    return [p for p in pieces if p.strip()] or [text]
 
 
 def _height(text: str | None, chars_per_line: int, line_height: float = 14.5) -> float:

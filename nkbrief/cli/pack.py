@@ -15,7 +15,7 @@ def describe_filters(args, n: int) -> str:
     """How the events were chosen, in words, for the cover."""
     parts = []
     if getattr(args, "ids", None):
-        parts.append(f"{n:,} events chosen by id")
+        parts.append(f"{n:,} event{'' if n == 1 else 's'} chosen by id")
     a = date_arg("--from", args.date_from)
     b = date_arg("--to", args.date_to, end=True)
     if a and b:
@@ -64,6 +64,23 @@ def _timing(args, store, events) -> dict | None:
                        date_to=date_arg("--to", args.date_to, end=True), seed=args.timing_seed)
 
 
+def _marking(args) -> str:
+    """The marking given, else the administrator's site default; refused (exit 2) when neither."""
+    from ..briefing.pack import NO_MARKING
+    from ..common import UserError
+    from ..privacy import default_marking
+
+    if args.classification is not None:
+        return args.classification  # a blank one is refused by the pack's checks
+    try:
+        chosen = default_marking()
+    except UserError as e:
+        raise CliError(str(e)) from None
+    if not chosen:
+        raise CliError(NO_MARKING, code=2)
+    return chosen
+
+
 def cmd_pack(args) -> int:
     from ..briefing.pack import PackError, PackOptions
     from ..jobs.pack import build_pack_job
@@ -72,6 +89,7 @@ def cmd_pack(args) -> int:
         raise CliError("use either --from/--to or --ids, not both")
     if args.timing and args.timing_json:
         raise CliError("use either --timing or --timing-json, not both")
+    marking = _marking(args)
     with open_store(args) as store:
         df = selected_frame(store, args)
         if df.empty:
@@ -85,7 +103,7 @@ def cmd_pack(args) -> int:
             organisation=args.organisation or "",
             date=args.date,
             key_judgments=args.judgment or [],
-            classification=args.classification,
+            classification=marking,
             sections=args.sections,
             filters=describe_filters(args, len(df)),
             timing=timing,
@@ -113,9 +131,10 @@ def register(sub) -> None:
                    help="only these missile classes (repeat or comma-separate)")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"default: {DEFAULT_TITLE!r}")
     p.add_argument("--subtitle", help="a line under the title")
-    p.add_argument("--classification", default="UNCLASSIFIED", metavar="MARKING",
-                   help="marking on every page, free text (default: UNCLASSIFIED)")
-    p.add_argument("--author", help="prepared by")
+    p.add_argument("--classification", metavar="MARKING",
+                   help="marking on every page, free text (required unless the administrator set a "
+                   "default in the site settings file; see docs/briefing_pack.md)")
+    p.add_argument("--author", help="prepared by (default: your user name)")
     p.add_argument("--organisation", "--organization", dest="organisation", help="the author's organisation")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="prepared on (default: today)")
     p.add_argument("--judgment", "--judgement", dest="judgment", action="append", metavar="TEXT",

@@ -1246,6 +1246,13 @@ class Store:
             "(e.sources IS NULL OR e.sources IN ('', '[]')) AS unsourced, b.kind, b.file_name, e.updated_utc "
             "FROM events e JOIN batches b ON b.id = e.batch_id ORDER BY e.date, e.time_kst, e.id"))
 
+    def event_edit_times(self) -> dict[str, str]:
+        """The latest change (UTC) to each event changed after it was added (an edit, or an
+        import that updated it), from the audit; events never changed are left out."""
+        return dict(self._conn.execute(
+            "SELECT record_id, MAX(at_utc) FROM audit WHERE table_name = 'events' AND action = 'update' "
+            "GROUP BY record_id"))
+
     def missile_counts(self) -> dict[str, int]:
         """Per-missile rows per event id (events without any are left out)."""
         return {eid: int(k) for eid, k in self._conn.execute(

@@ -36,7 +36,7 @@ def pack_context(store, tmp_path, ids) -> dict[str, list[str]]:
     i_id = header.index("Event ID")
     got = {}
     for r in rows[rows.index(header) + 1:]:
-        if r[i_id] in ids:
+        if r[i_id] in ids and r[i_id] not in got:  # the launch's row, not a continuation row
             got[r[i_id]] = [x for c in (r[i_ctx], r[i_other]) if c for x in c.split("\n")]
     return got
 

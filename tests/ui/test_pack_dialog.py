@@ -301,3 +301,23 @@ def test_timing_defaults_without_a_timing_dock(qtbot, small_store, small_events)
     assert dlg.timing_window.value() == 30 and dlg.timing_simulations.currentData() == 10_000
     assert "not open" in dlg.timing_source_label.text()
     assert pd_mod.timing_settings_of(object()) is None
+
+
+def test_the_marking_must_be_chosen_unless_the_site_sets_one(qtbot, small_store, small_events, tmp_path,
+                                                              monkeypatch):
+    """Issue 17: no marking is assumed; the site default (nkbrief.privacy) is offered."""
+    ids = [e["id"] for e in small_events[:2]]
+    monkeypatch.setenv("NKBRIEF_SITE_CONFIG", str(tmp_path / "absent.ini"))
+    dlg = _dialog(qtbot, small_store, ids)
+    dlg.path_edit.setText(str(tmp_path / "p.xlsx"))
+    assert dlg.classification_combo.currentText() == ""
+    assert dlg.problem() == "Choose or type a classification marking."
+    dlg.set_classification("CUI")
+    assert dlg.problem() is None
+    dlg.close()
+    site = tmp_path / "site.ini"
+    site.write_text("[pack]\nclassification = CONFIDENTIAL\n", encoding="utf-8")
+    monkeypatch.setenv("NKBRIEF_SITE_CONFIG", str(site))
+    dlg = _dialog(qtbot, small_store, ids)
+    assert dlg.classification_combo.currentText() == "CONFIDENTIAL"
+    assert dlg.author_edit.placeholderText()  # the OS user name a blank author becomes
