@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from nkbrief.jobs.imports import ImportError_, apply_file, undo_import
+from nkbrief.common import UserError
 from nkbrief.store import Store, StoreError, VersionConflict
 
 #: Called with a message when an undo/redo fails in the store (set by the window).
@@ -43,13 +43,13 @@ class StoreCommand(QUndoCommand):
             return
         try:
             self._do()
-        except (StoreError, ImportError_) as e:
+        except (StoreError, UserError) as e:  # a store refusal, or an import that cannot go ahead
             self._refused(e, "redo")
 
     def undo(self) -> None:  # Qt override
         try:
             self._undo()
-        except (StoreError, ImportError_) as e:
+        except (StoreError, UserError) as e:  # a store refusal, or an import that cannot go ahead
             self._refused(e, "undo")
 
     def _refused(self, e: Exception, what: str) -> None:
@@ -205,11 +205,18 @@ class ImportCommand(StoreCommand):
         self._applied = True
 
     def _do(self) -> None:
+        # Deferred (start-up): the import job pulls in the importer and the exporters, about
+        # 25 ms of the window's first paint (python -X importtime, 2026-12-07); an import is
+        # only redone after the analyst has imported, when they are loaded anyway.
+        from nkbrief.jobs.imports import apply_file
+
         self.result = apply_file(self.store, self.parsed, self.resolutions)
         self.ids = self.store.batch_event_ids(self.result.batch_id) if self.result.batch_id is not None else []
 
     def _undo(self) -> None:
         if self.result.batch_id is not None:
+            from nkbrief.jobs.imports import undo_import  # Deferred (start-up): see _do
+
             undo_import(self.store, self.result.batch_id)
 
     def touched_after_redo(self) -> list[str]:
