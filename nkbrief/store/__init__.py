@@ -1352,7 +1352,7 @@ def int_array(values) -> pd.api.extensions.ExtensionArray:
 
 def values_outside_rules(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
     """See :meth:`Store.values_outside_rules` (also used on a read-only connection)."""
-    out: list[dict] = []
+    checks: list[tuple[str, rules.Rule, str, tuple]] = []
     for name, rule in rules.EVENT_RULES.items():
         if rule.kind in ("count", "km", "lat", "lon"):
             want = "('integer')" if rule.kind == "count" else "('integer', 'real')"
@@ -1366,8 +1366,17 @@ def values_outside_rules(conn: sqlite3.Connection, limit: int = 100) -> list[dic
             args = rule.words
         else:
             continue
-        rows = conn.execute(f"SELECT id, {name} FROM events WHERE {name} IS NOT NULL AND ({where}) "
-                            f"ORDER BY id LIMIT ?", (*args, limit - len(out))).fetchall()
+        checks.append((name, rule, f"({name} IS NOT NULL AND ({where}))", args))
+    # One pass over the table says whether there is anything to name (nearly always not: only
+    # another program writes such values), so `list` pays one scan, not one per field.
+    any_bad = conn.execute("SELECT EXISTS (SELECT 1 FROM events WHERE " + " OR ".join(c[2] for c in checks) + ")",
+                           [a for c in checks for a in c[3]]).fetchone()[0]
+    out: list[dict] = []
+    if not any_bad:
+        return out
+    for name, rule, cond, args in checks:
+        rows = conn.execute(f"SELECT id, {name} FROM events WHERE {cond} ORDER BY id LIMIT ?",
+                            (*args, limit - len(out))).fetchall()
         for ev_id, v in rows:
             out.append({"id": ev_id, "field": name, "value": v,
                         "reason": rules.check(rule, v) or "is not a value nkbrief writes"})
