@@ -103,3 +103,24 @@ def shown(text: object) -> str:
     if not _UNSAFE.search(s):
         return s
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
+
+
+#: Irregular plurals of the nouns nkbrief's sentences count (the pack's, the command line's).
+_PLURALS = {"has": "have", "was": "were", "is": "are", "entry": "entries", "day": "days",
+            "statement": "statements", "does": "do"}
+
+
+def plural(n: int, noun: str, plural_form: str | None = None, *, number: bool = True) -> str:
+    """'1 event', '0 events', '2 launch events', '1,234 entries': the noun agrees with ``n``
+    (the last word is inflected; ``plural_form`` gives the whole plural when it is irregular).
+    ``number=False`` gives the noun alone."""
+    if n == 1:
+        word = noun
+    elif plural_form:
+        word = plural_form
+    else:
+        head, _, last = noun.rpartition(" ")
+        last = _PLURALS.get(last) or (last[:-1] + "ies" if last.endswith("y") and last[-2:-1] not in "aeiou"
+                                      else last + ("es" if last.endswith(("s", "x", "ch", "sh")) else "s"))
+        word = f"{head} {last}" if head else last
+    return f"{n:,} {word}" if number else word

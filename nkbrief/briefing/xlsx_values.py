@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from ..common import plural  # noqa: F401 - the pack's sentences use it from here
+
 
 def to_date(v: object) -> _dt.date | None:
     if not v or not isinstance(v, str):
@@ -57,22 +59,3 @@ def hf_escape(text: str) -> str:
     return text.replace("&", "&&")
 
 
-#: Irregular plurals of the nouns the pack's sentences count.
-_PLURALS = {"has": "have", "was": "were", "is": "are", "entry": "entries", "day": "days",
-            "statement": "statements", "does": "do"}
-
-
-def plural(n: int, noun: str, plural_form: str | None = None, *, number: bool = True) -> str:
-    """'1 event', '0 events', '2 launch events', '1,234 entries': the noun agrees with ``n``
-    (the last word is inflected; ``plural_form`` gives the whole plural when it is irregular).
-    ``number=False`` gives the noun alone."""
-    if n == 1:
-        word = noun
-    elif plural_form:
-        word = plural_form
-    else:
-        head, _, last = noun.rpartition(" ")
-        last = _PLURALS.get(last) or (last[:-1] + "ies" if last.endswith("y") and last[-2:-1] not in "aeiou"
-                                      else last + ("es" if last.endswith(("s", "x", "ch", "sh")) else "s"))
-        word = f"{head} {last}" if head else last
-    return f"{n:,} {word}" if number else word

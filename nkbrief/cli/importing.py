@@ -15,7 +15,7 @@ import sys
 # Deferred (start-up): the project modules a command needs are imported inside it (see
 # COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
 from ..cli import CliError, _add_db, open_store, say
-from ..common import shown
+from ..common import plural, shown
 from .core import add_range_args, class_arg, date_arg
 
 MAX_PRINTED_REJECTIONS = 50
@@ -145,7 +145,7 @@ def cmd_import(args) -> int:
             batches = ", ".join(str(r.batch_id) for r in done)
             undo = "; ".join(f"nkbrief undo-import {r.batch_id}" for r in done)
             raise CliError(f"--rejected-out: {e}. The import itself was committed as batch {batches} "
-                           f"({sum(r.added for r in done)} events added); to take it back: {undo}") from None
+                           f"({plural(sum(r.added for r in done), 'event')} added); to take it back: {undo}") from None
     reports = [file_report(pf, plan, res, resolution) for pf, plan, res in zip(parsed, plans, results)]
     written = not args.dry_run and not errors
     if args.json:
@@ -216,8 +216,9 @@ def cmd_export(args) -> int:
                                 classes=class_arg(args.classes))
         except ExportError as e:
             raise CliError(str(e)) from None
-    extra = f" with {res.missiles} missile rows and {res.statements} statements" if res.format != "csv" else ""
-    sys.stdout.write(f"exported {res.events} events{extra} to {res.path}\n")
+    extra = (f" with {plural(res.missiles, 'missile row')} and {plural(res.statements, 'statement')}"
+             if res.format != "csv" else "")
+    sys.stdout.write(f"exported {plural(res.events, 'event')}{extra} to {res.path}\n")
     return 0
 
 

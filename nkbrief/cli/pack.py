@@ -8,6 +8,7 @@ import sys
 # Deferred (start-up): the project modules a command needs are imported inside it (see
 # COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
 from ..cli import CliError, _add_db, open_store
+from ..common import plural
 from .core import add_range_args, class_arg, date_arg, selected_frame
 
 
@@ -112,7 +113,7 @@ def cmd_pack(args) -> int:
             path = build_pack_job(store, list(df["id"]), opts)
         except PackError as e:
             raise CliError(str(e)) from None
-    sys.stdout.write(f"wrote {path} ({len(df):,} events)\n")
+    sys.stdout.write(f"wrote {path} ({plural(len(df), 'event')})\n")
     return 0
 
 

@@ -11,6 +11,7 @@ from ..model import schema
 # Deferred (start-up): the project modules a command needs are imported inside it (see
 # COMMAND_MODULES in nkbrief/cli/__init__.py for the measurement).
 from ..cli import CliError, _add_db, open_store
+from ..common import plural
 from ..analysis.totals import frame_totals
 from .core import add_range_args, date_arg, selected_frame
 
@@ -87,7 +88,7 @@ def _print_timing(res: dict, out) -> None:
         ("windows", res["windows_phrase"]),
         ("counted", res["counted"]),
         ("launch days", f"{res['launches']} ({res['events']} events; counted by distinct launch day)"),
-        ("in windows", f"{res['within_window']} launch days ({res['within_window_events']} events)"),
+        ("in windows", f"{plural(res['within_window'], 'launch day')} ({plural(res['within_window_events'], 'event')})"),
         *([("missiles", res["missiles_fired"]["text"])] if "missiles_fired" in res else []),
         ("expected", f"{res['expected']:.2f} (sd {res['null_sd']:.2f}; 95% of the null {lo} to {hi})"),
         ("rate ratio", ratio),

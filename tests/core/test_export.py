@@ -148,7 +148,7 @@ def test_export_command_and_range(tmp_path, capsys):
     s.close()
     out = tmp_path / "feb.json"
     assert main(["export", str(out), "--from", "2026-02", "--to", "2026-02", "--db", str(db)]) == 0
-    assert capsys.readouterr().out == f"exported 1 events with 1 missile rows and 0 statements to {out}\n"
+    assert capsys.readouterr().out == f"exported 1 event with 1 missile row and 0 statements to {out}\n"
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["format"] == "nkbrief-dataset" and [e["id"] for e in doc["events"]] == ["e2"]
     assert main(["export", str(tmp_path / "x.txt"), "--db", str(db)]) == 1

@@ -208,7 +208,7 @@ def test_a_write_failing_after_a_committed_import_says_how_to_undo(capsys, store
     code, _out, err = _run(capsys, ["--db", str(store), "import", str(src), "--rejected-out", str(out_csv)])
     batch = Store.open(store).batches_frame()["id"].max()
     assert (code, err) == (1, f"nkbrief: --rejected-out: cannot write {out_csv}: the disk is full; the file "
-                              f"was not changed. The import itself was committed as batch {batch} (1 events "
+                              f"was not changed. The import itself was committed as batch {batch} (1 event "
                               f"added); to take it back: nkbrief undo-import {batch}\n")
     assert not out_csv.exists() and [p.name for p in store.parent.iterdir() if p.name.startswith(".")] == []
 
