@@ -140,11 +140,30 @@ def test_unreadable_file_shows_one_message(qtbot, small_store, tmp_path):
     assert not dlg.import_button.isEnabled()
 
 
-def test_cancel_a_big_import_changes_nothing(qtbot, small_store, tmp_path):
+def _gated(monkeypatch, name):
+    """Hold the dialog's job ``name`` at a gate until the test opens it, so a Cancel click
+    always lands while the job runs (a fast machine used to finish the check between polls)."""
+    import threading
+
+    import ui.import_dialog as mod
+
+    gate = threading.Event()
+    real = getattr(mod, name)
+
+    def held(*args, **kwargs):
+        assert gate.wait(60), "the test never opened the gate"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mod, name, held)
+    return gate
+
+
+def test_cancel_a_big_import_changes_nothing(qtbot, small_store, tmp_path, monkeypatch):
     p = tmp_path / "big.csv"
     rows = "\n".join(f"{1990 + i % 30}-{1 + i % 12:02d}-{1 + i % 28:02d},SRBM,Site {i}" for i in range(30000))
     p.write_text("Date,Type,Launch site\n" + rows + "\n", encoding="utf-8")
     before = _dump(small_store)
+    check_gate = _gated(monkeypatch, "check_job")
     dlg = ImportDialog(small_store, [str(p)])
     qtbot.addWidget(dlg)
     dlg.show()
@@ -153,16 +172,22 @@ def test_cancel_a_big_import_changes_nothing(qtbot, small_store, tmp_path):
     qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
     assert dlg.message.text() == "Cancelled; nothing was imported."
     assert not dlg.progress.isVisible()
+    check_gate.set()  # the cancelled check now runs and must stop at its first progress call
     QThreadPool.globalInstance().waitForDone(20000)
+    qtbot.wait(50)  # let any late signal arrive: it must not change the message
+    assert dlg.message.text() == "Cancelled; nothing was imported."
     assert _dump(small_store) == before
     # and cancelling the write itself rolls it back
     with qtbot.waitSignal(dlg.checked, timeout=30000):
         dlg.recheck()
     batches = len(small_store.batches_frame())
+    apply_gate = _gated(monkeypatch, "apply_job")
     qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
     assert dlg.cancel_button.text() == "Cancel"
     qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    apply_gate.set()
     QThreadPool.globalInstance().waitForDone(30000)
+    qtbot.wait(50)
     assert dlg.message.text() == "Cancelled; nothing was imported."
     assert _dump(small_store) == before and len(small_store.batches_frame()) == batches
 
