@@ -65,7 +65,9 @@ def test_stale_version_is_refused_and_audited(store_path):
         with pytest.raises(VersionConflict) as ei:
             b.edit_event(EV, {"count": 5, "outcome": "failure"}, if_version=base)
         e = ei.value
-        at = a.audit_frame(EV).iloc[-1]["at_utc"]
+        audit = a.audit_frame(EV)
+        # alice's change, not bob's refusal logged after it (a second later when the clock ticks)
+        at = audit[audit["user"] == "alice"].iloc[-1]["at_utc"]
         assert str(e) == (f"event {EV!r} was changed by alice at {at.replace('T', ' ').rstrip('Z')} UTC "
                           "since you opened it (you started from version 1; it is now version 2)")
         assert (e.yours, e.theirs, e.version, e.user) == ({"count": 5, "outcome": "failure"},
