@@ -3,7 +3,7 @@
 Extension hooks for feature modules (import dialog, pack dialog, timing view): each module
 named in :data:`FEATURE_MODULES` has ``install(window)`` and may use ``window.store``,
 ``.selection``, ``.undo_stack``, ``.menus``, ``.toolbar``, ``.timeline``, ``.table``,
-``.detail``, ``.add_dock()``, ``.reload()`` and ``.visible_event_ids()``.
+``.detail``, ``.add_dock()``, ``.add_lazy_attribute()``, ``.reload()`` and ``.visible_event_ids()``.
 """
 
 from __future__ import annotations
@@ -183,6 +183,24 @@ class MainWindow(QMainWindow):
             _startup_trace("ready")
 
     # ------------------------------------------------------------ hooks
+    def add_lazy_attribute(self, name: str, build) -> None:
+        """``window.<name>`` is ``build()``, called the first time it is read: a feature's widget
+        that the window does not show at start (a dock behind another dock's tab) is built
+        when it is first shown or asked for, not at start-up."""
+        self.__dict__.setdefault("_lazy_attributes", {})[name] = build
+
+    def __getattr__(self, name: str):
+        # Only for attributes not found the normal way: a lazy one is built and kept.
+        build = self.__dict__.get("_lazy_attributes", {}).pop(name, None)
+        if build is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        try:
+            value = build()
+        except AttributeError as e:  # not "no such attribute": a fault while building it
+            raise RuntimeError(f"building window.{name}: {e}") from e
+        setattr(self, name, value)
+        return value
+
     def add_dock(self, widget: QWidget, title: str,
                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
         """Put ``widget`` in a dock (its show/hide toggle goes in the View menu)."""
