@@ -19,7 +19,8 @@ from .workers import Worker, start
 # Deferred (start-up): the import job (the importer, the readers, the exporters) and the
 # import dialog load when one of these actions is first used, not when install() adds the
 # actions right after the window's first paint: about 30-50 ms of start-up to "ready"
-# (import of nkbrief.jobs.imports and ui.import_dialog after ui.app, median of 7, 2026-12-07).
+# (import of nkbrief.jobs.imports and ui.import_dialog after ui.app, median of 7 on the
+# shared, loaded machine, 2026-12-07).
 
 EXPORT_FILTER = "CSV (*.csv);;Excel workbook (*.xlsx);;JSON (*.json)"
 
