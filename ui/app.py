@@ -3,11 +3,12 @@
 Extension hooks for feature modules (import dialog, pack dialog, timing view): each module
 named in :data:`FEATURE_MODULES` has ``install(window)`` and may use ``window.store``,
 ``.selection``, ``.undo_stack``, ``.menus``, ``.toolbar``, ``.timeline``, ``.table``,
-``.detail``, ``.add_dock()``, ``.reload()`` and ``.visible_event_ids()``.
+``.detail``, ``.add_dock()``, ``.add_lazy_attribute()``, ``.reload()`` and ``.visible_event_ids()``.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
     """The analyst's window over one open :class:`nkbrief.store.Store`."""
 
     reloaded = Signal()  # after frames were re-read from the store
+    first_painted = Signal()  # defer_features: after the first paint, before the features are installed
     features_ready = Signal()  # after every FEATURE_MODULES entry was installed
 
     def __init__(self, store: Store, parent=None, *, install_features: bool = True, restore: bool = True,
@@ -163,7 +165,8 @@ class MainWindow(QMainWindow):
             if restore:
                 self.restore_settings(docks=False)
             self._first_paint = _FirstPaint(self.table.viewport(), lambda: (
-                _startup_trace("first_paint"), self._install_features(restore_docks=restore)))
+                _startup_trace("first_paint"), self.first_painted.emit(),
+                self._install_features(restore_docks=restore)))
         else:
             if install_features:
                 self._install_features(restore_docks=False)
@@ -183,6 +186,24 @@ class MainWindow(QMainWindow):
             _startup_trace("ready")
 
     # ------------------------------------------------------------ hooks
+    def add_lazy_attribute(self, name: str, build) -> None:
+        """``window.<name>`` is ``build()``, called the first time it is read: a feature's widget
+        that the window does not show at start (a dock behind another dock's tab) is built
+        when it is first shown or asked for, not at start-up."""
+        self.__dict__.setdefault("_lazy_attributes", {})[name] = build
+
+    def __getattr__(self, name: str):
+        # Only for attributes not found the normal way: a lazy one is built and kept.
+        build = self.__dict__.get("_lazy_attributes", {}).pop(name, None)
+        if build is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        try:
+            value = build()
+        except AttributeError as e:  # not "no such attribute": a fault while building it
+            raise RuntimeError(f"building window.{name}: {e}") from e
+        setattr(self, name, value)
+        return value
+
     def add_dock(self, widget: QWidget, title: str,
                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
         """Put ``widget`` in a dock (its show/hide toggle goes in the View menu)."""
@@ -694,6 +715,22 @@ def render_screenshot(window: MainWindow, path: str, size=SCREENSHOT_SIZE) -> st
     return str(out)
 
 
+def freeze_start_up_objects(window: MainWindow) -> None:
+    """Move everything made so far (the modules, the window, its data) out of the collector's
+    sight: ``gc.freeze()``. They live as long as the window, yet each full collection walked
+    them all again: the first one after the paint took about 50 ms of start-up to "ready"
+    (about 100k objects, none of them garbage; measured 2026-12-07). They stay frozen until
+    the store's data is first reloaded, then go back to the collector (``gc.unfreeze()``),
+    so cycles the old frames leave behind are still collected."""
+    gc.freeze()
+
+    def thaw():
+        window.reloaded.disconnect(thaw)
+        gc.unfreeze()
+
+    window.reloaded.connect(thaw)
+
+
 def run_gui(args) -> int:
     """Open the window (``python main.py``), or render it to a PNG with ``--screenshot PATH``."""
     shot = getattr(args, "screenshot", None)
@@ -709,6 +746,7 @@ def run_gui(args) -> int:
             QMessageBox.critical(None, "nkbrief", str(e))
         return 1
     window = MainWindow(store, restore=not shot, defer_features=not shot)
+    window.first_painted.connect(lambda: freeze_start_up_objects(window))
     privacy_notes = store.privacy_notes + settings_privacy_notes()
     if privacy_notes:  # told once: the next start finds nothing to tighten
         window.statusBar().showMessage("Made private: " + "; ".join(privacy_notes), 30000)

@@ -365,8 +365,9 @@ def test_calendar_form_validates_on_edit_not_on_open(qtbot):
 def test_timing_histogram_never_shows_an_si_scale(qtbot, small_window):
     import pyqtgraph as pg
 
+    small_window.timing_dock.raise_()  # the dock's view is built when first shown
+    qtbot.waitUntil(lambda: small_window.findChild(pg.PlotWidget, "timing_histogram") is not None)
     plot = small_window.findChild(pg.PlotWidget, "timing_histogram")
-    assert plot is not None
     for ax in ("left", "bottom"):
         axis = plot.getAxis(ax)
         assert not axis.autoSIPrefix and axis.autoSIPrefixScale == 1.0

@@ -201,7 +201,9 @@ def test_in_the_main_window_the_timeline_highlight_follows_the_dock(qtbot, store
 
     w = MainWindow(store, install_features=False, restore=False)
     qtbot.addWidget(w)
-    view = timing_view.install(w)
+    dock = timing_view.install(w)
+    assert dock is w.timing_dock
+    view = w.timing_view
     view.seed_spin.setValue(3)
     w.show()
     w.timing_dock.show()
@@ -235,6 +237,76 @@ def test_in_the_main_window_the_timeline_highlight_follows_the_dock(qtbot, store
     w.timing_dock.hide()
     qtbot.waitUntil(lambda: w.timeline.calendar_highlight is None)
     editor.close()
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support (raise\(\)|propagateSizeHints)")
+def test_the_view_is_built_when_its_dock_is_first_shown(qtbot, store):
+    """Behind the Details tab at start, the dock holds no view until the analyst opens it."""
+    from ui.app import MainWindow
+
+    w = MainWindow(store, install_features=False, restore=False)
+    qtbot.addWidget(w)
+    dock = timing_view.install(w)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.wait(20)
+    assert "timing_view" not in vars(w) and w.findChild(TimingView) is None
+    assert dock.toggleViewAction() in w.menus["View"].actions()
+    assert dock in w.tabifiedDockWidgets(w.detail_dock) and dock.minimumWidth() == 420
+    assert w.timeline.calendar_highlight is None
+
+    dock.raise_()
+    qtbot.waitUntil(lambda: "timing_view" in vars(w), timeout=5000)
+    view = w.timing_view
+    assert w.findChild(TimingView) is view
+    qtbot.waitUntil(lambda: view.result is not None, timeout=10_000)  # shown, so it computes
+    assert w.timeline.calendar_highlight == {"party_congress", "summit"}
+    assert view.result["within_window"] >= 1
+    w.detail_dock.raise_()
+    qtbot.waitUntil(lambda: w.timeline.calendar_highlight is None)
+    assert w.timing_view is view  # built once
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support (raise\(\)|propagateSizeHints)")
+def test_reading_the_view_builds_it_hidden_and_idle(qtbot, store):
+    """The pack dialog reads window.timing_view for its options: a covered dock's view is built
+    then, but it computes nothing and highlights nothing until it is shown."""
+    from ui.app import MainWindow
+
+    w = MainWindow(store, install_features=False, restore=False)
+    qtbot.addWidget(w)
+    timing_view.install(w)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.wait(20)
+    view = w.timing_view
+    assert isinstance(view, TimingView) and view.categories() == ["party_congress", "summit"]
+    qtbot.wait(50)
+    assert view.result is None and w.timeline.calendar_highlight is None
+    assert len(view.events) == len(w.frame)  # the window's frames, ready for when it is shown
+    with qtbot.waitSignal(view.result_changed, timeout=10_000):
+        w.timing_dock.raise_()
+
+
+def test_a_lazy_attribute_is_built_once_and_faults_are_not_hidden(qtbot, store):
+    from ui.app import MainWindow
+
+    w = MainWindow(store, install_features=False, restore=False)
+    qtbot.addWidget(w)
+    built = []
+    w.add_lazy_attribute("thing", lambda: built.append(1) or "made")
+    assert built == [] and "thing" not in vars(w)
+    assert w.thing == "made" and w.thing == "made" and built == [1]
+    with pytest.raises(AttributeError):
+        w.no_such_thing  # noqa: B018
+    assert getattr(w, "no_such_thing", None) is None
+
+    def broken():
+        return w.missing_part  # an AttributeError inside the builder is a fault, not "absent"
+
+    w.add_lazy_attribute("broken", broken)
+    with pytest.raises(RuntimeError, match="building window.broken"):
+        getattr(w, "broken", None)
 
 
 # ------------------------------------------------------------------ the calendar editor

@@ -366,3 +366,36 @@ def test_deferred_features_install_after_the_first_paint(qtbot, small_store, mon
         w.show()
     assert calls == [True] and w.features_installed
     w.close()
+
+
+def test_the_first_paint_is_signalled_before_the_features_install(qtbot, small_store, monkeypatch):
+    order = []
+    mod = types.ModuleType("late_feature")
+    mod.install = lambda window: order.append("install")
+    monkeypatch.setitem(sys.modules, "late_feature", mod)
+    monkeypatch.setattr(app_module, "FEATURE_MODULES", ["late_feature"])
+    w = MainWindow(small_store, defer_features=True)
+    qtbot.addWidget(w)
+    w.first_painted.connect(lambda: order.append("painted"))
+    with qtbot.waitSignal(w.features_ready, timeout=3000):
+        w.show()
+    assert order == ["painted", "install"]
+    w.close()
+
+
+def test_start_up_objects_are_frozen_until_the_data_is_first_reloaded(qtbot, small_window):
+    """run_gui freezes what start-up made (gc.freeze) after the first paint; the first reload
+    hands it back to the collector, so nothing the old data leaves in cycles is kept."""
+    import gc
+
+    w = small_window
+    assert gc.get_freeze_count() == 0
+    try:
+        app_module.freeze_start_up_objects(w)
+        assert gc.get_freeze_count() > 0
+        w.reload()
+        assert gc.get_freeze_count() == 0
+        w.reload()  # handed back once; later reloads find nothing connected
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
