@@ -40,12 +40,15 @@ class Selection:
 
     def set(self, ids: Iterable[str], *, current: str | None = None, source: object = None) -> bool:
         """Replace the selection. Returns False (and notifies nobody) if nothing changed."""
-        seen: dict[str, None] = dict.fromkeys(ids)
-        new = tuple(seen)
+        if isinstance(ids, tuple) and len(seen := frozenset(ids)) == len(ids):
+            new = ids  # no repeats: the caller's tuple is kept (views find its rows by identity)
+        else:
+            new = tuple(dict.fromkeys(ids))
+            seen = frozenset(new)
         cur = current if current in seen else (new[-1] if new else None)
         if new == self._ids and cur == self._current:
             return False
-        self._ids, self._set, self._current = new, frozenset(new), cur
+        self._ids, self._set, self._current = new, seen, cur
         self._notify(source)
         return True
 

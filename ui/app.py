@@ -415,14 +415,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.status_store)
 
     def _update_status(self) -> None:
-        view = self.table.table_model.view
-        text = view.status_text()
-        n = len(self.selection)
-        if n:
-            rows = view.frame_rows_for_ids(self.selection.ids)
-            hidden = int((view.inverse[rows] < 0).sum()) if rows.size else 0
-            text += f" · {n:,} selected" + (f" ({hidden:,} hidden)" if hidden else "")
-        self.status_counts.setText(text)
+        self._update_counts_status()
         self.status_store.setText(f"store: {self.store.path}")
         self.status_store.setToolTip(str(self.store.path))
         try:
@@ -430,6 +423,23 @@ class MainWindow(QMainWindow):
         except Exception:  # a store from another tool may lack the table; the status is optional
             row = None
         self.status_import.setText(f"last import: {row[0]} ({row[1][:10]})" if row else "no imports yet")
+
+    _status_rows = None  # the view.rows the cached shown/total/missiles text was made for
+    _status_text = ""
+
+    def _update_counts_status(self) -> None:
+        """'N of M events · totals · K selected (H hidden)'. The totals of the shown events
+        change only with the shown rows, so a selection change does not count them again."""
+        view = self.table.table_model.view
+        if view.rows is not self._status_rows:
+            self._status_rows, self._status_text = view.rows, view.status_text()
+        text = self._status_text
+        n = len(self.selection)
+        if n:
+            rows = view.frame_rows_for_ids(self.selection.ids)
+            hidden = int((view.inverse[rows] < 0).sum()) if rows.size else 0
+            text += f" · {n:,} selected" + (f" ({hidden:,} hidden)" if hidden else "")
+        self.status_counts.setText(text)
 
     # -------------------------------------------------------- handlers
     def _on_filter_bar_filter_changed(self, spec) -> None:
@@ -440,7 +450,7 @@ class MainWindow(QMainWindow):
         self.edit_action.setEnabled(n == 1)
         self.delete_action.setEnabled(n > 0)
         self.zoom_selection_action.setEnabled(n > 0)
-        self._update_status()
+        self._update_counts_status()  # the store and last-import labels do not follow the selection
 
     def _on_detail_notes_saved(self, event_id: str, text: str) -> None:
         # The notes the analyst started typing over: kept by poll_store when another process

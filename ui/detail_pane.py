@@ -199,19 +199,21 @@ class DetailPane(QWidget):
 
     # ---------------------------------------------------------- selection
     def show_ids(self, ids, current: str | None = None, force: bool = False) -> None:
-        ids = list(ids)
+        given, ids = ids, list(ids)
         current = current if current in ids else (ids[-1] if ids else None)
         if not force and ids == self.ids and current == self.current:
             return
         if self.notes_dirty() and self.shown_event is not None and current != self.shown_event["id"]:
             self.save_notes()  # leaving an event never loses typed notes
         self.ids, self.current = ids, current
-        ev = self.store.get_event(current) if (self.store is not None and current) else None
-        self.shown_event = ev if len(ids) == 1 else None
-        if len(ids) == 1 and ev is not None:
+        one = len(ids) == 1
+        ev = self.store.get_event(current) if (one and self.store is not None and current) else None
+        self.shown_event = ev
+        if one and ev is not None:
             self._show_one(ev)
         elif len(ids) > 1:
-            self._show_many(ids)
+            # the Selection's own tuple: the view knows its rows when the table made it
+            self._show_many(given if isinstance(given, tuple) else ids)
         else:
             self._show_none()
 
@@ -237,7 +239,7 @@ class DetailPane(QWidget):
         self._set_notes_enabled(True, ev.get("notes") or "")
         self.history.setHtml(self.history_html(ev["id"]))
 
-    def _show_many(self, ids: list[str]) -> None:
+    def _show_many(self, ids) -> None:
         rows = self.event_view.frame_rows_for_ids(ids)
         self.launch.setHtml(self.summary_html(rows))
         self.context.setHtml("<p class='muted'>Select one event to see its calendar context.</p>")

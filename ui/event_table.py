@@ -259,6 +259,11 @@ class EventTable(QTableView):
     def selected_ids(self) -> list[str]:
         return self.table_model.view.ids_for_view_rows(self.selected_view_rows())
 
+    def selected_ids_and_rows(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """(ids, frame rows) of the selected rows; the view remembers the ids with their rows,
+        so the views that follow the selection need no id lookup."""
+        return self.table_model.view.ids_for_view_rows_memo(self.selected_view_rows())
+
     def current_id(self) -> str | None:
         idx = self.currentIndex()
         if not idx.isValid() or not self.selectionModel().isRowSelected(idx.row(), QModelIndex()):

@@ -167,18 +167,15 @@ class MapWidget(QWidget):
         lat = f["latitude"].to_numpy(dtype=float, na_value=np.nan)[r]
         lon = f["longitude"].to_numpy(dtype=float, na_value=np.nan)[r]
         ok = np.isfinite(lat) & np.isfinite(lon)
-        codes, classes, _ = view._class_codes if view._class_codes is not None else (None, None, None)
-        if codes is None:
-            view.summary(r[:1])  # builds the class codes
-            codes, classes, _ = view._class_codes
+        codes, classes = view.class_codes(r)  # reads only these rows
         # One int64 key per (site, class): a 1-D unique is far faster than unique(axis=0).
         la = np.round(lat[ok] * 1e4).astype(np.int64) + 1_000_000
         lo = np.round(lon[ok] * 1e4).astype(np.int64) + 2_000_000
         site_key = (la << 23) | lo
-        key = (site_key << 5) | codes[r][ok].astype(np.int64)
+        key = (site_key << 5) | codes[ok].astype(np.int64)
         _, first = np.unique(key, return_index=True)
         idx = np.flatnonzero(ok)[first]
-        recs = [{"latitude": float(lat[i]), "longitude": float(lon[i]), "missile_class": classes[int(codes[r][i])]}
+        recs = [{"latitude": float(lat[i]), "longitude": float(lon[i]), "missile_class": classes[int(codes[i])]}
                 for i in idx.tolist()]
         caption = None
         if recs:

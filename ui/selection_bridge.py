@@ -32,7 +32,7 @@ class SelectionBridge(QObject):
 
     # ---------------------------------------------------------- from views
     def _on_table_selection_edited(self) -> None:
-        ids = self.table.selected_ids()
+        ids, _ = self.table.selected_ids_and_rows()
         cur = self.table.current_id()
         # Ctrl/Shift-clicks add to the selection: events the filters hide stay selected.
         mods = QGuiApplication.keyboardModifiers()

@@ -21,6 +21,8 @@ from . import totals
 from ..model.schema import QUALIFIER_SIGNS
 
 KST_OFFSET_S = 9 * 3600
+#: Up to this many ids are looked for in the remembered selection before the id index.
+_FEW_IDS = 4
 
 #: Table columns: (key, header). ``key`` names the frame column it shows.
 COLUMNS: list[tuple[str, str]] = [
@@ -417,12 +419,14 @@ class EventView:
         self.n = len(self.frame)
         self.ids = _text(self.frame["id"])
         self._row_of: pd.Index | None = None
+        # The last ids tuple looked up (or named by the table) and its frame rows: the
+        # views that follow one selection change ask for the same tuple in turn.
+        self._rows_memo: tuple[tuple, np.ndarray] | None = None
         self._display: dict[str, np.ndarray] = {}
         self._keys: dict[str, np.ndarray] = {}
         self._haystack: np.ndarray | None = None
         self._days: np.ndarray | None = None
         self._missiles: np.ndarray | None = None
-        self._class_codes: tuple | None = None
         self.mask = np.ones(self.n, dtype=bool)
         self.rows = np.arange(self.n, dtype=np.int64)
         self.inverse = np.arange(self.n, dtype=np.int64)
@@ -639,16 +643,40 @@ class EventView:
 
     # ---------------------------------------------------------------- lookup
     def frame_rows_for_ids(self, ids: Iterable[str]) -> np.ndarray:
-        """Frame rows of the given ids (unknown ids dropped), in the given order."""
+        """Frame rows of the given ids (unknown ids dropped), in the given order.
+
+        The id index (a hash of every id) is built on the first lookup that needs it. A
+        tuple named by :meth:`ids_for_view_rows_memo` (the table's selection) or looked up
+        just before is answered from memory, and so are a few ids found in it (the current
+        event): the first selection in the table after a load hashes no 100k ids."""
         if not isinstance(ids, (list, tuple, np.ndarray)):
             ids = list(ids)
         if len(ids) == 0:
             return np.zeros(0, dtype=np.int64)
+        memo = self._rows_memo
+        if memo is not None and ids is memo[0]:
+            return memo[1].copy()
+        if memo is not None and len(ids) <= _FEW_IDS:  # e.g. the current event of that selection
+            try:
+                return np.array([memo[1][memo[0].index(i)] for i in ids], dtype=np.int64)
+            except ValueError:  # one is not in it: look them up
+                pass
         if self._row_of is None:
             self._row_of = pd.Index(self.ids)
             self._row_of.is_unique  # noqa: B018 (computed once here, not on the first lookup)
         pos = self._row_of.get_indexer(ids)
-        return pos[pos >= 0].astype(np.int64, copy=False)
+        out = pos[pos >= 0].astype(np.int64, copy=False)
+        if isinstance(ids, tuple) and out.size == len(ids):  # every id found: position i is row i
+            self._rows_memo = (ids, out.copy())
+        return out
+
+    def ids_for_view_rows_memo(self, view_rows) -> tuple[tuple[str, ...], np.ndarray]:
+        """(ids, frame rows) of some visible rows; the ids tuple is remembered with its rows,
+        so passing it back to :meth:`frame_rows_for_ids` costs no lookup."""
+        rows = self.rows[np.asarray(view_rows, dtype=np.int64)]
+        ids = tuple(self.ids[rows].tolist())
+        self._rows_memo = (ids, rows.copy())
+        return ids, rows
 
     def view_rows_for_ids(self, ids: Iterable[str]) -> np.ndarray:
         """Sorted visible rows showing the given ids (hidden or unknown ids dropped)."""
@@ -675,21 +703,29 @@ class EventView:
         count, rows, quals = self.count_columns
         return totals.missile_totals(count[r], rows[r], quals[r])
 
+    def class_codes(self, frame_rows) -> tuple[np.ndarray, list[str]]:
+        """(code per given row, class names) of some frame rows, a blank class as 'unknown';
+        codes in order of first appearance in ``frame_rows`` (as ``value_counts`` of the
+        same rows orders its ties). Only the given rows are read: no pass over the frame."""
+        r = np.asarray(frame_rows, dtype=np.int64)
+        codes, uniques = pd.factorize(self.frame["missile_class"].take(r).fillna("unknown"))
+        return codes, [str(u) for u in uniques]
+
     def summary(self, frame_rows) -> dict:
-        """:func:`selection_summary` of some frame rows, from cached arrays (fast at 20k rows)."""
+        """:func:`selection_summary` of some frame rows, reading only those rows (fast at 20k)."""
         r = np.asarray(frame_rows, dtype=np.int64)
         if r.size == 0 or self.n == 0:
             return selection_summary(self.frame.iloc[:0])
-        if self._class_codes is None:
-            codes, uniques = pd.factorize(self.frame["missile_class"].fillna("unknown"))
-            dist = np.fmax(_floats(self.frame["distance_km"]), _floats(self.frame["distance_km_max"]))
-            self._class_codes = (codes, list(uniques), dist)
-        codes, uniques, dist = self._class_codes
-        cnt = np.bincount(codes[r], minlength=len(uniques))
-        classes = {str(uniques[i]): int(cnt[i]) for i in np.argsort(-cnt, kind="stable") if cnt[i]}
-        d = dist[r]
+        codes, uniques = self.class_codes(r)
+        cnt = np.bincount(codes, minlength=len(uniques))
+        classes = {uniques[i]: int(cnt[i]) for i in np.argsort(-cnt, kind="stable") if cnt[i]}
+        d = np.fmax(_floats(self.frame["distance_km"])[r], _floats(self.frame["distance_km_max"])[r])
         best = int(r[np.nanargmax(d)]) if np.isfinite(d).any() else None
-        days = self.days[r]
+        if self._days is not None:
+            days = self._days[r]
+        else:  # parsed as :attr:`days` parses them, only these rows
+            days = pd.to_datetime(self.frame["date"].take(r), format="%Y-%m-%d",
+                                  errors="coerce").to_numpy("datetime64[D]").astype("int64")
         days = days[days != np.iinfo(np.int64).min]
         iso = (lambda v: str(np.datetime64(int(v), "D"))) if days.size else None
         return {
@@ -698,7 +734,7 @@ class EventView:
             "classes": classes,
             "first": iso(days.min()) if days.size else None,
             "last": iso(days.max()) if days.size else None,
-            "max_range_km": None if best is None else float(dist[best]),
+            "max_range_km": None if best is None else float(d[np.nanargmax(d)]),
             "max_range_id": None if best is None else str(self.ids[best]),
             "max_range_row": best,
         }

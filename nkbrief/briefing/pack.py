@@ -108,20 +108,32 @@ class PackData:
     def missile_rows(self) -> int:
         return sum(self.missile_counts.values())
 
-    @functools.cached_property
-    def contexts(self) -> list:
-        """nkbrief.analysis.context.calendar_contexts of every chosen event, computed once: the Context
-        & timing sheet lists them, and the timeline reaches what they name."""
+    #: Events whose calendar contexts are computed at a time (they are a few objects each).
+    CONTEXT_CHUNK = 2000
+
+    def contexts(self):
+        """nkbrief.analysis.context.calendar_contexts of every chosen event, in date order,
+        computed a chunk of events at a time (each event's context depends only on its own
+        date), so the Context & timing sheet streams them and memory stays flat."""
         from ..analysis.context import calendar_contexts
 
-        return calendar_contexts(self.events["date"], self.calendar, self.events["date_precision"])
+        ev = self.events
+        for start in range(0, len(ev), self.CONTEXT_CHUNK):
+            part = ev.iloc[start:start + self.CONTEXT_CHUNK]
+            yield from calendar_contexts(part["date"], self.calendar, part["date_precision"])
 
-    @property
+    @functools.cached_property
     def reach(self) -> str | None:
-        """The last day of the latest upcoming party congress or summit the contexts name."""
+        """The last day of the latest upcoming party congress or summit the contexts name
+        (the timeline reaches it)."""
         from ..analysis.context import context_reach
 
-        return context_reach(self.contexts)
+        last = None
+        for c in self.contexts():
+            day = context_reach([c])
+            if day is not None and (last is None or day > last):
+                last = day
+        return last
 
 
 @dataclass
@@ -314,11 +326,15 @@ def load_pack_data(store, event_ids: Iterable[str]) -> PackData:
     # The same order as Store.events_frame (date, time, id).
     cur = store.pack_rows(LIGHT_FIELDS)
     n = len(LIGHT_FIELDS)
+    # SQLite returns a new string for every cell: one object per distinct value of the
+    # columns that repeat (class, outcome, precision...) keeps 10k events' columns small.
+    shared: dict = {}
+    repeat = [f not in ("id", "date") for f in LIGHT_FIELDS]
     for row in cur:
         if row[0] not in wanted:
             continue
-        for f, v in zip(LIGHT_FIELDS, row[:n]):
-            cols[f].append(v)
+        for f, v, r in zip(LIGHT_FIELDS, row[:n], repeat):
+            cols[f].append(shared.setdefault(v, v) if r and isinstance(v, str) else v)
         missing_sources, kind, file_name, updated = row[n:]
         unsourced += bool(missing_sources)
         counts[(kind, file_name)] = counts.get((kind, file_name), 0) + 1

@@ -452,7 +452,7 @@ class PackWriter(FrontPages, StreamBase):
         sh.blank()
         sh.heading("Each launch, what happened, and the calendar entries around it", CONTEXT_PRINT_COLS)
         ev = self.data.events
-        ctx = self.data.contexts
+        ctx = self.data.contexts()  # streamed, a chunk of events at a time
         gaps = days_since_previous_launch(ev).tolist()
         # A long description flows onto the rows below (Sheet.table), whole.
 

@@ -1,7 +1,7 @@
 """Streaming xlsx for the briefing pack: write-only sheets fed ready-made, formula-safe cells.
 
 Rows are serialised to XML text as they come (several times faster than one element per
-cell) and hyperlinks are kept as (cell, URL) pairs until the sheet's tail, so memory stays
+cell) and hyperlinks are kept as (cell number, URL) until the sheet's tail, so memory stays
 flat however long a sheet is. Column widths, frozen panes and row heights are set before a
 sheet's first row. Every value goes through :func:`nkbrief.exporting.xlsx_safe.safe_cell_value`: text
 is always a string cell, with quotePrefix when it looks like a formula; links are only
@@ -15,6 +15,8 @@ import math
 import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
+
+from array import array
 
 from openpyxl.cell.cell import Cell
 from openpyxl.packaging.relationship import RelationshipList
@@ -87,6 +89,10 @@ HYPERLINK_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relations
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
+_COL_BITS = 14  # a sheet has at most 16,384 columns
+_COL_MASK = (1 << _COL_BITS) - 1
+
+
 class _LinkRels(RelationshipList):
     """A sheet's relationships, its hyperlink targets kept as plain strings until written."""
 
@@ -106,7 +112,7 @@ class _LinkRels(RelationshipList):
 
 
 class _StreamWriter(WorksheetWriter):
-    """Writes a :class:`_StreamSheet`'s hyperlinks from (cell, URL) pairs, without an object each."""
+    """Writes a :class:`_StreamSheet`'s hyperlinks from its cell numbers and URLs, without an object each."""
 
     def __init__(self, ws, out=None):
         super().__init__(ws, out)
@@ -119,12 +125,13 @@ class _StreamWriter(WorksheetWriter):
         xf = self.xf.send(True)
         raw = xf._file
         raw("<hyperlinks>")
-        for i, (ref, _) in enumerate(links, 1):
+        for i, cell in enumerate(self.ws.link_cells, 1):
+            ref = f"{get_column_letter(cell & _COL_MASK)}{cell >> _COL_BITS}"
             raw(f'<hyperlink xmlns:r="{_R_NS}" ref="{ref}" r:id="rIdL{i}" />')
         raw("</hyperlinks>")
         self.xf.send(None)
-        self._rels.links = [url for _, url in links]
-        self.ws.links = []
+        self._rels.links = links
+        self.ws.links, self.ws.link_cells = [], array("q")
 
 
 class _StreamSheet(WriteOnlyWorksheet):
@@ -138,8 +145,11 @@ class _StreamSheet(WriteOnlyWorksheet):
 
     def __init__(self, parent, title):
         super().__init__(parent, title)
-        self.heights: dict[int, float] = {}
-        self.links: list[tuple[str, str]] = []  # (cell, URL), written with the sheet's tail
+        self.heights: dict[int, float] = {}  # of rows not written yet
+        # Hyperlinks, written with the sheet's tail: each URL, and its cell packed in one
+        # integer (row << _COL_BITS | column), not a string and a tuple per link.
+        self.links: list[str] = []
+        self.link_cells = array("q")
 
     def _get_writer(self):
         if self._writer is None:
@@ -171,7 +181,7 @@ class _StreamSheet(WriteOnlyWorksheet):
                     if callable(raw):
                         raw(_row_xml(self, row, row_idx, epoch))
                     else:
-                        h = self.heights.get(row_idx)
+                        h = self.heights.pop(row_idx, None)
                         if h:
                             self.row_dimensions[row_idx].height = h
                         self._writer.write_row(xf, self._values_to_row(row, row_idx), row_idx)
@@ -196,7 +206,7 @@ def _xml_text(s: str) -> str:
 
 def _row_xml(ws: _StreamSheet, cells, r: int, epoch) -> str:
     """One ``<row>`` of cells, as openpyxl's writer would produce it (inline strings)."""
-    h = ws.heights.get(r)
+    h = ws.heights.pop(r, None)  # written once: the sheet keeps no height per row
     out = [f'<row r="{r}" ht="{h}" customHeight="1">' if h else f'<row r="{r}">']
     for col, c in enumerate(cells, 1):
         if c is None:
@@ -204,7 +214,8 @@ def _row_xml(ws: _StreamSheet, cells, r: int, epoch) -> str:
         ref = f"{get_column_letter(col)}{r}"
         v, t, sid = c._value, c.data_type, c.style_id
         if c.link:
-            ws.links.append((ref, c.link))
+            ws.links.append(c.link)
+            ws.link_cells.append(r << _COL_BITS | col)
         if v is None or v == "":
             out.append(f'<c r="{ref}" s="{sid}"/>')
         elif t == "s":

@@ -187,3 +187,27 @@ def test_pack_modules_load_openpyxl_only_when_a_pack_is_built():
     # building a pack does load it (the check above can fail)
     mods = _modules_after_import("import nkbrief.briefing.sheets")
     assert "openpyxl" in mods
+
+
+def test_pack_contexts_stream_in_chunks_as_one_call_computes_them(seeded_store, monkeypatch):
+    from nkbrief.analysis.context import calendar_contexts, context_reach
+    from nkbrief.briefing.pack import PackData, load_pack_data
+
+    data = load_pack_data(seeded_store, list(seeded_store.events_frame()["id"]))
+    whole = calendar_contexts(data.events["date"], data.calendar, data.events["date_precision"])
+    assert any(whole) and context_reach(whole)
+    monkeypatch.setattr(PackData, "CONTEXT_CHUNK", 7)  # many chunks, one cut mid-way
+    assert len(data.events) % 7
+    assert list(data.contexts()) == whole
+    assert data.reach == context_reach(whole)
+
+
+def test_pack_light_columns_share_one_string_per_repeated_value(seeded_store):
+    from nkbrief.briefing.pack import load_pack_data
+
+    ev = load_pack_data(seeded_store, list(seeded_store.events_frame()["id"])).events
+    classes = [c for c in ev["missile_class"].tolist() if isinstance(c, str)]
+    assert len(classes) > len(set(classes))
+    assert len({id(c) for c in classes}) == len(set(classes))  # one object per distinct class
+    ids = ev["id"].tolist()
+    assert len(set(ids)) == len(ids)

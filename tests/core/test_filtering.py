@@ -207,6 +207,47 @@ def test_view_summary_matches_frame_summary(view):
     assert view.summary([])["events"] == 0
 
 
+def test_view_summary_orders_class_ties_as_value_counts_does(view):
+    # rows given out of frame order, with two classes tied: the same order as the frame
+    # summary of the same rows (first appearance), and the date span from only these rows
+    rows = np.array([5, 0, 3, 1])
+    a = view.summary(rows)
+    b = selection_summary(view.frame.iloc[rows])
+    assert list(a["classes"]) == list(b["classes"]) == ["SRBM", "unknown", "ICBM"]
+    assert view._days is None  # no day numbers for every event were made for the summary
+    assert (a["first"], a["last"]) == (min(view.frame["date"].iloc[[0, 1, 3, 5]]),
+                                       max(view.frame["date"].iloc[[0, 1, 3, 5]]))
+
+
+def test_table_selection_ids_find_their_rows_without_an_id_index(view):
+    view.sort("distance_km", False)
+    ids, rows = view.ids_for_view_rows_memo([0, 2, 3])
+    assert isinstance(ids, tuple) and list(ids) == view.ids_for_view_rows([0, 2, 3])
+    assert np.array_equal(view.frame_rows_for_ids(ids), rows)
+    assert np.array_equal(view.frame_rows_for_ids([ids[-1]]), rows[-1:])  # the current event
+    assert view._row_of is None  # the 100k-id hash is not built for the table's own selection
+    # a copy is answered: changing it changes nothing remembered
+    got = view.frame_rows_for_ids(ids)
+    got[:] = -1
+    assert np.array_equal(view.frame_rows_for_ids(ids), rows)
+    # other ids (an equal tuple that is not the same object, unknown ids) are looked up
+    other = tuple(list(ids)) + ("no-such-id",)
+    assert np.array_equal(view.frame_rows_for_ids(other), rows)
+    assert view._row_of is not None
+    assert np.array_equal(view.frame_rows_for_ids(["no-such-id", ids[0]]), rows[:1])
+
+
+def test_selection_keeps_the_callers_tuple_when_it_has_no_repeats():
+    from nkbrief.selection import Selection
+
+    sel = Selection()
+    ids = ("a", "b", "c")
+    assert sel.set(ids) and sel.ids is ids and sel.current == "c"
+    assert not sel.set(("a", "b", "c"))  # equal: nothing changed, nobody notified
+    assert sel.set(("a", "b", "a", "d"), current="b") and sel.ids == ("a", "b", "d") and sel.current == "b"
+    assert sel.set(["x", "x"]) and sel.ids == ("x",) and "x" in sel and "a" not in sel
+
+
 def test_hhmm_minutes_is_strict():
     from nkbrief.analysis.filtering import hhmm_minutes
 
