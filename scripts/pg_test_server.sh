@@ -28,7 +28,7 @@
 # Exit status: 0 done, 2 usage or environment error, 3 PostgreSQL is not installed.
 set -euo pipefail
 
-die() { echo "pg_test_server: $*" >&2; exit "${2:-2}"; }
+die() { echo "pg_test_server: $1" >&2; exit "${2:-2}"; }
 usage() { die "usage: pg_test_server.sh start [DIR] | stop [DIR] | halt DIR [fast|immediate] | restart DIR | url DIR"; }
 
 LAST="${TMPDIR:-/tmp}/nkbrief-pg-test-$(id -u).last"
@@ -117,19 +117,21 @@ make_cert() {
 
 cmd_start() {
     local bindir dir
-    bindir=$(find_bindir)
     if [[ $# -ge 1 ]]; then
         dir=$1
-        mkdir -p "$dir"
-        dir=$(cd "$dir" && pwd)
         if [[ -f "$dir/data/PG_VERSION" ]]; then
             # a halted cluster: start it again, same data and port
-            start_cluster "$dir" "$bindir"
+            dir=$(cd "$dir" && pwd)
+            start_cluster "$dir" "$(find_bindir)"
             url_of "$dir"
             return 0
         fi
-        [[ -z "$(ls -A "$dir")" ]] || die "$dir is not empty and holds no test cluster"
+        [[ ! -e "$dir" || -z "$(ls -A "$dir")" ]] || die "$dir is not empty and holds no test cluster"
+        bindir=$(find_bindir)
+        mkdir -p "$dir"
+        dir=$(cd "$dir" && pwd)
     else
+        bindir=$(find_bindir)
         dir=$(mktemp -d "${TMPDIR:-/tmp}/nkbrief-pg.XXXXXX")
         echo "$dir" >"$LAST"
     fi
