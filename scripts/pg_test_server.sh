@@ -16,7 +16,10 @@
 #
 # The server listens on a Unix socket in DIR/socket (trust authentication) and on a free
 # loopback port, 127.0.0.1 only (scram-sha-256 password authentication). The URL is the
-# superuser `postgres` with its random password, over TCP, to the `postgres` database.
+# superuser `postgres` over TCP to the `postgres` database; its random password is in
+# DIR/pgpass, libpq's password file, which the URL names (passfile=): nkbrief takes
+# passwords only from libpq's files, never from an address. Add a line to DIR/pgpass
+# (*:*:*:ROLE:PASSWORD) for each login role a test makes.
 # It runs as the `postgres` system user when the caller is root (initdb refuses root), as
 # the caller otherwise. Durability is switched off (fsync=off): test data only.
 #
@@ -70,7 +73,7 @@ EOF
 
 url_of() {
     local dir=$1
-    echo "postgresql://postgres:$(cat "$dir/password")@127.0.0.1:$(cat "$dir/port")/postgres"
+    echo "postgresql://postgres@127.0.0.1:$(cat "$dir/port")/postgres?passfile=$dir/pgpass"
 }
 
 wait_ready() {
@@ -143,7 +146,10 @@ cmd_start() {
     fi
     chmod 755 "$dir"
     od -An -tx1 -N12 /dev/urandom | tr -d ' \n' >"$dir/password"
-    chmod 644 "$dir/password"
+    chmod 600 "$dir/password"
+    # libpq's password file (format host:port:database:user:password, mode 600): the URL
+    # names it, so the URL itself holds no password (nkbrief refuses one in an address)
+    (umask 077 && echo "*:*:*:postgres:$(cat "$dir/password")" >"$dir/pgpass")
     free_port >"$dir/port"
     as_owner mkdir -m 755 "$dir/socket"
     as_owner touch "$dir/log"
@@ -204,7 +210,7 @@ cmd_stop() {
     dir=$(cd "$dir" && pwd)
     if [[ -f "$dir/data/PG_VERSION" ]]; then
         cmd_halt "$dir" immediate
-    elif [[ -n "$(ls -A "$dir")" && ! -f "$dir/password" ]]; then
+    elif [[ -n "$(ls -A "$dir")" && ! -f "$dir/pgpass" ]]; then
         die "$dir is not a test server's folder: not removing it"
     fi
     rm -rf "$dir"

@@ -113,6 +113,20 @@ class PgServer:
 
     url: str
     folder: Path | None  # None: a server that is not ours to stop (NKBRIEF_TEST_PG alone)
+    #: libpq's password file the roles' URLs name (passfile=); the folder's pgpass for ours
+    passfile: Path | None = None
+
+    def __post_init__(self):
+        if self.passfile is None:
+            named = url_parts(self.url)["params"].get("passfile")
+            if named:
+                self.passfile = Path(named)
+            elif self.folder is not None:
+                self.passfile = self.folder / "pgpass"
+            else:
+                fd, name = tempfile.mkstemp(prefix="nkbrief-pgpass.")
+                os.close(fd)  # mkstemp makes it 0600, as libpq wants
+                self.passfile = Path(name)
 
     @property
     def host(self) -> str:
@@ -193,8 +207,10 @@ class PgServer:
     def create_role(self, name: str | None = None, *, password: str | None = "",
                     login: bool = True, member_of: tuple[str, ...] = (),
                     attributes: str = "") -> "PgRole":
-        """A role (by default a login with a random password and no rights at all).
-        password=None: a login without any password (password authentication then fails).
+        """A role (by default a login with a random password and no rights at all). Its
+        password goes into the server's libpq password file (`passfile`), which the role's
+        URL names, so a URL never holds a password (nkbrief refuses one there).
+        password=None: a login without any password (authentication then fails).
         `member_of` grants existing roles (nkbrief_reader...); `attributes` is extra CREATE
         ROLE options (e.g. "CREATEDB")."""
         name = name or f"nkb_role_{secrets.token_hex(4)}"
@@ -212,6 +228,10 @@ class PgServer:
                     sql.Identifier(name), sql.Literal(password)))
             for group in member_of:
                 conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(name)))
+        if password is not None and login:
+            esc = password.replace("\\", "\\\\").replace(":", "\\:")
+            with open(self.passfile, "a", encoding="utf-8") as f:
+                f.write(f"*:*:*:{name}:{esc}\n")
         return PgRole(name=name, password=password, server=self)
 
     def drop_role(self, name: str, dbnames: tuple[str, ...] = ()) -> None:
@@ -242,7 +262,7 @@ class PgRole:
         taken), else the maintenance database."""
         if db and "://" in db:
             db = url_parts(db)["dbname"]
-        changes = {"user": self.name, "password": self.password, **changes}
+        changes = {"user": self.name, "password": None, "passfile": str(self.server.passfile), **changes}
         return self.server.url_for(db, **changes)
 
 

@@ -31,9 +31,12 @@ def test_start_prints_one_url_psycopg_connects_to_and_stop_removes_the_folder(pg
         done = _script("start", str(folder))
         assert done.returncode == 0, done.stderr
         lines = done.stdout.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("postgresql://postgres:"), done.stdout
+        assert len(lines) == 1 and lines[0].startswith("postgresql://postgres@127.0.0.1:"), done.stdout
         parts = pgtest.url_parts(lines[0])
         assert parts["host"] == "127.0.0.1" and parts["port"] and parts["dbname"] == "postgres"
+        # no password in the URL: it names libpq's password file, which holds it
+        assert parts["password"] is None and parts["params"] == {"passfile": str(folder / "pgpass")}
+        assert (folder / "pgpass").stat().st_mode & 0o077 == 0
         assert str(folder) in done.stderr  # where it runs, for the person who started it
         with _connect(lines[0]) as conn:
             assert conn.execute("SELECT current_user, inet_server_addr()::text").fetchone() == (
@@ -152,7 +155,10 @@ def test_roles_for_authentication_and_rights(pg_url, pg_role):
             conn.execute("CREATE TABLE public.t (n int)")  # no rights at all
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         _connect(pgtest.replace_url(role.url(pg_url), password="not-it"))
+    assert role.password and role.password not in role.url(pg_url)
     nopw = pg_role(password=None)
+    with pytest.raises(psycopg.OperationalError, match="no password supplied"):
+        _connect(nopw.url(pg_url))
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         _connect(nopw.url(pg_url, password="anything"))
     # a group granted: the member gets its rights
