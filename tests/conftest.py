@@ -66,3 +66,79 @@ def _site_settings(tmp_path_factory):
         os.environ.pop("NKBRIEF_SITE_CONFIG", None)
     else:
         os.environ["NKBRIEF_SITE_CONFIG"] = old
+
+
+# -- PostgreSQL test servers (tests/pgtest.py; scripts/pg_test_server.sh) -------------------
+
+
+def _no_server(exc) -> None:
+    """Skip with the reason, or fail where the server is required (CI, a broken script)."""
+    if exc.must_fail:
+        pytest.fail(f"{exc} (CI must run the PostgreSQL tests)" if os.environ.get("CI") else str(exc),
+                    pytrace=False)
+    pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The run's PostgreSQL server (pgtest.PgServer: .url is the superuser's URL to the
+    maintenance database; .host, .port, .stop(), .start(), .restart(), .kill()). It is the
+    server of $NKBRIEF_TEST_PG (scripts/run_tests.sh starts one), else one started for this
+    session and removed at its end. A test that stops it must start it again: prefer
+    pg_private_server for that."""
+    import pgtest
+
+    try:
+        server, ours = pgtest.session_server()
+    except pgtest.NoServer as exc:
+        _no_server(exc)
+    yield server
+    if ours:
+        server.destroy()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh empty database on the run's server (dropped after the test): its superuser URL."""
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(url)
+
+
+@pytest.fixture
+def pg_private_server():
+    """A throwaway server of this test's own (about 2 s to start), which it may stop, kill
+    and restart freely; removed after the test."""
+    import pgtest
+
+    try:
+        server = pgtest.start_server()
+    except pgtest.NoServer as exc:
+        _no_server(exc)
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def pg_role(pg_server):
+    """Makes login roles for authentication and rights tests, dropped after the test:
+    pg_role() is a login with a random password and no rights; pg_role(password=None) has
+    no password; pg_role(member_of=("nkbrief_reader",)) is granted a group; pg_role(server=
+    pg_private_server) makes it on another server. role.url(db_url) logs in as it."""
+    made = []
+
+    def make(*, server=None, **kwargs):
+        server = server or pg_server
+        role = server.create_role(**kwargs)
+        made.append((server, role.name))
+        return role
+
+    yield make
+    for server, name in reversed(made):
+        if server is not pg_server and not server.is_up():
+            continue  # a private server already gone: its roles went with it
+        with server.connect() as conn:
+            dbs = [r[0] for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datallowconn AND datname NOT IN "
+                "('template0', 'template1', 'postgres')")]
+        server.drop_role(name, tuple(dbs))
