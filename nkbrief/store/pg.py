@@ -250,6 +250,9 @@ class PgConnection:
             return (f"the connection to {srv} was lost (the server stopped or restarted); "
                     "the unfinished change was rolled back, nothing was written")
         if isinstance(e, pg_errors.InsufficientPrivilege):
+            if not self.in_transaction:  # a read (writes are transactions)
+                return (f"you are connected as {self.user}, which may not read {srv} (its administrator "
+                        f"grants {READER} or {EDITOR})")
             return (f"you are connected as {self.user}, which may not change {srv}; "
                     "nothing was written")
         if isinstance(e, pg_errors.ReadOnlySqlTransaction):
