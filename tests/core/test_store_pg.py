@@ -370,3 +370,33 @@ def test_errors_never_carry_a_traceback_or_password_to_the_command_line(pg_url, 
                         "ask the administrator)\n")
     r = _cli("list", "--db", pg_url)  # the right password (the password file), no store yet
     assert r.returncode == 1 and "holds no nkbrief store yet" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.fixture
+def tls_only_server():
+    """A private server that serves TCP only over TLS (its certificate: folder/root.crt)."""
+    import pgtest
+
+    try:
+        server = pgtest.start_server(ssl="only")
+    except pgtest.NoServer as exc:
+        if exc.must_fail:
+            pytest.fail(str(exc), pytrace=False)
+        pytest.skip(str(exc))
+    yield server
+    server.destroy()
+
+
+def test_tls_through_libpqs_own_settings(tls_only_server):
+    from pgtest import replace_url
+
+    server = tls_only_server
+    root = server.folder / "root.crt"
+    url = server.create_database()
+    _init(replace_url(url, sslmode="verify-ca", sslrootcert=str(root)))
+    with Store.open(replace_url(url, sslmode="verify-ca", sslrootcert=str(root))) as st:
+        assert st.event_count() == 0 and st._conn.raw.info.pgconn.ssl_in_use
+    with pytest.raises(StoreError) as e:
+        Store.open(replace_url(url, sslmode="disable"))
+    assert str(e.value) == (f"the team store server at {server.host}:{server.port} accepts this login only "
+                            "over TLS: add sslmode=require to the address")
