@@ -1,17 +1,21 @@
-"""The team store on PostgreSQL: the same :class:`~nkbrief.store.Store` API over a server.
+"""The team store on PostgreSQL: the same :class:`~nkbrief.store.Store` over a server.
 
 Imported only when a server target is opened (``postgresql://…``, ``postgres://…`` or
 ``service=NAME``), so analysts on the default SQLite store never load psycopg.
 
-The store's SQL is written once, for SQLite; :func:`translate` turns it into PostgreSQL
-(``?`` placeholders, the reserved column name ``user``, SQLite's ``ORDER BY +col``). What
-has no common form lives here: the schema's DDL, the meta table that stands for SQLite's
+The store's SQL is written once, for SQLite. :class:`PgConnection` gives a psycopg
+connection the surface of ``sqlite3.Connection`` that the store uses, and :func:`translate`
+turns the SQL into PostgreSQL's (``?`` placeholders, the reserved column name ``user``,
+SQLite's ``ORDER BY +col`` and its place for NULLs, ``INSERT OR IGNORE``). What has no
+common form lives here: the schema's DDL, the meta table that stands for SQLite's
 ``PRAGMA user_version``/``application_id``, ``COPY`` for bulk inserts, ``LISTEN``/``NOTIFY``
-for :meth:`PgStore.data_version`, the roles and the audit trigger of ``init_server``.
+for ``data_version``, the roles, grants and triggers that ``init_server``
+(:mod:`nkbrief.store.admin`) sets up. This module imports nothing of the store package but
+its error type, so the store can import it without a cycle.
 
-Writes: every ``with store.write()`` is one transaction that first takes one advisory lock
-(``pg_advisory_xact_lock``), as SQLite's ``BEGIN IMMEDIATE`` takes the file's write lock:
-writers queue, so an edit's version check and its write cannot be split by another
+Writes: every ``with store.write()`` (``BEGIN IMMEDIATE``) is one transaction that first
+takes one advisory lock (``pg_advisory_xact_lock``), as SQLite's takes the file's write
+lock: writers queue, so an edit's version check and its write cannot be split by another
 analyst, and two imports never interleave half-batches. Readers are never blocked.
 """
 
