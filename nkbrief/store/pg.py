@@ -116,7 +116,9 @@ def connect_message(e: psycopg.Error, parts: dict) -> str:
             or "network is unreachable" in low or "no route to host" in low):
         return f"cannot reach {srv} (is it running, and is the address right?)"
     if "definition of service" in low or "service file" in low:
-        return f"the service is not defined in your service file ({_first_line(e)})"
+        name = parts.get("service")
+        return (f"the service {name!r} is not defined in your service file (~/.pg_service.conf or "
+                "$PGSERVICEFILE)" if name else f"the service file could not be read ({_first_line(e)})")
     return f"cannot connect to {srv}: {_first_line(e)}"
 
 

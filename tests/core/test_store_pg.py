@@ -400,3 +400,21 @@ def test_tls_through_libpqs_own_settings(tls_only_server):
         Store.open(replace_url(url, sslmode="disable"))
     assert str(e.value) == (f"the team store server at {server.host}:{server.port} accepts this login only "
                             "over TLS: add sslmode=require to the address")
+
+
+def test_a_service_file_names_the_team_store(team_url, tmp_path, monkeypatch):
+    from pgtest import url_parts
+
+    p = url_parts(team_url)
+    service = tmp_path / "pg_service.conf"
+    lines = ["[nkbrief]", f"host={p['host']}", f"port={p['port']}", f"dbname={p['dbname']}", f"user={p['user']}"]
+    lines += [f"{k}={v}" for k, v in p["params"].items()]  # the test server's passfile
+    service.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("PGSERVICEFILE", str(service))
+    for target in ("service=nkbrief", "postgresql:///?service=nkbrief"):
+        with Store.open(target) as st:
+            assert st.event_count() == 1 and st.target == target
+    with pytest.raises(StoreError) as e:
+        Store.open("service=nowhere")
+    assert str(e.value) == ("the service 'nowhere' is not defined in your service file (~/.pg_service.conf or "
+                            "$PGSERVICEFILE)")
