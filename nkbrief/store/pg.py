@@ -584,10 +584,15 @@ def ensure_server_parts(conn: PgConnection) -> list[str]:
     done = []
     existing = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname IN (?, ?)",
                                            (EDITOR, READER)).fetchall()}
-    for role in (EDITOR, READER):
-        if role not in existing:
-            conn.script(f"CREATE ROLE {role} NOLOGIN")
-            done.append(f"created role {role}")
+    missing = [role for role in (EDITOR, READER) if role not in existing]
+    if missing and not conn.execute("SELECT rolsuper OR rolcreaterole FROM pg_roles "
+                                    "WHERE rolname = current_user").fetchone()[0]:
+        raise StoreError(f"the roles {' and '.join(missing)} do not exist yet on this server, and "
+                         f"{conn.user} may not create roles: run init-server once as a login with "
+                         "CREATEROLE (or as a superuser); nothing was changed")
+    for role in missing:
+        conn.script(f"CREATE ROLE {role} NOLOGIN")
+        done.append(f"created role {role}")
     funcs = {r[0] for r in conn.execute(
         "SELECT proname FROM pg_proc WHERE proname IN ('nkbrief_stamp_user', 'nkbrief_notify_change') "
         "AND pronamespace = to_regnamespace(current_schema())::oid").fetchall()}
