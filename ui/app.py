@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self.frame = None
         self.calendar = None
         self._persist = restore
-        self.setWindowTitle(f"nkbrief — {Path(str(store.path)).name}")
+        self.setWindowTitle("nkbrief — " + (Path(str(store.path)).name if store.engine == "sqlite" else store.where))
         self.setWindowIcon(app_icon())
         self.setStyleSheet(STYLESHEET)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
@@ -402,8 +402,8 @@ class MainWindow(QMainWindow):
             hidden = int((view.inverse[rows] < 0).sum()) if rows.size else 0
             text += f" · {n:,} selected" + (f" ({hidden:,} hidden)" if hidden else "")
         self.status_counts.setText(text)
-        self.status_store.setText(f"store: {self.store.path}")
-        self.status_store.setToolTip(str(self.store.path))
+        self.status_store.setText(f"store: {self.store.where}")
+        self.status_store.setToolTip(self.store.where)
         try:
             row = self.store.last_import()
         except Exception:  # a store from another tool may lack the table; the status is optional
