@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         self.frame = None
         self.calendar = None
         self._persist = restore
-        self.setWindowTitle(f"nkbrief — {Path(str(store.path)).name}")
+        self.setWindowTitle("nkbrief — " + (Path(str(store.path)).name if store.engine == "sqlite" else store.where))
         self.setWindowIcon(app_icon())
         self.setStyleSheet(STYLESHEET)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
@@ -416,8 +416,8 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         self._update_counts_status()
-        self.status_store.setText(f"store: {self.store.path}")
-        self.status_store.setToolTip(str(self.store.path))
+        self.status_store.setText(f"store: {self.store.where}")
+        self.status_store.setToolTip(self.store.where)
         try:
             row = self.store.last_import()
         except Exception:  # a store from another tool may lack the table; the status is optional

@@ -11,6 +11,9 @@ from nkbrief.analysis import catalogue
 from nkbrief.cli import main
 from nkbrief.importing.importer import ImportOptions, apply_import, plan_merge, read_file
 
+#: The store tests here run on both engines (tests/conftest.py).
+STORE_ENGINES = ("sqlite", "postgresql")
+
 KOREAN_HEADER = ["발사일자", "시각", "미사일", "종류", "발수", "발사장소", "출처"]
 
 
@@ -52,7 +55,7 @@ def test_korean_file_for_bundled_launches_adds_nothing(tmp_path, seeded_store):
 
 def test_cli_json_reports_each_match_with_its_rule(tmp_path, seeded_store, capsys):
     path = _cp949(tmp_path, BUNDLED_IN_KOREAN)
-    db = seeded_store.path
+    db = seeded_store.target
     seeded_store.close()
     assert main(["import", str(path), "--json", "--db", str(db)]) == 0
     doc = json.loads(capsys.readouterr().out)
