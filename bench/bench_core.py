@@ -108,6 +108,7 @@ def _date_ordered_copy(src: Path, dst: Path) -> None:
 def _store_load_pair(path: Path, n: int, sql: str, repeat: int) -> dict:
     import pandas as pd
 
+    from nkbrief.common import gc_paused
     from nkbrief.store import _EVENT_COLS, Store
 
     def app() -> float:
@@ -119,7 +120,9 @@ def _store_load_pair(path: Path, n: int, sql: str, repeat: int) -> dict:
 
     def baseline() -> float:
         conn = plain_connection(path)
-        dt, df = timed(lambda: pd.read_sql(sql, conn))
+        # the loader pauses the collector itself (gc_paused), so the baseline runs inside the same
+        with gc_paused():
+            dt, df = timed(lambda: pd.read_sql(sql, conn))
         conn.close()
         assert len(df) == n and list(df.columns) == _EVENT_COLS
         return dt
