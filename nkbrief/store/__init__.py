@@ -1059,7 +1059,7 @@ class Store:
         with gc_paused():
             rows = cur.execute(f"SELECT {', '.join(_EVENT_COLS)} FROM events e{where}", args).fetchall()
             order = _chronological_order(list(map(_DATE_OF, rows)), list(map(_TIME_OF, rows)),
-                                         lambda: list(map(_FIRST, rows)))
+                                         lambda: _RowIds(rows))
             # the sources parsed straight from the rows, not from a text column built to be replaced
             sources = _parse_sources(list(map(_SOURCES_OF, rows)))
             # coerce_float: numeric columns converted in one C pass, as pd.read_sql does
@@ -1436,11 +1436,23 @@ def _digit_keys(joined: str, n: int, width: int, digits: list[int]) -> np.ndarra
     return out
 
 
+class _RowIds:
+    """The ids of fetched event rows, by row position, read only for the rows asked for."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows
+
+    def __getitem__(self, i: int) -> str:
+        return self.rows[i][0]
+
+
 def _chronological_order(dates: list, times: list, ids: Callable[[], list]) -> np.ndarray | None:
     """The order of event rows by (date, time_kst with missing first, id), the order
     ``ORDER BY date, COALESCE(time_kst, ''), id`` gives, as an array of row positions;
-    None when they are in it already. ``ids()`` gives the rows' ids (asked for only when
-    two rows tie on date and time).
+    None when they are in it already. ``ids()`` gives the rows' ids by position (asked for
+    only when two rows tie on date and time, and read only for those rows).
 
     Dates (YYYY-MM-DD) and times (HH:MM or blank) become one integer per row that sorts
     as the text does, sorted with numpy; rows that tie on both are then ordered by id, in
