@@ -1062,8 +1062,9 @@ class Store:
                                          lambda: _RowIds(rows))
             # the sources parsed straight from the rows, not from a text column built to be replaced
             sources = _parse_sources(list(map(_SOURCES_OF, rows)))
-            # coerce_float: numeric columns converted in one C pass, as pd.read_sql does
-            df = pd.DataFrame.from_records(rows, columns=_EVENT_COLS, exclude=["sources"], coerce_float=True)
+            # the frame's columns inferred from the rows in one C pass per column (the constructor
+            # skips from_records' second pass over object columns, which SQLite's types never need)
+            df = pd.DataFrame(rows, columns=_EVENT_COLS).drop(columns="sources")
             del rows
             if order is not None:  # rows not stored in date order: one take per column
                 df = df.take(order).reset_index(drop=True)
