@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import json
+import math
 import sys
 from json.encoder import encode_basestring as _json_str
 from pathlib import Path
@@ -133,7 +134,6 @@ def write_json_list(out, chunks, *, pretty: bool = False) -> None:
 
 
 _NoneType = type(None)
-_SCALAR_REPR = {str: _json_str, int: int.__repr__, float: float.__repr__}
 
 
 def _json_float(v: float) -> str:
@@ -144,39 +144,56 @@ def _json_float(v: float) -> str:
     return float.__repr__(v)
 
 
+def _json_floats(values, nulls: bool) -> list[str] | None:
+    """A column of floats (and blanks when ``nulls``) as json.dumps writes them; None when
+    one is not finite (json.dumps writes those its own way). A column that repeats its values
+    (sites' coordinates, round distances) has each distinct value written once."""
+    distinct = set(values)
+    if nulls:
+        distinct.discard(None)
+    if not all(map(math.isfinite, distinct)):
+        return None
+    # 0.0 == -0.0 in a set, but they are written differently: such a column is not deduplicated
+    if len(distinct) * 3 <= len(values) and 0.0 not in distinct:
+        enc = dict(zip(distinct, map(float.__repr__, distinct)))
+        if nulls:
+            enc[None] = "null"
+        return list(map(enc.__getitem__, values))
+    if not nulls:
+        return list(map(float.__repr__, values))
+    return ["null" if v is None else float.__repr__(v) for v in values]
+
+
 def json_column(values: list) -> list[str]:
     """Each value as compact ``json.dumps(v, ensure_ascii=False)`` would write it, a whole
-    column at once: for a column of one scalar type (blanks aside) one C call per cell and
-    no Python-level loop; anything else value by value."""
-    kinds = set(map(type, values)) - {_NoneType}
+    column at once: for a column of one scalar type (blanks aside) one C call per cell
+    (blanks by one comprehension); anything else value by value."""
+    kinds = set(map(type, values))
+    nulls = _NoneType in kinds
+    kinds.discard(_NoneType)
     if not kinds:
         return ["null"] * len(values)
     if len(kinds) == 1:
         kind = kinds.pop()
-        if kind is bool:
+        if kind is str:
+            if not nulls:
+                return list(map(_json_str, values))
+            return ["null" if v is None else _json_str(v) for v in values]
+        if kind is float:
+            out = _json_floats(values, nulls)
+            if out is not None:
+                return out
+        elif kind is int:
+            if not nulls:
+                return list(map(int.__repr__, values))
+            return ["null" if v is None else int.__repr__(v) for v in values]
+        elif kind is bool:
             enc = {True: "true", False: "false", None: "null"}
             return list(map(enc.__getitem__, values))
-        if kind is list:
+        elif kind is list:
             flat = list(itertools.chain.from_iterable(v for v in values if v is not None))
             if set(map(type, flat)) <= {str}:
                 return ["null" if v is None else "[" + ",".join(map(_json_str, v)) + "]" for v in values]
-        elif kind in _SCALAR_REPR:
-            import numpy as np
-
-            enc = _SCALAR_REPR[kind]
-            if not values.count(None):
-                known_values, known = values, None
-            else:
-                arr = np.array(values, dtype=object)
-                known = np.not_equal(arr, None)  # elementwise, in C
-                known_values = arr[known].tolist()
-            # NaN and infinities are written as json.dumps writes them (below)
-            if kind is not float or np.isfinite(np.array(known_values, dtype=float)).all():
-                if known is None:
-                    return list(map(enc, values))
-                out = np.full(len(values), "null", dtype=object)
-                out[known] = list(map(enc, known_values))
-                return out.tolist()
     return [_json_float(v) if v.__class__ is float else json.dumps(v, ensure_ascii=False, separators=(",", ":"))
             for v in values]
 
@@ -184,20 +201,37 @@ def json_column(values: list) -> list[str]:
 def write_json_columns(out, chunks) -> None:
     """Compact ``json.dumps(records, ensure_ascii=False, separators=(",", ":"))`` of the
     records in ``chunks`` of ``(keys, columns)``, written a chunk at a time (the same text,
-    checked in tests/core/test_list_json.py), without building a dict per record."""
+    checked in tests/core/test_list_json.py), without building a dict per record: each
+    column is encoded whole, then the cells and the keys between them are joined in one
+    C-level pass (zip of the columns with the constant pieces)."""
     first = True
+    pieces_for: tuple | None = None
     for keys, cols in chunks:
         if not cols or not cols[0]:
             continue
-        row = "{" + ",".join(f"{_json_str(k)}:%s" for k in keys) + "}"
-        text = ",".join(row % t for t in zip(*map(json_column, cols)))
-        out.write(("[" if first else ",") + text)
+        if pieces_for is None or pieces_for[0] != keys:
+            lead = ["{" + _json_str(keys[0]) + ":", *("," + _json_str(k) + ":" for k in keys[1:])]
+            pieces_for = (list(keys), lead)
+        n = len(cols[0])
+        parts = []
+        for lead, col in zip(pieces_for[1], map(json_column, cols)):
+            parts.append(itertools.repeat(lead, n))
+            parts.append(col)
+        parts.append(itertools.repeat("},", n))
+        text = "".join(itertools.chain.from_iterable(zip(*parts)))
+        out.write(("[" if first else ",") + text[:-1])  # the last record's "," off
         first = False
     out.write("[]\n" if first else "]\n")
 
 
 def cmd_list(args) -> int:
-    with open_store(args) as store:
+    from ..common import gc_paused
+
+    # The collector paused while the rows stream (as the importer and the store's loader do):
+    # every row makes tuples, lists and strings that cannot form a cycle and are freed by
+    # reference counting chunk by chunk, so memory stays flat; the collector's passes over
+    # them cost about a tenth of the listing.
+    with open_store(args) as store, gc_paused():
         bad = store.values_outside_rules()
         if bad:  # shown as stored (the rows are read as they are), and said once on stderr
             warn_values_outside_rules(bad)

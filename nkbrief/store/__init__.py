@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import privacy, write_guard
-from ..common import UserError, sha256_file, shown  # noqa: F401 - part of the store's interface
+from ..common import UserError, gc_paused, sha256_file, shown  # noqa: F401 - part of the store's interface
 from ..model import rules, schema
 from ..progress import Progress, report
 from ..resources import resource_path
@@ -1124,17 +1124,26 @@ class Store:
         where, args = _events_where(date_from, date_to, classes)
         cur = self._conn.cursor()
         cur.row_factory = None  # plain tuples: much faster than sqlite3.Row for bulk reads
-        rows = cur.execute(f"SELECT {', '.join(_EVENT_COLS)} FROM events e{where}", args).fetchall()
-        order = _chronological_order(list(map(_DATE_OF, rows)), list(map(_TIME_OF, rows)),
-                                     lambda: list(map(_FIRST, rows)))
-        # coerce_float: numeric columns converted in one C pass, as pd.read_sql does
-        df = pd.DataFrame.from_records(rows, columns=_EVENT_COLS, coerce_float=True)
-        del rows
-        if order is not None:  # rows not stored in date order: one take per column
-            df = df.take(order).reset_index(drop=True)
-        counts = dict(cur.execute("SELECT event_id, COUNT(*) FROM missiles GROUP BY event_id").fetchall())
-        df["missiles"] = [counts.get(i, 0) for i in df["id"].tolist()] if counts else 0
-        return _finish_events_frame(df)
+        # The collector paused (as the importer does): loading allocates a tuple per row and a
+        # list per row's sources, none of which can form a cycle, and its passes over them
+        # cost more than the parsing itself.
+        with gc_paused():
+            rows = cur.execute(f"SELECT {', '.join(_EVENT_COLS)} FROM events e{where}", args).fetchall()
+            order = _chronological_order(list(map(_DATE_OF, rows)), list(map(_TIME_OF, rows)),
+                                         lambda: _RowIds(rows))
+            # the sources parsed straight from the rows, not from a text column built to be replaced
+            sources = _parse_sources(list(map(_SOURCES_OF, rows)))
+            # the frame's columns inferred from the rows in one C pass per column (the constructor
+            # skips from_records' second pass over object columns, which SQLite's types never need)
+            df = pd.DataFrame(rows, columns=_EVENT_COLS).drop(columns="sources")
+            del rows
+            if order is not None:  # rows not stored in date order: one take per column
+                df = df.take(order).reset_index(drop=True)
+                sources = list(map(sources.__getitem__, order.tolist()))
+            df.insert(_EVENT_COLS.index("sources"), "sources", sources)
+            counts = dict(cur.execute("SELECT event_id, COUNT(*) FROM missiles GROUP BY event_id").fetchall())
+            df["missiles"] = [counts.get(i, 0) for i in df["id"].tolist()] if counts else 0
+            return _finish_events_frame(df, parsed_sources=True)
 
     def iter_event_columns(self, *, date_from: str | None = None, date_to: str | None = None,
                            classes: Iterable[str] | None = None,
@@ -1481,6 +1490,7 @@ def _events_where(date_from: str | None, date_to: str | None,
 
 _DATE_OF = itemgetter(_EVENT_COLS.index("date"))
 _TIME_OF = itemgetter(_EVENT_COLS.index("time_kst"))
+_SOURCES_OF = itemgetter(_EVENT_COLS.index("sources"))
 
 
 def _digit_keys(joined: str, n: int, width: int, digits: list[int]) -> np.ndarray | None:
@@ -1504,10 +1514,23 @@ def _digit_keys(joined: str, n: int, width: int, digits: list[int]) -> np.ndarra
     return out
 
 
-def _chronological_order(dates: list, times: list, ids: Callable[[], list]) -> list[int] | None:
+class _RowIds:
+    """The ids of fetched event rows, by row position, read only for the rows asked for."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows
+
+    def __getitem__(self, i: int) -> str:
+        return self.rows[i][0]
+
+
+def _chronological_order(dates: list, times: list, ids: Callable[[], list]) -> np.ndarray | None:
     """The order of event rows by (date, time_kst with missing first, id), the order
-    ``ORDER BY date, COALESCE(time_kst, ''), id`` gives; None when they are in it already.
-    ``ids()`` gives the rows' ids (asked for only when two rows tie on date and time).
+    ``ORDER BY date, COALESCE(time_kst, ''), id`` gives, as an array of row positions;
+    None when they are in it already. ``ids()`` gives the rows' ids by position (asked for
+    only when two rows tie on date and time, and read only for those rows).
 
     Dates (YYYY-MM-DD) and times (HH:MM or blank) become one integer per row that sorts
     as the text does, sorted with numpy; rows that tie on both are then ordered by id, in
@@ -1516,7 +1539,8 @@ def _chronological_order(dates: list, times: list, ids: Callable[[], list]) -> l
     n = len(dates)
     if n < 2:
         return None
-    blanks = times.count(None) + times.count("")
+    # blank times (None, ''), counted in C; any other false value sorts as '' as well
+    blanks = n - len(list(filter(None, times)))
     key = None
     try:
         d_key = _digit_keys("".join(dates), n, 10, [0, 1, 2, 3, 5, 6, 8, 9])
@@ -1531,21 +1555,20 @@ def _chronological_order(dates: list, times: list, ids: Callable[[], list]) -> l
         key = d_codes.astype(np.int64) * max(len(t_uniq), 1) + t_codes
     if (key[1:] > key[:-1]).all():
         return None  # strictly increasing: in order already, and no ties
-    order = np.argsort(key, kind="stable")
+    # not a stable sort: rows that tie on the key are put in id order below
+    order = np.argsort(key)
     k = key[order]
     tie = np.flatnonzero(k[1:] == k[:-1])
     if tie.size:
         ids = ids()
-        out = order.tolist()
         # runs of equal keys, [start, end) in sorted position: ordered by id
         starts = tie[np.concatenate(([True], np.diff(tie) != 1))]
         ends = tie[np.concatenate((np.diff(tie) != 1, [True]))] + 2
         for a, b in zip(starts.tolist(), ends.tolist()):
-            out[a:b] = sorted(out[a:b], key=ids.__getitem__)
-        if out == list(range(n)):
+            order[a:b] = sorted(order[a:b].tolist(), key=ids.__getitem__)
+        if (order == np.arange(n)).all():
             return None
-        return out
-    return order.tolist()
+    return order
 
 
 def _floats_or_none(values: list) -> list:
@@ -1564,9 +1587,11 @@ def _bools_or_none(values: list) -> list:
     return [None if v is None else bool(v) for v in values]
 
 
-def _finish_events_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Give a raw events frame its proper dtypes (shared by every loader)."""
-    df["sources"] = _parse_sources(df["sources"].tolist())
+def _finish_events_frame(df: pd.DataFrame, parsed_sources: bool = False) -> pd.DataFrame:
+    """Give a raw events frame its proper dtypes (shared by every loader); ``parsed_sources``:
+    the ``sources`` column holds lists already (:func:`_parse_sources`)."""
+    if not parsed_sources:
+        df["sources"] = _parse_sources(df["sources"].tolist())
     given = int(df["count"].notna().sum())
     for c in ("count", "missiles"):
         df[c] = int_array(df[c])
@@ -1574,15 +1599,23 @@ def _finish_events_frame(df: pd.DataFrame) -> pd.DataFrame:
     for c in ("distance_km", "distance_km_max", "apogee_km", "apogee_km_max", "latitude", "longitude"):
         if df[c].dtype.kind != "f":
             given = int(df[c].notna().sum())
+            if not given:  # all blank (a field nobody filled in): nothing to convert
+                df[c] = np.full(len(df), np.nan)
+                continue
             df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
             lost += given - int(df[c].notna().sum())
     # values no rule allows, which the frame cannot hold, are missing here: callers say so
     df.attrs["unreadable_values"] = lost
     # A column mixing NULL and 0/1 arrives as floats with NaN for NULL: NaN is unknown, not True.
-    led = df["leader_attended"].to_numpy(dtype=object)
-    missing = pd.isna(led)
-    known = np.zeros(len(led), dtype=bool)
-    known[~missing] = led[~missing].astype(bool)
+    led = df["leader_attended"].to_numpy()
+    if led.dtype.kind in "fi":  # numbers (0/1, NaN for NULL), as the store writes them: in C
+        missing = np.isnan(led) if led.dtype.kind == "f" else np.zeros(len(led), dtype=bool)
+        known = (led != 0) & ~missing
+    else:
+        led = led.astype(object)
+        missing = pd.isna(led)
+        known = np.zeros(len(led), dtype=bool)
+        known[~missing] = led[~missing].astype(bool)
     df["leader_attended"] = pd.arrays.BooleanArray(known, missing)
     return df
 

@@ -228,6 +228,16 @@ def test_json_column_writes_what_json_dumps_writes():
         assert json_column(col) == [json.dumps(v, ensure_ascii=False, separators=(",", ":")) for v in col]
 
 
+def test_json_column_of_repeated_floats_writes_what_json_dumps_writes():
+    """A column that repeats its values (coordinates of a few sites) is written one distinct
+    value at a time: the text is still json.dumps's, blanks, -0.0 and non-finite values included."""
+    sites = [39.03, 125.75, 40.0, 1e16, 1.5e-7, 933.0, 0.1 + 0.2]
+    cases = [sites * 50, (sites + [None]) * 50, (sites + [-0.0]) * 50, (sites + [0.0, -0.0]) * 50, (sites + [0.0, None]) * 50,
+             (sites + [float("nan")]) * 50, (sites + [float("inf"), None]) * 50, [2.5] * 10 + [None] * 10]
+    for col in cases:
+        assert json_column(col) == [json.dumps(v, ensure_ascii=False, separators=(",", ":")) for v in col]
+
+
 def test_write_json_columns_is_json_dumps_of_the_records():
     keys = ["id", "n", "x", "flag", "tags"]
     cols = [["a", "b", "ç"], [1, None, 3], [0.5, None, 1e100], [True, None, False], [["s"], [], ["t", "u"]]]

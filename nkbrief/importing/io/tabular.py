@@ -28,7 +28,7 @@ from ...common import shown as _shown
 from ...model import parse, rules, schema
 from ..mapping import header_score
 from ...progress import Progress, report
-from .xlsx_guard import assert_defusedxml, check_xlsx
+from .xlsx_guard import SheetExtent, assert_defusedxml, check_xlsx
 from .sniff import DELIMITER_LABELS, FileRejected, Sniffed, check_path, detect_delimiter, sniff
 
 #: Limits, documented in docs/import.md.
@@ -417,7 +417,7 @@ def _one_line_records(text: str, delim: str, name: str, progress: Progress | Non
 # ------------------------------------------------------------------------ xlsx
 def xlsx_sheet_names(p: Path) -> list[str]:
     """Sheet names of a workbook (after the safety checks)."""
-    wb, _ = _open_workbook(p)
+    wb, _, _ = _open_workbook(p)
     try:
         return list(wb.sheetnames)
     finally:
@@ -463,7 +463,8 @@ def _guard_number_cells() -> None:
 
 
 def _open_workbook(p: Path):
-    """(read-only workbook, whether its text may hold _xHHHH_ escapes), after the guard."""
+    """(read-only workbook, whether its text may hold _xHHHH_ escapes, the extents of its
+    worksheet parts the guard found), after the guard."""
     seen = check_xlsx(p)
     assert_defusedxml()
     import openpyxl
@@ -472,7 +473,7 @@ def _open_workbook(p: Path):
 
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-        return wb, bool(seen.get("escapes", True))
+        return wb, bool(seen.get("escapes", True)), seen.get("extents") or {}
     except FileRejected:
         raise
     except Exception as e:  # openpyxl raises many kinds for damaged parts
@@ -484,21 +485,24 @@ def _open_workbook(p: Path):
 
 
 def _sheet_rows(ws, name: str, limit: int | None = None, escapes: bool = True,
-                notes: list[str] | None = None) -> list[tuple[int, list]]:
+                notes: list[str] | None = None, extents: dict | None = None) -> list[tuple[int, list]]:
     """The rows of a sheet as (sheet row number, values), reading the cells that are there.
 
     The ``<dimension>`` a sheet declares is often stale (other tools write it once, or
     never update it), so it is ignored: every row is read up to its last cell, streaming,
     and the limits apply to the cells found, not the size declared. Empty cells at a row's
     end and empty rows after the last row with a value (a million styled, empty rows) are
-    not kept. ``notes`` hears when the declared dimension was wrong.
+    not kept. ``notes`` hears when the declared dimension was wrong. ``extents``: the
+    guard's extents by worksheet part (:func:`check_xlsx`), so the sheet is not inflated
+    a second time to find them.
     """
     declared = (ws.max_row, ws.max_column) if hasattr(ws, "reset_dimensions") else None
     extent = None
     if declared is not None:
         ws.reset_dimensions()  # read what is there, not what the sheet says it holds
         # where the values end: the (often many) styled empty rows after them are not parsed
-        extent = _sheet_extent(ws)
+        part = getattr(ws, "_worksheet_path", None)
+        extent = extents[part] if extents and part in extents else _sheet_extent(ws)
     out: list[tuple[int, list]] = []
     blank_from = None  # the first of the empty rows seen since the last row with a value
     last_cell_row = widest = 0  # the sheet's real extent: any cell, even styled and empty
@@ -545,44 +549,28 @@ def _sheet_rows(ws, name: str, limit: int | None = None, escapes: bool = True,
     return out
 
 
-# The sheet XML's row starts and value-holding cell children (<v>, inline <is>, formula
-# <f>), with or without a namespace prefix. The "last" patterns search backwards (a
-# greedy lead), so a chunk is scanned at C speed however many cells it holds.
-_LAST_VALUE = re.compile(rb"(?s).*<(?:[A-Za-z_][\w.-]*:)?(?:v|is|f)[\s/>]")
-_LAST_ROW = re.compile(rb"(?s).*<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br=\"(\d+)\"")
-_ROW_WITHOUT_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row(?:\s(?![^>]*\br=)[^>]*)?/?>")
 _SCAN_CHUNK = 1 << 20
 
 
 def _sheet_extent(ws) -> tuple[int, int] | None:
     """(the last row holding a value, the last row of any kind) of a read-only sheet, from
-    one streaming pass over its XML (C-speed searches, bounded memory); None when it cannot
-    be told (rows without numbers, no XML source)."""
+    one streaming pass over its XML (:class:`SheetExtent`: C-speed searches, bounded
+    memory); None when it cannot be told (rows without numbers, no XML source). Used when
+    the guard's own pass did not give it."""
     get = getattr(ws, "_get_source", None)
     if get is None:
         return None
-    last_value = last_row = 0
-    tail = b""
+    extent = SheetExtent()
     try:
         with get() as src:
-            while True:
+            while not extent.unknown:
                 chunk = src.read(_SCAN_CHUNK)
                 if not chunk:
                     break
-                buf = tail + chunk
-                if _ROW_WITHOUT_NUMBER.search(buf):
-                    return None
-                v = _LAST_VALUE.match(buf)
-                if v is not None:
-                    r = _LAST_ROW.match(buf, 0, v.start() + len(v.group()) - 1)
-                    last_value = int(r.group(1)) if r else last_row
-                r = _LAST_ROW.match(buf)
-                if r is not None:
-                    last_row = max(last_row, int(r.group(1)))
-                tail = buf[-512:]  # a tag cut by the chunk's end is seen whole next time
+                extent.feed(chunk)
     except (OSError, ValueError, KeyError):
         return None
-    return last_value, last_row
+    return extent.result()
 
 
 def _span(rows: int | None, cols: int | None) -> str:
@@ -597,7 +585,7 @@ def _span(rows: int | None, cols: int | None) -> str:
 def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = None,
               progress: Progress | None = None) -> Table:
     name = p.name
-    wb, escapes = _open_workbook(p)
+    wb, escapes, extents = _open_workbook(p)
     try:
         names = list(wb.sheetnames)
         if not names:
@@ -608,12 +596,12 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
                 raise FileRejected(f"{name}: has no sheet '{sheet}' (sheets: {', '.join(names)})")
             chosen = match[0]
         else:
-            chosen = _best_sheet(wb, names, name)
+            chosen = _best_sheet(wb, names, name, extents)
         ws = wb[chosen]
         report(progress, 0, 0, f"Reading sheet {chosen}")
         dimension_notes: list[str] = []
         try:
-            rows = _sheet_rows(ws, name, escapes=escapes, notes=dimension_notes)
+            rows = _sheet_rows(ws, name, escapes=escapes, notes=dimension_notes, extents=extents)
         except FileRejected:
             raise
         except Exception as e:
@@ -631,7 +619,7 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
             table.kind = "nkbrief"
             for extra, fields in (("Missiles", schema.MISSILE_FIELDS), ("Statements", schema.STATEMENT_FIELDS)):
                 if extra in names:
-                    xrows = _sheet_rows(wb[extra], name, escapes=escapes)
+                    xrows = _sheet_rows(wb[extra], name, escapes=escapes, extents=extents)
                     xh, _, xdata, _, _ = _split_header(name, xrows, None, 0) if any(
                         _has_value(c) for _, c in xrows) else ([], 0, [], 0, 0)
                     if xh == list(fields):
@@ -641,7 +629,7 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
         wb.close()
 
 
-def _best_sheet(wb, names: list[str], name: str) -> str:
+def _best_sheet(wb, names: list[str], name: str, extents: dict | None = None) -> str:
     """The sheet whose first rows look most like a launch table (ties: the first sheet)."""
     if len(names) == 1:
         return names[0]
@@ -651,7 +639,7 @@ def _best_sheet(wb, names: list[str], name: str) -> str:
         if getattr(ws, "sheet_state", "visible") != "visible" and best_score >= 0:
             continue
         try:
-            rows = _sheet_rows(ws, name, limit=HEADER_SEARCH_ROWS + 10)
+            rows = _sheet_rows(ws, name, limit=HEADER_SEARCH_ROWS + 10, extents=extents)
         except FileRejected:
             continue
         score = max((header_score(c) for _, c in rows[:HEADER_SEARCH_ROWS]), default=0)
