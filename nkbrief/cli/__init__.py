@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "nkbrief.cli.selfcheck",
     "nkbrief.cli.importing",
     "nkbrief.cli.edit",
+    "nkbrief.cli.sync",
 ]
 
 
