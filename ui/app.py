@@ -44,9 +44,25 @@ from .timeline import Y_MODES, Timeline
 _UNKNOWN = object()  # notes whose starting value is not known: saved unchecked
 
 #: Feature modules installed after the window is built: ``importlib.import_module(name).install(window)``.
-FEATURE_MODULES: list[str] = ["ui.timing_view", "ui.pack_dialog", "ui.import_actions"]
+FEATURE_MODULES: list[str] = ["ui.timing_view", "ui.pack_dialog", "ui.import_actions", "ui.sync_actions"]
 
 SCREENSHOT_SIZE = (1600, 1000)
+
+
+def store_description(store) -> tuple[str, str]:
+    """(short text, tooltip) naming the open store: a file, or a team server and the user."""
+    engine = getattr(store, "engine", "sqlite")
+    if engine == "sqlite":
+        text, tip = f"store: {store.path}", str(store.path)
+    else:
+        from nkbrief.jobs.sync import target_label  # (no password in what is shown)
+
+        where = getattr(store, "where", None) or target_label(getattr(store, "target", store.path))
+        text, tip = f"team store: {where} · {store.user}", f"{engine} server {where}, as {store.user}"
+    why = getattr(store, "read_only_reason", None)
+    if why:
+        text, tip = text + " · read-only", f"{tip}\nRead-only: {why}"
+    return text, tip
 
 
 def _startup_trace(stage: str) -> None:
@@ -95,7 +111,13 @@ class MainWindow(QMainWindow):
         self.frame = None
         self.calendar = None
         self._persist = restore
-        self.setWindowTitle(f"nkbrief — {Path(str(store.path)).name}")
+        #: Why the store cannot be written (a reader role): every edit action is off, with this
+        #: as its tooltip; filtering, selection and packs still work. None when it can be written.
+        self.read_only_reason: str | None = getattr(store, "read_only_reason", None)
+        #: The open store as the status bar names it (ui/sync_actions.py adds "offline copy of …").
+        self.store_text = store_description(store)
+        self._store_lost: str | None = None
+        self.setWindowTitle(f"nkbrief — {Path(str(store.path)).name if store.path else self.store_text[0]}")
         self.setWindowIcon(app_icon())
         self.setStyleSheet(STYLESHEET)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
@@ -123,15 +145,20 @@ class MainWindow(QMainWindow):
 
         self.detail = DetailPane(self)
         self.detail.set_store(store)
+        self.detail.read_only_reason = self.read_only_reason
         self.detail_dock = self.add_dock(self.detail, "Details", Qt.DockWidgetArea.RightDockWidgetArea)
         self.detail_dock.setMinimumWidth(300)
 
         self.bridge = SelectionBridge(self.selection, self.table, self.timeline, self.detail, self)
+        #: Actions that write to the store besides add, edit and delete (feature modules add theirs):
+        #: off, with the reason as tooltip, while the store is read-only (:meth:`apply_read_only`).
+        self.write_actions: list[QAction] = []
         self._build_actions()
         self._build_menus()
         self._build_toolbars()
         self._build_status()
 
+        self.apply_read_only()
         self.filter_bar.filter_changed.connect(self._on_filter_bar_filter_changed)
         self.table.table_model.rows_changed.connect(self._update_status)
         self.table.doubleClicked.connect(lambda *_: self.edit_event())
@@ -251,15 +278,27 @@ class MainWindow(QMainWindow):
 
     def _store_data_version(self) -> int | None:
         try:
-            return self.store.data_version()
+            v = self.store.data_version()
+        except StoreError as e:  # a team store whose connection was lost: said once, not per poll
+            if self._store_lost is None:
+                self._store_lost = str(e)
+                self.status_store.setText("store: connection lost")
+                QMessageBox.warning(self, "nkbrief", f"The connection to the store was lost: {e}\n\nThe "
+                                    "window shows the data as it was; it refreshes when the store answers again.")
+            return None
         except Exception:  # a closed or vanished store: nothing to follow
             return None
+        if self._store_lost is not None:
+            self._store_lost = None
+            self._seen_data_version = None  # reload (poll_store): changes made meanwhile are not missed
+        return v
 
     def poll_store(self) -> bool:
         """Reload if another process changed the store since the last look; True if so."""
         v = self._store_data_version()
         if v is None or v == self._seen_data_version:
             return False
+        back = self._seen_data_version is None
         notes = (self.detail.shown_event["id"], self.detail.notes_edit.toPlainText()) \
             if self.detail.notes_dirty() and self.detail.shown_event else None
         if notes:  # what the analyst started typing over, to check when the notes are saved
@@ -267,8 +306,8 @@ class MainWindow(QMainWindow):
         self.reload()
         if notes and self.detail.shown_event and self.detail.shown_event["id"] == notes[0]:
             self.detail.notes_edit.setPlainText(notes[1])  # still unsaved, still the analyst's
-        self.statusBar().showMessage("The store was changed by another program; the view is up to date.",
-                                     5000)
+        self.statusBar().showMessage("The store answers again; the view is up to date." if back else
+                                     "The store was changed by another program; the view is up to date.", 5000)
         return True
 
     # ---------------------------------------------------------- actions
@@ -402,8 +441,8 @@ class MainWindow(QMainWindow):
             hidden = int((view.inverse[rows] < 0).sum()) if rows.size else 0
             text += f" · {n:,} selected" + (f" ({hidden:,} hidden)" if hidden else "")
         self.status_counts.setText(text)
-        self.status_store.setText(f"store: {self.store.path}")
-        self.status_store.setToolTip(str(self.store.path))
+        self.status_store.setText(self.store_text[0])
+        self.status_store.setToolTip(self.store_text[1])
         try:
             row = self.store.last_import()
         except Exception:  # a store from another tool may lack the table; the status is optional
@@ -416,8 +455,9 @@ class MainWindow(QMainWindow):
 
     def _on_selection_changed(self) -> None:
         n = len(self.selection)
-        self.edit_action.setEnabled(n == 1)
-        self.delete_action.setEnabled(n > 0)
+        writable = not self.read_only_reason
+        self.edit_action.setEnabled(n == 1 and writable)
+        self.delete_action.setEnabled(n > 0 and writable)
         self.zoom_selection_action.setEnabled(n > 0)
         self._update_status()
 
@@ -473,7 +513,32 @@ class MainWindow(QMainWindow):
         if not self.filter_bar.clear_search():
             self.selection.clear()
 
+    def apply_read_only(self) -> None:
+        """Turn every writing action off (the reason as its tooltip) on a read-only store, or
+        back on; filtering, selection and packs are untouched."""
+        why = self.read_only_reason
+        self.detail.read_only_reason = why
+        tips = self.__dict__.setdefault("_write_tips", {})
+        if not why and not tips:
+            return  # never read-only: the actions are as they were built
+        n = len(self.selection)
+        for a in (self.add_action, self.edit_action, self.delete_action, *self.write_actions):
+            tips.setdefault(id(a), a.toolTip())
+            a.setToolTip(f"Read-only: {why}" if why else tips[id(a)])
+            a.setStatusTip(f"Read-only: {why}" if why else tips[id(a)])
+            on = n == 1 if a is self.edit_action else n > 0 if a is self.delete_action else True
+            a.setEnabled(on and not why)
+
+    def refuse_if_read_only(self) -> bool:
+        """True (and the reason in the status bar) when the store cannot be written."""
+        if self.read_only_reason:
+            self.statusBar().showMessage(f"Read-only: {self.read_only_reason}", 8000)
+            return True
+        return False
+
     def add_event(self) -> str | None:
+        if self.refuse_if_read_only():
+            return None
         # Deferred (start-up): the edit dialog costs about 28 ms the window need not pay until an
         # event is edited (median of 7 runs, 2026-12-07).
         from .edit_dialog import EventEditDialog
@@ -495,7 +560,7 @@ class MainWindow(QMainWindow):
         from .edit_dialog import EventEditDialog  # Deferred (start-up): see add_event
 
         event_id = event_id or self.selection.current
-        if not event_id:
+        if not event_id or self.refuse_if_read_only():
             return False
         ev = self.store.get_event(event_id)
         if ev is None:
@@ -540,7 +605,7 @@ class MainWindow(QMainWindow):
 
     def delete_events(self, ids=None, confirm: bool = True) -> bool:
         ids = list(ids if ids is not None else self.selection.ids)
-        if not ids:
+        if not ids or self.refuse_if_read_only():
             return False
         if confirm:
             what = ids[0] if len(ids) == 1 else f"{len(ids):,} events"
