@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what nkbrief needs on a Debian machine, once: Qt's system libraries and fonts
 # (apt-get, only those missing), then a virtual environment in .venv with the project.
-#   NKBRIEF_TEST_TOOLS=1  also installs what the tests use (Xvfb, LibreOffice, poppler).
+#   NKBRIEF_TEST_TOOLS=1  also installs what the tests use (Xvfb, LibreOffice, poppler,
+#                         PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,8 @@ runtime_pkgs=(libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1
   fonts-dejavu-core fonts-noto-cjk
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1)
-test_pkgs=(xvfb xauth poppler-utils libreoffice-calc-nogui)
+# postgresql: the throwaway servers of the team-store tests (scripts/pg_test_server.sh)
+test_pkgs=(xvfb xauth poppler-utils libreoffice-calc-nogui postgresql)
 
 pkgs=("${runtime_pkgs[@]}")
 [ "${NKBRIEF_TEST_TOOLS:-0}" = 1 ] && pkgs+=("${test_pkgs[@]}")

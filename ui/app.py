@@ -8,6 +8,7 @@ named in :data:`FEATURE_MODULES` has ``install(window)`` and may use ``window.st
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -51,15 +52,11 @@ SCREENSHOT_SIZE = (1600, 1000)
 
 def store_description(store) -> tuple[str, str]:
     """(short text, tooltip) naming the open store: a file, or a team server and the user."""
-    engine = getattr(store, "engine", "sqlite")
-    if engine == "sqlite":
-        text, tip = f"store: {store.path}", str(store.path)
-    else:
-        from nkbrief.jobs.sync import target_label  # (no password in what is shown)
-
-        where = getattr(store, "where", None) or target_label(getattr(store, "target", store.path))
-        text, tip = f"team store: {where} · {store.user}", f"{engine} server {where}, as {store.user}"
-    why = getattr(store, "read_only_reason", None)
+    if store.engine == "sqlite":
+        text, tip = f"store: {store.where}", store.where
+    else:  # "the team store 'nk' on db1:5432" (never a password)
+        text, tip = f"{store.where} · {store.user}", f"{store.where} ({store.engine}), connected as {store.user}"
+    why = store.read_only_reason
     if why:
         text, tip = text + " · read-only", f"{tip}\nRead-only: {why}"
     return text, tip
@@ -113,11 +110,11 @@ class MainWindow(QMainWindow):
         self._persist = restore
         #: Why the store cannot be written (a reader role): every edit action is off, with this
         #: as its tooltip; filtering, selection and packs still work. None when it can be written.
-        self.read_only_reason: str | None = getattr(store, "read_only_reason", None)
+        self.read_only_reason: str | None = store.read_only_reason
         #: The open store as the status bar names it (ui/sync_actions.py adds "offline copy of …").
         self.store_text = store_description(store)
         self._store_lost: str | None = None
-        self.setWindowTitle(f"nkbrief — {Path(str(store.path)).name if store.path else self.store_text[0]}")
+        self.setWindowTitle("nkbrief — " + (Path(str(store.path)).name if store.engine == "sqlite" else store.where))
         self.setWindowIcon(app_icon())
         self.setStyleSheet(STYLESHEET)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
@@ -276,15 +273,31 @@ class MainWindow(QMainWindow):
         self._store_poll.timeout.connect(self.poll_store)
         self._store_poll.start()
 
+    #: How often (seconds) a window whose team-store connection was lost tries to connect again.
+    RECONNECT_S = 5.0
+
     def _store_data_version(self) -> int | None:
         try:
             v = self.store.data_version()
         except StoreError as e:  # a team store whose connection was lost: said once, not per poll
+            import time
+
             if self._store_lost is None:
                 self._store_lost = str(e)
+                self._reconnect_at = time.monotonic() + self.RECONNECT_S
                 self.status_store.setText("store: connection lost")
                 QMessageBox.warning(self, "nkbrief", f"The connection to the store was lost: {e}\n\nThe "
                                     "window shows the data as it was; it refreshes when the store answers again.")
+            elif self.store.engine != "sqlite" and time.monotonic() >= self._reconnect_at:
+                self._reconnect_at = time.monotonic() + self.RECONNECT_S
+                try:
+                    new = Store.open(self.store.target)
+                except StoreError:
+                    return None  # still away: tried again later, said nothing more
+                self._store_lost = None
+                self.replace_store(new)
+                self.statusBar().showMessage("The store answers again; the view is up to date.", 8000)
+                return self._seen_data_version
             return None
         except Exception:  # a closed or vanished store: nothing to follow
             return None
@@ -528,6 +541,31 @@ class MainWindow(QMainWindow):
             a.setStatusTip(f"Read-only: {why}" if why else tips[id(a)])
             on = n == 1 if a is self.edit_action else n > 0 if a is self.delete_action else True
             a.setEnabled(on and not why)
+
+    def replace_store(self, store: Store) -> None:
+        """Show ``store`` instead of the open one, which is closed: the team store reconnected
+        after a lost connection, an offline copy replaced by a push, or one just pulled
+        (ui/sync_actions.py). Filters and selection are kept; the undo history is cleared (its
+        steps belong to the other connection) and open editors of the old store are closed."""
+        old = self.store
+        old.remove_listener(self._on_store_changed)
+        for name in ("calendar_editor", "import_dialog"):
+            w = getattr(self, name, None)
+            if w is not None:
+                w.close()
+                w.deleteLater()
+                setattr(self, name, None)
+        self.undo_stack.clear()
+        self.store = store
+        self.detail.set_store(store)
+        store.on_change(self._on_store_changed)
+        self.read_only_reason = store.read_only_reason
+        self.store_text = store_description(store)
+        self.apply_read_only()
+        self.reload()
+        if old is not store:
+            with contextlib.suppress(Exception):  # a lost connection may fail to close cleanly
+                old.close()
 
     def refuse_if_read_only(self) -> bool:
         """True (and the reason in the status bar) when the store cannot be written."""

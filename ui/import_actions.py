@@ -82,7 +82,7 @@ def undo_last_import(window) -> Worker | None:
     if undo_via_stack(window, last["id"]):  # the same step as Ctrl+Z, so Redo can bring it back
         window.statusBar().showMessage(f"Undid import {last['id']} ({last['file_name']})", 8000)
         return None
-    worker = Worker(undo_job, str(window.store.path), last["id"])
+    worker = Worker(undo_job, window.store.target, last["id"])
 
     def finished(res):
         window.store.notify("events")
@@ -111,7 +111,7 @@ def export_dataset_dialog(window, path: str | None = None) -> Worker | None:
         path, _ = QFileDialog.getSaveFileName(window, "Export dataset", "nkbrief-events.xlsx", EXPORT_FILTER)
         if not path:
             return None
-    worker = Worker(export_job, str(window.store.path), path, ids)
+    worker = Worker(export_job, window.store.target, path, ids)
 
     def finished(res):
         window.statusBar().showMessage(f"Exported {res.events:,} events to {res.path}", 8000)

@@ -428,7 +428,7 @@ class ImportDialog(QDialog):
         self.result = None
         self.undo_button.setEnabled(False)
         self.import_button.setEnabled(False)
-        worker = Worker(check_job, str(self.store.path), path, self.options())
+        worker = Worker(check_job, self.store.target, path, self.options())
         worker.signals.progressed.connect(lambda d, t, s: self._on_worker_progressed(gen, d, t, s))
         worker.signals.finished.connect(lambda res: self._on_check_finished(gen, res))
         worker.signals.failed.connect(lambda msg: self._on_check_failed(gen, msg))
@@ -791,7 +791,7 @@ class ImportDialog(QDialog):
         self._generation += 1
         gen = self._generation
         self.import_button.setEnabled(False)
-        worker = Worker(apply_job, str(self.store.path), self.parsed, self.resolutions())
+        worker = Worker(apply_job, self.store.target, self.parsed, self.resolutions())
         worker.signals.progressed.connect(lambda d, t, s: self._on_worker_progressed(gen, d, t, s))
         worker.signals.finished.connect(lambda res: self._on_import_finished(gen, res))
         worker.signals.failed.connect(lambda msg: self._on_import_failed(gen, msg))
@@ -837,7 +837,7 @@ class ImportDialog(QDialog):
         self._generation += 1
         gen = self._generation
         self.undo_button.setEnabled(False)
-        worker = Worker(undo_job, str(self.store.path), self.result.batch_id)
+        worker = Worker(undo_job, self.store.target, self.result.batch_id)
         worker.signals.progressed.connect(lambda d, t, s: self._on_worker_progressed(gen, d, t, s))
         worker.signals.finished.connect(lambda res: self._on_undo_finished(gen, res))
         worker.signals.failed.connect(lambda msg: self._on_undo_failed(gen, msg))

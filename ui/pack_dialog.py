@@ -576,7 +576,7 @@ class PackDialog(QDialog):
         opts = self.options()
         ids = self.checked_ids()
         self._save_settings()
-        worker = Worker(build_job, str(self.store.path), ids, opts, self.timing_options())
+        worker = Worker(build_job, self.store.target, ids, opts, self.timing_options())
         worker.signals.progressed.connect(self._on_worker_progressed)
         worker.signals.finished.connect(self._on_worker_finished)
         worker.signals.failed.connect(self._on_worker_failed)

@@ -83,27 +83,10 @@ def describe_store(window) -> None:
 
 
 def switch_store(window, store: Store) -> None:
-    """Show ``store`` in ``window`` instead of the one open (which is closed): after a push
-    replaced the offline copy, or to open a copy just pulled. Undo history is cleared (its
-    steps belong to the other store); filters and selection are kept."""
-    old = window.store
-    old.remove_listener(window._on_store_changed)
-    for name in ("calendar_editor", "import_dialog"):
-        w = getattr(window, name, None)
-        if w is not None:
-            w.close()
-            w.deleteLater()
-            setattr(window, name, None)
-    window.undo_stack.clear()
-    window.store = store
-    window.detail.set_store(store)
-    store.on_change(window._on_store_changed)
-    window.read_only_reason = getattr(store, "read_only_reason", None)
-    window.apply_read_only()
+    """Show ``store`` in ``window`` instead of the one open (:meth:`MainWindow.replace_store`),
+    named in the status bar and title."""
+    window.replace_store(store)
     describe_store(window)
-    window.reload()
-    if old is not store:
-        old.close()
 
 
 # ------------------------------------------------------------------ pull

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "nkbrief.cli.selfcheck",
     "nkbrief.cli.importing",
     "nkbrief.cli.edit",
+    "nkbrief.cli.admin",
     "nkbrief.cli.sync",
 ]
 
@@ -67,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nkbrief", description="Briefing workstation for North Korean missile launches. "
                 "With no command, opens the window.")
     p.add_argument("--version", action="version", version=f"nkbrief {__version__}")
-    p.add_argument("--db", metavar="PATH", help="the store file (default: $NKBRIEF_DB, "
-                   "else the user-data folder)")
+    p.add_argument("--db", metavar="PATH", help="the store file, or a team store's postgresql:// URL or "
+                   "service=NAME (default: $NKBRIEF_DB, else the user-data folder)")
     p.add_argument("--screenshot", metavar="PATH", help="render the window offscreen at "
                    "1600x1000 (or --size) to a PNG and exit")
     p.add_argument("--size", metavar="WxH", type=_window_size, help="with --screenshot: render the window "
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_db(parser: argparse.ArgumentParser) -> None:
     """Let --db also follow the command (``nkbrief list --db X``)."""
     parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                        help="the store file")
+                        help="the store file, or a team store's postgresql:// URL or service=NAME")
 
 
 def open_store(args, *, seed: bool = True):

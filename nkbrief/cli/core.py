@@ -274,8 +274,11 @@ def cmd_calendar(args) -> int:
 
 
 def cmd_init(args) -> int:
-    from ..store import Store, default_db_path
+    from ..store import Store, default_db_path, default_db_target, is_server_target
 
+    if is_server_target(getattr(args, "db", None) or default_db_target()):
+        raise CliError("init makes a store file; a team store on a server is set up with "
+                       "'nkbrief admin init-server URL'", 2)
     path = Path(args.db) if getattr(args, "db", None) else default_db_path()
     if path.exists() and path.stat().st_size > 0:
         raise CliError(f"{path} already exists; init makes a new store only")

@@ -94,9 +94,11 @@ def cmd_import(args) -> int:
         raise CliError("--rejected-out works with one FILE at a time", 2)
     if args.rejected_out:  # before any work, and before anything is committed
         from .. import write_guard
-        from ..store import default_db_path
+        from ..store import default_db_target, is_server_target
 
-        write_guard.protect_store(getattr(args, "db", None) or default_db_path())
+        target = getattr(args, "db", None) or default_db_target()
+        if not is_server_target(target):  # a team store has no file to write over
+            write_guard.protect_store(target)
         try:
             write_guard.check(args.rejected_out, args.files)
         except write_guard.WriteRefused as e:

@@ -44,7 +44,7 @@ from ..importing.incoming import Incoming
 from ..importing.merge import ImportResult, MergeItem, MergePlan, apply_import, plan_merge
 from ..model import schema
 from ..progress import Progress, report
-from ..store import Store, StoreError, utc_now
+from ..store import Store, StoreError, is_server_target, utc_now
 
 #: The key, in the details of an offline copy's first batch, that holds where it came from.
 ORIGIN_KEY = "offline_copy"
@@ -63,9 +63,9 @@ class SyncError(UserError):
 
 # ============================================================================ targets
 def is_server(target: object) -> bool:
-    """Whether ``target`` names a database server (a libpq URL or service) rather than a file."""
-    t = str(target).strip()
-    return t.startswith(("postgresql://", "postgres://")) or bool(re.match(r"^\s*(service|host|dbname)\s*=", t))
+    """Whether ``target`` names a team store on a server (a libpq URL or ``service=NAME``)
+    rather than a file (:func:`nkbrief.store.is_server_target`)."""
+    return is_server_target(str(target))
 
 
 def target_label(target: object) -> str:

@@ -30,6 +30,7 @@ from ..common import UserError, sha256_file, shown  # noqa: F401 - part of the s
 from ..model import rules, schema
 from ..progress import Progress, report
 from ..resources import resource_path
+from .errors import StoreError
 
 SCHEMA_VERSION = 3
 #: SQLite's application_id of an nkbrief store ("NKBR"): other programs' databases are
@@ -154,10 +155,6 @@ CREATE INDEX audit_batch ON audit(batch_id);
 ]
 
 
-class StoreError(UserError):
-    """A store problem phrased for the user (no traceback needed)."""
-
-
 def _when(at_utc: str | None) -> str:
     """'2026-12-07T09:50:02Z' as '2026-12-07 09:50:02 UTC' (for messages)."""
     if not at_utc:
@@ -193,6 +190,13 @@ class VersionConflict(StoreError):
         return _when(self.at_utc)
 
 
+def server_migrations(pg) -> list:
+    """The schema steps on a PostgreSQL server (``pg``: :mod:`.pg`), index v = the step from
+    schema v to v + 1, as :data:`MIGRATIONS`: schema 1 is SQLite's DDL translated, schema 3 the
+    same Python step (its SQL translated by the connection)."""
+    return [lambda c: c.script(pg.ddl_from_sqlite(MIGRATIONS[0])), lambda c: c.script(pg.V2_DDL), _migrate_v3]
+
+
 def _sqlite_code(e: BaseException) -> int | None:
     return getattr(e, "sqlite_errorcode", None)
 
@@ -215,6 +219,17 @@ def sqlite_message(path: Path, e: sqlite3.Error, doing: str = "write to") -> str
     return f"cannot {doing} the store {where}: {e}"
 
 
+def _sqlite_read_only_reason(p: Path) -> str | None:
+    """Why the store file cannot be written (no write permission on it or on its folder,
+    where SQLite writes its journal), or None."""
+    if not os.access(p, os.W_OK):
+        return f"the store file {shown(p)} is read-only (no write permission), so it can be read but not changed"
+    if not os.access(p.parent, os.W_OK):
+        return (f"the folder of the store {shown(p)} is read-only (no write permission), so the store "
+                "can be read but not changed")
+    return None
+
+
 def stored_values_outside_rules(path: Path) -> tuple[list[dict], str | None]:
     """(values that break the value rules, a problem sentence or None) of the store at
     ``path``, read through a read-only connection: the store is never created or changed
@@ -233,6 +248,18 @@ def stored_values_outside_rules(path: Path) -> tuple[list[dict], str | None]:
         return [], f"store: cannot be read ({e})"
     finally:
         conn.close()
+
+
+def is_server_target(target: object) -> bool:
+    """True for a team store on a PostgreSQL server: a libpq URL (``postgresql://…``,
+    ``postgres://…``) or a service name (``service=NAME``); anything else is a file path."""
+    return isinstance(target, str) and target.strip().startswith(("postgresql://", "postgres://", "service="))
+
+
+def default_db_target() -> str | Path:
+    """NKBRIEF_DB as given when it names a server, else :func:`default_db_path`."""
+    env = os.environ.get("NKBRIEF_DB", "")
+    return env.strip() if is_server_target(env) else default_db_path()
 
 
 def default_db_path() -> Path:
@@ -337,6 +364,8 @@ def _insert_rows(c: sqlite3.Connection, table: str, columns: list[str], rows: li
     last columns get ``constants`` (bound once per statement, after the rows' values). Rows
     per statement stay within this SQLite build's limit on bound variables.
     """
+    if c.__class__ is not sqlite3.Connection:  # a team store: the server's bulk path (COPY)
+        return c.insert_rows(table, columns, rows, constants, progress, label)
     width = len(columns) - len(constants)
     k = len(constants)
     limit = c.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
@@ -513,8 +542,17 @@ def _columns_valid(cols: list[list]) -> bool:
 class Store:
     """An open nkbrief store. Use :meth:`open`."""
 
+    #: "sqlite" (a file) or "postgresql" (a team store on a server; see :mod:`.pg`).
+    engine = "sqlite"
+
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
+        #: What :meth:`open` takes to open this store again (a worker's own connection).
+        self.target: str = str(path)
+        #: The store for messages and the status bar.
+        self.where: str = str(path)
+        #: None when the store can be written; else one sentence saying why it cannot.
+        self.read_only_reason: str | None = None
         self._conn = conn
         self._listeners: list[Callable[[str], None]] = []
         self._in_write = False
@@ -530,8 +568,18 @@ class Store:
         """Open (creating and migrating if needed) the store at ``path``.
 
         A brand-new store is seeded from the bundled dataset unless ``seed`` is False.
+        ``path`` may also name a team store on a PostgreSQL server (:func:`is_server_target`),
+        set up beforehand by ``nkbrief admin init-server`` (``seed`` does not apply there).
         """
-        p = Path(path).expanduser() if path else default_db_path()
+        target = path if path else default_db_target()
+        if is_server_target(target):
+            # Deferred (start-up): psycopg is loaded only for a team store; importing it up front
+            # would add about 0.19 s to every start of the default SQLite store (python -X
+            # importtime after nkbrief.store, median of 7 runs, 2026-12-07, load average 4).
+            from . import pg
+
+            return cls._open_server(pg, str(target).strip())
+        p = Path(target).expanduser()
         where = shown(p)
         if p.is_dir():
             raise StoreError(f"{where} is a folder, not a store file")
@@ -580,6 +628,7 @@ class Store:
                              "it was left untouched")
         store = cls(p, conn)
         store.privacy_notes = notes
+        store.read_only_reason = _sqlite_read_only_reason(p)
         if version > SCHEMA_VERSION:
             conn.close()
             raise StoreError(f"{where} was written by a newer nkbrief (schema {version}); "
@@ -592,6 +641,26 @@ class Store:
         store._protected = True
         if new and seed:
             store.seed_from_resources()
+        return store
+
+    @classmethod
+    def _open_server(cls, pg, target: str) -> Store:
+        """Open the team store on a PostgreSQL server (``pg``: :mod:`.pg`): the same store,
+        its SQL translated by the connection. An older schema is upgraded when this login owns
+        the tables; a newer one, an empty database or one holding other tables is refused."""
+        conn = pg.connect(target)
+        try:
+            version = pg.check_store(conn, SCHEMA_VERSION)
+            if version < SCHEMA_VERSION:
+                pg.upgrade(conn, server_migrations(pg), SCHEMA_VERSION)
+            store = cls(None, conn)  # type: ignore[arg-type]
+            store.engine = "postgresql"
+            store.target, store.where, store.user = target, conn.where, conn.user
+            conn.listen()
+            store.read_only_reason = conn.read_only_reason()
+        except BaseException:
+            conn.close()
+            raise
         return store
 
     def _set_application_id(self) -> None:
@@ -642,6 +711,8 @@ class Store:
         if self._in_write:
             yield self._conn
             return
+        if self.read_only_reason:
+            raise StoreError(f"{self.read_only_reason}; nothing was written")
         self._in_write = True
         try:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -655,7 +726,7 @@ class Store:
                 raise
             try:
                 self._conn.execute("COMMIT")
-            except sqlite3.Error:
+            except (sqlite3.Error, StoreError):
                 self._pending.clear()
                 if self._conn.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
@@ -1299,7 +1370,7 @@ class Store:
     def values_outside_rules(self, limit: int = 100) -> list[dict]:
         """Stored event values that break :mod:`nkbrief.model.rules` (only another program, or an
         older nkbrief, can have written them): ``{"id", "field", "value", "reason"}``."""
-        return values_outside_rules(self._conn, limit)
+        return values_outside_rules(self._conn, limit, typed=self.engine != "sqlite")
 
     def _execute(self, sql: str, args: tuple | list = ()) -> sqlite3.Cursor:
         """Run raw SQL: for the store package and for tests only (callers use the named reads)."""
@@ -1354,16 +1425,22 @@ def int_array(values) -> pd.api.extensions.ExtensionArray:
     return pd.array(out, dtype="Int64")
 
 
-def values_outside_rules(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
-    """See :meth:`Store.values_outside_rules` (also used on a read-only connection)."""
+def values_outside_rules(conn: sqlite3.Connection, limit: int = 100, *, typed: bool = False) -> list[dict]:
+    """See :meth:`Store.values_outside_rules` (also used on a read-only connection).
+    ``typed``: the columns' types are enforced by the database (PostgreSQL), so only the
+    bounds and words are checked."""
     checks: list[tuple[str, rules.Rule, str, tuple]] = []
     for name, rule in rules.EVENT_RULES.items():
         if rule.kind in ("count", "km", "lat", "lon"):
             want = "('integer')" if rule.kind == "count" else "('integer', 'real')"
             where = f"typeof({name}) NOT IN {want} OR NOT ({name} BETWEEN ? AND ?)"
+            if typed:
+                where = f"NOT ({name} BETWEEN ? AND ?)"
             args: tuple = (rule.lo, rule.hi)
         elif rule.kind == "date":
             where = f"typeof({name}) != 'text' OR length({name}) != 10 OR NOT ({name} BETWEEN ? AND ?)"
+            if typed:
+                where = f"length({name}) != 10 OR NOT ({name} BETWEEN ? AND ?)"
             args = (rules.EARLIEST_DATE, rules.latest_date())
         elif rule.kind == "words":
             where = f"{name} NOT IN ({', '.join('?' * len(rule.words))})"

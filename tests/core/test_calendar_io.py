@@ -21,6 +21,9 @@ from nkbrief.jobs.calendar_io import (
 from nkbrief.cli import main
 from nkbrief.store import StoreError
 
+#: The store tests here run on both engines (tests/conftest.py).
+STORE_ENGINES = ("sqlite", "postgresql")
+
 REPO = Path(__file__).resolve().parents[2]
 HEADER = "id,date,end_date,category,title,description,sources\n"
 

@@ -11,6 +11,9 @@ from nkbrief.analysis import catalogue
 from nkbrief.cli import main
 from nkbrief.importing.importer import ImportOptions, apply_import, plan_merge, read_file
 
+#: The store tests here run on both engines (tests/conftest.py).
+STORE_ENGINES = ("sqlite", "postgresql")
+
 KOREAN_HEADER = ["발사일자", "시각", "미사일", "종류", "발수", "발사장소", "출처"]
 
 

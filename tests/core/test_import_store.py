@@ -21,6 +21,9 @@ from nkbrief.importing.importer import apply_import, read_file, undo_batch
 from nkbrief.importing.merge import ImportError_
 from nkbrief.store import Store, StoreError, _canonical_utc, _column_ok, _json_list, _json_lists
 
+#: The store tests here run on both engines (tests/conftest.py).
+STORE_ENGINES = ("sqlite", "postgresql")
+
 
 def _event(i: int, **kw) -> dict:
     return schema.empty_event() | {

@@ -11,6 +11,9 @@ import pytest
 from nkbrief.model import schema
 from nkbrief.store import APPLICATION_ID, SCHEMA_VERSION, Store, StoreError
 
+#: The store tests here run on both engines (tests/conftest.py).
+STORE_ENGINES = ("sqlite", "postgresql")
+
 
 def _ev(i: int, **kw) -> dict:
     ev = schema.empty_event() | {"id": f"ev-{i}", "date": f"2020-01-{i % 28 + 1:02d}",

@@ -1,6 +1,6 @@
 """Offline copies (issue 18): sync pull, offline edits, sync push through the import's merge
-and review. The "server" is a store file here, and a PostgreSQL test server when the
-``pg_url`` fixture exists (tests/conftest.py, issue 18): the Store API is the same."""
+and review. The store pulled from is a file, and a database on the PostgreSQL test server
+(STORE_ENGINES): the Store API is the same."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from nkbrief.jobs import sync
 from nkbrief.model import schema
-from nkbrief.store import Store
+from nkbrief.store import Store, StoreError
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = str(ROOT / "main.py")
@@ -23,20 +23,28 @@ B = "2026-09-20-unknown-east-coast-of-north-korea-1500"
 C = "2026-10-03-unknown-east-coast-of-north-korea"
 
 
-@pytest.fixture(params=["file", "postgresql"])
-def server(request, tmp_path, _seeded_template):
-    """The store an offline copy is pulled from: its target (a path or a URL), seeded."""
-    if request.param == "file":
-        path = tmp_path / "server.sqlite3"
-        shutil.copyfile(_seeded_template, path)
-        return str(path)
-    try:
-        url = request.getfixturevalue("pg_url")
-    except pytest.FixtureLookupError:
-        pytest.skip("no pg_url fixture in this tree (the PostgreSQL engine of issue 18 is not merged)")
-    with Store.open(url) as st:  # a fresh database: seeded from the bundled dataset
-        assert st.event_count() > 0
-    return url
+STORE_ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture
+def server(store_target):
+    """The store an offline copy is pulled from (a file, or a database on the PostgreSQL test
+    server): its target, seeded from the bundled dataset."""
+    return store_target(seed=True, name="server")
+
+
+@pytest.fixture
+def colleague(store_engine, request):
+    """(open(target) -> the server as another analyst, their name): on PostgreSQL a login of
+    its own (the audit records the database user), on a file a store whose user is set."""
+    if store_engine == "sqlite":
+        def open_file(target):
+            st = Store.open(target, seed=False)
+            st.user = "colleague"
+            return st
+        return open_file, "colleague"
+    role = request.getfixturevalue("pg_role")(member_of=("nkbrief_editor",))
+    return (lambda target: Store.open(role.url(target))), role.name
 
 
 def _open(target) -> Store:
@@ -71,7 +79,7 @@ def test_a_password_in_the_url_is_never_recorded():
     assert sync.target_label("postgresql://ana:s3cret@db.cell/nk?sslmode=require") == \
         "postgresql://ana@db.cell/nk?sslmode=require"
     assert "s3cret" not in sync.target_label("postgresql://db/nk?password=s3cret&sslmode=verify-full")
-    assert "s3cret" not in sync.target_label("host=db dbname=nk password=s3cret")
+    assert "s3cret" not in sync.target_label("service=nk password=s3cret")
     assert sync.is_server("service=nkteam") and sync.is_server("postgresql://db/nk")
     assert not sync.is_server("/home/ana/copy.sqlite3")
 
@@ -120,19 +128,19 @@ def test_a_failed_pull_leaves_the_old_copy_and_no_temporary_file(server, tmp_pat
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_pull_offline_edit_and_push_with_a_conflict_resolved_in_the_review(server, tmp_path):
+def test_pull_offline_edit_and_push_with_a_conflict_resolved_in_the_review(server, tmp_path, colleague):
+    as_colleague, name = colleague
     copy = _pulled(server, tmp_path)
     with _open(copy) as loc:
         loc.update_event(A, {"notes": "offline note"})  # only in the copy: goes in as it is
         loc.update_event(B, {"count": 3})  # also changed on the server: a conflict
-    with _open(server) as srv:
-        srv.user = "colleague"
+    with as_colleague(server) as srv:
         srv.update_event(B, {"count": 2, "notes": "server note"})
         batches_before = len(srv.batches_frame())
     plan = sync.review(copy)
     assert [(r.event_id, list(r.item.diffs)) for r in plan.reviews] == [(B, ["count"])]
     (r,) = plan.reviews
-    assert r.user == "colleague" and "changed on the server by colleague at " in r.why
+    assert r.user == name and f"changed on the server by {name} at " in r.why
     assert r.item.diffs["count"] == (2, 3)
     assert list(plan.automatic.values()) == ["take_theirs"]
     with pytest.raises(sync.SyncError, match="need.* your decision"):
@@ -206,16 +214,16 @@ def test_deleted_added_and_calendar_changes(server, tmp_path):
         assert deleted[deleted["action"] == "delete"]["record_id"].tolist() == [C]
 
 
-def test_an_event_edited_offline_but_deleted_on_the_server_is_not_pushed(server, tmp_path):
+def test_an_event_edited_offline_but_deleted_on_the_server_is_not_pushed(server, tmp_path, colleague):
+    as_colleague, name = colleague
     copy = _pulled(server, tmp_path)
     with _open(copy) as loc:
         loc.update_event(A, {"notes": "offline"})
         loc.update_event(B, {"notes": "offline"})
-    with _open(server) as srv:
-        srv.user = "colleague"
+    with as_colleague(server) as srv:
         srv.delete_event(A)
     res = sync.push(copy)
-    assert any(n.startswith(f"{A}: edited in your copy, but deleted on the server by colleague") for n in res.notes)
+    assert any(n.startswith(f"{A}: edited in your copy, but deleted on the server by {name}") for n in res.notes)
     with _open(server) as srv:
         assert not srv.has_event(A) and srv.get_event(B)["notes"] == "offline"
 
@@ -264,8 +272,15 @@ def test_bad_cases_are_one_line_and_change_nothing(server, tmp_path, _seeded_tem
     with _open(copy) as loc:
         loc.update_event(A, {"notes": "offline"})
     before = copy.read_bytes()
-    monkeypatch.setattr(Store, "read_only_reason", "your role nkbrief_reader may only read", raising=False)
-    with pytest.raises(sync.SyncError, match="cannot push to .*: your role nkbrief_reader may only read"):
+    real = sync.open_target
+
+    def read_only(target):
+        st = real(target)
+        st.read_only_reason = "your role may only read"
+        return st
+
+    monkeypatch.setattr(sync, "open_target", read_only)
+    with pytest.raises(sync.SyncError, match="cannot push to .*: your role may only read"):
         sync.push(copy)
     monkeypatch.undo()
     assert copy.read_bytes() == before
@@ -295,9 +310,8 @@ def _cli(*args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, MAIN, *args], capture_output=True, text=True, timeout=180)
 
 
-def test_sync_commands(tmp_path, _seeded_template):
-    srv_path = tmp_path / "server.sqlite3"
-    shutil.copyfile(_seeded_template, srv_path)
+def test_sync_commands(server, tmp_path):
+    srv_path = server
     copy = tmp_path / "copy.sqlite3"
     r = _cli("sync", "pull", str(srv_path), "--db", str(copy))
     assert r.returncode == 0 and r.stdout.startswith("pulled ") and r.stderr == "", r.stderr
@@ -323,3 +337,46 @@ def test_sync_commands(tmp_path, _seeded_template):
     r = _cli("sync", "pull", str(tmp_path / "typo.sqlite3"), "--db", str(tmp_path / "x.sqlite3"))
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "there is no store at" in r.stderr
     assert not (tmp_path / "x.sqlite3").exists() and not (tmp_path / "typo.sqlite3").exists()
+
+
+def test_a_reader_role_pulls_but_cannot_push(store_engine, store_target, request, tmp_path):
+    if store_engine != "postgresql":
+        pytest.skip("roles are the team server's")
+    pg_role = request.getfixturevalue("pg_role")
+    server = store_target(seed=True, name="server")
+    reader = pg_role(member_of=("nkbrief_reader",)).url(server)
+    copy = tmp_path / "copy.sqlite3"
+    res = sync.pull(reader, copy)
+    assert res.events > 0
+    with _open(copy) as loc:
+        loc.update_event(A, {"notes": "offline"})
+    before = copy.read_bytes()
+    with pytest.raises(sync.SyncError, match=r"^cannot push to .*which can read but not change"):
+        sync.push(copy)
+    assert copy.read_bytes() == before
+    with _open(server) as srv:
+        assert srv.get_event(A)["notes"] != "offline"
+
+
+def test_an_unreachable_server_is_one_line_and_changes_nothing(store_engine, request, tmp_path):
+    if store_engine != "postgresql":
+        pytest.skip("a server that stops is the team server's")
+    pg_private_server = request.getfixturevalue("pg_private_server")
+    from nkbrief.store.admin import init_server
+
+    url = pg_private_server.create_database()
+    init_server(url, seed=True)
+    copy = tmp_path / "copy.sqlite3"
+    sync.pull(url, copy)
+    with _open(copy) as loc:
+        loc.update_event(A, {"notes": "offline"})
+    before = copy.read_bytes()
+    pg_private_server.stop()
+    with pytest.raises(StoreError, match="cannot reach") as e:
+        sync.push(copy)
+    assert "\n" not in str(e.value)
+    with pytest.raises(StoreError, match="cannot reach"):
+        sync.pull(url, tmp_path / "other.sqlite3")
+    assert copy.read_bytes() == before and not (tmp_path / "other.sqlite3").exists()
+    r = _cli("sync", "push", "--db", str(copy))
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "cannot reach" in r.stderr

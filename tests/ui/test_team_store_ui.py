@@ -2,8 +2,8 @@
 the import's merge review, read-only mode, the open store named, a lost connection said once,
 and another process's import seen within 2 s with the selection kept.
 
-The "server" is a store file here, and a PostgreSQL test server too when the ``pg_url``
-fixture exists (tests/conftest.py, issue 18)."""
+The store is a file, and a database on the PostgreSQL test server (STORE_ENGINES); the
+read-only test there logs in with a role granted nkbrief_reader."""
 
 from __future__ import annotations
 
@@ -36,19 +36,30 @@ def _fill(st: Store) -> None:
             st.insert_calendar_entry(c, b, audit=False)
 
 
-@pytest.fixture(params=["file", "postgresql"])
-def server(request, tmp_path):
-    """A store holding the small hand-made events: its target (a path or a URL)."""
-    if request.param == "file":
-        target = str(tmp_path / "server.sqlite3")
-    else:
-        try:
-            target = request.getfixturevalue("pg_url")
-        except pytest.FixtureLookupError:
-            pytest.skip("no pg_url fixture in this tree (the PostgreSQL engine of issue 18 is not merged)")
+STORE_ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture
+def server(store_target):
+    """A store holding the small hand-made events (a file, or a database on the PostgreSQL
+    test server): its target."""
+    target = store_target(seed=False, name="server")
     with Store.open(target, seed=False) as st:
         _fill(st)
     return target
+
+
+@pytest.fixture
+def colleague(store_engine, request):
+    """(open(target) -> the server as another analyst, their name); see tests/core/test_sync.py."""
+    if store_engine == "sqlite":
+        def open_file(target):
+            st = Store.open(target, seed=False)
+            st.user = "colleague"
+            return st
+        return open_file, "colleague"
+    role = request.getfixturevalue("pg_role")(member_of=("nkbrief_editor",))
+    return (lambda target: Store.open(role.url(target))), role.name
 
 
 @pytest.fixture
@@ -58,9 +69,10 @@ def warnings_shown(monkeypatch):
     return shown
 
 
-def test_pull_offline_edit_and_push_with_a_conflict_resolved_in_the_review(qtbot, server, tmp_path):
+def test_pull_offline_edit_and_push_with_a_conflict_resolved_in_the_review(qtbot, server, tmp_path, colleague):
     from ui import sync_actions
 
+    as_colleague, name = colleague
     home = tmp_path / "home.sqlite3"
     st = Store.open(home)
     w = _make_window(qtbot, st)
@@ -81,8 +93,7 @@ def test_pull_offline_edit_and_push_with_a_conflict_resolved_in_the_review(qtbot
     w.select_ids([B])
     assert w.commit_edit(A, {"notes": "offline note"}, w.store.event_version(A))
     assert w.commit_edit(B, {"count": 4}, w.store.event_version(B))
-    with Store.open(server, seed=False) as srv:
-        srv.user = "colleague"
+    with as_colleague(server) as srv:
         srv.update_event(B, {"count": 3, "notes": "server note"})
 
     w.push_action.trigger()
@@ -91,8 +102,8 @@ def test_pull_offline_edit_and_push_with_a_conflict_resolved_in_the_review(qtbot
     tree = pd.review.conflict_tree
     assert tree.topLevelItemCount() == 1
     top = tree.topLevelItem(0)
-    assert top.text(0).startswith(SMALL_EVENTS[8]["date"]) and top.text(1).startswith("colleague, ")
-    assert top.toolTip(0).startswith(f"{B}: changed on the server by colleague at ")
+    assert top.text(0).startswith(SMALL_EVENTS[8]["date"]) and top.text(1).startswith(f"{name}, ")
+    assert top.toolTip(0).startswith(f"{B}: changed on the server by {name} at ")
     assert [(top.child(i).text(1), top.child(i).text(2)) for i in range(top.childCount())] == [("3", "4")]
     assert not pd.push_button.isEnabled()  # the conflict is not decided yet
     combo = tree.itemWidget(top, 3)
@@ -117,16 +128,23 @@ def test_pull_offline_edit_and_push_with_a_conflict_resolved_in_the_review(qtbot
     w.store.close()
 
 
-def test_read_only_store_filters_and_builds_packs_but_every_edit_is_off(qtbot, small_store, tmp_path,
-                                                                        monkeypatch, warnings_shown):
+def test_read_only_store_filters_and_builds_packs_but_every_edit_is_off(qtbot, server, store_engine, request,
+                                                                        tmp_path, monkeypatch, warnings_shown):
     from ui import pack_dialog
 
-    monkeypatch.setattr(Store, "read_only_reason", READER, raising=False)
     monkeypatch.setattr(pack_dialog, "open_file", lambda p: True)
-    w = _make_window(qtbot, small_store)
-    assert w.read_only_reason == READER and w.status_store.text().endswith("· read-only")
+    if store_engine == "postgresql":  # a real login granted nkbrief_reader
+        role = request.getfixturevalue("pg_role")(member_of=("nkbrief_reader",))
+        st = Store.open(role.url(server))
+        assert st.read_only_reason and role.name in st.read_only_reason
+    else:
+        st = Store.open(server, seed=False)
+        st.read_only_reason = READER
+    why = st.read_only_reason
+    w = _make_window(qtbot, st)
+    assert w.read_only_reason == why and w.status_store.text().endswith("· read-only")
     assert "read-only" in w.windowTitle()
-    tip = f"Read-only: {READER}"
+    tip = f"Read-only: {why}"
     for a in (w.add_action, w.edit_action, w.delete_action, w.import_action, w.undo_import_action):
         assert not a.isEnabled() and a.toolTip() == tip, a.text()
     # selection still works, and does not turn edit and delete back on
@@ -159,6 +177,7 @@ def test_read_only_store_filters_and_builds_packs_but_every_edit_is_off(qtbot, s
     dlg.close()
     assert warnings_shown == []
     w.close()
+    st.close()
 
 
 def test_a_lost_connection_is_reported_once_not_per_poll(qtbot, small_window, warnings_shown, monkeypatch):
@@ -196,3 +215,63 @@ def test_another_process_import_is_seen_within_2_seconds_selection_kept(qtbot, s
     assert list(w.selection.ids) == [A] and w.detail.shown_event["id"] == A
     w.close()
     st.close()
+
+
+def test_a_stopped_server_is_reported_once_and_the_window_reconnects(qtbot, store_engine, request,
+                                                                     warnings_shown, monkeypatch):
+    if store_engine != "postgresql":
+        pytest.skip("a server that stops is the team store's")
+    from nkbrief.store.admin import init_server
+    from ui.app import MainWindow
+
+    pg = request.getfixturevalue("pg_private_server")
+    url = pg.create_database()
+    init_server(url)
+    with Store.open(url) as st:
+        _fill(st)
+    st = Store.open(url)
+    w = _make_window(qtbot, st)
+    w.select_ids([A])
+    pg.stop()
+    for _ in range(3):
+        assert not w.poll_store()
+    assert len(warnings_shown) == 1 and "lost" in warnings_shown[0] and "Traceback" not in warnings_shown[0]
+    assert w.status_store.text() == "store: connection lost"
+    pg.start()
+    monkeypatch.setattr(MainWindow, "RECONNECT_S", 0.0)
+    w._reconnect_at = 0.0
+    qtbot.waitUntil(lambda: w._store_lost is None, timeout=10000)
+    assert w.store is not st and list(w.selection.ids) == [A]
+    assert "answers again" in w.statusBar().currentMessage() and len(warnings_shown) == 1
+    with Store.open(url) as other:  # and it follows changes again
+        other.update_event(B, {"notes": "after the restart"})
+    qtbot.waitUntil(lambda: w.poll_store() or w.frame.loc[w.frame["id"] == B, "notes"].iloc[0] ==
+                    "after the restart", timeout=5000)
+    w.close()
+    w.store.close()
+
+
+def test_opening_a_team_store_that_cannot_be_opened_is_one_dialog(qtbot, store_engine, request, monkeypatch,
+                                                                  capsys):
+    if store_engine != "postgresql":
+        pytest.skip("the team store's bad cases")
+    import argparse
+
+    from ui import app as app_mod
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text))
+    pg = request.getfixturevalue("pg_private_server")
+    url = pg.create_database()
+    stranger = request.getfixturevalue("pg_role")(password=None, server=pg)
+    pg.stop()
+    cases = [url, stranger.url(url)]
+    assert app_mod.run_gui(argparse.Namespace(db=cases[0], screenshot=None, select=None)) == 1
+    pg.start()
+    assert app_mod.run_gui(argparse.Namespace(db=cases[1], screenshot=None, select=None)) == 1
+    # an empty database: no nkbrief tables (the administrator has not run init-server)
+    assert app_mod.run_gui(argparse.Namespace(db=url, screenshot=None, select=None)) == 1
+    assert len(shown) == 3 and all("\n" not in s and "Traceback" not in s for s in shown)
+    assert "cannot reach" in shown[0] and "refused the login" in shown[1]
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 3
