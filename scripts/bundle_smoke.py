@@ -21,6 +21,9 @@ checks that:
 - ``timing --json`` runs its Monte Carlo test and reports a p-value;
 - ``pack -o`` writes a workbook where asked, with the timeline picture (drawn by Pillow)
   embedded and not blank;
+- the team store: psycopg and its libpq load (selfcheck), and with a test server given
+  (``--pg URL``, a Unix-socket URL since the namespace has no network; scripts/ci_bundle.sh
+  starts one) ``admin init-server``, ``import --db URL`` and ``list --db URL`` work on it;
 - the bundle still runs when its folder is mounted read-only (Linux, mount namespace);
 - the bundle wrote nothing into its own folder during all of the above (the folder tree
   with sizes, modes and mtimes is compared before and after).
@@ -88,6 +91,10 @@ BIG_ROWS = [{**IMPORT_ROWS[i % 2], "date": f"2001-09-{1 + i % 28:02d}",
              "description": "synthetic row written by scripts/bundle_smoke.py; " + "padding " * 40}
             for i in range(700)]
 BIG_RANGE = ("2001-09-01", "2001-09-30")
+# The team store check's rows (imported into the PostgreSQL test server, not the file store).
+TEAM_ROWS = [{**IMPORT_ROWS[0], "date": "2001-11-05", "missile_name": "Smoke-Test team A"},
+             {**CP949_ROWS[0], "date": "2001-11-19", "missile_name": "Smoke-Test team B"}]
+TEAM_RANGE = ("2001-11-01", "2001-11-30")
 
 
 # --------------------------------------------------------------------------- results
@@ -435,6 +442,9 @@ def check_selfcheck(rep: Report, run: Runner, bundle: Path) -> None:
         problems.append(f"resources come from {res}, not from the bundle")
     if Path(info.get("store", {}).get("path", "")) != want_store:
         problems.append(f"store path {info.get('store', {}).get('path')} is not {want_store}")
+    pg = info.get("postgresql_client") or {"error": "selfcheck does not report the team store's driver"}
+    if pg.get("error") or pg.get("implementation") != "binary":
+        problems.append(f"team store driver: {pg.get('error') or pg}")
     if r.returncode != 0 and not problems:
         problems.append(_tail(r))
     if problems:
@@ -442,7 +452,8 @@ def check_selfcheck(rep: Report, run: Runner, bundle: Path) -> None:
     else:
         lib = info["libraries"]
         rep.add("selfcheck", "pass", f"openpyxl {lib.get('openpyxl')} DEFUSEDXML=True, entity refused; "
-                f"PySide6 {lib.get('PySide6_Essentials')}", dt)
+                f"PySide6 {lib.get('PySide6_Essentials')}; psycopg {pg['psycopg']} with libpq {pg['libpq']}",
+                dt)
 
 
 def check_list(rep: Report, run: Runner) -> None:
@@ -566,9 +577,9 @@ def write_csv(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -
 _COMPARED = ("date", "missile_name", "launch_site")
 
 
-def _listed(run: Runner, rng: tuple[str, str]) -> list[tuple] | str:
+def _listed(run: Runner, rng: tuple[str, str], *extra: str) -> list[tuple] | str:
     """(date, name, site) of the events ``list`` shows in the date range, or why listing failed."""
-    r, _ = run("list", "--json", "--from", rng[0], "--to", rng[1])
+    r, _ = run("list", "--json", "--from", rng[0], "--to", rng[1], *extra)
     try:
         return sorted(tuple(e.get(k) for k in _COMPARED) for e in json.loads(r.stdout))
     except (ValueError, AttributeError, TypeError):
@@ -616,6 +627,42 @@ def check_import(rep: Report, run: Runner, out_dir: Path) -> None:
     src = out_dir / "smoke_events_big.csv"
     write_csv(src, BIG_ROWS)
     _import_check(rep, run, "import-big", src, BIG_ROWS, BIG_RANGE)
+
+
+def check_team_store(rep: Report, run: Runner, out_dir: Path, pg_url: str | None) -> None:
+    """The team store on the PostgreSQL test server at ``pg_url`` (an empty database): set it
+    up with ``admin init-server``, import a CSV into it and list the events back."""
+    if not pg_url:
+        rep.add("team-store", "skip", "no test server given (--pg URL; scripts/ci_bundle.sh starts one)")
+        return
+    has = run.has_command("admin")
+    if has is False:
+        rep.add("team-store", "skip", "the bundle has no 'admin' command yet (the PostgreSQL engine): "
+                "only the driver was checked, by selfcheck")
+        return
+    if has is not True:
+        rep.add("team-store", "fail", f"'admin --help' failed: {has}")
+        return
+    r, dt = run("admin", "init-server", pg_url)
+    if r.returncode != 0:
+        rep.add("team-store", "fail", f"admin init-server: {_tail(r)}", dt)
+        return
+    src = out_dir / "smoke_team.csv"
+    write_csv(src, TEAM_ROWS)
+    r, dt2 = run("import", str(src), "--db", pg_url)
+    dt += dt2
+    if r.returncode != 0:
+        rep.add("team-store", "fail", f"import into the team store: {_tail(r)}", dt)
+        return
+    got = _listed(run, TEAM_RANGE, "--db", pg_url)
+    want = sorted(tuple(row[k] for k in _COMPARED) for row in TEAM_ROWS)
+    if got != want:
+        rep.add("team-store", "fail", f"the team store lists {got}, expected {want}", dt)
+    elif _listed(run, TEAM_RANGE) != []:
+        rep.add("team-store", "fail", "the team store's rows also went into the file store", dt)
+    else:
+        rep.add("team-store", "pass", f"init-server, import and list of {len(want)} events on the "
+                "PostgreSQL test server", dt)
 
 
 def check_export(rep: Report, run: Runner, out_dir: Path) -> None:
@@ -784,7 +831,8 @@ def check_no_writes(rep: Report, before: dict, bundle: Path) -> None:
         rep.add("no-writes", "pass", f"{len(before)} entries in the bundle folder unchanged")
 
 
-def run_smoke(bundle: Path, *, isolation: str = "auto", keep: bool = False) -> Report:
+def run_smoke(bundle: Path, *, isolation: str = "auto", keep: bool = False,
+              pg_url: str | None = None) -> Report:
     bundle = bundle.resolve()
     exe = find_executable(bundle)
     iso = make_isolation(isolation)
@@ -806,6 +854,7 @@ def run_smoke(bundle: Path, *, isolation: str = "auto", keep: bool = False) -> R
         check_list(rep, run)
         check_gui(rep, run, out_dir)
         check_import(rep, run, out_dir)
+        check_team_store(rep, run, out_dir, pg_url)
         check_export(rep, run, out_dir)
         check_timing(rep, run)
         check_pack(rep, run, out_dir)
@@ -838,8 +887,12 @@ def main(argv=None) -> int:
                    help="how to cut the network (default: unshare -n, else ip netns)")
     p.add_argument("--json-report", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--keep", action="store_true", help="keep the temporary user folders")
+    p.add_argument("--pg", metavar="URL", default=os.environ.get("NKBRIEF_SMOKE_PG") or None,
+                   help="an empty database on a PostgreSQL test server, reachable from inside the "
+                        "network namespace (a Unix socket: postgresql://postgres@/DB?host=DIR&port=N); "
+                        "default $NKBRIEF_SMOKE_PG")
     a = p.parse_args(argv)
-    rep = run_smoke(Path(a.bundle), isolation=a.isolation, keep=a.keep)
+    rep = run_smoke(Path(a.bundle), isolation=a.isolation, keep=a.keep, pg_url=a.pg)
     if a.json_report:
         Path(a.json_report).write_text(json.dumps(rep.as_dict(), indent=1), encoding="utf-8")
     counts = Counter(c.status for c in rep.checks)

@@ -13,6 +13,10 @@
 #                                     connections are cut without a clean shutdown).
 #   pg_test_server.sh restart DIR     stop and start again, same port and data.
 #   pg_test_server.sh url DIR         print the URL again.
+#   pg_test_server.sh createdb DIR NAME
+#                                     make an empty database NAME (from template0) and print
+#                                     its URL over the Unix socket (no password: trust), which
+#                                     also works from a network namespace without network.
 #
 # The server listens on a Unix socket in DIR/socket (trust authentication) and on a free
 # loopback port, 127.0.0.1 only (scram-sha-256 password authentication). The URL is the
@@ -32,7 +36,7 @@
 set -euo pipefail
 
 die() { echo "pg_test_server: $1" >&2; exit "${2:-2}"; }
-usage() { die "usage: pg_test_server.sh start [DIR] | stop [DIR] | halt DIR [fast|immediate] | restart DIR | url DIR"; }
+usage() { die "usage: pg_test_server.sh start [DIR] | stop [DIR] | halt DIR [fast|immediate] | restart DIR | url DIR | createdb DIR NAME"; }
 
 LAST="${TMPDIR:-/tmp}/nkbrief-pg-test-$(id -u).last"
 
@@ -230,5 +234,14 @@ case "$cmd" in
         start_cluster "$(cd "$1" && pwd)" "$(find_bindir)"
         ;;
     url) [[ $# -eq 1 ]] || usage; [[ -f "$1/port" ]] || die "$1 holds no test server"; url_of "$1" ;;
+    createdb)
+        [[ $# -eq 2 ]] || usage
+        [[ -f "$1/port" ]] || die "$1 holds no test server"
+        [[ "$2" =~ ^[a-z_][a-z0-9_]*$ ]] || die "database name '$2': use lower-case letters, digits and _"
+        dir=$(cd "$1" && pwd)
+        "$(find_bindir)/createdb" -h "$dir/socket" -p "$(cat "$dir/port")" -U postgres -T template0 \
+            -E UTF8 "$2" || die "could not create the database $2 in $dir"
+        echo "postgresql://postgres@/$2?host=$dir/socket&port=$(cat "$dir/port")"
+        ;;
     *) usage ;;
 esac

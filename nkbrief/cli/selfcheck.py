@@ -88,6 +88,25 @@ def defusedxml_status() -> dict:
     return out
 
 
+def postgresql_client() -> dict:
+    """The team store's driver: psycopg, its implementation and the libpq it loaded (the
+    binary wheel brings its own). Loads psycopg, which nothing else does for a SQLite store."""
+    out: dict = {"psycopg": None, "implementation": None, "libpq": None, "error": None}
+    try:
+        import psycopg
+    except ImportError as e:
+        out["error"] = f"psycopg cannot be imported: {e}"
+        return out
+    out["psycopg"] = psycopg.__version__
+    try:
+        out["implementation"] = psycopg.pq.__impl__
+        v = psycopg.pq.version()  # e.g. 170004 is 17.4, 90624 is 9.6.24
+        out["libpq"] = f"{v // 10000}.{v % 100}" if v >= 100000 else f"{v // 10000}.{v // 100 % 100}.{v % 100}"
+    except Exception as e:  # libpq missing or unloadable
+        out["error"] = f"libpq cannot be loaded: {e}"
+    return out
+
+
 def _store_values(path: Path, problems: list[str]) -> list[dict]:
     """Stored values that break the value rules, read through a read-only connection (the
     store is never created or changed here); each is a problem."""
@@ -140,6 +159,10 @@ def collect(args=None) -> dict:
     paths, tightened, warnings = _private_paths(store_path, problems)
     store_values = _store_values(store_path, problems)
 
+    pg_client = postgresql_client()
+    if frozen and pg_client["error"]:  # the portable folder must carry the team store's driver
+        problems.append(f"team store driver: {pg_client['error']}")
+
     versions = {dist: _version(dist, module) for dist, module in _LIBRARIES}
     for dist in ("openpyxl", "defusedxml", "pandas", "numpy"):
         if versions[dist] is None:
@@ -154,6 +177,7 @@ def collect(args=None) -> dict:
         "app_folder": str(Path(sys.executable).resolve().parent) if frozen else None,
         "libraries": versions,
         "qt_available": _qt_present(),
+        "postgresql_client": pg_client,
         "defusedxml": defused,
         "store": {"path": str(store_path), "source": store_source, "exists": store_path.is_file(),
                   "values_outside_rules": store_values},
@@ -215,6 +239,9 @@ def _print_text(info: dict) -> None:
     for dist, v in info["libraries"].items():
         lines.append(f"  {dist:<21}{v or 'not installed'}")
     lines.append(f"  {'Qt (PySide6)':<21}{'present' if info['qt_available'] else 'missing: window unavailable'}")
+    pg = info["postgresql_client"]
+    lines.append(f"  {'PostgreSQL client':<21}" + (pg["error"] or f"psycopg {pg['psycopg']} "
+                 f"({pg['implementation']}), libpq {pg['libpq']}"))
     d = info["defusedxml"]
     lines.append(f"  {'openpyxl.DEFUSEDXML':<21}{d['openpyxl_DEFUSEDXML']}"
                  f"  (XML entities refused: {d['entities_refused']})")

@@ -50,6 +50,12 @@ def test_start_prints_one_url_psycopg_connects_to_and_stop_removes_the_folder(pg
         with pytest.raises(Exception, match="password authentication failed"):
             _connect(pgtest.replace_url(lines[0], password="wrong"))
         assert _script("url", str(folder)).stdout.strip() == lines[0]
+        # createdb: an empty database, its URL over the socket (what the bundle's smoke test uses)
+        done = _script("createdb", str(folder), "smoke_db")
+        assert done.returncode == 0, done.stderr
+        with _connect(done.stdout.strip()) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == ("smoke_db",)
+        assert _script("createdb", str(folder), "x; DROP").returncode == 2
         done = _script("stop", str(folder))
         assert done.returncode == 0, done.stderr
         assert not folder.exists()

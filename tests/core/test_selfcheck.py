@@ -72,3 +72,31 @@ def test_selfcheck_fails_when_defusedxml_is_missing(tmp_path):
     info = json.loads(r.stdout)
     assert info["defusedxml"]["openpyxl_DEFUSEDXML"] is False
     assert any("does not use defusedxml" in p for p in info["problems"])
+
+
+BLOCK_PSYCOPG = BLOCK_DEFUSEDXML.replace("'defusedxml'", "'psycopg'")
+
+
+def test_selfcheck_reports_the_team_store_driver_and_its_libpq(tmp_path):
+    import pytest
+
+    psycopg = pytest.importorskip("psycopg")
+    r = _run(tmp_path, "--json", "--db", str(tmp_path / "s.sqlite3"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    pg = json.loads(r.stdout)["postgresql_client"]
+    assert pg["error"] is None and pg["psycopg"] == psycopg.__version__
+    assert pg["implementation"] == psycopg.pq.__impl__
+    assert pg["libpq"].split(".")[0] == str(psycopg.pq.version() // 10000)
+    r = _run(tmp_path, "--db", str(tmp_path / "s.sqlite3"))
+    assert f"PostgreSQL client    psycopg {psycopg.__version__} (" in r.stdout
+
+
+def test_selfcheck_without_psycopg_fails_only_in_the_bundle(tmp_path):
+    r = _run(tmp_path, "--json", "--db", str(tmp_path / "s.sqlite3"), prelude=BLOCK_PSYCOPG)
+    assert r.returncode == 0, r.stdout + r.stderr  # a source install on SQLite needs no driver
+    assert json.loads(r.stdout)["postgresql_client"]["error"].startswith("psycopg cannot be imported")
+    frozen = BLOCK_PSYCOPG + "sys.frozen = True\n"
+    r = _run(tmp_path, "--json", "--db", str(tmp_path / "s.sqlite3"), prelude=frozen)
+    assert r.returncode == 1
+    assert any(p.startswith("team store driver: psycopg cannot be imported")
+               for p in json.loads(r.stdout)["problems"])
