@@ -61,10 +61,10 @@ def describe_store(window) -> None:
     o = _origin(st)
     title = Path(str(st.path)).name
     if o is not None:
-        text = f"offline copy of {o.source} (pulled {o.pulled_utc[:16].replace('T', ' ')} UTC)"
+        text = f"offline copy of {sync.short_label(o.source)} (pulled {o.pulled_utc[:16].replace('T', ' ')} UTC)"
         tip = f"{st.path}\noffline copy of {o.source}, pulled {o.pulled_utc}; File ▸ Push my changes… sends " \
               "your changes back"
-        title = f"{title} (offline copy of {o.source})"
+        title = f"{title} (offline copy of {sync.short_label(o.source)})"
     elif getattr(st, "engine", "sqlite") != "sqlite":
         title = f"{sync.target_label(getattr(st, 'target', st.path))} (team store, {st.user})"
     if window.read_only_reason:
@@ -237,6 +237,7 @@ class PushDialog(QDialog):
                                   labels=sync.PUSH_LABELS, possible_labels=sync.PUSH_LABELS)
         self.review.choice_changed.connect(self.set_resolution)
         self.review.all_chosen.connect(self.set_all_resolutions)
+        self.review.conflict_tree.setColumnWidth(0, 380)
         lay.addWidget(self.review, 1)
         self.notes = QLabel("", self)
         self.notes.setObjectName("muted")
@@ -289,7 +290,7 @@ class PushDialog(QDialog):
                  f"{plural(len(plan.calendar_ops), 'calendar change')}" if plan.calendar_ops else ""]
         pulled = plan.origin.pulled_utc.replace("T", " ").removesuffix("Z")
         self.summary.setText(
-            f"Push to {plan.target} what changed in this copy since its pull ({pulled} UTC): "
+            f"Push to {sync.short_label(plan.target)} what changed in this copy since its pull ({pulled} UTC): "
             f"{', '.join(p for p in parts if p) or 'nothing without a decision'}.")
         self.review.fill([r.item for r in plan.reviews], plan.parsed.incoming, self._choices,
                          f"{plural(n, 'event')} changed both here and on the server since your pull (or added "

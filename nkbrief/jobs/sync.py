@@ -80,6 +80,23 @@ def target_label(target: object) -> str:
     return shown(t)
 
 
+def short_label(target: object) -> str:
+    """A short name of a store for a status bar: 'nkteam on db1:5432', 'service nkteam', or
+    the file's name."""
+    t = str(target).strip()
+    if t.startswith(("postgresql://", "postgres://")):
+        import urllib.parse
+
+        u = urllib.parse.urlsplit(t)
+        host = u.netloc.rpartition("@")[2] or "the local socket"
+        db = urllib.parse.unquote(u.path.lstrip("/")) or "the default database"
+        return shown(f"{db} on {host}")
+    m = re.match(r"^service\s*=\s*(\S+)", t)
+    if m:
+        return shown(f"service {m.group(1)}")
+    return shown(Path(t).name)
+
+
 def open_target(target: object) -> Store:
     """Open the store a pull reads or a push writes: a server, or an existing store file
     (never created here: a mistyped path is an error, not a new empty store)."""
@@ -566,4 +583,4 @@ def _check_writable(server: Store, target: object) -> None:
 
 __all__ = ["SyncError", "Origin", "PullResult", "PushPlan", "PushResult", "LocalChanges", "Review",
            "PUSH_RESOLUTIONS", "PUSH_LABELS", "origin", "pull", "push", "review", "plan_push", "apply_push",
-           "read_changes", "is_server", "target_label", "mark_pushed", "StoreError"]
+           "read_changes", "is_server", "target_label", "short_label", "mark_pushed", "StoreError"]

@@ -82,6 +82,9 @@ def test_a_password_in_the_url_is_never_recorded():
     assert "s3cret" not in sync.target_label("service=nk password=s3cret")
     assert sync.is_server("service=nkteam") and sync.is_server("postgresql://db/nk")
     assert not sync.is_server("/home/ana/copy.sqlite3")
+    assert sync.short_label("postgresql://ana@db.cell:5433/nk%20team?passfile=/x") == "nk team on db.cell:5433"
+    assert sync.short_label("service=nkteam") == "service nkteam"
+    assert sync.short_label("/home/ana/server.sqlite3") == "server.sqlite3"
 
 
 def test_pull_refuses_to_replace_unpushed_work_unless_forced(server, tmp_path):

@@ -85,7 +85,8 @@ def test_pull_offline_edit_and_push_with_a_conflict_resolved_in_the_review(qtbot
     with qtbot.waitSignal(dlg.pulled, timeout=30000):
         dlg.start_pull()
     qtbot.waitUntil(lambda: Path(str(w.store.path)) == copy, timeout=5000)
-    assert w.status_store.text().startswith(f"offline copy of {sync.target_label(server)} (pulled ")
+    assert w.status_store.text().startswith(f"offline copy of {sync.short_label(server)} (pulled ")
+    assert sync.target_label(server) in w.status_store.toolTip()
     assert "offline copy of" in w.windowTitle() and w.push_action.isEnabled()
     assert sorted(w.visible_event_ids()) == sorted(e["id"] for e in SMALL_EVENTS)
 
