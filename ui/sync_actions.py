@@ -54,10 +54,8 @@ def _origin(store: Store) -> sync.Origin | None:
 def describe_store(window) -> None:
     """Name the open store in the status bar and title: a file, an offline copy (of which
     store, pulled when), or a team server (as which user, read-only or not)."""
-    from .app import store_description
-
     st = window.store
-    text, tip = store_description(st)
+    text, tip = window.store_text  # what MainWindow.replace_store (or __init__) said of this store
     o = _origin(st)
     title = Path(str(st.path)).name
     if o is not None:
