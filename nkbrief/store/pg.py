@@ -1,17 +1,21 @@
-"""The team store on PostgreSQL: the same :class:`~nkbrief.store.Store` API over a server.
+"""The team store on PostgreSQL: the same :class:`~nkbrief.store.Store` over a server.
 
 Imported only when a server target is opened (``postgresql://…``, ``postgres://…`` or
 ``service=NAME``), so analysts on the default SQLite store never load psycopg.
 
-The store's SQL is written once, for SQLite; :func:`translate` turns it into PostgreSQL
-(``?`` placeholders, the reserved column name ``user``, SQLite's ``ORDER BY +col``). What
-has no common form lives here: the schema's DDL, the meta table that stands for SQLite's
+The store's SQL is written once, for SQLite. :class:`PgConnection` gives a psycopg
+connection the surface of ``sqlite3.Connection`` that the store uses, and :func:`translate`
+turns the SQL into PostgreSQL's (``?`` placeholders, the reserved column name ``user``,
+SQLite's ``ORDER BY +col`` and its place for NULLs, ``INSERT OR IGNORE``). What has no
+common form lives here: the schema's DDL, the meta table that stands for SQLite's
 ``PRAGMA user_version``/``application_id``, ``COPY`` for bulk inserts, ``LISTEN``/``NOTIFY``
-for :meth:`PgStore.data_version`, the roles and the audit trigger of ``init_server``.
+for ``data_version``, the roles, grants and triggers that ``init_server``
+(:mod:`nkbrief.store.admin`) sets up. This module imports nothing of the store package but
+its error type, so the store can import it without a cycle.
 
-Writes: every ``with store.write()`` is one transaction that first takes one advisory lock
-(``pg_advisory_xact_lock``), as SQLite's ``BEGIN IMMEDIATE`` takes the file's write lock:
-writers queue, so an edit's version check and its write cannot be split by another
+Writes: every ``with store.write()`` (``BEGIN IMMEDIATE``) is one transaction that first
+takes one advisory lock (``pg_advisory_xact_lock``), as SQLite's takes the file's write
+lock: writers queue, so an edit's version check and its write cannot be split by another
 analyst, and two imports never interleave half-batches. Readers are never blocked.
 """
 
@@ -120,13 +124,50 @@ def connect_message(e: psycopg.Error, parts: dict) -> str:
 _USER = re.compile(r'(?<![\w"])user(?![\w"])')
 _ORDER_PLUS = re.compile(r"(ORDER BY\s+)\+")
 _translated: dict[tuple[str, bool], str] = {}
+_TEXT = re.compile(r"\bTEXT\b")
+
+
+def _nulls_as_sqlite(sql: str) -> str:
+    """Each ORDER BY term with SQLite's place for NULL (the smallest value: first ascending,
+    last descending; PostgreSQL's default is the other way round)."""
+    out, pos = [], 0
+    while (i := sql.find("ORDER BY", pos)) >= 0:
+        j = i + len("ORDER BY")
+        out.append(sql[pos:j])
+        depth, start, terms = 0, j, []
+        k = j
+        while k < len(sql):
+            ch = sql[k]
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and ch == ",":
+                terms.append(sql[start:k])
+                start = k + 1
+            elif depth == 0 and sql.startswith((" LIMIT", " OFFSET", " UNION"), k):
+                break
+            k += 1
+        terms.append(sql[start:k])
+        fixed = []
+        for t in terms:
+            desc = t.rstrip().upper().endswith(" DESC")
+            fixed.append(t.rstrip() + (" NULLS LAST" if desc else " NULLS FIRST") + t[len(t.rstrip()):])
+        out.append(",".join(fixed))
+        pos = k
+    out.append(sql[pos:])
+    return "".join(out)
 
 
 def translate(sql: str, with_params: bool = True) -> str:
     """The store's SQLite SQL as PostgreSQL: ``?`` -> ``%s`` (and a literal ``%`` doubled
     when there are parameters), the column ``user`` quoted (a reserved word there),
-    ``ORDER BY +col`` (SQLite's way to skip an index) without the plus, ``INSERT OR IGNORE``
-    as ``ON CONFLICT DO NOTHING``."""
+    ``ORDER BY +col`` (SQLite's way to skip an index) without the plus and with NULLs where
+    SQLite puts them, ``INSERT OR IGNORE`` as ``ON CONFLICT DO NOTHING``; text columns made
+    by CREATE/ALTER compare byte by byte (``COLLATE "C"``), as SQLite's do, whatever the
+    database's locale."""
     key = (sql, with_params)
     out = _translated.get(key)
     if out is None:
@@ -134,6 +175,10 @@ def translate(sql: str, with_params: bool = True) -> str:
         if out.startswith("INSERT OR IGNORE "):
             out = "INSERT " + out[len("INSERT OR IGNORE "):] + " ON CONFLICT DO NOTHING"
         out = _ORDER_PLUS.sub(r"\1", out)
+        if "ORDER BY" in out:
+            out = _nulls_as_sqlite(out)
+        if out.startswith(("CREATE", "ALTER")):
+            out = _TEXT.sub('TEXT COLLATE "C"', out)
         if with_params:
             out = out.replace("%", "%%").replace("?", "%s")
         _translated[key] = out
@@ -411,6 +456,7 @@ def ddl_from_sqlite(sqlite_ddl: str) -> str:
     out = sqlite_ddl.replace("INTEGER PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
     out = re.sub(r"\bINTEGER\b", "BIGINT", out)
     out = re.sub(r"\bREAL\b", "DOUBLE PRECISION", out)
+    out = _TEXT.sub('TEXT COLLATE "C"', out)  # byte order, as SQLite compares text
     return _USER.sub('"user"', out)
 
 
