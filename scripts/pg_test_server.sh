@@ -31,6 +31,9 @@
 #                      (DIR/root.crt is the certificate for a client's sslrootcert); without
 #                      it the server offers no TLS, so a client with sslmode=require is refused.
 #   PG_TEST_SSL=only   TLS only: TCP connections without TLS are refused (hostssl).
+#   PG_TEST_TEMPLATE=TPL  copy the cluster from TPL (made there by initdb on first use)
+#                      instead of running initdb for each server: the servers of one test
+#                      run share the superuser's password, and each starts in well under 1 s.
 #
 # Exit status: 0 done, 2 usage or environment error, 3 PostgreSQL is not installed.
 set -euo pipefail
@@ -122,6 +125,37 @@ make_cert() {
     chmod 644 "$dir/root.crt"
 }
 
+own_folder() {
+    # own_folder DIR: make DIR the cluster owner's (postgres when we are root)
+    local dir=$1
+    if [[ "$(id -u)" -eq 0 ]]; then
+        id postgres >/dev/null 2>&1 || die "no 'postgres' system user (it comes with Debian's postgresql package)" 3
+        chown postgres: "$dir"
+        runuser -u postgres -- test -w "$dir" \
+            || die "the postgres user cannot reach $dir (a parent folder is closed to it): choose a folder under /tmp"
+    fi
+    chmod 755 "$dir"
+}
+
+init_data() {
+    # init_data DIR BINDIR: a new cluster in DIR/data whose superuser postgres has the random
+    # password in DIR/password
+    local dir=$1 bindir=$2
+    od -An -tx1 -N12 /dev/urandom | tr -d ' \n' >"$dir/password"
+    chmod 600 "$dir/password"
+    local pwfile="$dir/.pw"
+    cp "$dir/password" "$pwfile"
+    [[ "$(id -u)" -eq 0 ]] && chown postgres: "$pwfile"
+    if ! as_owner "$bindir/initdb" -D "$dir/data" -U postgres --pwfile="$pwfile" -E UTF8 \
+            --locale=C --no-sync --auth-local=trust --auth-host=scram-sha-256 \
+            >"$dir/initdb.log" 2>&1; then
+        cat "$dir/initdb.log" >&2
+        rm -f "$pwfile"
+        die "initdb failed in $dir (output above)"
+    fi
+    rm -f "$pwfile"
+}
+
 cmd_start() {
     local bindir dir
     if [[ $# -ge 1 ]]; then
@@ -142,31 +176,28 @@ cmd_start() {
         dir=$(mktemp -d "${TMPDIR:-/tmp}/nkbrief-pg.XXXXXX")
         echo "$dir" >"$LAST"
     fi
-    if [[ "$(id -u)" -eq 0 ]]; then
-        id postgres >/dev/null 2>&1 || die "no 'postgres' system user (it comes with Debian's postgresql package)" 3
-        chown postgres: "$dir"
-        runuser -u postgres -- test -w "$dir" \
-            || die "the postgres user cannot reach $dir (a parent folder is closed to it): choose a folder under /tmp"
+    own_folder "$dir"
+    local tpl=${PG_TEST_TEMPLATE:-}
+    if [[ -n "$tpl" ]]; then
+        # a copy of a cluster initdb made once (about 0.1 s instead of 1-2 s)
+        if [[ ! -f "$tpl/data/PG_VERSION" || "$(cat "$tpl/bindir" 2>/dev/null)" != "$bindir" ]]; then
+            rm -rf "$tpl"
+            mkdir -p "$tpl"
+            own_folder "$tpl"
+            init_data "$tpl" "$bindir"
+            echo "$bindir" >"$tpl/bindir"
+        fi
+        as_owner cp -a "$tpl/data" "$dir/data" || die "could not copy the template cluster $tpl"
+        cp "$tpl/password" "$dir/password"
+    else
+        init_data "$dir" "$bindir"
     fi
-    chmod 755 "$dir"
-    od -An -tx1 -N12 /dev/urandom | tr -d ' \n' >"$dir/password"
-    chmod 600 "$dir/password"
     # libpq's password file (format host:port:database:user:password, mode 600): the URL
     # names it, so the URL itself holds no password (nkbrief refuses one in an address)
     (umask 077 && echo "*:*:*:postgres:$(cat "$dir/password")" >"$dir/pgpass")
     free_port >"$dir/port"
     as_owner mkdir -m 755 "$dir/socket"
     as_owner touch "$dir/log"
-    local pwfile="$dir/.pw"
-    cp "$dir/password" "$pwfile"
-    [[ "$(id -u)" -eq 0 ]] && chown postgres: "$pwfile"
-    if ! as_owner "$bindir/initdb" -D "$dir/data" -U postgres --pwfile="$pwfile" -E UTF8 \
-            --locale=C --no-sync --auth-local=trust --auth-host=scram-sha-256 \
-            >"$dir/initdb.log" 2>&1; then
-        cat "$dir/initdb.log" >&2
-        die "initdb failed in $dir (output above)"
-    fi
-    rm -f "$pwfile"
     local ssl=${PG_TEST_SSL:-0}
     {
         echo "# pg_test_server.sh: a throwaway test server"

@@ -266,12 +266,30 @@ class PgRole:
         return self.server.url_for(db, **changes)
 
 
+_template: list[Path] = []
+
+
+def _template_folder() -> Path:
+    """Where this process keeps the cluster its servers are copied from (initdb once;
+    pg_test_server.sh PG_TEST_TEMPLATE), removed at exit."""
+    if not _template:
+        import atexit
+        import shutil
+
+        _template.append(Path(tempfile.mkdtemp(prefix="nkbrief-pg-template.")))
+        atexit.register(shutil.rmtree, _template[0], True)
+    return _template[0]
+
+
 def start_server(*, ssl: str | None = None) -> PgServer:
     """A new throwaway server in a new folder under the temporary directory (the postgres
-    user must be able to reach it, so not under pytest's private tmp_path)."""
+    user must be able to reach it, so not under pytest's private tmp_path), copied from
+    this process's template cluster."""
     psycopg_or_reason()
     folder = Path(tempfile.mkdtemp(prefix="nkbrief-pg."))
-    env_ssl = {"PG_TEST_SSL": ssl} if ssl else {}
+    env_ssl = {"PG_TEST_TEMPLATE": str(_template_folder())}
+    if ssl:
+        env_ssl["PG_TEST_SSL"] = ssl
     old = {k: os.environ.get(k) for k in env_ssl}
     os.environ.update(env_ssl)
     try:

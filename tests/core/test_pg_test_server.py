@@ -135,6 +135,22 @@ def test_private_server_stops_restarts_and_keeps_its_data(pg_private_server):
     assert pid_before is not None
 
 
+def test_private_servers_are_copies_of_one_template_yet_independent(pg_private_server):
+    other = pgtest.start_server()
+    try:
+        assert other.folder != pg_private_server.folder and other.port != pg_private_server.port
+        with pg_private_server.connect() as conn:
+            conn.execute("CREATE TABLE only_here (n int)")
+        with other.connect() as conn:
+            assert conn.execute("SELECT to_regclass('only_here')").fetchone() == (None,)
+        template = pgtest._template_folder()
+        assert (template / "data" / "PG_VERSION").exists()  # made once, copied for each
+        assert not (template / "data" / "postmaster.pid").exists()  # never started itself
+    finally:
+        other.destroy()
+    assert not other.folder.exists()
+
+
 def test_pg_url_is_a_fresh_empty_database_dropped_after(pg_server, pg_url):
     name = pgtest.url_parts(pg_url)["dbname"]
     assert name.startswith("nkb_test_")
