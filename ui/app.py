@@ -259,6 +259,9 @@ class MainWindow(QMainWindow):
 
     #: How often the window looks for changes other processes made to the store (ms).
     STORE_POLL_MS = 1000
+    #: The same on a team store: the look is local (the server's change notifications that
+    #: arrived, no round trip), so it is done more often and a change shows within a second.
+    TEAM_STORE_POLL_MS = 250
 
     def _watch_store(self) -> None:
         """Notice commits by other processes (another analyst's window, ``nkbrief edit``, an
@@ -269,7 +272,7 @@ class MainWindow(QMainWindow):
         self._notes_base: dict[str, str | None] = {}
         self._store_poll = QTimer(self)
         self._store_poll.setObjectName("store_poll")
-        self._store_poll.setInterval(self.STORE_POLL_MS)
+        self._store_poll.setInterval(self.STORE_POLL_MS if self.store.engine == "sqlite" else self.TEAM_STORE_POLL_MS)
         self._store_poll.timeout.connect(self.poll_store)
         self._store_poll.start()
 
@@ -561,6 +564,7 @@ class MainWindow(QMainWindow):
         store.on_change(self._on_store_changed)
         self.read_only_reason = store.read_only_reason
         self.store_text = store_description(store)
+        self._store_poll.setInterval(self.STORE_POLL_MS if store.engine == "sqlite" else self.TEAM_STORE_POLL_MS)
         self.apply_read_only()
         self.reload()
         if old is not store:
