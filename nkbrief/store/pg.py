@@ -116,7 +116,9 @@ def connect_message(e: psycopg.Error, parts: dict) -> str:
             or "network is unreachable" in low or "no route to host" in low):
         return f"cannot reach {srv} (is it running, and is the address right?)"
     if "definition of service" in low or "service file" in low:
-        return f"the service is not defined in your service file ({_first_line(e)})"
+        name = parts.get("service")
+        return (f"the service {name!r} is not defined in your service file (~/.pg_service.conf or "
+                "$PGSERVICEFILE)" if name else f"the service file could not be read ({_first_line(e)})")
     return f"cannot connect to {srv}: {_first_line(e)}"
 
 
@@ -582,10 +584,15 @@ def ensure_server_parts(conn: PgConnection) -> list[str]:
     done = []
     existing = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname IN (?, ?)",
                                            (EDITOR, READER)).fetchall()}
-    for role in (EDITOR, READER):
-        if role not in existing:
-            conn.script(f"CREATE ROLE {role} NOLOGIN")
-            done.append(f"created role {role}")
+    missing = [role for role in (EDITOR, READER) if role not in existing]
+    if missing and not conn.execute("SELECT rolsuper OR rolcreaterole FROM pg_roles "
+                                    "WHERE rolname = current_user").fetchone()[0]:
+        raise StoreError(f"the roles {' and '.join(missing)} do not exist yet on this server, and "
+                         f"{conn.user} may not create roles: run init-server once as a login with "
+                         "CREATEROLE (or as a superuser); nothing was changed")
+    for role in missing:
+        conn.script(f"CREATE ROLE {role} NOLOGIN")
+        done.append(f"created role {role}")
     funcs = {r[0] for r in conn.execute(
         "SELECT proname FROM pg_proc WHERE proname IN ('nkbrief_stamp_user', 'nkbrief_notify_change') "
         "AND pronamespace = to_regnamespace(current_schema())::oid").fetchall()}

@@ -14,6 +14,9 @@ from nkbrief import privacy
 from nkbrief.briefing.pack import NO_MARKING, PackError, PackOptions, build_pack
 from nkbrief.cli import main
 
+#: The store tests here run on both engines (tests/conftest.py).
+STORE_ENGINES = ("sqlite", "postgresql")
+
 
 @pytest.fixture
 def no_site_default(tmp_path, monkeypatch):

@@ -14,6 +14,9 @@ from nkbrief.cli import main
 from nkbrief.analysis.context import calendar_context, calendar_contexts, context_reach
 from nkbrief.analysis.timing import timing_analysis
 
+#: The store tests here run on both engines (tests/conftest.py).
+STORE_ENGINES = ("sqlite", "postgresql")
+
 SEED = "2026-01-27-srbm-north-of-pyongyang"
 HGV = "2026-01-04-hgv-ryokpo"
 CONGRESS = "23 days before the 9th Party Congress (opened 2026-02-19)"
@@ -21,7 +24,7 @@ SUMMIT = "1 day before Beijing summit (Lee Jae-myung–Xi Jinping) (on 2026-01-0
 
 
 def show_context(store, event_id, capsys) -> list[dict]:
-    assert main(["show", event_id, "--json", "--db", str(store.path)]) == 0
+    assert main(["show", event_id, "--json", "--db", store.target]) == 0
     return json.loads(capsys.readouterr().out)["calendar_context"]
 
 

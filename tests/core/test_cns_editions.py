@@ -16,6 +16,9 @@ from nkbrief.importing.io import public
 from nkbrief.importing.io.cns import HEADERS
 from nkbrief.importing.importer import plan_merge, read_file
 
+#: The store tests here run on both engines (tests/conftest.py).
+STORE_ENGINES = ("sqlite", "postgresql")
+
 CNS = "north_korea_missile_test_database.csv"
 COLUMNS_2017 = ["F1", "Date", "Date Entered/Updated", "Missile Name", "Missile Type", "Launch Agency/Authority",
                 "Facility Name", "Facility Location", "Other Name", "Facility Latitude", "Facility Longitude",

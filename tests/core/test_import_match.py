@@ -55,7 +55,7 @@ def test_korean_file_for_bundled_launches_adds_nothing(tmp_path, seeded_store):
 
 def test_cli_json_reports_each_match_with_its_rule(tmp_path, seeded_store, capsys):
     path = _cp949(tmp_path, BUNDLED_IN_KOREAN)
-    db = seeded_store.path
+    db = seeded_store.target
     seeded_store.close()
     assert main(["import", str(path), "--json", "--db", str(db)]) == 0
     doc = json.loads(capsys.readouterr().out)

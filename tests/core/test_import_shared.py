@@ -13,6 +13,9 @@ import pytest
 from nkbrief.importing import importer
 from nkbrief.cli import main
 
+#: The store tests here run on both engines (tests/conftest.py).
+STORE_ENGINES = ("sqlite", "postgresql")
+
 CNS = "north_korea_missile_test_database.csv"
 CSIS = "north_korea_provocations_1958_present.csv"
 NAGIX = "nagix-nk-missile-tests"

@@ -21,6 +21,9 @@ from nkbrief.cli import main
 from nkbrief.cli.core import json_column, write_json_columns, write_json_list
 from nkbrief.store import Store
 
+#: The store tests here run on both engines (tests/conftest.py).
+STORE_ENGINES = ("sqlite", "postgresql")
+
 _COLS = list(schema.EVENT_FIELDS)
 
 
@@ -159,7 +162,7 @@ def _cli(capsys, *argv) -> str:
 def test_list_json_equals_the_output_before_streaming(which, seeded_store, synthetic_store, capsys):
     store = seeded_store if which == "bundled" else synthetic_store
     assert store.event_count() > 100
-    db = str(store.path)
+    db = store.target
     before = ref_list_json(store)
     compact = _cli(capsys, "list", "--json", "--db", db)
     assert json.loads(compact) == json.loads(before)
@@ -173,7 +176,7 @@ def test_list_json_equals_the_output_before_streaming(which, seeded_store, synth
 @pytest.mark.parametrize("which", ["bundled", "synthetic"])
 def test_list_json_filters_equal_the_output_before_streaming(which, seeded_store, synthetic_store, capsys):
     store = seeded_store if which == "bundled" else synthetic_store
-    db = str(store.path)
+    db = store.target
     argv_of = {"date_from": "--from", "date_to": "--to", "classes": "--class"}
     for f in FILTERS[1:]:
         argv = ["list", "--json", "--db", db]
@@ -201,7 +204,7 @@ def test_streamed_records_in_any_chunk_size_equal_the_frame_records(synthetic_st
 
 
 def test_list_json_on_an_empty_store_and_no_match(empty_store, capsys):
-    db = str(empty_store.path)
+    db = empty_store.target
     assert _cli(capsys, "list", "--json", "--db", db) == "[]\n"
     assert _cli(capsys, "list", "--json", "--pretty", "--db", db) == ref_list_json(empty_store) == "[]\n"
 
@@ -243,7 +246,7 @@ def test_list_text_output_is_unchanged(synthetic_store, capsys):
     """The plain listing streams too; its lines are what they were, and its total is the one
     definition of missiles fired (issue 14) over the same events."""
     recs = ref_frame_records(ref_events_frame(synthetic_store))
-    out = _cli(capsys, "list", "--db", str(synthetic_store.path)).splitlines()
+    out = _cli(capsys, "list", "--db", synthetic_store.target).splitlines()
     assert len(out) == len(recs) + 2
     from nkbrief.analysis.totals import missile_totals
 

@@ -400,3 +400,48 @@ def test_tls_through_libpqs_own_settings(tls_only_server):
         Store.open(replace_url(url, sslmode="disable"))
     assert str(e.value) == (f"the team store server at {server.host}:{server.port} accepts this login only "
                             "over TLS: add sslmode=require to the address")
+
+
+def test_a_service_file_names_the_team_store(team_url, tmp_path, monkeypatch):
+    from pgtest import url_parts
+
+    p = url_parts(team_url)
+    service = tmp_path / "pg_service.conf"
+    lines = ["[nkbrief]", f"host={p['host']}", f"port={p['port']}", f"dbname={p['dbname']}", f"user={p['user']}"]
+    lines += [f"{k}={v}" for k, v in p["params"].items()]  # the test server's passfile
+    service.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("PGSERVICEFILE", str(service))
+    for target in ("service=nkbrief", "postgresql:///?service=nkbrief"):
+        with Store.open(target) as st:
+            assert st.event_count() == 1 and st.target == target
+    with pytest.raises(StoreError) as e:
+        Store.open("service=nowhere")
+    assert str(e.value) == ("the service 'nowhere' is not defined in your service file (~/.pg_service.conf or "
+                            "$PGSERVICEFILE)")
+
+
+def test_the_documented_set_up_by_a_database_owner(pg_private_server, capsys):
+    """docs/team_store.md: a database owned by a login that is not a superuser; init-server
+    needs CREATEROLE only while the roles do not exist (a fresh server has none)."""
+    server = pg_private_server
+    plain = server.create_role(attributes="CREATEDB")
+    with server.connect() as c:
+        c.execute(f'CREATE DATABASE teamstore OWNER "{plain.name}"')
+    url = plain.url("teamstore")
+    assert main(["admin", "init-server", url]) == 1
+    assert capsys.readouterr().err == (
+        "nkbrief: the roles nkbrief_editor and nkbrief_reader do not exist yet on this server, and "
+        f"{plain.name} may not create roles: run init-server once as a login with CREATEROLE (or as a "
+        "superuser); nothing was changed\n")
+    with server.connect("teamstore") as c:
+        assert c.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 0
+    with server.connect() as c:
+        c.execute(f'ALTER ROLE "{plain.name}" CREATEROLE')
+    assert main(["admin", "init-server", url, "--seed"]) == 0
+    assert "created role nkbrief_editor" in capsys.readouterr().out
+    kim = server.create_role(member_of=("nkbrief_editor",))
+    with Store.open(kim.url("teamstore")) as st:
+        assert st.read_only_reason is None and st.event_count() > 200
+        ev = st.events_frame()["id"].iloc[-1]
+        st.update_event(ev, {"notes": "checked"})
+        assert st.audit_frame(ev).iloc[-1]["user"] == kim.name

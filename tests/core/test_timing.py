@@ -24,6 +24,9 @@ from nkbrief.analysis.timing import (
     timing_sheet_sections,
 )
 
+#: The store tests here run on both engines (tests/conftest.py).
+STORE_ENGINES = ("sqlite", "postgresql")
+
 REPO = Path(__file__).resolve().parents[2]
 
 CAL = pd.DataFrame([
