@@ -504,7 +504,15 @@ def apply_push(server: Store, local: Store, reviewed: PushPlan, chosen: dict[int
                 raise SyncError(f"the server changed while you reviewed ({r.event_id}: {r.why}); "
                                 "nothing was pushed: review the push again")
         resolutions = plan.resolutions(chosen, default)
-        res = apply_import(server, plan.parsed, default="keep_mine", resolutions=resolutions, progress=progress)
+        if plan.parsed.incoming:
+            res = apply_import(server, plan.parsed, default="keep_mine", resolutions=resolutions,
+                               progress=progress)
+        elif plan.deletions or plan.calendar_ops:  # only deletions or calendar changes: the same kind of batch
+            res = ImportResult(server.new_batch("import", file_name=plan.parsed.name, sha256=plan.parsed.sha256,
+                                                details={"offline_copy": str(plan.local_path)}))
+        else:  # every change was to something the server no longer has
+            raise SyncError(f"nothing to push that the server can take ({plan.notes[0]}); pull again "
+                            "with --force for a fresh copy")
         b = res.batch_id
         out = PushResult(b, plan.target, res, notes=plan.notes + res.notes)
         for eid, version in plan.deletions:

@@ -383,3 +383,29 @@ def test_an_unreachable_server_is_one_line_and_changes_nothing(store_engine, req
     assert copy.read_bytes() == before and not (tmp_path / "other.sqlite3").exists()
     r = _cli("sync", "push", "--db", str(copy))
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "cannot reach" in r.stderr
+
+
+def test_a_push_of_only_calendar_changes_or_deletions_is_one_batch(server, tmp_path, colleague):
+    as_colleague, _name = colleague
+    copy = _pulled(server, tmp_path)
+    with _open(copy) as loc:
+        cid = loc.calendar_frame()["id"].tolist()[0]
+        loc.update_calendar_entry(cid, {"title": "Edited offline"})
+        loc.delete_event(C)
+    with _open(server) as srv:
+        n = len(srv.batches_frame())
+    res = sync.push(copy)
+    assert (res.imported.added, res.imported.took_theirs, res.deleted, res.calendar) == (0, 0, 1, 1)
+    with _open(server) as srv:
+        assert len(srv.batches_frame()) == n + 1 and srv.batches_frame().iloc[-1]["kind"] == "import"
+        assert srv.get_calendar_entry(cid)["title"] == "Edited offline" and not srv.has_event(C)
+    # a copy whose only change the server can no longer take: said, nothing written
+    with _open(copy) as loc:
+        loc.update_event(A, {"notes": "offline"})
+    with as_colleague(server) as srv:
+        srv.delete_event(A)
+        n = len(srv.batches_frame())
+    with pytest.raises(sync.SyncError, match=f"nothing to push that the server can take \\({A}: edited in your copy"):
+        sync.push(copy)
+    with _open(server) as srv:
+        assert len(srv.batches_frame()) == n
