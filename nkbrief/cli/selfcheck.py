@@ -126,12 +126,15 @@ def _store_values(path: Path, problems: list[str]) -> list[dict]:
 def collect(args=None) -> dict:
     """Everything selfcheck reports, plus ``problems``: a list of failed checks."""
     from ..resources import resources_dir
-    from ..store import default_db_path
+    from ..store import default_db_path, default_db_target, is_server_target
 
     problems: list[str] = []
     frozen = bool(getattr(sys, "frozen", False))
     db_arg = getattr(args, "db", None) if args is not None else None
-    store_path = Path(db_arg).expanduser() if db_arg else default_db_path()
+    team = db_arg.strip() if is_server_target(db_arg) else None
+    if db_arg is None and is_server_target(default_db_target()):
+        team = str(default_db_target())
+    store_path = None if team else (Path(db_arg).expanduser() if db_arg else default_db_path())
     store_source = "--db" if db_arg else ("NKBRIEF_DB" if os.environ.get("NKBRIEF_DB") else "user-data folder")
 
     res = resources_dir()
@@ -157,7 +160,11 @@ def collect(args=None) -> dict:
         problems.append(f"sha256 unavailable: {e}")
 
     paths, tightened, warnings = _private_paths(store_path, problems)
-    store_values = _store_values(store_path, problems)
+    if team:
+        store = _team_store(team, problems) | {"source": store_source}
+    else:
+        store = {"path": str(store_path), "source": store_source, "exists": store_path.is_file(),
+                 "values_outside_rules": _store_values(store_path, problems)}
 
     pg_client = postgresql_client()
     if frozen and pg_client["error"]:  # the portable folder must carry the team store's driver
@@ -179,8 +186,7 @@ def collect(args=None) -> dict:
         "qt_available": _qt_present(),
         "postgresql_client": pg_client,
         "defusedxml": defused,
-        "store": {"path": str(store_path), "source": store_source, "exists": store_path.is_file(),
-                  "values_outside_rules": store_values},
+        "store": store,
         "resources": {"path": str(res), "missing": missing},
         "paths": paths,
         "tightened": tightened,
@@ -190,23 +196,62 @@ def collect(args=None) -> dict:
     }
 
 
-def _private_paths(store_path: Path, problems: list[str]) -> tuple[list[dict], list[str], list[str]]:
+def _team_store(target: str, problems: list[str]) -> dict:
+    """A team store on a server, checked through one connection that changes nothing (an
+    older schema is reported, not upgraded): reachable, its schema, whether this login may
+    write, stored values that break the rules."""
+    # Deferred (start-up): psycopg comes with the server module (about 0.19 s, see nkbrief/store).
+    from ..common import shown
+    from ..store import SCHEMA_VERSION, StoreError, pg, values_outside_rules
+
+    out: dict = {"path": target, "engine": "postgresql", "exists": False, "schema": None,
+                 "read_only_reason": None, "values_outside_rules": []}
+    try:
+        conn = pg.connect(target)
+    except StoreError as e:
+        problems.append(f"store: {e}")
+        return out
+    try:
+        out["where"] = conn.where
+        out["schema"] = pg.check_store(conn, SCHEMA_VERSION)
+        out["exists"] = True
+        out["read_only_reason"] = conn.read_only_reason()
+        if out["schema"] < SCHEMA_VERSION:
+            problems.append(f"store: {conn.where} is at schema {out['schema']}; its owner's next "
+                            f"connection (or nkbrief admin init-server) upgrades it to {SCHEMA_VERSION}")
+        else:
+            bad = values_outside_rules(conn, typed=True)
+            for b in bad:
+                problems.append(f"store: event {shown(b['id'])!r} has {b['field']} {shown(b['value'])!r}, "
+                                f"which {b['reason']}")
+            out["values_outside_rules"] = [{k: (v if isinstance(v, (str, int, float)) or v is None else str(v))
+                                            for k, v in b.items()} for b in bad]
+    except StoreError as e:
+        problems.append(f"store: {e}")
+    finally:
+        conn.close()
+    return out
+
+
+def _private_paths(store_path: Path | None, problems: list[str]) -> tuple[list[dict], list[str], list[str]]:
     """Each path nkbrief uses with its mode and owner; tighten nkbrief's own, judge the store.
 
     A store in nkbrief's own data folder is tightened like the folders; a store the analyst
-    chose elsewhere (--db, NKBRIEF_DB) is left as it is and only reported.
+    chose elsewhere (--db, NKBRIEF_DB) is left as it is and only reported. ``store_path``
+    None: the store is on a server (no file to judge).
     """
     warnings: list[str] = []
     tightened: list[str] = []
     try:
         tightened += privacy.tighten_own_folders()
-        if store_path.is_file() and privacy.is_own_store(store_path):
+        if store_path is not None and store_path.is_file() and privacy.is_own_store(store_path):
             tightened += privacy.tighten_store(store_path)
     except OSError as e:
         problems.append(f"cannot make nkbrief's own files private: {e}")
     folders = privacy.user_folders()
-    entries = [("store", p) for p in privacy.store_files(store_path)]
-    entries.append(("store folder", store_path.parent))
+    entries = [] if store_path is None else [("store", p) for p in privacy.store_files(store_path)]
+    if store_path is not None:
+        entries.append(("store folder", store_path.parent))
     entries += [(f"{kind} folder", p) for kind, p in folders.items()]
     entries.append(("settings", privacy.settings_file()))
     paths = []
@@ -217,7 +262,8 @@ def _private_paths(store_path: Path, problems: list[str]) -> tuple[list[dict], l
         if kind == "store" and d["others_can_read"]:
             problems.append(f"the store file {p} is readable by other users (mode {d['mode']}): "
                             f"run chmod 600 on it, or move it to a private folder")
-    if privacy.others_can_access(store_path.parent) and not privacy.is_own_store(store_path):
+    if store_path is not None and privacy.others_can_access(store_path.parent) \
+            and not privacy.is_own_store(store_path):
         warnings.append(f"the store's folder {store_path.parent} is open to other users "
                         f"(mode {privacy.describe(store_path.parent)['mode']}): it was chosen with "
                         "--db or NKBRIEF_DB and is left as it is")
@@ -246,8 +292,13 @@ def _print_text(info: dict) -> None:
     lines.append(f"  {'openpyxl.DEFUSEDXML':<21}{d['openpyxl_DEFUSEDXML']}"
                  f"  (XML entities refused: {d['entities_refused']})")
     s = info["store"]
-    lines.append(f"  {'store':<21}{s['path']}  [{s['source']}; "
-                 f"{'exists' if s['exists'] else 'created on first use'}]")
+    if s.get("engine") == "postgresql":
+        state = (("read-only: " + s["read_only_reason"]) if s["read_only_reason"] else "writable") \
+            if s["exists"] else "not reachable"
+        lines.append(f"  {'store':<21}{s['path']}  [{s['source']}; team store, schema {s['schema']}; {state}]")
+    else:
+        lines.append(f"  {'store':<21}{s['path']}  [{s['source']}; "
+                     f"{'exists' if s['exists'] else 'created on first use'}]")
     r = info["resources"]
     lines.append(f"  {'resources':<21}{r['path']}" + (f"  MISSING {', '.join(r['missing'])}" if r["missing"] else ""))
     c = info["crash_log"]

@@ -8,6 +8,7 @@ tests/pgtest.py (skipped with the reason where none can be had; CI must run them
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -445,3 +446,35 @@ def test_the_documented_set_up_by_a_database_owner(pg_private_server, capsys):
         ev = st.events_frame()["id"].iloc[-1]
         st.update_event(ev, {"notes": "checked"})
         assert st.audit_frame(ev).iloc[-1]["user"] == kim.name
+
+
+def _selfcheck(tmp_path, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NKBRIEF_")}
+    env.update(HOME=str(tmp_path / "home"), XDG_DATA_HOME=str(tmp_path / "xdg"),
+               XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    return subprocess.run([sys.executable, MAIN, "selfcheck", *args], capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def test_selfcheck_reports_a_team_store_and_changes_nothing(team_url, pg_role, tmp_path):
+    reader = pg_role(member_of=("nkbrief_reader",))
+    before = _rows(team_url)
+    r = _selfcheck(tmp_path, "--json", "--db", reader.url(team_url))
+    assert r.returncode == 0, r.stdout + r.stderr
+    store = json.loads(r.stdout)["store"]
+    assert store["engine"] == "postgresql" and store["exists"] and store["schema"] == SCHEMA_VERSION
+    assert store["path"] == reader.url(team_url) and store["values_outside_rules"] == []
+    assert store["read_only_reason"].startswith(f"you are connected as {reader.name}, which can read")
+    assert not any(p["kind"].startswith("store") for p in json.loads(r.stdout)["paths"])
+    assert _rows(team_url) == before
+    text = _selfcheck(tmp_path, "--db", team_url).stdout
+    assert f"{team_url}  [--db; team store, schema {SCHEMA_VERSION}; writable]" in text
+
+
+def test_selfcheck_fails_on_an_unreachable_team_store(pg_private_server, tmp_path):
+    url = pg_private_server.url
+    pg_private_server.stop()
+    r = _selfcheck(tmp_path, "--db", url)
+    assert r.returncode != 0
+    assert (f"  - store: cannot reach the team store server at {pg_private_server.host}:{pg_private_server.port} "
+            "(is it running, and is the address right?)") in r.stdout
