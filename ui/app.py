@@ -8,6 +8,7 @@ named in :data:`FEATURE_MODULES` has ``install(window)`` and may use ``window.st
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import os
@@ -45,9 +46,21 @@ from .timeline import Y_MODES, Timeline
 _UNKNOWN = object()  # notes whose starting value is not known: saved unchecked
 
 #: Feature modules installed after the window is built: ``importlib.import_module(name).install(window)``.
-FEATURE_MODULES: list[str] = ["ui.timing_view", "ui.pack_dialog", "ui.import_actions"]
+FEATURE_MODULES: list[str] = ["ui.timing_view", "ui.pack_dialog", "ui.import_actions", "ui.sync_actions"]
 
 SCREENSHOT_SIZE = (1600, 1000)
+
+
+def store_description(store) -> tuple[str, str]:
+    """(short text, tooltip) naming the open store: a file, or a team server and the user."""
+    if store.engine == "sqlite":
+        text, tip = f"store: {store.where}", store.where
+    else:  # "the team store 'nk' on db1:5432" (never a password)
+        text, tip = f"{store.where} · {store.user}", f"{store.where} ({store.engine}), connected as {store.user}"
+    why = store.read_only_reason
+    if why:
+        text, tip = text + " · read-only", f"{tip}\nRead-only: {why}"
+    return text, tip
 
 
 def _startup_trace(stage: str) -> None:
@@ -97,6 +110,12 @@ class MainWindow(QMainWindow):
         self.frame = None
         self.calendar = None
         self._persist = restore
+        #: Why the store cannot be written (a reader role): every edit action is off, with this
+        #: as its tooltip; filtering, selection and packs still work. None when it can be written.
+        self.read_only_reason: str | None = store.read_only_reason
+        #: The open store as the status bar names it (ui/sync_actions.py adds "offline copy of …").
+        self.store_text = store_description(store)
+        self._store_lost: str | None = None
         self.setWindowTitle("nkbrief — " + (Path(str(store.path)).name if store.engine == "sqlite" else store.where))
         self.setWindowIcon(app_icon())
         self.setStyleSheet(STYLESHEET)
@@ -125,15 +144,20 @@ class MainWindow(QMainWindow):
 
         self.detail = DetailPane(self)
         self.detail.set_store(store)
+        self.detail.read_only_reason = self.read_only_reason
         self.detail_dock = self.add_dock(self.detail, "Details", Qt.DockWidgetArea.RightDockWidgetArea)
         self.detail_dock.setMinimumWidth(300)
 
         self.bridge = SelectionBridge(self.selection, self.table, self.timeline, self.detail, self)
+        #: Actions that write to the store besides add, edit and delete (feature modules add theirs):
+        #: off, with the reason as tooltip, while the store is read-only (:meth:`apply_read_only`).
+        self.write_actions: list[QAction] = []
         self._build_actions()
         self._build_menus()
         self._build_toolbars()
         self._build_status()
 
+        self.apply_read_only()
         self.filter_bar.filter_changed.connect(self._on_filter_bar_filter_changed)
         self.table.table_model.rows_changed.connect(self._update_status)
         self.table.doubleClicked.connect(lambda *_: self.edit_event())
@@ -256,6 +280,9 @@ class MainWindow(QMainWindow):
 
     #: How often the window looks for changes other processes made to the store (ms).
     STORE_POLL_MS = 1000
+    #: The same on a team store: the look is local (the server's change notifications that
+    #: arrived, no round trip), so it is done more often and a change shows within a second.
+    TEAM_STORE_POLL_MS = 250
 
     def _watch_store(self) -> None:
         """Notice commits by other processes (another analyst's window, ``nkbrief edit``, an
@@ -266,21 +293,49 @@ class MainWindow(QMainWindow):
         self._notes_base: dict[str, str | None] = {}
         self._store_poll = QTimer(self)
         self._store_poll.setObjectName("store_poll")
-        self._store_poll.setInterval(self.STORE_POLL_MS)
+        self._store_poll.setInterval(self.STORE_POLL_MS if self.store.engine == "sqlite" else self.TEAM_STORE_POLL_MS)
         self._store_poll.timeout.connect(self.poll_store)
         self._store_poll.start()
 
+    #: How often (seconds) a window whose team-store connection was lost tries to connect again.
+    RECONNECT_S = 5.0
+
     def _store_data_version(self) -> int | None:
         try:
-            return self.store.data_version()
+            v = self.store.data_version()
+        except StoreError as e:  # a team store whose connection was lost: said once, not per poll
+            import time
+
+            if self._store_lost is None:
+                self._store_lost = str(e)
+                self._reconnect_at = time.monotonic() + self.RECONNECT_S
+                self.status_store.setText("store: connection lost")
+                QMessageBox.warning(self, "nkbrief", f"The connection to the store was lost: {e}\n\nThe "
+                                    "window shows the data as it was; it refreshes when the store answers again.")
+            elif self.store.engine != "sqlite" and time.monotonic() >= self._reconnect_at:
+                self._reconnect_at = time.monotonic() + self.RECONNECT_S
+                try:
+                    new = Store.open(self.store.target)
+                except StoreError:
+                    return None  # still away: tried again later, said nothing more
+                self._store_lost = None
+                self.replace_store(new)
+                self.statusBar().showMessage("The store answers again; the view is up to date.", 8000)
+                return self._seen_data_version
+            return None
         except Exception:  # a closed or vanished store: nothing to follow
             return None
+        if self._store_lost is not None:
+            self._store_lost = None
+            self._seen_data_version = None  # reload (poll_store): changes made meanwhile are not missed
+        return v
 
     def poll_store(self) -> bool:
         """Reload if another process changed the store since the last look; True if so."""
         v = self._store_data_version()
         if v is None or v == self._seen_data_version:
             return False
+        back = self._seen_data_version is None
         notes = (self.detail.shown_event["id"], self.detail.notes_edit.toPlainText()) \
             if self.detail.notes_dirty() and self.detail.shown_event else None
         if notes:  # what the analyst started typing over, to check when the notes are saved
@@ -288,8 +343,8 @@ class MainWindow(QMainWindow):
         self.reload()
         if notes and self.detail.shown_event and self.detail.shown_event["id"] == notes[0]:
             self.detail.notes_edit.setPlainText(notes[1])  # still unsaved, still the analyst's
-        self.statusBar().showMessage("The store was changed by another program; the view is up to date.",
-                                     5000)
+        self.statusBar().showMessage("The store answers again; the view is up to date." if back else
+                                     "The store was changed by another program; the view is up to date.", 5000)
         return True
 
     # ---------------------------------------------------------- actions
@@ -416,8 +471,8 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         self._update_counts_status()
-        self.status_store.setText(f"store: {self.store.where}")
-        self.status_store.setToolTip(self.store.where)
+        self.status_store.setText(self.store_text[0])
+        self.status_store.setToolTip(self.store_text[1])
         try:
             row = self.store.last_import()
         except Exception:  # a store from another tool may lack the table; the status is optional
@@ -447,8 +502,9 @@ class MainWindow(QMainWindow):
 
     def _on_selection_changed(self) -> None:
         n = len(self.selection)
-        self.edit_action.setEnabled(n == 1)
-        self.delete_action.setEnabled(n > 0)
+        writable = not self.read_only_reason
+        self.edit_action.setEnabled(n == 1 and writable)
+        self.delete_action.setEnabled(n > 0 and writable)
         self.zoom_selection_action.setEnabled(n > 0)
         self._update_counts_status()  # the store and last-import labels do not follow the selection
 
@@ -504,7 +560,58 @@ class MainWindow(QMainWindow):
         if not self.filter_bar.clear_search():
             self.selection.clear()
 
+    def apply_read_only(self) -> None:
+        """Turn every writing action off (the reason as its tooltip) on a read-only store, or
+        back on; filtering, selection and packs are untouched."""
+        why = self.read_only_reason
+        self.detail.read_only_reason = why
+        tips = self.__dict__.setdefault("_write_tips", {})
+        if not why and not tips:
+            return  # never read-only: the actions are as they were built
+        n = len(self.selection)
+        for a in (self.add_action, self.edit_action, self.delete_action, *self.write_actions):
+            tips.setdefault(id(a), a.toolTip())
+            a.setToolTip(f"Read-only: {why}" if why else tips[id(a)])
+            a.setStatusTip(f"Read-only: {why}" if why else tips[id(a)])
+            on = n == 1 if a is self.edit_action else n > 0 if a is self.delete_action else True
+            a.setEnabled(on and not why)
+
+    def replace_store(self, store: Store) -> None:
+        """Show ``store`` instead of the open one, which is closed: the team store reconnected
+        after a lost connection, an offline copy replaced by a push, or one just pulled
+        (ui/sync_actions.py). Filters and selection are kept; the undo history is cleared (its
+        steps belong to the other connection) and open editors of the old store are closed."""
+        old = self.store
+        old.remove_listener(self._on_store_changed)
+        for name in ("calendar_editor", "import_dialog"):
+            w = getattr(self, name, None)
+            if w is not None:
+                w.close()
+                w.deleteLater()
+                setattr(self, name, None)
+        self.undo_stack.clear()
+        self.store = store
+        self.detail.set_store(store)
+        store.on_change(self._on_store_changed)
+        self.read_only_reason = store.read_only_reason
+        self.store_text = store_description(store)
+        self._store_poll.setInterval(self.STORE_POLL_MS if store.engine == "sqlite" else self.TEAM_STORE_POLL_MS)
+        self.apply_read_only()
+        self.reload()
+        if old is not store:
+            with contextlib.suppress(Exception):  # a lost connection may fail to close cleanly
+                old.close()
+
+    def refuse_if_read_only(self) -> bool:
+        """True (and the reason in the status bar) when the store cannot be written."""
+        if self.read_only_reason:
+            self.statusBar().showMessage(f"Read-only: {self.read_only_reason}", 8000)
+            return True
+        return False
+
     def add_event(self) -> str | None:
+        if self.refuse_if_read_only():
+            return None
         # Deferred (start-up): the edit dialog costs about 28 ms the window need not pay until an
         # event is edited (median of 7 runs, 2026-12-07).
         from .edit_dialog import EventEditDialog
@@ -526,7 +633,7 @@ class MainWindow(QMainWindow):
         from .edit_dialog import EventEditDialog  # Deferred (start-up): see add_event
 
         event_id = event_id or self.selection.current
-        if not event_id:
+        if not event_id or self.refuse_if_read_only():
             return False
         ev = self.store.get_event(event_id)
         if ev is None:
@@ -571,7 +678,7 @@ class MainWindow(QMainWindow):
 
     def delete_events(self, ids=None, confirm: bool = True) -> bool:
         ids = list(ids if ids is not None else self.selection.ids)
-        if not ids:
+        if not ids or self.refuse_if_read_only():
             return False
         if confirm:
             what = ids[0] if len(ids) == 1 else f"{len(ids):,} events"

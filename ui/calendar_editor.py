@@ -294,6 +294,13 @@ class CalendarEditor(QDialog):
         redo_sc.setShortcut(QKeySequence.StandardKey.Redo)
         redo_sc.triggered.connect(self.undo_stack.redo)
         self.addActions([undo_sc, redo_sc])
+        #: A store that cannot be written (a reader role): the editing buttons are off, with the reason.
+        self.read_only_reason = getattr(store, "read_only_reason", None)
+        if self.read_only_reason:
+            for b in (self.add_button, self.edit_button, self.delete_button, self.import_button):
+                b.setEnabled(False)
+                b.setToolTip(f"Read-only: {self.read_only_reason}")
+            self.table.itemDoubleClicked.disconnect()
 
         self.status_label = QLabel(self)
         lay = QVBoxLayout(self)
@@ -352,8 +359,9 @@ class CalendarEditor(QDialog):
 
     def _update_buttons(self) -> None:
         n = len(self.selected_ids())
-        self.edit_button.setEnabled(n == 1)
-        self.delete_button.setEnabled(n >= 1)
+        writable = not getattr(self, "read_only_reason", None)
+        self.edit_button.setEnabled(n == 1 and writable)
+        self.delete_button.setEnabled(n >= 1 and writable)
 
     def _on_store_changed(self, kind: str) -> None:
         if kind == "calendar":

@@ -447,6 +447,11 @@ class DetailPane(QWidget):
         self.save_notes_button.setEnabled(False)
         self.revert_notes_button.setEnabled(False)
         self.notes_state.setText("" if on else "Select one event to edit its notes.")
+        why = getattr(self, "read_only_reason", None)  # set by the window on a read-only store
+        self.notes_edit.setReadOnly(bool(why))
+        self.notes_edit.setToolTip(f"Read-only: {why}" if why else "")
+        if on and why:
+            self.notes_state.setText(f"Read-only: {why}")
 
     def _load_notes(self) -> None:
         if self.shown_event is not None:

@@ -94,6 +94,103 @@ def _item(text: str, tip: str | None = None) -> QTableWidgetItem:
     return it
 
 
+# ------------------------------------------------------------------ the merge review
+class MergeReview(QWidget):
+    """The review of a merge: a summary line, buttons that choose for every conflict, and a
+    tree of the events that take a choice (conflicts, possible duplicates) with their
+    differing fields side by side and a choice each.
+
+    The import dialog's Merge tab, and the push dialog of an offline copy (ui/sync_dialog.py)
+    with its own column titles, choice labels and row texts. ``choice_changed(index, resolution)``
+    when the analyst picks one; ``all_chosen(resolution)`` from the buttons.
+    """
+
+    choice_changed = Signal(int, str)
+    all_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, headers: tuple[str, str] = ("Mine (in the store)",
+                 "Theirs (in the file)"), labels: dict[str, str] | None = None,
+                 possible_labels: dict[str, str] | None = None):
+        super().__init__(parent)
+        self.labels = labels or RESOLUTION_LABELS
+        self.possible_labels = possible_labels or POSSIBLE_LABELS
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 4, 0, 0)
+        row = QHBoxLayout()
+        self.merge_label = QLabel("", self)
+        self.merge_label.setWordWrap(True)
+        row.addWidget(self.merge_label, 1)
+        row.addWidget(QLabel("All conflicts:", self))
+        self.all_buttons = {}
+        for r in RESOLUTIONS:
+            b = QPushButton(self.labels[r], self)
+            b.clicked.connect(lambda _=False, r=r: self.all_chosen.emit(r))
+            row.addWidget(b)
+            self.all_buttons[r] = b
+        lay.addLayout(row)
+        self.conflict_tree = QTreeWidget(self)
+        self.conflict_tree.setObjectName("conflict_tree")
+        self.conflict_tree.setColumnCount(4)
+        self.conflict_tree.setHeaderLabels(["Event / field", *headers, "Choice"])
+        self.conflict_tree.setAlternatingRowColors(True)
+        self.conflict_tree.setUniformRowHeights(True)
+        hdr = self.conflict_tree.header()
+        hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.conflict_tree.setColumnWidth(0, 300)
+        self.conflict_tree.setColumnWidth(1, 280)
+        self.conflict_tree.setColumnWidth(2, 280)
+        lay.addWidget(self.conflict_tree)
+
+    def fill(self, items, incoming, resolutions: dict[int, str], summary: str, *, all_enabled: bool,
+             describe=None) -> None:
+        """Show ``items`` (merge items; at most 500) of ``incoming``. ``resolutions``: each item's
+        choice (an item without one shows an empty choice). ``describe(item)`` -> (row text,
+        what differs, tooltip) overrides the import's wording."""
+        tree = self.conflict_tree
+        tree.clear()
+        self.merge_label.setText(summary)
+        for it in list(items)[:500]:
+            inc = incoming[it.index]
+            ev = inc.event
+            what = f"{len(it.diffs)} field(s) differ"
+            if it.status == "possible":
+                what = f"possible duplicate of {it.existing_id}; " + what
+            text = " · ".join(x for x in (ev["date"], ev["missile_class"], ev["launch_site"]) if x)
+            tip = f"store event {it.existing_id} ({it.rule}); file row(s) {', '.join(map(str, inc.rows))}"
+            if describe is not None:
+                text, what, tip = describe(it)
+            top = QTreeWidgetItem([text, what, "", ""])
+            top.setToolTip(0, tip)
+            top.setToolTip(1, f"{what} (matched: {it.rule})")
+            for col in range(4):
+                top.setBackground(col, QBrush(CONFLICT_BG))
+            for f, (mine, theirs) in it.diffs.items():
+                child = QTreeWidgetItem([mapping.FIELD_LABELS.get(f, f), _shown(mine), _shown(theirs), ""])
+                child.setToolTip(1, _shown(mine))
+                child.setToolTip(2, _shown(theirs))
+                top.addChild(child)
+            tree.addTopLevelItem(top)
+            combo = QComboBox(tree)
+            combo.setObjectName(f"choice_{it.index}")
+            combo.setPlaceholderText("Choose…")
+            for r in RESOLUTIONS:
+                combo.addItem((self.possible_labels if it.status == "possible" else self.labels)[r], r)
+            combo.setCurrentIndex(combo.findData(resolutions.get(it.index)))
+            if it.take_error:
+                combo.setToolTip(f"Taking theirs would make the event invalid: {it.take_error}")
+            combo.activated.connect(lambda _i, idx=it.index, combo=combo:
+                                    self.choice_changed.emit(idx, combo.currentData()))
+            tree.setItemWidget(top, 3, combo)
+            top.setExpanded(True)
+        for b in self.all_buttons.values():
+            b.setEnabled(all_enabled)
+
+    def set_choice(self, index: int, resolution: str) -> None:
+        combo = self.conflict_tree.findChild(QComboBox, f"choice_{index}")
+        if combo is not None:
+            combo.setCurrentIndex(combo.findData(resolution))
+
+
 # ------------------------------------------------------------------ the dialog
 class ImportDialog(QDialog):
     """Preview, map, check and import files into ``store`` (one file at a time)."""
@@ -289,34 +386,12 @@ class ImportDialog(QDialog):
         self.tabs.addTab(w, "Validation")
 
     def _build_merge_tab(self) -> None:
-        w = QWidget(self)
-        lay = QVBoxLayout(w)
-        lay.setContentsMargins(0, 4, 0, 0)
-        row = QHBoxLayout()
-        self.merge_label = QLabel("", w)
-        row.addWidget(self.merge_label, 1)
-        row.addWidget(QLabel("All conflicts:", w))
-        self.all_buttons = {}
-        for r in RESOLUTIONS:
-            b = QPushButton(RESOLUTION_LABELS[r], w)
-            b.clicked.connect(lambda _=False, r=r: self.set_all_resolutions(r))
-            row.addWidget(b)
-            self.all_buttons[r] = b
-        lay.addLayout(row)
-        self.conflict_tree = QTreeWidget(w)
-        self.conflict_tree.setObjectName("conflict_tree")
-        self.conflict_tree.setColumnCount(4)
-        self.conflict_tree.setHeaderLabels(["Event / field", "Mine (in the store)", "Theirs (in the file)",
-                                            "Choice"])
-        self.conflict_tree.setAlternatingRowColors(True)
-        self.conflict_tree.setUniformRowHeights(True)
-        hdr = self.conflict_tree.header()
-        hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        self.conflict_tree.setColumnWidth(0, 300)
-        self.conflict_tree.setColumnWidth(1, 280)
-        self.conflict_tree.setColumnWidth(2, 280)
-        lay.addWidget(self.conflict_tree)
-        self.tabs.addTab(w, "Merge")
+        self.review = MergeReview(self)
+        self.review.choice_changed.connect(self.set_resolution)
+        self.review.all_chosen.connect(self.set_all_resolutions)
+        self.merge_label, self.conflict_tree = self.review.merge_label, self.review.conflict_tree
+        self.all_buttons = self.review.all_buttons
+        self.tabs.addTab(self.review, "Merge")
 
     # -------------------------------------------------------------- options
     def options(self) -> ImportOptions:
@@ -611,46 +686,15 @@ class ImportDialog(QDialog):
         self.save_rejected_button.setEnabled(bool(p.rejected_rows))
 
     def _fill_merge(self) -> None:
-        tree = self.conflict_tree
-        tree.clear()
         if self.plan is None:
+            self.conflict_tree.clear()
             return
         c = self.plan.counts()
-        self.merge_label.setText(f"{c['new']:,} new · {c['identical']:,} identical · "
-                                 f"{c['conflicting']:,} conflicting · {c['possible']:,} possible duplicates "
-                                 "(matched by id, or by Korean date, system or class, and site or area)")
-        res = self.resolutions()
-        for it in self.plan.choices()[:500]:
-            inc = self.parsed.incoming[it.index]
-            ev = inc.event
-            what = f"{len(it.diffs)} field(s) differ"
-            if it.status == "possible":
-                what = f"possible duplicate of {it.existing_id}; " + what
-            top = QTreeWidgetItem([" · ".join(x for x in (ev["date"], ev["missile_class"], ev["launch_site"]) if x),
-                                   what, "", ""])
-            top.setToolTip(0, f"store event {it.existing_id} ({it.rule}); file row(s) "
-                              f"{', '.join(map(str, inc.rows))}")
-            top.setToolTip(1, f"{what} (matched: {it.rule})")
-            for col in range(4):
-                top.setBackground(col, QBrush(CONFLICT_BG))
-            for f, (mine, theirs) in it.diffs.items():
-                child = QTreeWidgetItem([mapping.FIELD_LABELS.get(f, f), _shown(mine), _shown(theirs), ""])
-                child.setToolTip(1, _shown(mine))
-                child.setToolTip(2, _shown(theirs))
-                top.addChild(child)
-            tree.addTopLevelItem(top)
-            combo = QComboBox(tree)
-            combo.setObjectName(f"choice_{it.index}")
-            for r in RESOLUTIONS:
-                combo.addItem((POSSIBLE_LABELS if it.status == "possible" else RESOLUTION_LABELS)[r], r)
-            combo.setCurrentIndex(combo.findData(res.get(it.index, "keep_mine")))
-            if it.take_error:
-                combo.setToolTip(f"Taking theirs would make the event invalid: {it.take_error}")
-            combo.activated.connect(lambda _i, idx=it.index, combo=combo: self._on_choice_activated(idx, combo))
-            tree.setItemWidget(top, 3, combo)
-            top.setExpanded(True)
-        for b in self.all_buttons.values():
-            b.setEnabled(bool(c["conflicting"]))
+        self.review.fill(self.plan.choices(), self.parsed.incoming, self.resolutions(),
+                         f"{c['new']:,} new · {c['identical']:,} identical · "
+                         f"{c['conflicting']:,} conflicting · {c['possible']:,} possible duplicates "
+                         "(matched by id, or by Korean date, system or class, and site or area)",
+                         all_enabled=bool(c["conflicting"]))
 
     def _size_columns(self, t: QTableWidget, cap: int) -> None:
         t.resizeColumnsToContents()
@@ -687,9 +731,7 @@ class ImportDialog(QDialog):
 
     def set_resolution(self, index: int, resolution: str) -> None:
         self._choices[index] = resolution
-        combo = self.conflict_tree.findChild(QComboBox, f"choice_{index}")
-        if combo is not None:
-            combo.setCurrentIndex(combo.findData(resolution))
+        self.review.set_choice(index, resolution)
         if self.parsed is not None and self.result is None:
             self.message.setText(self._plan_text())
             self._update_import_button()
@@ -710,9 +752,6 @@ class ImportDialog(QDialog):
 
     def _on_map_combo_activated(self, col, combo: QComboBox) -> None:
         self.set_mapping(col.header, combo.currentData())
-
-    def _on_choice_activated(self, index: int, combo: QComboBox) -> None:
-        self.set_resolution(index, combo.currentData())
 
     def _on_sheet_combo_activated(self, _i: int) -> None:
         self._overrides.clear()

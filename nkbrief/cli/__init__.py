@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "nkbrief.cli.importing",
     "nkbrief.cli.edit",
     "nkbrief.cli.admin",
+    "nkbrief.cli.sync",
 ]
 
 

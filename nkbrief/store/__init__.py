@@ -1012,6 +1012,10 @@ class Store:
         row = self._conn.execute("SELECT version FROM events WHERE id = ?", (event_id,)).fetchone()
         return None if row is None else int(row[0])
 
+    def event_versions(self) -> dict[str, int]:
+        """Every event's version, by id (an offline copy remembers them at pull time)."""
+        return {r[0]: int(r[1]) for r in self._conn.execute("SELECT id, version FROM events")}
+
     def _last_change(self, event_id: str, fields: list[str] | None = None) -> tuple[str, str | None]:
         """Who changed the event (or one of ``fields``) last and when: the newest audit row
         that added or updated it, else the batch that wrote it."""
