@@ -88,6 +88,29 @@ def switch_store(window, store: Store) -> None:
 
 
 # ------------------------------------------------------------------ pull
+def _add_footer(dlg: QDialog, lay: QVBoxLayout, action: str, slot) -> QPushButton:
+    """A sync dialog's foot: its message line, a hidden progress bar, Close and the action button
+    (``dlg.message``, ``dlg.progress``, ``dlg.close_button``; the action button is returned)."""
+    dlg.message = QLabel("", dlg)
+    dlg.message.setWordWrap(True)
+    lay.addWidget(dlg.message)
+    dlg.progress = QProgressBar(dlg)
+    dlg.progress.setVisible(False)
+    lay.addWidget(dlg.progress)
+    buttons = QHBoxLayout()
+    buttons.addStretch(1)
+    dlg.close_button = QPushButton("Close", dlg)
+    dlg.close_button.clicked.connect(dlg.reject)
+    button = QPushButton(action, dlg)
+    button.setObjectName(f"{action.lower()}_button")
+    button.setDefault(True)
+    button.clicked.connect(slot)
+    buttons.addWidget(dlg.close_button)
+    buttons.addWidget(button)
+    lay.addLayout(buttons)
+    return button
+
+
 class PullDialog(QDialog):
     """Where to pull from and where the copy goes; the pull runs on the thread pool."""
 
@@ -125,23 +148,7 @@ class PullDialog(QDialog):
         self.open_box = QCheckBox("Open the copy in this window", self)
         self.open_box.setChecked(True)
         lay.addWidget(self.open_box)
-        self.message = QLabel("", self)
-        self.message.setWordWrap(True)
-        lay.addWidget(self.message)
-        self.progress = QProgressBar(self)
-        self.progress.setVisible(False)
-        lay.addWidget(self.progress)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.close_button = QPushButton("Close", self)
-        self.close_button.clicked.connect(self.reject)
-        self.pull_button = QPushButton("Pull", self)
-        self.pull_button.setObjectName("pull_button")
-        self.pull_button.setDefault(True)
-        self.pull_button.clicked.connect(self.start_pull)
-        buttons.addWidget(self.close_button)
-        buttons.addWidget(self.pull_button)
-        lay.addLayout(buttons)
+        self.pull_button = _add_footer(self, lay, "Pull", self.start_pull)
         self.resize(640, 260)
 
     def _on_browse_clicked(self) -> None:
@@ -241,25 +248,9 @@ class PushDialog(QDialog):
         self.notes.setObjectName("muted")
         self.notes.setWordWrap(True)
         lay.addWidget(self.notes)
-        self.message = QLabel("", self)
-        self.message.setWordWrap(True)
+        self.push_button = _add_footer(self, lay, "Push", self.start_push)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay.addWidget(self.message)
-        self.progress = QProgressBar(self)
-        self.progress.setVisible(False)
-        lay.addWidget(self.progress)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.close_button = QPushButton("Close", self)
-        self.close_button.clicked.connect(self.reject)
-        self.push_button = QPushButton("Push", self)
-        self.push_button.setObjectName("push_button")
-        self.push_button.setDefault(True)
         self.push_button.setEnabled(False)
-        self.push_button.clicked.connect(self.start_push)
-        buttons.addWidget(self.close_button)
-        buttons.addWidget(self.push_button)
-        lay.addLayout(buttons)
         self.resize(1180, 640)
         self._run(Worker(review_job, local_path), self._on_reviewed)
 

@@ -545,11 +545,7 @@ def push(local_path: str | os.PathLike, target: object | None = None, chosen: di
     analyst's resolutions of the review items (see :meth:`PushPlan.resolutions`)."""
     local_path = Path(local_path).expanduser()
     with open_local(local_path) as local:
-        o = origin(local)
-        if o is None:
-            raise SyncError(f"{shown(local_path)} is not an offline copy "
-                            "(make one with: nkbrief sync pull URL --db FILE)")
-        tgt = target if target is not None else o.source
+        tgt = _push_target(local, local_path, target)
         with open_target(tgt) as server:
             _check_writable(server, tgt)
             plan = reviewed or plan_push(server, local, target=target_label(tgt))
@@ -564,15 +560,20 @@ def push(local_path: str | os.PathLike, target: object | None = None, chosen: di
     return res
 
 
+def _push_target(local: Store, local_path: Path, target: object | None) -> object:
+    """Where a push of this offline copy goes: ``target`` if given, else where it was pulled from."""
+    o = origin(local)
+    if o is None:
+        raise SyncError(f"{shown(local_path)} is not an offline copy "
+                        "(make one with: nkbrief sync pull URL --db FILE)")
+    return target if target is not None else o.source
+
+
 def review(local_path: str | os.PathLike, target: object | None = None) -> PushPlan:
     """The push's review (``--dry-run``): what pushing would do; nothing is written."""
     local_path = Path(local_path).expanduser()
     with open_local(local_path) as local:
-        o = origin(local)
-        if o is None:
-            raise SyncError(f"{shown(local_path)} is not an offline copy "
-                            "(make one with: nkbrief sync pull URL --db FILE)")
-        tgt = target if target is not None else o.source
+        tgt = _push_target(local, local_path, target)
         with open_target(tgt) as server:
             return plan_push(server, local, target=target_label(tgt))
 
