@@ -22,7 +22,6 @@ per-user ACLs; POSIX mode bits mean nothing there, so nothing here changes them.
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import os
 import stat
@@ -258,6 +257,8 @@ def site_config_path() -> Path:
 def read_site_settings(path: Path | None = None) -> configparser.ConfigParser:
     """The site settings (empty when there is no file). A file that exists but cannot be read
     or parsed raises :class:`UserError` naming it: a broken default is not silently ignored."""
+    import configparser  # Deferred (start-up): read when a pack is made, not before the window paints
+
     path = site_config_path() if path is None else path
     cp = configparser.ConfigParser(interpolation=None)
     try:

@@ -17,7 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPlainTextEdit, QPushButton, QTabWidget,
                                QTextBrowser, QVBoxLayout, QWidget)
 
-from nkbrief.analysis import catalogue, context
+from nkbrief.analysis import context
 from nkbrief.model import palette, schema
 from nkbrief.analysis.filtering import EventView
 
@@ -286,6 +286,10 @@ class DetailPane(QWidget):
     def system_html(self, ev: dict) -> str:
         """The profile of each catalogue system the event names: aliases, class, range band,
         and its first and latest launch in the store (computed now, from the events)."""
+        # Deferred (start-up): the catalogue is read when an event is first shown, not before
+        # the window paints (nothing is selected then).
+        from nkbrief.analysis import catalogue
+
         found = catalogue.find_systems(ev.get("missile_name"))[:2]
         if not found:
             return ""

@@ -16,8 +16,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QInputDialog, QWidget
 
-from .column_filters import open_column_filter
-from .help_window import show_help
 
 
 def install(window) -> None:
@@ -69,10 +67,14 @@ def install(window) -> None:
 
 
 def _open_column_filter(window, column: int):
+    from .column_filters import open_column_filter  # Deferred (start-up): built on first use
+
     return open_column_filter(window, column)
 
 
 def _show_help(window):
+    from .help_window import show_help  # Deferred (start-up): built on first use
+
     return show_help(window)
 
 

@@ -49,3 +49,41 @@ def test_opening_the_window_imports_no_command_module(tmp_path):
                        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[] some.sqlite3"
+
+
+def test_the_window_paints_on_its_own_thread(monkeypatch):
+    """run_gui keeps Qt's raster work on the painting thread (QT_NO_GUI_THREADPOOL), and
+    leaves a value the analyst set alone."""
+    from ui import app as app_module
+
+    monkeypatch.delenv("QT_NO_GUI_THREADPOOL", raising=False)
+    app_module.paint_on_the_window_thread()
+    assert __import__("os").environ["QT_NO_GUI_THREADPOOL"] == "1"
+    monkeypatch.setenv("QT_NO_GUI_THREADPOOL", "yes")
+    app_module.paint_on_the_window_thread()
+    assert __import__("os").environ["QT_NO_GUI_THREADPOOL"] == "yes"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the threads from /proc")
+def test_the_first_frame_starts_no_paint_threads(tmp_path):
+    """``main.py`` to its first paint (the timeline's grid, the calendar bands, the scroll
+    bars) without Qt starting its pool of paint threads."""
+    code = (
+        "import os, sys, ui.app\n"
+        "def trace(stage):\n"
+        "    if stage == 'first_paint':\n"
+        "        names = [open(f'/proc/self/task/{t}/comm').read().strip() for t in os.listdir('/proc/self/task')]\n"
+        "        print(sorted(names), flush=True)\n"
+        "        os._exit(0)\n"
+        "ui.app._startup_trace = trace\n"
+        "from ui.launch import main\n"
+        "sys.exit(main([]))\n")
+    env = {k: v for k, v in __import__("os").environ.items()
+           if not k.startswith("NKBRIEF_") and k != "QT_NO_GUI_THREADPOOL"}
+    env.update(QT_QPA_PLATFORM="offscreen", NKBRIEF_DB=str(tmp_path / "s.sqlite3"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    names = r.stdout.strip()
+    assert names.startswith("["), r.stdout
+    assert "Thread (pooled)" not in names, names
