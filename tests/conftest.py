@@ -84,6 +84,22 @@ def _pg_templates(pg_server):
 
 
 @pytest.fixture
+def colleague(store_engine, request):
+    """(open(target) -> the server as another analyst, their name): on PostgreSQL a login of
+    its own (the audit records the database user), on a file a store whose user is set."""
+    from nkbrief.store import Store
+
+    if store_engine == "sqlite":
+        def open_file(target):
+            st = Store.open(target, seed=False)
+            st.user = "colleague"
+            return st
+        return open_file, "colleague"
+    role = request.getfixturevalue("pg_role")(member_of=("nkbrief_editor",))
+    return (lambda target: Store.open(role.url(target))), role.name
+
+
+@pytest.fixture
 def empty_store(store_target):
     from nkbrief.store import Store
 

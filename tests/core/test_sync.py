@@ -33,20 +33,6 @@ def server(store_target):
     return store_target(seed=True, name="server")
 
 
-@pytest.fixture
-def colleague(store_engine, request):
-    """(open(target) -> the server as another analyst, their name): on PostgreSQL a login of
-    its own (the audit records the database user), on a file a store whose user is set."""
-    if store_engine == "sqlite":
-        def open_file(target):
-            st = Store.open(target, seed=False)
-            st.user = "colleague"
-            return st
-        return open_file, "colleague"
-    role = request.getfixturevalue("pg_role")(member_of=("nkbrief_editor",))
-    return (lambda target: Store.open(role.url(target))), role.name
-
-
 def _open(target) -> Store:
     return Store.open(target, seed=False)
 

@@ -50,19 +50,6 @@ def server(store_target):
 
 
 @pytest.fixture
-def colleague(store_engine, request):
-    """(open(target) -> the server as another analyst, their name); see tests/core/test_sync.py."""
-    if store_engine == "sqlite":
-        def open_file(target):
-            st = Store.open(target, seed=False)
-            st.user = "colleague"
-            return st
-        return open_file, "colleague"
-    role = request.getfixturevalue("pg_role")(member_of=("nkbrief_editor",))
-    return (lambda target: Store.open(role.url(target))), role.name
-
-
-@pytest.fixture
 def warnings_shown(monkeypatch):
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append(text))
