@@ -321,20 +321,62 @@ def launch_times(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     if n == 0:
         z = np.zeros(0)
         return {"x": z, "x0": z, "x1": z, "precise": np.zeros(0, bool)}
+    days = _iso_days(frame["date"])  # the store's dates and times parse in numpy (~10x faster)
+    utc_s = _iso_utc_seconds(frame["time_utc"])
+    if days is None or utc_s is None:  # any other shape: pandas' parsers
+        return _launch_times_general(frame)
+    day_s = days.astype("datetime64[s]").astype("int64").astype("float64")
+    prec = frame["date_precision"].to_numpy(dtype=object)
+    month = prec == "month"
+    year = prec == "year"
+    spans = None
+    if month.any() or year.any():
+        def start(unit, add=0):
+            return ((days.astype(f"datetime64[{unit}]") + add).astype("datetime64[s]").astype("int64")
+                    - KST_OFFSET_S).astype(float)
+        spans = (start("M"), start("M", 1), start("Y"), start("Y", 1))
+    return _place(frame, day_s, utc_s, month, year, spans)
+
+
+def _iso_days(values: pd.Series) -> np.ndarray | None:
+    """YYYY-MM-DD text (missing values NaT) as datetime64[D]; None when any value is of
+    another shape (left to pandas, which reads it as the general path always has)."""
+    text = ["NaT" if v is None else v for v in values.to_numpy(dtype=object, na_value=None).tolist()]
+    if not all(v.__class__ is str and (len(v) == 10 or v == "NaT") for v in text):
+        return None
+    try:
+        return np.array(text, dtype="datetime64[D]")
+    except ValueError:  # not a date (the store validates them; a frame from elsewhere may not)
+        return None
+
+
+def _iso_utc_seconds(values: pd.Series) -> np.ndarray | None:
+    """YYYY-MM-DDTHH:MM:SSZ text (the store's form) as POSIX seconds, NaN where missing;
+    None when any value is of another shape."""
+    text = ["NaT" if v is None else v[:-1] if v.__class__ is str and len(v) == 20 and v[-1] == "Z" else None
+            for v in values.to_numpy(dtype=object, na_value=None).tolist()]
+    if None in text:
+        return None
+    try:
+        t = np.array(text, dtype="datetime64[s]")
+    except ValueError:
+        return None
+    out = t.astype("int64").astype("float64")
+    out[np.isnat(t)] = np.nan
+    return out
+
+
+def _launch_times_general(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """:func:`launch_times` through pandas' parsers: any text pandas reads as a date."""
     day = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
     day_s = day.to_numpy("datetime64[s]").astype("int64").astype("float64")
-    midnight_kst = day_s - KST_OFFSET_S
     prec = frame["date_precision"].to_numpy(dtype=object)
-    minutes = hhmm_minutes(frame["time_kst"])
     utc = pd.to_datetime(frame["time_utc"], utc=True, errors="coerce", format="ISO8601")
     utc_s = utc.to_numpy("datetime64[s]").astype("int64").astype("float64")
     utc_s[utc.isna().to_numpy()] = np.nan
-    x = np.where(np.isfinite(minutes), midnight_kst + minutes * 60, midnight_kst + 12 * 3600)
-    x = np.where(np.isfinite(utc_s), utc_s, x)
-    x0 = x.copy()
-    x1 = x.copy()
     month = prec == "month"
     year = prec == "year"
+    spans = None
     if month.any() or year.any():
         m = day.dt.to_period("M")
         ms = (m.dt.start_time.to_numpy("datetime64[s]").astype("int64") - KST_OFFSET_S).astype(float)
@@ -342,6 +384,20 @@ def launch_times(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         y = day.dt.to_period("Y")
         ys = (y.dt.start_time.to_numpy("datetime64[s]").astype("int64") - KST_OFFSET_S).astype(float)
         ye = ((y + 1).dt.start_time.to_numpy("datetime64[s]").astype("int64") - KST_OFFSET_S).astype(float)
+        spans = (ms, me, ys, ye)
+    return _place(frame, day_s, utc_s, month, year, spans)
+
+
+def _place(frame, day_s, utc_s, month, year, spans) -> dict[str, np.ndarray]:
+    """The point and span of each event from its day (seconds), UTC time and precision."""
+    midnight_kst = day_s - KST_OFFSET_S
+    minutes = hhmm_minutes(frame["time_kst"])
+    x = np.where(np.isfinite(minutes), midnight_kst + minutes * 60, midnight_kst + 12 * 3600)
+    x = np.where(np.isfinite(utc_s), utc_s, x)
+    x0 = x.copy()
+    x1 = x.copy()
+    if spans is not None:
+        ms, me, ys, ye = spans
         x0 = np.where(month, ms, np.where(year, ys, x0))
         x1 = np.where(month, me, np.where(year, ye, x1))
         x = np.where(month | year, (x0 + x1) / 2, x)
@@ -511,8 +567,10 @@ class EventView:
     @property
     def days(self) -> np.ndarray:
         if self._days is None:
-            d = pd.to_datetime(self.frame["date"], format="%Y-%m-%d", errors="coerce")
-            self._days = d.to_numpy("datetime64[D]").astype("int64")
+            d = _iso_days(self.frame["date"])  # the store's form, in numpy; else pandas' parser
+            if d is None:
+                d = pd.to_datetime(self.frame["date"], format="%Y-%m-%d", errors="coerce").to_numpy("datetime64[D]")
+            self._days = d.astype("int64")
         return self._days
 
     @property

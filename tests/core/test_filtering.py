@@ -167,6 +167,53 @@ def test_launch_times_use_utc_kst_or_noon_and_spans_for_months(view):
     assert t["x0"][k] < t["x"][k] < t["x1"][k]
 
 
+def _same_times(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert np.array_equal(a[k], b[k], equal_nan=True), k
+
+
+def test_launch_times_numpy_path_matches_pandas_parsers(view, seeded_store):
+    """The store's dates and UTC times are parsed in numpy; any other shape goes to pandas'
+    parsers. Both give the same seconds, spans and precision."""
+    from nkbrief.analysis.filtering import _iso_days, _iso_utc_seconds, _launch_times_general
+
+    bundled = seeded_store.events_frame()
+    assert _iso_days(bundled["date"]) is not None and _iso_utc_seconds(bundled["time_utc"]) is not None
+    for f in (view.frame, bundled):
+        _same_times(launch_times(f), _launch_times_general(f))
+    odd = bundled.copy()
+    odd["date_precision"] = ["year" if i % 7 == 0 else "month" if i % 5 == 0 else p
+                             for i, p in enumerate(odd["date_precision"])]
+    odd.loc[odd.index[3], "date"] = None  # missing: NaT on both paths
+    odd.loc[odd.index[4], "time_utc"] = None
+    _same_times(launch_times(odd), _launch_times_general(odd))
+    assert not launch_times(odd)["precise"][0]  # a year-only date is a span
+    # another shape of UTC time (an offset) is read by pandas, as before
+    i = next(i for i, p in enumerate(odd["date_precision"]) if p == "day" and i > 4)
+    odd.loc[odd.index[i], "time_utc"] = "2016-02-07T09:29:00+09:00"
+    assert _iso_utc_seconds(odd["time_utc"]) is None
+    t = launch_times(odd)
+    assert t["x"][i] == pd.Timestamp("2016-02-07T00:29:00Z").timestamp()
+    odd.loc[odd.index[6], "date"] = "2016-02-30"  # not a date: NaT through pandas, no error
+    assert _iso_days(odd["date"]) is None
+    _same_times(launch_times(odd), _launch_times_general(odd))
+
+
+def test_view_days_numpy_path_matches_pandas_parser(seeded_store):
+    """The table's day numbers (date filters, the date sort) parse the store's dates in numpy."""
+    f = seeded_store.events_frame()
+    f.loc[f.index[2], "date"] = None
+
+    def by_pandas(frame):
+        d = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
+        return d.to_numpy("datetime64[D]").astype("int64")
+
+    assert np.array_equal(EventView(f).days, by_pandas(f))
+    f.loc[f.index[5], "date"] = "2016-13-01"  # not a date: the general parser, NaT
+    assert np.array_equal(EventView(f).days, by_pandas(f))
+
+
 def test_selection_summary(view):
     s = selection_summary(view.frame)
     assert s["events"] == 6 and (s["missiles"].missiles, s["missiles"].no_number) == (6, 2)
