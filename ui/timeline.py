@@ -451,7 +451,10 @@ class Timeline(QWidget):
         pi.addItem(self.today_line, ignoreBounds=True)
         self.span_items: dict[str, pg.PlotCurveItem] = {}
         self.whisker_items: dict[str, pg.PlotCurveItem] = {}
-        self.scatter_items: dict[str, pg.ScatterPlotItem] = {}  # per class, made when it has points
+        # every event's point, coloured by class (spans and whiskers: one item per class)
+        self.points_item = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self.points_item.setZValue(5)
+        pi.addItem(self.points_item)
         self.selection_item = _HaloLayer(self.vb, palette.SELECTION_RING, pad_px=6.0)
         self.current_item = pg.ScatterPlotItem(pen=pg.mkPen(palette.ACCENT, width=3), brush=None,
                                                symbol="o", pxMode=True)
@@ -717,23 +720,25 @@ class Timeline(QWidget):
         self.selection_item.setZValue(6 if dense else 4.5)
         self.selection_item.set_style(qcolor(palette.SELECTION_RING, 150 if dense else 255), 0.0 if dense else 6.0)
         order = sorted(schema.MISSILE_CLASSES, key=lambda c: -counts[c])
-        for z, c in enumerate(order):
+        # One scatter item for every point, coloured by class: rare classes are drawn above
+        # common ones by drawing order (points sorted by their class's rank, stable within
+        # a class). One item instead of one per class: ~8 ms less to the first paint.
+        rank = np.empty(len(schema.MISSILE_CLASSES), dtype=np.int64)
+        rank[[index[c] for c in order]] = np.arange(len(order))
+        rows = np.flatnonzero(vis)
+        rows = rows[np.argsort(rank[self.cls_codes[rows]], kind="stable")]
+        sc = self.points_item
+        sc.setCacheMode(sc.CacheMode.DeviceCoordinateCache if dense else sc.CacheMode.NoCache)
+        if rows.size:
+            brushes = [pg.mkBrush(qcolor(palette.class_color(c), 110 if dense else 215))
+                       for c in schema.MISSILE_CLASSES]  # one per class: one symbol image per size
+            sc.setData(x=self.xs[rows], y=self.ys[rows], size=self.sizes[rows] * scale,
+                       pen=None if dense else _OUTLINE,
+                       brush=[brushes[k] for k in self.cls_codes[rows].tolist()])
+        else:
+            sc.clear()
+        for c in order:
             m = vis & (self.cls_codes == index[c]) if counts[c] else np.zeros_like(vis)
-            sc = self.scatter_items.get(c)
-            if sc is None and m.any():
-                sc = self.scatter_items[c] = pg.ScatterPlotItem(symbol="o", pxMode=True)
-                self.plot.getPlotItem().addItem(sc)
-            if sc is not None:
-                sc.setZValue(5 + z * 0.01)
-                # With thousands of points, a selection change would redraw them all (~50 ms
-                # at 100k); cached in device pixels they are blitted until the view moves.
-                sc.setCacheMode(sc.CacheMode.DeviceCoordinateCache if dense else sc.CacheMode.NoCache)
-                if m.any():
-                    sc.setData(x=self.xs[m], y=self.ys[m], size=self.sizes[m] * scale,
-                               pen=None if dense else _OUTLINE,
-                               brush=qcolor(palette.class_color(c), 110 if dense else 215))
-                else:
-                    sc.clear()
             spans = m & ~self.precise
             if spans.any():
                 xs = np.column_stack([self.x0[spans], self.x1[spans]]).ravel()

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import totals
+from .context import iso_days as _iso_days
 from ..model.schema import QUALIFIER_SIGNS
 
 KST_OFFSET_S = 9 * 3600
@@ -336,18 +337,6 @@ def launch_times(frame: pd.DataFrame) -> dict[str, np.ndarray]:
                     - KST_OFFSET_S).astype(float)
         spans = (start("M"), start("M", 1), start("Y"), start("Y", 1))
     return _place(frame, day_s, utc_s, month, year, spans)
-
-
-def _iso_days(values: pd.Series) -> np.ndarray | None:
-    """YYYY-MM-DD text (missing values NaT) as datetime64[D]; None when any value is of
-    another shape (left to pandas, which reads it as the general path always has)."""
-    text = ["NaT" if v is None else v for v in values.to_numpy(dtype=object, na_value=None).tolist()]
-    if not all(v.__class__ is str and (len(v) == 10 or v == "NaT") for v in text):
-        return None
-    try:
-        return np.array(text, dtype="datetime64[D]")
-    except ValueError:  # not a date (the store validates them; a frame from elsewhere may not)
-        return None
 
 
 def _iso_utc_seconds(values: pd.Series) -> np.ndarray | None:

@@ -49,3 +49,20 @@ def test_event_ids_keep_non_latin_sites_apart():
     assert make_event_id("2026-01-27", "SRBM", "평양 북방") == a
     assert make_event_id("2026-01-27", "SRBM", None).endswith("-unknown")
     assert make_event_id("2026-01-27", "SRBM", "North of Pyongyang") == "2026-01-27-srbm-north-of-pyongyang"
+
+
+def test_days_array_numpy_path_matches_pandas_and_refuses_what_pandas_refuses():
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from nkbrief.analysis.context import days_array, iso_days
+
+    dates = ["1984-04-09", "2026-01-27", None, "2000-02-29"]
+    by_pandas = pd.to_datetime(pd.Series(dates), format="%Y-%m-%d").to_numpy("datetime64[D]").astype("int64")
+    assert iso_days(dates) is not None
+    assert np.array_equal(days_array(dates), by_pandas)
+    assert np.array_equal(days_array(pd.Series(dates, dtype="string")), by_pandas)
+    assert iso_days(["2026-02-30"]) is None and iso_days(["27/01/2026"]) is None
+    with pytest.raises(ValueError):  # not a date: pandas' parser refuses it, as before
+        days_array(["2026-02-30"])

@@ -124,7 +124,7 @@ def test_filter_shrinks_table_and_timeline(qtbot, window):
     assert 0 < len(expected) < total
     qtbot.waitUntil(lambda: window.table.model().rowCount() == len(expected), timeout=2000)
     assert set(window.visible_event_ids()) == expected
-    shown = sum(len(item.data) for item in window.timeline.scatter_items.values())
+    shown = len(window.timeline.points_item.data)
     assert shown == len(expected)
     assert set(window.timeline.ids[window.timeline.visible]) == expected
     assert window.status_counts.text().startswith(f"{len(expected)} of {total} events")
@@ -132,7 +132,7 @@ def test_filter_shrinks_table_and_timeline(qtbot, window):
     window.filter_bar.set_classes({"ICBM"})
     icbm = expected & set(frame.loc[frame["missile_class"] == "ICBM", "id"])
     assert window.table.model().rowCount() == len(icbm)
-    assert sum(len(i.data) for i in window.timeline.scatter_items.values()) == len(icbm)
+    assert len(window.timeline.points_item.data) == len(icbm)
     window.filter_bar.clear()
     assert window.table.model().rowCount() == total
 

@@ -327,6 +327,30 @@ def test_time_axis_reads_kst():
     tl.deleteLater()
 
 
+def test_timeline_points_are_coloured_by_class_with_rare_classes_on_top(qtbot, seeded_store):
+    """One scatter item holds every point: each point has its class's colour, and points are
+    drawn common classes first, so a rare class (an ICBM among SRBMs) is never hidden."""
+    from nkbrief.model import palette, schema
+
+    w = MainWindow(seeded_store, install_features=False)
+    qtbot.addWidget(w)
+    tl = w.timeline
+    data = tl.points_item.data
+    assert len(data) == len(w.frame)
+    class_of = {palette.class_color(c).lower(): c for c in schema.MISSILE_CLASSES}
+    assert len(class_of) == len(schema.MISSILE_CLASSES)  # a colour names its class
+    drawn = [class_of[b.color().name().lower()] for b in data["brush"]]
+    # each point has its own event's class colour (compared as (x, y, class) multisets)
+    want = sorted((float(x), float(y), c) for x, y, c in zip(tl.xs, tl.ys, tl.cls))
+    got = sorted((float(x), float(y), c) for x, y, c in zip(data["x"], data["y"], drawn))
+    assert got == want
+    counts = {c: drawn.count(c) for c in set(drawn)}
+    ranks = [-counts[c] for c in drawn]  # drawing order: most common class first
+    assert ranks == sorted(ranks)
+    assert drawn[0] == max(counts, key=counts.get) and counts[drawn[-1]] == min(counts.values())
+    assert set(drawn) <= set(schema.MISSILE_CLASSES)
+
+
 def test_dense_timeline_draws_every_point_and_selects_in_bulk(qtbot, empty_store):
     from bench.synth import make_events
 
@@ -341,9 +365,8 @@ def test_dense_timeline_draws_every_point_and_selects_in_bulk(qtbot, empty_store
     qtbot.addWidget(w)
     w.show()
     tl = w.timeline
-    assert sum(len(i.data) for i in tl.scatter_items.values()) == len(evs)
-    assert all(i.cacheMode() == i.CacheMode.DeviceCoordinateCache
-               for i in tl.scatter_items.values() if len(i.data))
+    assert len(tl.points_item.data) == len(evs)
+    assert tl.points_item.cacheMode() == tl.points_item.CacheMode.DeviceCoordinateCache
     ids = w.visible_event_ids()[::3]
     w.select_ids(ids)
     assert tl.selection_item.count == len(ids)
