@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import totals
-from .context import iso_days as _iso_days
+from .context import NUMPY_PARSE_MAX, iso_days as _iso_days
 from ..model.schema import QUALIFIER_SIGNS
 
 KST_OFFSET_S = 9 * 3600
@@ -322,7 +322,7 @@ def launch_times(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     if n == 0:
         z = np.zeros(0)
         return {"x": z, "x0": z, "x1": z, "precise": np.zeros(0, bool)}
-    days = _iso_days(frame["date"])  # the store's dates and times parse in numpy (~10x faster)
+    days = _iso_days(frame["date"])  # a few thousand of the store's dates and times: numpy
     utc_s = _iso_utc_seconds(frame["time_utc"])
     if days is None or utc_s is None:  # any other shape: pandas' parsers
         return _launch_times_general(frame)
@@ -341,7 +341,10 @@ def launch_times(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def _iso_utc_seconds(values: pd.Series) -> np.ndarray | None:
     """YYYY-MM-DDTHH:MM:SSZ text (the store's form) as POSIX seconds, NaN where missing;
-    None when any value is of another shape."""
+    None when any value is of another shape, or there are more than NUMPY_PARSE_MAX
+    (pandas' parser is then faster: see nkbrief.analysis.context)."""
+    if len(values) > NUMPY_PARSE_MAX:
+        return None
     text = ["NaT" if v is None else v[:-1] if v.__class__ is str and len(v) == 20 and v[-1] == "Z" else None
             for v in values.to_numpy(dtype=object, na_value=None).tolist()]
     if None in text:

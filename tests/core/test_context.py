@@ -66,3 +66,16 @@ def test_days_array_numpy_path_matches_pandas_and_refuses_what_pandas_refuses():
     assert iso_days(["2026-02-30"]) is None and iso_days(["27/01/2026"]) is None
     with pytest.raises(ValueError):  # not a date: pandas' parser refuses it, as before
         days_array(["2026-02-30"])
+
+
+def test_days_array_of_many_dates_goes_to_pandas_with_the_same_result():
+    import numpy as np
+    import pandas as pd
+
+    from nkbrief.analysis.context import NUMPY_PARSE_MAX, days_array, iso_days
+
+    dates = [str(np.datetime64("1984-01-01") + i) for i in range(NUMPY_PARSE_MAX + 1)]
+    assert iso_days(dates) is None and iso_days(dates[:NUMPY_PARSE_MAX]) is not None
+    by_pandas = pd.to_datetime(pd.Series(dates), format="%Y-%m-%d").to_numpy("datetime64[D]").astype("int64")
+    assert np.array_equal(days_array(dates), by_pandas)
+    assert np.array_equal(days_array(dates[:NUMPY_PARSE_MAX]), by_pandas[:NUMPY_PARSE_MAX])

@@ -365,14 +365,22 @@ def test_dense_timeline_draws_every_point_and_selects_in_bulk(qtbot, empty_store
     qtbot.addWidget(w)
     w.show()
     tl = w.timeline
-    assert len(tl.points_item.data) == len(evs)
-    assert tl.points_item.cacheMode() == tl.points_item.CacheMode.DeviceCoordinateCache
+    assert sum(len(i.data) for i in tl.scatter_items.values()) == len(evs)  # one item per class
+    assert len(tl.points_item.data) == 0
+    assert all(i.cacheMode() == i.CacheMode.DeviceCoordinateCache
+               for i in tl.scatter_items.values() if len(i.data))
     ids = w.visible_event_ids()[::3]
     w.select_ids(ids)
     assert tl.selection_item.count == len(ids)
     assert len(w.table.selected_view_rows()) == len(ids)
     assert f"{len(ids):,} events selected" in w.detail.launch.toPlainText()
     assert "more." in w.detail.launch.toPlainText()
+    # filtered down to a few points: one item holds them, the per-class items are emptied
+    tl.set_visible_rows(np.arange(40))
+    assert len(tl.points_item.data) == 40
+    assert sum(len(i.data) for i in tl.scatter_items.values()) == 0
+    tl.set_visible_rows(np.arange(len(evs)))
+    assert sum(len(i.data) for i in tl.scatter_items.values()) == len(evs) and len(tl.points_item.data) == 0
     w.close()
 
 
