@@ -46,7 +46,9 @@ def _icon(name: str) -> QIcon:
     return QIcon(str(p)) if p.exists() else QIcon()
 
 
+@cache
 def app_icon() -> QIcon:
+    """The application's icon (made once: the application, the window and dialogs share it)."""
     ic = QIcon()
     png = resource_path("icons/nkbrief.png")
     if png.exists():

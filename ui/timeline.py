@@ -559,7 +559,8 @@ class Timeline(QWidget):
     def _update_legend(self) -> None:
         chips = " ".join(f'<span style="color:{palette.class_color(c)}">●</span>&nbsp;{html.escape(c)}'
                          for c in self.present_classes())
-        self.legend.setText(chips + "&nbsp;&nbsp;")
+        if self.legend.text() != chips + "&nbsp;&nbsp;":  # a rich-text layout is not free (~1 ms)
+            self.legend.setText(chips + "&nbsp;&nbsp;")
         self._fit_legend()
 
     def _fit_legend(self) -> None:
