@@ -1144,7 +1144,10 @@ class Store:
             if order is not None:  # rows not stored in date order
                 if not _reorder_in_place(df, order):  # storage not as expected: one take per column
                     df = df.take(order).reset_index(drop=True)
-                sources = list(map(sources.__getitem__, order.tolist()))
+                # the lists in an object array of their own, put in order the same way
+                sources = np.fromiter(sources, dtype=object, count=len(sources))
+                _permute(sources, order)
+                sources = pd.Series(sources, copy=False)  # inserted as it is, not copied in random order
             df.insert(_EVENT_COLS.index("sources"), "sources", sources)
             counts = dict(cur.execute("SELECT event_id, COUNT(*) FROM missiles GROUP BY event_id").fetchall())
             df["missiles"] = [counts.get(i, 0) for i in df["id"].tolist()] if counts else 0
@@ -1636,9 +1639,15 @@ def _reorder_in_place(df: pd.DataFrame, order: np.ndarray) -> bool:
             return False
         bases.setdefault(id(found[0]), found)
     for base, axis in bases.values():
-        view = np.asarray(_Pointers(base)) if base.dtype == object else base
-        view[...] = np.take(view, order, axis=axis)
+        _permute(base, order, axis)
     return True
+
+
+def _permute(values: np.ndarray, order: np.ndarray, axis: int = 0) -> None:
+    """``values[...] = np.take(values, order, axis)`` in place (C-contiguous ``values``),
+    moving an object array's pointers rather than touching its objects (:class:`_Pointers`)."""
+    view = np.asarray(_Pointers(values)) if values.dtype == object else values
+    view[...] = np.take(view, order, axis=axis)
 
 
 def _floats_or_none(values: list) -> list:
