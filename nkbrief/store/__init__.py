@@ -1595,15 +1595,19 @@ def _column_storage(arr: object, n: int) -> tuple[np.ndarray, int] | None:
     if a.ndim != 1 or len(a) != n or np.asarray(arr).__array_interface__["data"] != a.__array_interface__["data"]:
         return None  # not the column's own storage: np.asarray made a copy
     base = a if a.base is None else a.base
-    if not isinstance(base, np.ndarray) or not base.flags.owndata or not base.flags.c_contiguous:
+    if (not isinstance(base, np.ndarray) or not base.flags.owndata or not base.flags.c_contiguous
+            or not base.flags.writeable):
         return None
-    step = a.strides[0]
     if base is a:
         return base, 0
-    if base.ndim == 2 and base.shape[0] == n and step == base.strides[0]:
-        return base, 0
-    if base.ndim == 2 and base.shape[1] == n and step == base.itemsize:
-        return base, 1
+    if base.ndim != 2:
+        return None
+    step = a.strides[0]
+    offset = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    if base.shape[0] == n and step == base.strides[0] and 0 <= offset < step:
+        return base, 0  # a column of the (n, k) array
+    if base.shape[1] == n and step == base.itemsize and offset % base.strides[0] == 0:
+        return base, 1  # a row of the (k, n) array
     return None
 
 
@@ -1632,6 +1636,8 @@ def _reorder_in_place(df: pd.DataFrame, order: np.ndarray) -> bool:
     keeps the text columns as views of one (n, k) array: one gather moves them all.)
     """
     n = len(df)
+    if not df.index.equals(pd.RangeIndex(n)):
+        return False  # the labels stay in place; the take's result is numbered 0..n-1
     bases: dict[int, tuple[np.ndarray, int]] = {}
     for i in range(df.shape[1]):
         found = _column_storage(df.iloc[:, i].array, n)

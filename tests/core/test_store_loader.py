@@ -118,3 +118,18 @@ def test_events_frame_without_the_pointer_path_is_the_same(empty_store, monkeypa
     pd.testing.assert_frame_equal(fast, slow, check_exact=True)
     keys = list(zip(fast["date"], fast["time_kst"].fillna(""), fast["id"]))
     assert keys == sorted(keys) and len(fast) == 300
+
+
+def test_views_that_are_not_whole_rows_or_columns_are_left_alone():
+    n = 50
+    order = np.random.default_rng(2).permutation(n)
+    block = np.arange(3 * n, dtype=float).reshape(3, n).copy()  # owns its memory, as a block does
+    from nkbrief.store import _column_storage
+
+    assert _column_storage(pd.arrays.NumpyExtensionArray(block[1]), n)[1] == 1  # a whole row
+    assert _column_storage(pd.arrays.NumpyExtensionArray(block.ravel()[3:3 + n]), n) is None  # across two rows
+    tall = np.arange(n * 4, dtype=float).reshape(n, 4).copy()
+    assert _column_storage(pd.arrays.NumpyExtensionArray(tall[:, 2]), n)[1] == 0  # a whole column
+    assert _column_storage(pd.arrays.NumpyExtensionArray(tall[:, 2][::-1]), n) is None  # reversed
+    df = pd.DataFrame({"a": [1.0] * n}, index=range(1, n + 1))  # labels not 0..n-1
+    assert not _reorder_in_place(df, order)
