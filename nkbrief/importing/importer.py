@@ -21,7 +21,7 @@ import calendar as _cal
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import compress, zip_longest
 from operator import itemgetter
 from pathlib import Path
 
@@ -498,8 +498,14 @@ def _rows_by_column(ctx: _RowContext, rows: Sequence, progress: Progress | None
         if max(lens) > width:
             malformed += [i for i, c in enumerate(cells_list)
                           if len(c) > width and any(x not in (None, "") for x in c[width:])]
-        # all rows as wide as each other: one transposition (twice as fast as a pass per column)
-        transposed = list(zip(*cells_list)) if len(lens) == 1 and not malformed else None
+        # one transposition (twice as fast as a pass per column) when all rows are as wide as
+        # each other, or none is wider than the columns read (rows that end early, as an .xlsx
+        # row does without its empty last cells, are filled with None as a pass would)
+        transposed = None
+        if not malformed and len(lens) == 1:
+            transposed = list(zip(*cells_list))
+        elif not malformed and max(lens) <= width:
+            transposed = list(zip_longest(*cells_list))
     for i in malformed:
         slow[i] = 1
 

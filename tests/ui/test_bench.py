@@ -51,6 +51,9 @@ def test_quick_run_finishes_and_every_benchmark_returns_value_and_baseline(tmp_p
         assert "goal" in res and "ratio" in res and "met" in res, name
     assert out["import_csv_100k"]["ratio_read_csv"] > 0  # both of its ratios are reported
     assert out["list_json_100k"]["identical_output"] is True
+    xl = out["import_xlsx_100k"]  # three runs a side; the medians' and CPU ratios beside the goal's
+    assert xl["repeat"] == 3 and len(xl["value_runs"]) == len(xl["baseline_runs"]) == 3
+    assert xl["ratio_median"] > 0 and xl["ratio_cpu"] > 0
     assert not (REPO / "never-used.sqlite3").exists() and not (tmp_path / "never-used.sqlite3").exists()
 
 
