@@ -52,14 +52,34 @@ def _csv(path: Path, n: int) -> Path:
 
 
 def _xlsx(path: Path, n: int) -> Path:
+    """The rows as an .xlsx written as Excel and LibreOffice write one: the sheet declares
+    its size in a ``<dimension>`` element. openpyxl's write-only mode leaves it out, and
+    openpyxl's reader then parses the whole sheet once more only to look for it (~27% of
+    either side's time), which made the app's own work look smaller than on an analyst's file."""
+    import zipfile
+
     import openpyxl
+    from openpyxl.utils import get_column_letter
 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("Launches")
     ws.append(HEADER)
+    width = len(HEADER)
     for r in _rows(n):
+        width = max(width, len(r))
         ws.append(r)
-    wb.save(path)
+    raw = path.with_suffix(".raw.xlsx")
+    wb.save(raw)
+    dimension = f'<dimension ref="A1:{get_column_letter(width)}{n + 1}"/>'.encode()
+    with zipfile.ZipFile(raw) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                head, sep, tail = data.partition(b"</sheetPr>")  # its place in the schema's order
+                assert sep and b"<dimension" not in data, "openpyxl's sheet layout changed"
+                data = head + sep + dimension + tail
+            zout.writestr(item, data)
+    raw.unlink()
     return path
 
 
