@@ -54,6 +54,8 @@ def test_quick_run_finishes_and_every_benchmark_returns_value_and_baseline(tmp_p
     xl = out["import_xlsx_100k"]  # three runs a side; the medians' and CPU ratios beside the goal's
     assert xl["repeat"] == 3 and len(xl["value_runs"]) == len(xl["baseline_runs"]) == 3
     assert xl["ratio_median"] > 0 and xl["ratio_cpu"] > 0
+    st = out["startup"]  # each process's CPU time to its first paint, beside the wall clock
+    assert st["value_cpu_s"] > 0 and st["baseline_cpu_s"] > 0 and st["ratio_cpu"] > 0
     assert not (REPO / "never-used.sqlite3").exists() and not (tmp_path / "never-used.sqlite3").exists()
 
 
