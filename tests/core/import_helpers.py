@@ -1,4 +1,4 @@
-"""Helpers for the import tests: workbook builders and a canonical dump of a store."""
+"""Helpers for the core tests: workbook builders, a canonical dump of a store, a launch event."""
 
 from __future__ import annotations
 
@@ -151,3 +151,18 @@ def dataset_dump(store) -> dict:
     st = [tuple(r) for r in store._execute(
         "SELECT event_id, actor, summary, source FROM statements ORDER BY event_id, actor, summary").fetchall()]
     return {"events": ev, "missiles": mi, "statements": st}
+
+
+#: The 27 January 2026 launch as :func:`launch_event` makes it (the store tests' one event).
+LAUNCH_ID = "2026-01-27-srbm-north-of-pyongyang"
+
+
+def launch_event(**kw) -> dict:
+    """A valid event for the 27 January 2026 launch, with ``kw`` over its fields; its id from
+    its date, class and site."""
+    from nkbrief.model import schema
+
+    ev = schema.empty_event() | {"date": "2026-01-27", "missile_class": "SRBM", "launch_site": "North of Pyongyang",
+                                 "count": 2, "sources": ["a"]} | kw
+    ev["id"] = schema.make_event_id(ev["date"], ev["missile_class"], ev["launch_site"])
+    return ev

@@ -16,19 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from nkbrief.model import schema
 from nkbrief.store import _V1_EVENT_FIELDS, MIGRATIONS, SCHEMA_VERSION, Store, StoreError, VersionConflict
+from import_helpers import LAUNCH_ID, launch_event
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = str(ROOT / "main.py")
-EV = "2026-01-27-srbm-north-of-pyongyang"
-
-
-def _event(**kw) -> dict:
-    ev = schema.empty_event() | {"date": "2026-01-27", "missile_class": "SRBM", "launch_site": "North of Pyongyang",
-                                 "count": 2, "sources": ["a"]} | kw
-    ev["id"] = schema.make_event_id(ev["date"], ev["missile_class"], ev["launch_site"])
-    return ev
+EV = LAUNCH_ID
 
 
 @pytest.fixture
@@ -36,7 +29,7 @@ def store_path(tmp_path) -> Path:
     p = tmp_path / "s.sqlite3"
     with Store.open(p, seed=False) as st:
         b = st.new_batch("manual")
-        st.insert_event(_event(), b)
+        st.insert_event(launch_event(), b)
     return p
 
 
@@ -113,7 +106,7 @@ def _v1_store(path: Path) -> None:
     c.executescript(MIGRATIONS[0])
     c.execute("INSERT INTO batches(kind, created_utc, user) VALUES ('manual', '2026-01-01T00:00:00Z', 'old')")
     cols = list(_V1_EVENT_FIELDS)  # the event columns schema 1 had
-    ev = _event()
+    ev = launch_event()
     ev["sources"] = '["a"]'
     c.execute(f"INSERT INTO events({', '.join(cols)}, batch_id) VALUES ({', '.join('?' * len(cols))}, 1)",
               [ev[k] for k in cols])

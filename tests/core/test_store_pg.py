@@ -19,19 +19,12 @@ from pathlib import Path
 import pytest
 
 from nkbrief.cli import main
-from nkbrief.model import schema
 from nkbrief.store import SCHEMA_VERSION, Store, StoreError, VersionConflict, is_server_target
+from import_helpers import LAUNCH_ID, launch_event
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = str(ROOT / "main.py")
-EV = "2026-01-27-srbm-north-of-pyongyang"
-
-
-def _event(**kw) -> dict:
-    ev = schema.empty_event() | {"date": "2026-01-27", "missile_class": "SRBM", "launch_site": "North of Pyongyang",
-                                 "count": 2, "sources": ["a"]} | kw
-    ev["id"] = schema.make_event_id(ev["date"], ev["missile_class"], ev["launch_site"])
-    return ev
+EV = LAUNCH_ID
 
 
 def _init(url: str, **kw) -> list[str]:
@@ -45,7 +38,7 @@ def team_url(pg_url) -> str:
     """A team store set up by init-server (as the superuser), holding one event."""
     _init(pg_url)
     with Store.open(pg_url) as st:
-        st.insert_event(_event(), st.new_batch("manual"))
+        st.insert_event(launch_event(), st.new_batch("manual"))
     return pg_url
 
 
@@ -179,7 +172,7 @@ def test_an_older_schema_is_upgraded_by_its_owner_and_refused_to_others(pg_url, 
                                  f"connected as {editor.name}, which may not)")
     with Store.open(pg_url) as st:  # the owner opens it: upgraded in place
         assert st.schema_version == SCHEMA_VERSION
-        st.insert_event(_event(provenance="bundled"), st.new_batch("manual"))
+        st.insert_event(launch_event(provenance="bundled"), st.new_batch("manual"))
         assert st.get_event(EV)["provenance"] == "bundled"
     with Store.open(editor.url(pg_url)) as st:
         assert st.schema_version == SCHEMA_VERSION and st.event_count() == 1
@@ -264,7 +257,7 @@ def test_writers_queue_so_two_imports_never_interleave(team_url):
         try:
             with b.write():
                 bid = b.new_batch("import")
-                b.insert_events([_event(launch_site=f"B site {i}") for i in range(50)], bid)
+                b.insert_events([launch_event(launch_site=f"B site {i}") for i in range(50)], bid)
         except Exception as e:  # pragma: no cover - shown by the assertion below
             errors.append(e)
         done.set()
@@ -272,11 +265,11 @@ def test_writers_queue_so_two_imports_never_interleave(team_url):
     try:
         with a.write():
             first = a.new_batch("import")
-            a.insert_events([_event(launch_site=f"A site {i}") for i in range(25)], first)
+            a.insert_events([launch_event(launch_site=f"A site {i}") for i in range(25)], first)
             t = threading.Thread(target=second)
             t.start()
             assert not done.wait(1.0), "the second batch was written inside the first one's transaction"
-            a.insert_events([_event(launch_site=f"A site {i}") for i in range(25, 50)], first)
+            a.insert_events([launch_event(launch_site=f"A site {i}") for i in range(25, 50)], first)
         t.join(60)
         assert done.is_set() and not errors
         frame = a.events_frame()
@@ -333,9 +326,9 @@ def test_server_restarted_mid_import_leaves_nothing_half_written(pg_private_serv
         with pytest.raises(StoreError) as e:
             with st.write():
                 bid = st.new_batch("import", file_name="colleague.csv")
-                st.insert_events([_event(launch_site=f"site {i}") for i in range(200)], bid)
+                st.insert_events([launch_event(launch_site=f"site {i}") for i in range(200)], bid)
                 pg_private_server.restart()
-                st.insert_events([_event(launch_site=f"late site {i}") for i in range(10)], bid)
+                st.insert_events([launch_event(launch_site=f"late site {i}") for i in range(10)], bid)
         assert str(e.value).startswith("the connection to the team store") and "was lost" in str(e.value)
         assert str(e.value).endswith("the unfinished change was rolled back, nothing was written")
         with pytest.raises(StoreError, match="was lost"):

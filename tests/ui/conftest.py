@@ -100,16 +100,33 @@ def small_store(tmp_path):
     from nkbrief.store import Store
 
     st = Store.open(tmp_path / "small.sqlite3", seed=False)
+    b = fill_small(st)
+    with st.write():
+        st.add_statement({"event_id": SMALL_EVENTS[8]["id"], "actor": "Seoul",
+                          "summary": "Called it a violation of UNSC resolutions.", "source": "Yonhap"}, b)
+    yield st
+    st.close()
+
+
+def fill_small(st) -> int:
+    """Put the small hand-made events and calendar entries in ``st``, in one batch (its id)."""
     b = st.new_batch("manual")
     with st.write():
         for ev in SMALL_EVENTS:
             st.insert_event(ev, b, audit=False)
         for c in SMALL_CALENDAR:
             st.insert_calendar_entry(c, b, audit=False)
-        st.add_statement({"event_id": SMALL_EVENTS[8]["id"], "actor": "Seoul",
-                          "summary": "Called it a violation of UNSC resolutions.", "source": "Yonhap"}, b)
-    yield st
-    st.close()
+    return b
+
+
+@pytest.fixture
+def warnings_shown(monkeypatch):
+    """The texts of the warning dialogs the window showed (none is really shown)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append(text))
+    return shown
 
 
 def _make_window(qtbot, store):

@@ -8,7 +8,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 
 import ui.pack_dialog as pd_mod
 from nkbrief.progress import Cancelled
@@ -21,13 +20,6 @@ def opened(monkeypatch):
     seen: list[str] = []
     monkeypatch.setattr(pd_mod, "open_file", lambda p: seen.append(p) or True)
     return seen
-
-
-@pytest.fixture
-def warnings_shown(monkeypatch):
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append(text))
-    return shown
 
 
 def _dialog(qtbot, store, ids, **kw) -> PackDialog:

@@ -19,21 +19,12 @@ from PySide6.QtWidgets import QMessageBox
 from nkbrief.jobs import sync
 from nkbrief.store import Store, StoreError
 
-from tests.ui.conftest import SMALL_CALENDAR, SMALL_EVENTS, _make_window
+from tests.ui.conftest import SMALL_EVENTS, _make_window, fill_small
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = str(ROOT / "main.py")
 A, B = SMALL_EVENTS[1]["id"], SMALL_EVENTS[8]["id"]
 READER = "your role nkbrief_reader may read the team store but not change it"
-
-
-def _fill(st: Store) -> None:
-    b = st.new_batch("manual")
-    with st.write():
-        for ev in SMALL_EVENTS:
-            st.insert_event(ev, b, audit=False)
-        for c in SMALL_CALENDAR:
-            st.insert_calendar_entry(c, b, audit=False)
 
 
 STORE_ENGINES = ("sqlite", "postgresql")
@@ -45,15 +36,8 @@ def server(store_target):
     test server): its target."""
     target = store_target(seed=False, name="server")
     with Store.open(target, seed=False) as st:
-        _fill(st)
+        fill_small(st)
     return target
-
-
-@pytest.fixture
-def warnings_shown(monkeypatch):
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append(text))
-    return shown
 
 
 def test_pull_offline_edit_and_push_with_a_conflict_resolved_in_the_review(qtbot, server, tmp_path, colleague):
@@ -216,7 +200,7 @@ def test_a_stopped_server_is_reported_once_and_the_window_reconnects(qtbot, stor
     url = pg.create_database()
     init_server(url)
     with Store.open(url) as st:
-        _fill(st)
+        fill_small(st)
     st = Store.open(url)
     w = _make_window(qtbot, st)
     w.select_ids([A])
