@@ -29,6 +29,7 @@ from ...model import parse, rules, schema
 from ..mapping import header_score
 from ...progress import Progress, report
 from .xlsx_guard import SheetExtent, assert_defusedxml, check_xlsx
+from .xlsx_rows import Unsupported, install_string_table_reader, sheet_values
 from .sniff import DELIMITER_LABELS, FileRejected, Sniffed, check_path, detect_delimiter, sniff
 
 #: Limits, documented in docs/import.md.
@@ -470,6 +471,7 @@ def _open_workbook(p: Path):
     import openpyxl
 
     _guard_number_cells()
+    install_string_table_reader()
 
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
@@ -503,16 +505,37 @@ def _sheet_rows(ws, name: str, limit: int | None = None, escapes: bool = True,
         # where the values end: the (often many) styled empty rows after them are not parsed
         part = getattr(ws, "_worksheet_path", None)
         extent = extents[part] if extents and part in extents else _sheet_extent(ws)
+    stop = extent[0] if extent else None
+    if stop is not None and limit is not None:
+        stop = min(stop, limit)
+    if extent is not None and extent[0] == 0:
+        out, last_cell_row, widest = [], 0, 0  # no value anywhere
+    else:
+        fast = sheet_values(ws, stop) if stop else sheet_values(ws)
+        try:
+            if fast is None:
+                raise Unsupported("not a read-only worksheet")
+            out, last_cell_row, widest = _collect_rows(fast, ws.title, name, limit, escapes)
+        except Unsupported:  # an unusual sheet: openpyxl's own reading, result or error
+            rows = ws.iter_rows(max_row=stop, values_only=True) if stop else ws.iter_rows(values_only=True)
+            out, last_cell_row, widest = _collect_rows(rows, ws.title, name, limit, escapes)
+    if extent is not None:
+        last_cell_row = max(last_cell_row, extent[1])
+    if notes is not None and declared is not None and limit is None and declared != (None, None):
+        if declared != (last_cell_row, widest) and (last_cell_row, widest) != (0, 0):
+            notes.append(f"sheet '{ws.title}' declares {_span(*declared)} but holds cells in "
+                         f"{_span(last_cell_row, widest)}; every cell that is there was read")
+    return out
+
+
+def _collect_rows(rows, title: str, name: str, limit: int | None, escapes: bool
+                  ) -> tuple[list[tuple[int, list]], int, int]:
+    """(the rows holding a value, with the blank rows between them, as (sheet row number,
+    values); the last row holding any cell; the widest row) from a sheet's row values."""
     out: list[tuple[int, list]] = []
     blank_from = None  # the first of the empty rows seen since the last row with a value
     last_cell_row = widest = 0  # the sheet's real extent: any cell, even styled and empty
     too_many = MAX_ROWS + HEADER_SEARCH_ROWS
-    stop = extent[0] if extent else None
-    if stop is not None and limit is not None:
-        stop = min(stop, limit)
-    rows = ws.iter_rows(max_row=stop, values_only=True) if stop else ws.iter_rows(values_only=True)
-    if extent is not None and extent[0] == 0:
-        rows = iter(())  # no value anywhere
     for n, values in enumerate(rows, start=1):
         if limit is not None and n > limit:
             break
@@ -529,7 +552,7 @@ def _sheet_rows(ws, name: str, limit: int | None = None, escapes: bool = True,
                 blank_from = n
             continue
         if len(values) > MAX_COLUMNS:
-            raise FileRejected(f"{name}: sheet '{ws.title}' is {len(values):,} columns wide; the import "
+            raise FileRejected(f"{name}: sheet '{title}' is {len(values):,} columns wide; the import "
                                f"limit is {MAX_COLUMNS:,}")
         if blank_from is not None:  # empty rows between rows with values are kept (as blank rows)
             out.extend((b, []) for b in range(blank_from, n))
@@ -538,15 +561,9 @@ def _sheet_rows(ws, name: str, limit: int | None = None, escapes: bool = True,
             values = [xlsx_unescape(c) if c.__class__ is str and "_x" in c else c for c in values]
         out.append((n, values))
         if len(out) > too_many:
-            raise FileRejected(f"{name}: sheet '{ws.title}' has more than {MAX_ROWS:,} rows; the "
+            raise FileRejected(f"{name}: sheet '{title}' has more than {MAX_ROWS:,} rows; the "
                                f"import limit is {MAX_ROWS:,}")
-    if extent is not None:
-        last_cell_row = max(last_cell_row, extent[1])
-    if notes is not None and declared is not None and limit is None and declared != (None, None):
-        if declared != (last_cell_row, widest) and (last_cell_row, widest) != (0, 0):
-            notes.append(f"sheet '{ws.title}' declares {_span(*declared)} but holds cells in "
-                         f"{_span(last_cell_row, widest)}; every cell that is there was read")
-    return out
+    return out, last_cell_row, widest
 
 
 _SCAN_CHUNK = 1 << 20
