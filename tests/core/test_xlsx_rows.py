@@ -317,8 +317,8 @@ def test_whole_imports_agree_with_and_without_the_expat_reader(tmp_path, monkeyp
 
 
 def _parse(xml: bytes):
-    return list(xlsx_rows._rows(lambda: io.BytesIO(xml), [], set(), set(),
-                                openpyxl.utils.datetime.WINDOWS_EPOCH, int, None))
+    sheet = xlsx_rows._Sheet([], set(), set(), openpyxl.utils.datetime.WINDOWS_EPOCH, int)
+    return list(xlsx_rows._rows(lambda: io.BytesIO(xml), sheet, None))
 
 
 def test_entity_and_dtd_declarations_are_refused_as_defusedxml_refuses_them():
@@ -331,6 +331,40 @@ def test_entity_and_dtd_declarations_are_refused_as_defusedxml_refuses_them():
     with pytest.raises((EntitiesForbidden, DTDForbidden)):
         _parse(b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaa">]>' + body.encode())
     assert tabular._defused(EntitiesForbidden("a", None, None, None, None, None))
+
+
+def _utf16_sheet(tmp_path: Path, doctype: str) -> Path:
+    root = (f'<?xml version="1.0" encoding="UTF-16"?>{doctype}'
+            f'<worksheet xmlns="{MAIN_NS}"><dimension ref="A1:B3"/><sheetData>{{data}}</sheetData></worksheet>')
+    data = _header_plus('<row r="1"><c r="A1" t="inlineStr"><is><t>2026-01-27</t></is></c>'
+                        '<c r="B1" t="inlineStr"><is><t>SRBM</t></is></c></row>')
+    p = _hand_made(tmp_path, "utf16.xlsx", data, root=root)
+    with zipfile.ZipFile(p) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].decode("utf-8").encode("utf-16")
+    with zipfile.ZipFile(p, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    return p
+
+
+def test_a_utf16_sheet_is_read_whole(tmp_path):
+    """XML may be UTF-16 (Excel writes UTF-8): the guard's byte searches cannot find where its
+    values end, so every row is read, not none."""
+    p = _utf16_sheet(tmp_path, "")
+    fast, slow = _both(p)
+    assert fast == slow == [("Date", "Type"), ("2026-01-27", "SRBM")]
+    pf = read_file(p)
+    assert pf.accepted_rows == 1 and pf.incoming[0].event["date"] == "2026-01-27"
+
+
+def test_a_utf16_sheet_with_a_dtd_is_refused(tmp_path):
+    """The guard's byte scan cannot see a UTF-16 ``<!DOCTYPE``; the reader's parser refuses
+    it, and the analyst reads why."""
+    from nkbrief.importing.io.sniff import FileRejected
+
+    with pytest.raises(FileRejected, match="defusedxml refused"):
+        read_file(_utf16_sheet(tmp_path, "<!DOCTYPE worksheet>"))
 
 
 def test_an_unknown_worksheet_object_is_read_by_openpyxl():
@@ -364,7 +398,7 @@ def test_shared_strings_read_as_openpyxl_reads_them(table):
 
 
 @pytest.mark.parametrize("xml", [_sst("<si><t>a<b/>c</t></si>"), _sst("<si><si><t>x</t></si></si>"),
-                                 _sst("<si><t>cut off</t></si><si><t>")])
+                                 _sst("<si><r><t>x</t><si/></r></si>"), _sst("<si><t>cut off</t></si><si><t>")])
 def test_unusual_string_tables_are_left_to_openpyxl(tmp_path, xml):
     with pytest.raises(Unsupported):
         xlsx_rows.shared_strings(io.BytesIO(xml))

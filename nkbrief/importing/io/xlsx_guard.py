@@ -141,7 +141,8 @@ def _rows_unnumbered(buf: bytes) -> bool:
 class SheetExtent:
     """Where a sheet's values end, from its XML fed chunk by chunk: :meth:`result` is (the
     last row holding a value, the last row of any kind), or None when it cannot be told
-    (rows without numbers)."""
+    (rows without numbers; XML in UTF-16 or UTF-32, whose tags these byte searches cannot
+    see: Excel writes UTF-8, but XML allows both)."""
 
     _TAIL = 512  # a tag cut by a chunk's end is seen whole with the next chunk
 
@@ -164,7 +165,7 @@ class SheetExtent:
         if self.unknown:
             return
         buf = self._tail + chunk
-        if _rows_unnumbered(buf):
+        if b"\x00" in chunk or _rows_unnumbered(buf):  # NUL: UTF-16 or -32 text, not searchable
             self.unknown = True
             return
         v = self._last(_LAST_VALUE, buf, len(buf))

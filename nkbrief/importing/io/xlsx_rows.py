@@ -42,15 +42,18 @@ _ROW = MAIN_NS + "}row"
 _C = MAIN_NS + "}c"
 _V = MAIN_NS + "}v"
 _IS = MAIN_NS + "}is"
+_SI = MAIN_NS + "}si"
 
 _CHUNK = 1 << 18
 
-# parser states
-_OUT, _ROW_S, _CELL, _VALUE, _INLINE, _PLAIN, _RUN, _RUN_T, _SKIP = range(9)
+# parser states: outside any row (or string); in a row; in a cell; in a <v>; in a text
+# (a cell's <is> or the table's <si>); in its plain <t>; in a run; in a run's <t>; in an
+# element whose content is not read
+_OUT, _ROW_S, _CELL, _VALUE, _TEXT, _PLAIN, _RUN, _RUN_T, _SKIP = range(9)
 
 
 class Unsupported(Exception):
-    """The sheet holds something this reader leaves to openpyxl."""
+    """The sheet (or string table) holds something this reader leaves to openpyxl."""
 
 
 def _local(name: str) -> str:
@@ -81,7 +84,6 @@ def sheet_values(ws, max_row: int | None = None) -> Iterator[tuple | list] | Non
     not an openpyxl read-only worksheet this reader knows how to open. Iterating raises
     :class:`Unsupported` for a sheet to be read with openpyxl instead."""
     try:
-        from openpyxl.utils.datetime import WINDOWS_EPOCH  # noqa: F401
         from openpyxl.worksheet import _reader
 
         wb = ws.parent
@@ -96,15 +98,80 @@ def sheet_values(ws, max_row: int | None = None) -> Iterator[tuple | list] | Non
         return None
     if not data_only:
         return None  # formulas would be read as text: openpyxl's job
-    return _rows(source, shared, date_styles, delta_styles, epoch, cast, max_row)
+    return _rows(source, _Sheet(shared, date_styles, delta_styles, epoch, cast), max_row)
 
 
-def _rows(source, shared, date_styles, delta_styles, epoch, cast, max_row):
+class _Sheet:
+    """What a sheet's values are converted with: the workbook's shared strings, the styles
+    that make a number a date (or a duration), its epoch, and the number cast."""
+
+    __slots__ = ("shared", "date_styles", "delta_styles", "epoch", "cast")
+
+    def __init__(self, shared, date_styles, delta_styles, epoch, cast):
+        self.shared, self.date_styles, self.delta_styles = shared, date_styles, delta_styles
+        self.epoch, self.cast = epoch, cast
+
+
+def _rows(source, sheet: _Sheet, max_row: int | None):
+    parser, done, _ = _machine(sheet)
+    counter = 1  # the next row number to give, as openpyxl counts
+    src = source()
+    try:
+        while True:
+            chunk = src.read(_CHUNK)
+            _feed(parser, chunk)
+            for idx, row in done:
+                if max_row is not None and idx > max_row:
+                    return
+                while counter < idx:  # rows missing between two rows
+                    counter += 1
+                    yield []
+                if counter <= idx:
+                    counter += 1
+                    if not row:
+                        yield ()
+                        continue
+                    width = row[-1][0]  # as openpyxl: the last cell's column
+                    out = [None] * width
+                    for c, v in row:
+                        if 1 <= c <= width:
+                            out[c - 1] = v
+                    yield tuple(out)
+            done.clear()
+            if not chunk:
+                return
+    finally:
+        src.close()
+
+
+def shared_strings(src) -> list[str]:
+    """The text of each ``<si>`` of a shared string table read from the open file ``src``,
+    as openpyxl's ``read_string_table`` gives it: the plain ``<t>`` and the runs' ``<t>``
+    (phonetic runs left out), with openpyxl's removal of ``x005F_``. Raises
+    :class:`Unsupported` for anything else (markup inside a text, a malformed table)."""
+    parser, _, strings = _machine(None)
+    while True:
+        chunk = src.read(_CHUNK)
+        _feed(parser, chunk)
+        if not chunk:
+            return strings
+
+
+def _machine(sheet: _Sheet | None):
+    """(an expat parser, the rows it has finished, the strings it has read): a sheet's rows
+    as (row number, [(column, value), ...]) when ``sheet`` is given, else a shared string
+    table's strings. One set of rules reads a cell's inline text and a table's string."""
     from openpyxl.utils.cell import column_index_from_string
     from openpyxl.utils.datetime import from_excel, from_ISO8601
 
-    done: list[tuple[int, list]] = []  # rows finished by the last chunk
+    done: list[tuple[int, list]] = []  # rows finished since the caller last took them
+    strings: list[str] = []
     columns: dict[str, int] = {}  # "AB" -> 28
+    table = sheet is None
+    if sheet is not None:
+        shared, date_styles, delta_styles = sheet.shared, sheet.date_styles, sheet.delta_styles
+        epoch, cast = sheet.epoch, sheet.cast
+    opens_text = _SI if table else _IS  # the element whose text is read at the top level
 
     # the row and cell being read
     row_no = 0
@@ -168,13 +235,13 @@ def _rows(source, shared, date_styles, delta_styles, epoch, cast, max_row):
                 has_inline = True
                 plain = None
                 runs = []
-                state = _INLINE
+                state = _TEXT
             elif name == _ROW:
                 raise Unsupported("a row inside a cell")
             else:  # a formula (its cached value is what is read), extensions
                 skip_depth, skip_return, state = 1, _CELL, _SKIP
         elif state == _OUT:
-            if name == _ROW:
+            if name == _ROW and not table:
                 r = attrs.get("r")
                 if r is None:
                     row_no += 1
@@ -186,7 +253,11 @@ def _rows(source, shared, date_styles, delta_styles, epoch, cast, max_row):
                 cells = []
                 col = 0
                 state = _ROW_S
-        elif state == _INLINE:
+            elif name == _SI and table:
+                plain = None
+                runs = []
+                state = _TEXT
+        elif state == _TEXT:  # openpyxl's Text: any namespace, direct children only
             local = _local(name)
             if local == "t":
                 text = []
@@ -194,21 +265,21 @@ def _rows(source, shared, date_styles, delta_styles, epoch, cast, max_row):
             elif local == "r":
                 run_text = None
                 state = _RUN
-            elif name == _ROW:
-                raise Unsupported("a row inside a cell")
+            elif name == _ROW or name == opens_text:
+                raise Unsupported(f"a <{_local(name)}> inside a text")
             else:  # phonetic runs and properties: not part of the text
-                skip_depth, skip_return, state = 1, _INLINE, _SKIP
+                skip_depth, skip_return, state = 1, _TEXT, _SKIP
         elif state == _RUN:
             if _local(name) == "t":
                 text = []
                 state = _RUN_T
-            elif name == _ROW:
-                raise Unsupported("a row inside a cell")
+            elif name == _ROW or name == opens_text:
+                raise Unsupported(f"a <{_local(name)}> inside a text")
             else:
                 skip_depth, skip_return, state = 1, _RUN, _SKIP
         elif state == _SKIP:
-            if name == _ROW:
-                raise Unsupported("a row inside a cell")
+            if name == _ROW or name == opens_text:
+                raise Unsupported(f"a <{_local(name)}> inside a cell or text")
             skip_depth += 1
         else:  # markup inside <v> or <t>
             raise Unsupported(f"<{_local(name)}> inside a cell's text")
@@ -243,6 +314,16 @@ def _rows(source, shared, date_styles, delta_styles, epoch, cast, max_row):
                     v = from_ISO8601(v)
             cells.append((col, v))
             state = _ROW_S
+        elif state == _PLAIN:
+            plain = "".join(text) or None
+            state = _TEXT
+        elif state == _TEXT:
+            if table:
+                joined = "".join(p for p in ([plain] + runs) if p is not None)
+                strings.append(joined.replace("x005F_", "") if "x005F_" in joined else joined)
+                state = _OUT
+            else:
+                state = _CELL
         elif state == _ROW_S:
             done.append((row_no, cells))
             state = _OUT
@@ -250,143 +331,49 @@ def _rows(source, shared, date_styles, delta_styles, epoch, cast, max_row):
             skip_depth -= 1
             if not skip_depth:
                 state = skip_return
-        elif state == _PLAIN:
-            plain = "".join(text) or None
-            state = _INLINE
-        elif state == _INLINE:
-            state = _CELL
         elif state == _RUN_T:
             run_text = "".join(text) or None
             state = _RUN
         elif state == _RUN:
             if run_text is not None:
                 runs.append(run_text)
-            state = _INLINE
+            state = _TEXT
 
     def data(s):
-        if state in (_VALUE, _PLAIN, _RUN_T):
+        if state == _VALUE or state == _PLAIN or state == _RUN_T:
             text.append(s)
 
-    parser = _parser(start, end, data)
+    parser = expat.ParserCreate(namespace_separator="}")  # names as ElementTree's "{ns}tag"
+    parser.buffer_text = True
+    parser.buffer_size = 1 << 16
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = data
+    # defusedxml's refusals (entity declarations, external references) and the guard's (DTDs)
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_entity
+    parser.UnparsedEntityDeclHandler = _refuse_entity
+    parser.ExternalEntityRefHandler = _refuse_external
+    return parser, done, strings
 
-    counter = 1  # the next row number to give, as openpyxl counts
-    src = source()
+
+def _feed(parser, chunk: bytes) -> None:
+    """Parse one chunk (the last is empty); any error but a security refusal is Unsupported."""
     try:
-        while True:
-            chunk = src.read(_CHUNK)
-            _feed(parser, chunk)
-            for idx, row in done:
-                if max_row is not None and idx > max_row:
-                    return
-                while counter < idx:
-                    counter += 1
-                    yield []
-                if counter <= idx:
-                    counter += 1
-                    if not row:
-                        yield ()
-                        continue
-                    width = row[-1][0]
-                    out = [None] * width
-                    for c, v in row:
-                        if 1 <= c <= width:
-                            out[c - 1] = v
-                    yield tuple(out)
-            done.clear()
-            if not chunk:
-                return
-    finally:
-        src.close()
-
-
-_SI = MAIN_NS + "}si"
-
-
-def shared_strings(src) -> list[str]:
-    """The text of each ``<si>`` of a shared string table read from the open file ``src``,
-    as openpyxl's ``read_string_table`` gives it: the plain ``<t>`` and the runs' ``<t>``
-    (phonetic runs left out), with openpyxl's removal of ``x005F_``. Raises
-    :class:`Unsupported` for anything else (markup inside a text, a malformed table)."""
-    strings: list[str] = []
-    state = _OUT
-    plain = None
-    runs: list[str] = []
-    run_text = None
-    text: list[str] = []
-    skip_depth = 0
-    skip_return = _OUT
-
-    def start(name, attrs):
-        nonlocal state, plain, runs, run_text, text, skip_depth, skip_return
-        if state == _INLINE:
-            local = _local(name)
-            if local == "t":
-                text = []
-                state = _PLAIN
-            elif local == "r":
-                run_text = None
-                state = _RUN
-            elif name == _SI:
-                raise Unsupported("a shared string inside another")
-            else:
-                skip_depth, skip_return, state = 1, _INLINE, _SKIP
-        elif state == _OUT:
-            if name == _SI:
-                plain = None
-                runs = []
-                state = _INLINE
-        elif state == _RUN:
-            if _local(name) == "t":
-                text = []
-                state = _RUN_T
-            elif name == _SI:
-                raise Unsupported("a shared string inside another")
-            else:
-                skip_depth, skip_return, state = 1, _RUN, _SKIP
-        elif state == _SKIP:
-            if name == _SI:
-                raise Unsupported("a shared string inside another")
-            skip_depth += 1
-        else:
-            raise Unsupported(f"<{_local(name)}> inside a shared string's text")
-
-    def end(name):
-        nonlocal state, plain, run_text, skip_depth
-        if state == _PLAIN:
-            plain = "".join(text) or None
-            state = _INLINE
-        elif state == _INLINE:
-            joined = "".join(p for p in ([plain] + runs) if p is not None)
-            strings.append(joined.replace("x005F_", "") if "x005F_" in joined else joined)
-            state = _OUT
-        elif state == _RUN_T:
-            run_text = "".join(text) or None
-            state = _RUN
-        elif state == _RUN:
-            if run_text is not None:
-                runs.append(run_text)
-            state = _INLINE
-        elif state == _SKIP:
-            skip_depth -= 1
-            if not skip_depth:
-                state = skip_return
-
-    def data(s):
-        if state == _PLAIN or state == _RUN_T:
-            text.append(s)
-
-    parser = _parser(start, end, data)
-    while True:
-        chunk = src.read(_CHUNK)
-        _feed(parser, chunk)
-        if not chunk:
-            return strings
+        parser.Parse(chunk, not chunk)
+    except expat.ExpatError as e:
+        raise Unsupported(f"XML: {e}") from None
+    except DefusedXmlException:
+        raise
+    except (KeyError, IndexError, ValueError, TypeError, OverflowError) as e:
+        raise Unsupported(f"{e.__class__.__name__}: {e}") from None
 
 
 def install_string_table_reader() -> None:
     """Make openpyxl's workbook loading read the shared string table with
-    :func:`shared_strings` (openpyxl's own reader builds a ``Text`` object per string: about
-    2.5 s for 240,000 strings), going back to openpyxl's reader for a table left to it."""
+    :func:`shared_strings` (openpyxl's own reader builds a ``Text`` object per string: the
+    bench's workbook of 239,080 strings loads in 2.2 s with it, 0.7 s with this), going back
+    to openpyxl's reader for a table left to it."""
     from openpyxl.reader import excel
 
     original = excel.read_string_table
@@ -402,34 +389,6 @@ def install_string_table_reader() -> None:
 
     read_string_table._nkbrief = True  # type: ignore[attr-defined]
     excel.read_string_table = read_string_table
-
-
-def _parser(start, end, data):
-    """An expat parser with namespaces as ElementTree names them, and the refusals of
-    defusedxml (entity declarations, external references) and of the guard (DTDs)."""
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.buffer_text = True
-    parser.buffer_size = 1 << 16
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = data
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.EntityDeclHandler = _refuse_entity
-    parser.UnparsedEntityDeclHandler = _refuse_entity
-    parser.ExternalEntityRefHandler = _refuse_external
-    return parser
-
-
-def _feed(parser, chunk: bytes) -> None:
-    """Parse one chunk (the last is empty); any error but a security refusal is Unsupported."""
-    try:
-        parser.Parse(chunk, not chunk)
-    except expat.ExpatError as e:
-        raise Unsupported(f"XML: {e}") from None
-    except DefusedXmlException:
-        raise
-    except (KeyError, IndexError, ValueError, TypeError, OverflowError) as e:
-        raise Unsupported(f"{e.__class__.__name__}: {e}") from None
 
 
 __all__ = ["sheet_values", "shared_strings", "install_string_table_reader", "Unsupported", "MAIN_NS"]
