@@ -69,8 +69,11 @@ def _qt_present() -> bool:
 
 
 def defusedxml_status() -> dict:
-    """Whether openpyxl reads XML through defusedxml, checked by flag and by behaviour."""
-    out: dict = {"openpyxl_DEFUSEDXML": None, "entities_refused": None, "error": None}
+    """Whether openpyxl reads XML through defusedxml, checked by flag and by behaviour, and
+    whether nkbrief's own cell reader (which parses the sheets openpyxl opens) refuses the
+    same entity."""
+    out: dict = {"openpyxl_DEFUSEDXML": None, "entities_refused": None, "error": None,
+                 "cell_reader_refuses": None}
     try:
         import openpyxl
         from openpyxl.xml import functions as xml_functions
@@ -85,6 +88,17 @@ def defusedxml_status() -> dict:
         out["entities_refused"] = type(e).__name__ == "EntitiesForbidden"
         if not out["entities_refused"]:
             out["error"] = f"unexpected {type(e).__name__}: {e}"
+    import io
+
+    from ..importing.io.xlsx_rows import shared_strings
+
+    try:
+        shared_strings(io.BytesIO(_ENTITY_PROBE.encode()))
+        out["cell_reader_refuses"] = False
+    except Exception as e:  # XmlRefused
+        out["cell_reader_refuses"] = type(e).__name__ == "XmlRefused"
+        if not out["cell_reader_refuses"] and not out["error"]:
+            out["error"] = f"the cell reader: unexpected {type(e).__name__}: {e}"
     return out
 
 
@@ -153,6 +167,8 @@ def collect(args=None) -> dict:
         problems.append(f"openpyxl does not use defusedxml{why}: workbooks would be parsed unprotected")
     elif defused["entities_refused"] is False:
         problems.append("openpyxl expanded an XML entity: defusedxml is not in effect")
+    if defused["cell_reader_refuses"] is False:
+        problems.append("nkbrief's .xlsx cell reader expanded an XML entity: its refusals are not in effect")
 
     try:
         hashlib.sha256(b"nkbrief").hexdigest()
@@ -290,7 +306,8 @@ def _print_text(info: dict) -> None:
                  f"({pg['implementation']}), libpq {pg['libpq']}"))
     d = info["defusedxml"]
     lines.append(f"  {'openpyxl.DEFUSEDXML':<21}{d['openpyxl_DEFUSEDXML']}"
-                 f"  (XML entities refused: {d['entities_refused']})")
+                 f"  (XML entities refused: {d['entities_refused']}; by the cell reader: "
+                 f"{d['cell_reader_refuses']})")
     s = info["store"]
     if s.get("engine") == "postgresql":
         state = (("read-only: " + s["read_only_reason"]) if s["read_only_reason"] else "writable") \

@@ -34,7 +34,8 @@ def test_selfcheck_passes_and_reports_paths_without_creating_the_store(tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     info = json.loads(r.stdout)
     assert info["problems"] == []
-    assert info["defusedxml"] == {"openpyxl_DEFUSEDXML": True, "entities_refused": True, "error": None}
+    assert info["defusedxml"] == {"openpyxl_DEFUSEDXML": True, "entities_refused": True, "error": None,
+                                  "cell_reader_refuses": True}
     assert info["store"] == {"path": str(db), "source": "NKBRIEF_DB", "exists": False, "values_outside_rules": []}
     assert Path(info["resources"]["path"]) == REPO / "resources"
     assert info["resources"]["missing"] == []

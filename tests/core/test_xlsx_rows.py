@@ -322,15 +322,16 @@ def _parse(xml: bytes):
 
 
 def test_entity_and_dtd_declarations_are_refused_as_defusedxml_refuses_them():
-    from defusedxml import DTDForbidden, EntitiesForbidden
-
     body = f'<worksheet xmlns="{MAIN_NS}"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>'
     assert _parse(body.encode()) == [(1,)]
-    with pytest.raises(DTDForbidden):
+    with pytest.raises(xlsx_rows.XmlRefused, match="document type"):
         _parse(b'<?xml version="1.0"?><!DOCTYPE worksheet>' + body.encode())
-    with pytest.raises((EntitiesForbidden, DTDForbidden)):
+    with pytest.raises(xlsx_rows.XmlRefused):
         _parse(b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaa">]>' + body.encode())
-    assert tabular._defused(EntitiesForbidden("a", None, None, None, None, None))
+    with pytest.raises(xlsx_rows.XmlRefused):
+        xlsx_rows.shared_strings(io.BytesIO(b'<!DOCTYPE sst [<!ENTITY a "aaaa">]>' + _sst("<si><t>&a;</t></si>")))
+    # and each refusal stays one: never handed back to openpyxl as "unsupported"
+    assert not issubclass(xlsx_rows.XmlRefused, Unsupported)
 
 
 def _utf16_sheet(tmp_path: Path, doctype: str) -> Path:
@@ -363,8 +364,10 @@ def test_a_utf16_sheet_with_a_dtd_is_refused(tmp_path):
     it, and the analyst reads why."""
     from nkbrief.importing.io.sniff import FileRejected
 
-    with pytest.raises(FileRejected, match="defusedxml refused"):
+    with pytest.raises(FileRejected) as e:
         read_file(_utf16_sheet(tmp_path, "<!DOCTYPE worksheet>"))
+    assert str(e.value) == ("utf16.xlsx: sheet 'Launches' contains an XML document type declaration (a possible "
+                            "entity-expansion attack); it was not read")
 
 
 def test_an_unknown_worksheet_object_is_read_by_openpyxl():
@@ -426,3 +429,20 @@ def test_loading_goes_back_to_openpyxls_reader_for_an_unusual_table(tmp_path):
         assert values == [tuple(read_string_table(io.BytesIO(odd)))] == [("first", "a")]
     finally:
         wb.close()
+
+
+def test_a_utf16_string_table_with_a_dtd_is_refused(tmp_path):
+    from nkbrief.importing.io.sniff import FileRejected
+
+    p = _hand_made(tmp_path, "sst16.xlsx", '<row r="1"><c r="A1" t="s"><v>0</v></c></row>')
+    with zipfile.ZipFile(p) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    parts["xl/sharedStrings.xml"] = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE sst>'
+                                     + SHARED_STRINGS).encode("utf-16")
+    with zipfile.ZipFile(p, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    with pytest.raises(FileRejected) as e:
+        read_file(p)
+    assert str(e.value) == ("sst16.xlsx: its shared strings contain an XML document type declaration (a "
+                            "possible entity-expansion attack); the workbook was not opened")

@@ -29,7 +29,7 @@ from ...model import parse, rules, schema
 from ..mapping import header_score
 from ...progress import Progress, report
 from .xlsx_guard import SheetExtent, assert_defusedxml, check_xlsx
-from .xlsx_rows import Unsupported, install_string_table_reader, sheet_values
+from .xlsx_rows import Unsupported, XmlRefused, install_string_table_reader, sheet_values
 from .sniff import DELIMITER_LABELS, FileRejected, Sniffed, check_path, detect_delimiter, sniff
 
 #: Limits, documented in docs/import.md.
@@ -431,15 +431,21 @@ _ENTITY_MESSAGE = ("{name}: contains XML entity declarations (a possible entity-
                    "defusedxml refused to read it")
 
 
-def _defused(e: BaseException | None) -> bool:
-    """True when defusedxml refused the XML (openpyxl wraps its error in its own)."""
+def _in_chain(e: BaseException | None, test) -> BaseException | None:
+    """The first error in ``e``'s chain of causes (openpyxl wraps errors in its own) that is
+    a ``test`` (a class), or for which ``test(error)`` is true; None if none is."""
     seen = 0
     while e is not None and seen < 10:
-        if e.__class__.__name__ in _DEFUSED_ERRORS:
-            return True
+        if isinstance(e, test) if isinstance(test, type) else test(e):
+            return e
         e = e.__cause__ or e.__context__
         seen += 1
-    return False
+    return None
+
+
+def _defused(e: BaseException | None) -> bool:
+    """True when defusedxml refused the XML (openpyxl wraps its error in its own)."""
+    return _in_chain(e, lambda x: x.__class__.__name__ in _DEFUSED_ERRORS) is not None
 
 
 def _guard_number_cells() -> None:
@@ -479,6 +485,10 @@ def _open_workbook(p: Path):
     except FileRejected:
         raise
     except Exception as e:  # openpyxl raises many kinds for damaged parts
+        refused = _in_chain(e, XmlRefused)  # in the shared string table, read by xlsx_rows
+        if refused is not None:
+            raise FileRejected(f"{p.name}: its shared strings contain {refused} (a possible "
+                               "entity-expansion attack); the workbook was not opened") from None
         kind = e.__class__.__name__
         detail = str(e).replace(str(p), p.name).splitlines()[0][:120] if str(e) else kind
         if _defused(e):
@@ -621,6 +631,9 @@ def read_xlsx(p: Path, *, sheet: str | None = None, header_row: int | None = Non
             rows = _sheet_rows(ws, name, escapes=escapes, notes=dimension_notes, extents=extents)
         except FileRejected:
             raise
+        except XmlRefused as e:
+            raise FileRejected(f"{name}: sheet '{chosen}' contains {e} (a possible entity-expansion "
+                               "attack); it was not read") from None
         except Exception as e:
             if _defused(e):
                 raise FileRejected(_ENTITY_MESSAGE.format(name=name)) from None
@@ -657,7 +670,7 @@ def _best_sheet(wb, names: list[str], name: str, extents: dict | None = None) ->
             continue
         try:
             rows = _sheet_rows(ws, name, limit=HEADER_SEARCH_ROWS + 10, extents=extents)
-        except FileRejected:
+        except (FileRejected, XmlRefused):  # not chosen for it; refused if it is chosen all the same
             continue
         score = max((header_score(c) for _, c in rows[:HEADER_SEARCH_ROWS]), default=0)
         if score > best_score:

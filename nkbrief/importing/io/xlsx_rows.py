@@ -25,8 +25,9 @@ and date-styled serial numbers as dates.
 Anything it does not know for sure (an element in a row that is not a cell, two values in
 a cell, markup inside a value, a reference it cannot read, a malformed document) raises
 :class:`Unsupported` and the caller reads the sheet again with openpyxl, so an unusual
-file gets openpyxl's own result or error, never a guess. Entity and document type
-declarations are refused with defusedxml's own errors, as openpyxl's parser refuses them.
+file gets openpyxl's own result or error, never a guess. Entity, external entity and
+document type declarations are refused (:class:`XmlRefused`), as defusedxml refuses them
+for openpyxl and the guard's byte scan refuses them in UTF-8 parts.
 """
 
 from __future__ import annotations
@@ -34,8 +35,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from xml.parsers import expat
-
-from defusedxml.common import DefusedXmlException
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _ROW = MAIN_NS + "}row"
@@ -60,22 +59,21 @@ def _local(name: str) -> str:
     return name.rpartition("}")[2]
 
 
+class XmlRefused(ValueError):
+    """A document type, entity or external entity declaration, refused as defusedxml
+    refuses them (entities are how a few bytes of XML expand to gigabytes)."""
+
+
 def _refuse_entity(*_args):
-    from defusedxml import EntitiesForbidden
-
-    raise EntitiesForbidden(*(list(_args) + [None] * 6)[:6])
+    raise XmlRefused("an XML entity declaration")
 
 
-def _refuse_external(context, base, sysid, pubid):
-    from defusedxml import ExternalReferenceForbidden
-
-    raise ExternalReferenceForbidden(context, base, sysid, pubid)
+def _refuse_external(*_args):
+    raise XmlRefused("an XML external entity reference")
 
 
-def _refuse_dtd(name, sysid, pubid, has_internal_subset):
-    from defusedxml import DTDForbidden
-
-    raise DTDForbidden(name, sysid, pubid)
+def _refuse_dtd(*_args):
+    raise XmlRefused("an XML document type declaration")
 
 
 def sheet_values(ws, max_row: int | None = None) -> Iterator[tuple | list] | None:
@@ -349,7 +347,8 @@ def _machine(sheet: _Sheet | None):
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = data
-    # defusedxml's refusals (entity declarations, external references) and the guard's (DTDs)
+    # defusedxml's refusals (entity declarations, external references) and the guard's (DTDs),
+    # without needing defusedxml itself
     parser.StartDoctypeDeclHandler = _refuse_dtd
     parser.EntityDeclHandler = _refuse_entity
     parser.UnparsedEntityDeclHandler = _refuse_entity
@@ -363,7 +362,7 @@ def _feed(parser, chunk: bytes) -> None:
         parser.Parse(chunk, not chunk)
     except expat.ExpatError as e:
         raise Unsupported(f"XML: {e}") from None
-    except DefusedXmlException:
+    except XmlRefused:
         raise
     except (KeyError, IndexError, ValueError, TypeError, OverflowError) as e:
         raise Unsupported(f"{e.__class__.__name__}: {e}") from None
@@ -391,4 +390,5 @@ def install_string_table_reader() -> None:
     excel.read_string_table = read_string_table
 
 
-__all__ = ["sheet_values", "shared_strings", "install_string_table_reader", "Unsupported", "MAIN_NS"]
+__all__ = ["sheet_values", "shared_strings", "install_string_table_reader", "Unsupported", "XmlRefused",
+           "MAIN_NS"]
