@@ -218,6 +218,13 @@ def test_workbooks_as_openpyxl_writes_them(tmp_path):
         assert fast == slow and len(slow) == min(stop, 300)
 
 
+def test_a_limit_inside_a_gap_gives_the_empty_rows_up_to_it(tmp_path):
+    p = _hand_made(tmp_path, "gap.xlsx", '<row r="1"><c r="A1"><v>1</v></c></row><row r="10"><c r="A10"><v>2</v></c></row>')
+    for stop in (5, 10, 12):
+        fast, slow = _both(p, max_row=stop)
+        assert fast == slow and len(slow) == min(stop, 10)
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None and shutil.which("libreoffice") is None,
                     reason="LibreOffice is not installed")
 def test_the_cns_database_as_libreoffice_saves_it(tmp_path):

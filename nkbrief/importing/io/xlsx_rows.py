@@ -120,6 +120,9 @@ def _rows(source, sheet: _Sheet, max_row: int | None):
             _feed(parser, chunk)
             for idx, row in done:
                 if max_row is not None and idx > max_row:
+                    while counter <= max_row:  # as openpyxl: empty rows up to the limit
+                        counter += 1
+                        yield []
                     return
                 while counter < idx:  # rows missing between two rows
                     counter += 1
