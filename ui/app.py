@@ -813,12 +813,15 @@ def _ensure_app() -> QApplication:
     return app
 
 
-def render_screenshot(window: MainWindow, path: str, size=SCREENSHOT_SIZE) -> str:
-    """Render ``window`` at ``size`` into a PNG at ``path``."""
+def render_screenshot(window: MainWindow, path: str, size=SCREENSHOT_SIZE, message: str | None = None) -> str:
+    """Render ``window`` at ``size`` into a PNG at ``path``; ``message`` in the status bar
+    (shown once the window is, as :func:`run_gui` shows it)."""
     app = QApplication.instance()
     window.setMinimumSize(0, 0)
     window.resize(*size)
     window.show()
+    if message:
+        window.statusBar().showMessage(message, 30000)
     for _ in range(5):
         app.processEvents()
     window.timeline.plot.repaint()
@@ -880,8 +883,10 @@ def run_gui(args) -> int:
     window = MainWindow(store, restore=not shot, defer_features=not shot)
     window.first_painted.connect(lambda: freeze_start_up_objects(window))
     privacy_notes = store.privacy_notes + settings_privacy_notes()
-    if privacy_notes:  # told once: the next start finds nothing to tighten
-        window.statusBar().showMessage("Made private: " + "; ".join(privacy_notes), 30000)
+    # Told once (the next start finds nothing to tighten), and only once the window is shown:
+    # QStatusBar hides its own labels for a message only when they are visible, so a message
+    # shown before show() was drawn over the event counts.
+    notice = "Made private: " + "; ".join(privacy_notes) if privacy_notes else None
     from . import crash
 
     crash.install(window)  # unexpected errors: a plain dialog, the traceback in the crash log
@@ -895,7 +900,7 @@ def run_gui(args) -> int:
         window.timeline.zoom_to_all()
     if shot:
         try:
-            render_screenshot(window, shot, getattr(args, "size", None) or SCREENSHOT_SIZE)
+            render_screenshot(window, shot, getattr(args, "size", None) or SCREENSHOT_SIZE, message=notice)
         except OSError as e:
             sys.stderr.write(f"nkbrief: {e}\n")
             return 1
@@ -905,6 +910,8 @@ def run_gui(args) -> int:
         print(shot)
         return 0
     window.show()
+    if notice:
+        window.statusBar().showMessage(notice, 30000)
     code = app.exec()
     store.close()
     return code
