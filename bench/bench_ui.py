@@ -15,7 +15,8 @@ What each side times, and why the two are equivalent, is in bench/README.md. In 
 - ``startup`` / ``startup_ready``: ``python main.py`` exactly as a user starts it, on a
   store holding the bundled data, to the window's first paint / to every deferred
   feature installed, against the stack's floor (numpy, pandas and pyqtgraph imported and
-  an empty PlotWidget painted). Fresh processes, alternating, min of N.
+  an empty PlotWidget painted). Fresh processes, alternating, min of N; both with the
+  garbage collector paused until the first paint (the app's launcher pauses it).
 """
 
 from __future__ import annotations
@@ -343,7 +344,8 @@ def window_rss_100k(quick: bool) -> dict:
 
 
 _STARTUP_FLOOR = r"""
-import os, sys, time
+import gc, os, sys, time
+gc.disable()  # the same collector state as the app's: its launcher pauses it until the first paint
 import numpy, pandas, pyqtgraph as pg
 from PySide6.QtCore import QObject, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
@@ -426,7 +428,7 @@ def _startup_measure(quick: bool) -> dict:
     from nkbrief.store import Store
 
     compile_bytecode()
-    repeat = 3 if quick else 7
+    repeat = 3 if quick else 11  # 11 a side: one run is ~0.5 s, and the machine's speed drifts
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         db = tmp / "bundled.sqlite3"

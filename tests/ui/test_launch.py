@@ -51,6 +51,31 @@ def test_opening_the_window_imports_no_command_module(tmp_path):
     assert r.stdout.strip() == "[] some.sqlite3"
 
 
+def test_the_collector_is_paused_for_start_up_and_restored_after(tmp_path):
+    """From ``main.py`` to the window, the garbage collector is off (ui.app's first-paint
+    handler starts it; checked where the window would start: ui.app.run_gui is replaced); when
+    the window returns, the collector is as it was, also when the window fails."""
+    code = (
+        "import gc, sys, ui.app\n"
+        "seen = []\n"
+        "def fake(args):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    if args.db == 'fail': raise RuntimeError('window failed')\n"
+        "    return 0\n"
+        "ui.app.run_gui = fake\n"
+        "from ui.launch import main\n"
+        "main(['--db', 'x.sqlite3'])\n"
+        "after = gc.isenabled()\n"
+        "try: main(['--db', 'fail'])\n"
+        "except RuntimeError: pass\n"
+        "gc.disable(); main(['--db', 'x.sqlite3']); off_stays_off = not gc.isenabled()\n"
+        "print(seen, after, gc.isenabled() is False and off_stays_off)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
+                       env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[False, False, False] True True"
+
+
 def test_the_window_paints_on_its_own_thread(monkeypatch):
     """run_gui keeps Qt's raster work on the painting thread (QT_NO_GUI_THREADPOOL), and
     leaves a value the analyst set alone."""

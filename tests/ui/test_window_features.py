@@ -421,12 +421,15 @@ def test_start_up_objects_are_frozen_until_the_data_is_first_reloaded(qtbot, sma
 
     w = small_window
     assert gc.get_freeze_count() == 0
+    gc.disable()  # as ui.launch pauses it for start-up
     try:
         app_module.freeze_start_up_objects(w)
         assert gc.get_freeze_count() > 0
+        assert gc.isenabled()  # the first paint starts it again
         w.reload()
         assert gc.get_freeze_count() == 0
         w.reload()  # handed back once; later reloads find nothing connected
         assert gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
+        gc.enable()
