@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import io
 import json
 import os
 import platform
@@ -88,9 +89,7 @@ def defusedxml_status() -> dict:
         out["entities_refused"] = type(e).__name__ == "EntitiesForbidden"
         if not out["entities_refused"]:
             out["error"] = f"unexpected {type(e).__name__}: {e}"
-    import io
-
-    from ..importing.io.xlsx_rows import shared_strings
+    from ..importing.io.xlsx_rows import shared_strings  # Deferred: only selfcheck needs the reader
 
     try:
         shared_strings(io.BytesIO(_ENTITY_PROBE.encode()))

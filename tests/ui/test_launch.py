@@ -36,6 +36,15 @@ def test_anything_else_goes_to_the_full_command_line(argv):
     assert window_args(argv) is None
 
 
+def _launched(code: str) -> str:
+    """What ``code`` (which calls ui.launch.main with ui.app.run_gui replaced) prints, run in
+    a fresh process offscreen; it must exit cleanly."""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
+                       env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
 def test_opening_the_window_imports_no_command_module(tmp_path):
     """``main.py`` with no command reaches the window without nkbrief.cli or a command
     module (checked where the window would start: ui.app.run_gui is replaced)."""
@@ -45,10 +54,7 @@ def test_opening_the_window_imports_no_command_module(tmp_path):
         " or m.startswith('nkbrief.cli')), args.db) or 0\n"
         "from ui.launch import main\n"
         "sys.exit(main(['--db', 'some.sqlite3']))\n")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
-                       env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "[] some.sqlite3"
+    assert _launched(code) == "[] some.sqlite3"
 
 
 def test_the_collector_is_paused_for_start_up_and_restored_after(tmp_path):
@@ -70,10 +76,7 @@ def test_the_collector_is_paused_for_start_up_and_restored_after(tmp_path):
         "except RuntimeError: pass\n"
         "gc.disable(); main(['--db', 'x.sqlite3']); off_stays_off = not gc.isenabled()\n"
         "print(seen, after, gc.isenabled() is False and off_stays_off)\n")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
-                       env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "[False, False, False] True True"
+    assert _launched(code) == "[False, False, False] True True"
 
 
 def test_the_window_paints_on_its_own_thread(monkeypatch):

@@ -521,14 +521,14 @@ def _sheet_rows(ws, name: str, limit: int | None = None, escapes: bool = True,
     if extent is not None and extent[0] == 0:
         out, last_cell_row, widest = [], 0, 0  # no value anywhere
     else:
-        fast = sheet_values(ws, stop) if stop else sheet_values(ws)
+        fast = sheet_values(ws, stop)
         try:
-            if fast is None:
-                raise Unsupported("not a read-only worksheet")
-            out, last_cell_row, widest = _collect_rows(fast, ws.title, name, limit, escapes)
-        except Unsupported:  # an unusual sheet: openpyxl's own reading, result or error
-            rows = ws.iter_rows(max_row=stop, values_only=True) if stop else ws.iter_rows(values_only=True)
-            out, last_cell_row, widest = _collect_rows(rows, ws.title, name, limit, escapes)
+            got = None if fast is None else _collect_rows(fast, ws.title, name, limit, escapes)
+        except Unsupported:
+            got = None
+        if got is None:  # not a read-only sheet, or an unusual one: openpyxl's reading, result or error
+            got = _collect_rows(ws.iter_rows(max_row=stop, values_only=True), ws.title, name, limit, escapes)
+        out, last_cell_row, widest = got
     if extent is not None:
         last_cell_row = max(last_cell_row, extent[1])
     if notes is not None and declared is not None and limit is None and declared != (None, None):
