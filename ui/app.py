@@ -15,11 +15,25 @@ import os
 import sys
 from pathlib import Path
 
-# numpy and pandas load before the first PySide6 import: from then on, PySide6's __feature__
-# import hook reads the source of every newly imported module to look for "PySide6", which
-# costs about 80 ms of start-up across the hundreds of modules in numpy and pandas.
+# numpy, pandas and the Qt-free core load before the first PySide6 import: from then on,
+# PySide6's __feature__ import hook reads the source of every newly imported module to look
+# for "PySide6", which costs about 80 ms of start-up across the hundreds of modules in numpy
+# and pandas. The core modules below are every nkbrief module the window loads before it
+# first paints (tests/ui/test_launch.py checks that none comes after PySide6), with the
+# standard-library and platformdirs modules they pull in.
 import numpy  # noqa: F401
 import pandas  # noqa: F401
+
+import html  # noqa: F401, I001 (before Qt, see above)
+import platformdirs  # noqa: F401
+import nkbrief.analysis.filtering  # noqa: F401
+import nkbrief.analysis.geo  # noqa: F401
+import nkbrief.atomic  # noqa: F401
+import nkbrief.crashlog  # noqa: F401
+import nkbrief.model.palette  # noqa: F401
+import nkbrief.selection  # noqa: F401
+import nkbrief.store  # noqa: F401
+
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFrame,
@@ -40,7 +54,7 @@ from .event_table import EventTable
 from .filter_bar import FilterBar
 from .filter_chips import EmptyOverlay, FilterChips
 from .selection_bridge import SelectionBridge
-from .style import STYLESHEET, app_icon, icon, settings, settings_privacy_notes
+from .style import STATUS_BAR_STYLE, app_icon, icon, settings, settings_privacy_notes
 from .timeline import Y_MODES, Timeline
 
 _UNKNOWN = object()  # notes whose starting value is not known: saved unchecked
@@ -119,7 +133,7 @@ class MainWindow(QMainWindow):
         self._store_lost: str | None = None
         self.setWindowTitle("nkbrief — " + (Path(str(store.path)).name if store.engine == "sqlite" else store.where))
         self.setWindowIcon(app_icon())
-        self.setStyleSheet(STYLESHEET)
+        # No style sheet on the window (ui/style.py says why): its parts carry their own looks.
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
         self.timeline = Timeline(self)
@@ -462,6 +476,7 @@ class MainWindow(QMainWindow):
 
     def _build_status(self) -> None:
         sb = self.statusBar()
+        sb.setStyleSheet(STATUS_BAR_STYLE)
         self.status_counts = QLabel(self)
         self.status_counts.setObjectName("status_counts")
         self.status_store = QLabel(self)

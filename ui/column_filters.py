@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayo
 
 from nkbrief.analysis.filtering import COLUMNS, NUMERIC_COLUMNS
 
+from .style import style_dialog
+
 BLANK = "(blank)"
 
 
@@ -37,6 +39,7 @@ class ColumnFilterDialog(QDialog):
 
     def __init__(self, table, bar, column: int, parent=None):
         super().__init__(parent or table)
+        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
         self.setObjectName("column_filter")
         self.table, self.bar = table, bar
         self.key, self.title = COLUMNS[column]

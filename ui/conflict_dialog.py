@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHe
 
 from nkbrief.store import VersionConflict
 
-from .style import app_icon
+from .style import app_icon, style_dialog
 
 MINE, THEIRS = "mine", "theirs"
 
@@ -39,6 +39,7 @@ class ConflictDialog(QDialog):
 
     def __init__(self, conflict: VersionConflict, parent=None):
         super().__init__(parent)
+        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
         self.conflict = conflict
         self.choice = THEIRS  # closing the dialog keeps what is stored
         self.setObjectName("conflict_dialog")

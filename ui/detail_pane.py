@@ -22,6 +22,7 @@ from nkbrief.model import palette, schema
 from nkbrief.analysis.filtering import EventView
 
 from .map_widget import MapWidget
+from .style import set_tone
 
 _MUTED = palette.MUTED_TEXT
 _CSS = f"""
@@ -144,10 +145,10 @@ class DetailPane(QWidget):
         row.addStretch(1)
         sl.addLayout(row)
         hint = QLabel("Links are copied to the clipboard, never opened here.", src)
-        hint.setObjectName("muted")
+        set_tone(hint, "muted")
         sl.addWidget(hint)
         prov_label = QLabel("Provenance: how the compiler decided the date and values", src)
-        prov_label.setObjectName("muted")
+        set_tone(prov_label, "muted")
         sl.addWidget(prov_label)
         self.provenance = _browser(src)  # the compiler's notes; the analyst's own are on Notes
         sl.addWidget(self.provenance, 1)
@@ -166,7 +167,7 @@ class DetailPane(QWidget):
         self.revert_notes_button = QPushButton("Revert", notes)
         self.revert_notes_button.clicked.connect(self._load_notes)
         self.notes_state = QLabel("", notes)
-        self.notes_state.setObjectName("muted")
+        set_tone(self.notes_state, "muted")
         row.addWidget(self.save_notes_button)
         row.addWidget(self.revert_notes_button)
         row.addWidget(self.notes_state, 1)

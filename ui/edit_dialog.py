@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 from nkbrief.analysis import catalogue
 from nkbrief.model import parse, rules, schema
 
-from .style import app_icon
+from .style import app_icon, mark_invalid, style_dialog
 
 
 def _km_text(lo, hi, qualifier=None) -> str:
@@ -46,6 +46,7 @@ class EventEditDialog(QDialog):
 
     def __init__(self, store, event: dict | None = None, parent=None):
         super().__init__(parent)
+        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
         self.store = store
         self.original = dict(event) if event else None
         self.setWindowTitle(f"Edit {event['id']}" if event else "Add launch event")
@@ -255,10 +256,8 @@ class EventEditDialog(QDialog):
             lab.setText(msg or "")
             lab.setVisible(bool(msg))
             w = self.fields[key]
-            if isinstance(w, QLineEdit) and bool(w.property("invalid")) != bool(msg):
-                w.setProperty("invalid", bool(msg))
-                w.style().unpolish(w)
-                w.style().polish(w)
+            if isinstance(w, QLineEdit):
+                mark_invalid(w, bool(msg))
         n = len(probs)
         shown = self._show_all or bool(self._touched)
         self.summary.setText("" if not n or not shown else f"{n} problem{'s' if n > 1 else ''} to fix before saving.")

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView,
 from nkbrief.analysis.filtering import COLUMNS, DEFAULT_COLUMNS, NUMERIC_COLUMNS, EventView, FilterSpec, merge_runs
 from nkbrief.model.schema import EVENT_FIELDS
 
-from .style import class_qcolor
+from .style import class_qcolor, style_view
 
 ID_ROLE = Qt.ItemDataRole.UserRole.value
 _DISPLAY = Qt.ItemDataRole.DisplayRole.value
@@ -207,6 +207,7 @@ class EventTable(QTableView):
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.setShowGrid(False)
+        style_view(self)
         self.setCornerButtonEnabled(False)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         vh = self.verticalHeader()

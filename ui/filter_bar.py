@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineE
 from nkbrief.model import schema
 from nkbrief.analysis.filtering import COLUMNS, FilterSpec, QueryError, date_range, parse_query
 
-from .style import class_qcolor
+from .style import class_qcolor, mark_invalid
 
 
 def _swatch_icon(color):
@@ -328,8 +328,5 @@ class FilterBar(QWidget):
     @staticmethod
     def _mark(w: QLineEdit, problem: str | None) -> None:
         bad = problem is not None
-        if bool(w.property("invalid")) != bad:
-            w.setProperty("invalid", bad)
-            w.style().unpolish(w)
-            w.style().polish(w)
+        mark_invalid(w, bad)
         w.setToolTip(problem if bad else w.property("base_tip"))

@@ -15,7 +15,7 @@ from PySide6.QtGui import QImageReader, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QSplitter,
                                QTextBrowser, QVBoxLayout, QWidget)
 
-from .style import app_icon
+from .style import app_icon, style_dialog
 
 #: The page shown first.
 FIRST_PAGE = "main_window.md"
@@ -52,6 +52,7 @@ class HelpWindow(QDialog):
 
     def __init__(self, parent=None, folder: Path | None = None):
         super().__init__(parent)
+        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
         self.setObjectName("help_window")
         self.setWindowTitle("nkbrief Help")
         self.setWindowIcon(app_icon())

@@ -26,7 +26,7 @@ from nkbrief.jobs.imports import (RESOLUTION_LABELS, RESOLUTIONS, ExportError, I
                                   write_rejected_rows)
 from nkbrief.store import Store
 
-from .style import STYLESHEET
+from .style import style_dialog
 from .workers import Worker, start
 
 FILE_FILTER = ("Data files (*.csv *.tsv *.txt *.xlsx *.xlsm *.json);;CSV or text (*.csv *.tsv *.txt);;"
@@ -203,7 +203,7 @@ class ImportDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("import_dialog")
         self.setWindowTitle("Import data")
-        self.setStyleSheet(STYLESHEET)
+        style_dialog(self)
         self.store = store
         self.paths: list[str] = [str(p) for p in paths or []]
         self.parsed: imports.ParsedFile | None = None

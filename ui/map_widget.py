@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from nkbrief.analysis import geo
 from nkbrief.model import palette
 
-from .style import qcolor
+from .style import qcolor, set_tone
 
 #: Reference places for orientation (lat, lon).
 PLACES = {
@@ -52,7 +52,7 @@ class MapWidget(QWidget):
         lay.setSpacing(2)
         self._lay = lay
         self.caption = QLabel(self)
-        self.caption.setObjectName("muted")
+        set_tone(self.caption, "muted")
         self.caption.setWordWrap(True)
         lay.addWidget(self.caption)
         self.plot = None  # built the first time the map is on screen (start-up stays lean)

@@ -39,8 +39,9 @@ from .workers import Worker, start
 try:  # the window's shared look and settings, when present
     from .style import icon as _style_icon
     from .style import settings as _style_settings
+    from .style import style_dialog as _style_dialog
 except ImportError:  # pragma: no cover - the dialog also runs on its own
-    _style_icon = _style_settings = None
+    _style_icon = _style_settings = _style_dialog = None
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SETTINGS_PREFIX = "pack/"
@@ -120,6 +121,8 @@ class PackDialog(QDialog):
     def __init__(self, store: Store, ids: list[str] | None = None, *, origin: str = "",
                  timing: dict | None = None, parent=None):
         super().__init__(parent)
+        if _style_dialog is not None:
+            _style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
         self.setObjectName("pack_dialog")
         self.setWindowTitle("Build briefing pack")
         self.setWindowIcon(pack_icon())

@@ -24,7 +24,7 @@ from nkbrief.jobs import sync
 from nkbrief.store import Store, StoreError
 
 from .import_dialog import MergeReview
-from .style import STYLESHEET
+from .style import style_dialog
 from .workers import Worker, start
 
 
@@ -121,7 +121,7 @@ class PullDialog(QDialog):
         self.window_ = window
         self.setObjectName("pull_dialog")
         self.setWindowTitle("Pull an offline copy")
-        self.setStyleSheet(STYLESHEET)
+        style_dialog(self)
         self.result_: sync.PullResult | None = None
         lay = QVBoxLayout(self)
         intro = QLabel("A local copy of a store to work on without the server: edit, add and delete "
@@ -229,7 +229,7 @@ class PushDialog(QDialog):
         self.local_path = local_path
         self.setObjectName("push_dialog")
         self.setWindowTitle("Push my changes")
-        self.setStyleSheet(STYLESHEET)
+        style_dialog(self)
         self.plan: sync.PushPlan | None = None
         self.result_: sync.PushResult | None = None
         self._choices: dict[int, str] = {}

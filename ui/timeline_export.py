@@ -20,7 +20,7 @@ from nkbrief.model import classification, palette
 from nkbrief.analysis.context import CATEGORY_LABELS
 from nkbrief.analysis.filtering import KST_OFFSET_S
 
-from .style import settings
+from .style import settings, style_dialog
 
 WIDTH, HEIGHT = 1600, 900
 MARKS = "size = missiles · bar = month/year only · whisker = distance range · grey band = distance unknown"
@@ -179,6 +179,7 @@ class ExportOptions(QDialog):
 
     def __init__(self, parent=None, marking: str = classification.PRESETS[0]):
         super().__init__(parent)
+        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
         self.setWindowTitle("Export timeline")
         form = QFormLayout(self)
         self.title_edit = QLineEdit("North Korean missile launches", self)

@@ -28,6 +28,7 @@ from nkbrief.analysis.timing import (ASSUMPTIONS, BALLISTIC_CLASSES, DEFAULT_NUL
                                      DEFAULT_WINDOW, MAX_WINDOW, MIN_ENTRIES, NULL_MODELS, SATELLITE_CLASS,
                                      format_p, timing_analysis)
 
+from .style import style_dialog
 from .workers import Worker, start
 
 SCOPES = {"all": "All launches", "visible": "Launches shown in the table", "selection": "Selected launches"}
@@ -70,6 +71,7 @@ class TimingView(QWidget):
 
     def __init__(self, selection=None, visible_ids=None, parent=None):
         super().__init__(parent)
+        style_dialog(self)  # the app's sheet (built after the first paint; the main window has none)
         self.setObjectName("timing_view")
         self.selection = selection
         self.visible_ids = visible_ids
