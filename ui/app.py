@@ -15,25 +15,11 @@ import os
 import sys
 from pathlib import Path
 
-# numpy, pandas and the Qt-free core load before the first PySide6 import: from then on,
-# PySide6's __feature__ import hook reads the source of every newly imported module to look
-# for "PySide6", which costs about 80 ms of start-up across the hundreds of modules in numpy
-# and pandas. The core modules below are every nkbrief module the window loads before it
-# first paints (tests/ui/test_launch.py checks that none comes after PySide6), with the
-# standard-library and platformdirs modules they pull in.
+# numpy and pandas load before the first PySide6 import: from then on, PySide6's __feature__
+# import hook reads the source of every newly imported module to look for "PySide6", which
+# costs about 80 ms of start-up across the hundreds of modules in numpy and pandas.
 import numpy  # noqa: F401
 import pandas  # noqa: F401
-
-import html  # noqa: F401, I001 (before Qt, see above)
-import platformdirs  # noqa: F401
-import nkbrief.analysis.filtering  # noqa: F401
-import nkbrief.analysis.geo  # noqa: F401
-import nkbrief.atomic  # noqa: F401
-import nkbrief.crashlog  # noqa: F401
-import nkbrief.model.palette  # noqa: F401
-import nkbrief.selection  # noqa: F401
-import nkbrief.store  # noqa: F401
-
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFrame,

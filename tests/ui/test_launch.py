@@ -116,35 +116,3 @@ def test_the_first_frame_starts_no_paint_threads(tmp_path):
     assert names.startswith("["), r.stdout
     assert "Thread (pooled)" not in names, names
 
-
-def test_the_qt_free_core_loads_before_qt(tmp_path):
-    """Every nkbrief module the window loads up to its first paint (and the standard-library
-    and platformdirs modules they need) is imported before PySide6: PySide6's import hook
-    reads the source of each module imported after it (ui/app.py). The store is seeded
-    first: the bundled data's first-run import is not start-up."""
-    from nkbrief.store import Store
-
-    Store.open(tmp_path / "s.sqlite3").close()
-    code = (
-        "import os, sys\n"
-        "order = []\n"
-        "class Recorder:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        order.append(name)\n"
-        "sys.meta_path.insert(0, Recorder())\n"
-        "import ui.app\n"
-        "def trace(stage):\n"
-        "    if stage == 'first_paint':\n"
-        "        qt = next(i for i, n in enumerate(order) if n.split('.')[0] == 'PySide6')\n"
-        "        late = [n for n in order[qt:] if n.split('.')[0] in ('nkbrief', 'platformdirs', 'sqlite3', 'html')]\n"
-        "        print(len(order[qt:]) > 0, late, flush=True)\n"
-        "        os._exit(0)\n"
-        "ui.app._startup_trace = trace\n"
-        "from ui.launch import main\n"
-        "sys.exit(main([]))\n")
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("NKBRIEF_")}
-    env.update(QT_QPA_PLATFORM="offscreen", NKBRIEF_DB=str(tmp_path / "s.sqlite3"),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300, env=env)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "True []"
