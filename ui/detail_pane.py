@@ -8,7 +8,6 @@ edited in place and saved through the window's undo stack, so they are audited a
 from __future__ import annotations
 
 import datetime as _dt
-import html
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPlainTextEdit,
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from nkbrief.analysis import context
+from nkbrief.common import html_escape
 from nkbrief.model import palette, schema
 from nkbrief.analysis.filtering import EventView
 
@@ -35,7 +35,7 @@ td {{ padding: 1px 8px 1px 0; vertical-align: top; }}
 
 
 def _e(v) -> str:
-    return html.escape(str(v))
+    return html_escape(str(v))
 
 
 def date_text(ev: dict) -> tuple[str, str]:

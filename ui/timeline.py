@@ -8,7 +8,6 @@ numpy hit-test on the visible points (``ScatterPlotItem.pointsAt`` is far too sl
 
 from __future__ import annotations
 
-import html
 import math
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolBut
                                QWidget)
 
 from nkbrief import atomic
+from nkbrief.common import html_escape
 from nkbrief.model import palette, schema
 from nkbrief.analysis.context import CATEGORY_LABELS, calendar_context
 from nkbrief.analysis.filtering import KST_OFFSET_S, launch_times
@@ -557,7 +557,7 @@ class Timeline(QWidget):
         return [c for k, c in enumerate(schema.MISSILE_CLASSES) if seen[k]] or list(schema.MISSILE_CLASSES)
 
     def _update_legend(self) -> None:
-        chips = " ".join(f'<span style="color:{palette.class_color(c)}">●</span>&nbsp;{html.escape(c)}'
+        chips = " ".join(f'<span style="color:{palette.class_color(c)}">●</span>&nbsp;{html_escape(c)}'
                          for c in self.present_classes())
         if self.legend.text() != chips + "&nbsp;&nbsp;":  # a rich-text layout is not free (~1 ms)
             self.legend.setText(chips + "&nbsp;&nbsp;")
@@ -876,15 +876,15 @@ class Timeline(QWidget):
         km = "distance unknown" if not np.isfinite(dist) else f"{dist:,.0f} km"
         if np.isfinite(self.dmax[row]) and np.isfinite(dist) and self.dmax[row] > dist:
             km = f"{dist:,.0f}–{self.dmax[row]:,.0f} km"
-        name = html.escape(str(self.names[row]) or "unnamed")
+        name = html_escape(str(self.names[row]) or "unnamed")
         col = palette.class_color(self.cls[row])
-        text = (f"<b>{html.escape(d)}</b><br><span style='color:{col}'>●</span> "
-                f"{html.escape(str(self.cls[row]))} · {name}<br>{km}")
+        text = (f"<b>{html_escape(d)}</b><br><span style='color:{col}'>●</span> "
+                f"{html_escape(str(self.cls[row]))} · {name}<br>{km}")
         if self._calendar is not None and not self._calendar.empty:
             # the one calendar context (nkbrief.analysis.context), as in the detail pane and the pack
             items = calendar_context(str(self.dates[row]), self._calendar, prec)
             if items:
-                text += "<br>" + "<br>".join(html.escape(n.phrase()) for n in items)
+                text += "<br>" + "<br>".join(html_escape(n.phrase()) for n in items)
         return text
 
     def _calendar_at(self, scene_pos) -> str | None:
@@ -893,7 +893,7 @@ class Timeline(QWidget):
         x = self.vb.mapSceneToView(scene_pos).x()
         pw = self.vb.viewPixelSize()[0]
         for e in self.calendar_layer.entries_near(x, 3 * pw, self._shown_categories()):
-            return (f"<b>{html.escape(e.title)}</b><br>{html.escape(e.dates)} · "
+            return (f"<b>{html_escape(e.title)}</b><br>{html_escape(e.dates)} · "
                     f"{CATEGORY_LABELS.get(e.category, e.category)}")
         return None
 
