@@ -428,7 +428,9 @@ def _startup_measure(quick: bool) -> dict:
     from nkbrief.store import Store
 
     compile_bytecode()
-    repeat = 3 if quick else 11  # 11 a side: one run is ~0.5 s, and the machine's speed drifts
+    # 21 a side: one run is ~0.5 s, and on this shared machine the fastest of 11 still moved
+    # the ratio by ±0.03 between series of the same code (bench/README.md, session 7)
+    repeat = 3 if quick else 21
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         db = tmp / "bundled.sqlite3"
