@@ -29,7 +29,7 @@ from nkbrief.analysis.context import CATEGORY_LABELS, calendar_context
 from nkbrief.analysis.filtering import KST_OFFSET_S, launch_times
 from nkbrief.write_guard import WriteRefused
 
-from .style import icon, qcolor
+from .style import icon, qcolor, set_tone
 
 #: Calendar labels that win when there is no room for all, most important first.
 _LABEL_RANK = {c: i for i, c in enumerate(("party_congress", "nuclear_test", "summit", "un_resolution", "plenum",
@@ -544,7 +544,7 @@ class Timeline(QWidget):
         # The key to the marks is clipped first when the window is narrow (it never sets
         # the window's minimum width); the full text is in its tooltip.
         self.legend_hint = _ElidedLabel(bar)
-        self.legend_hint.setObjectName("muted")
+        set_tone(self.legend_hint, "muted")
         self.legend_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.legend_hint.setText("size = missiles · bar = month/year only · whisker = range · "
                                  "Shift+drag selects a period")

@@ -400,11 +400,14 @@ def bulk_layout(cols: list[list]) -> tuple[list[int], list[int]]:
     n = len(cols[0])
     varying, same = [], []
     for i, col in enumerate(cols):
-        if col.count(None) == n:
-            continue
         first = col[0]
-        if i and first.__class__ is str and col.count(first) == n:  # equal text is identical text
-            same.append(i)
+        # Each full count only when the ends agree: a column that varies almost always shows
+        # it at its last value, and most columns vary (41 counts of 100k values were ~5% of
+        # a 100k-row import's write before).
+        if first is None and col[-1] is None and col.count(None) == n:
+            continue
+        if i and first.__class__ is str and col[-1] == first and col.count(first) == n:
+            same.append(i)  # equal text is identical text
         else:
             varying.append(i)
     return varying, same
