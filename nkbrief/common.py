@@ -59,8 +59,6 @@ def xlsx_unescape(text: str) -> str:
     return _X_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
-
-# ---------------------------------------------------------------------------- hashing
 #: What ``html.escape(text, quote=True)`` replaces, in its order (``&`` first).
 _HTML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;"))
 
@@ -75,6 +73,7 @@ def html_escape(text: str) -> str:
     return text
 
 
+# ---------------------------------------------------------------------------- hashing
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

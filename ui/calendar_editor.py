@@ -111,7 +111,7 @@ class CalendarEntryDialog(QDialog):
 
     def __init__(self, entry: dict | None = None, taken_ids=(), parent=None):
         super().__init__(parent)
-        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
+        style_dialog(self)
         self.original = dict(entry) if entry else None
         self.taken_ids = set(taken_ids)
         self.setWindowTitle(f"Edit calendar entry {entry['id']}" if entry else "Add calendar entry")
@@ -224,7 +224,7 @@ class CalendarEditor(QDialog):
 
     def __init__(self, store: Store, undo_stack: QUndoStack, parent=None):
         super().__init__(parent)
-        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
+        style_dialog(self)
         self.store = store
         self.undo_stack = undo_stack
         self.setWindowTitle("Political calendar")

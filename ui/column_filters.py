@@ -39,7 +39,7 @@ class ColumnFilterDialog(QDialog):
 
     def __init__(self, table, bar, column: int, parent=None):
         super().__init__(parent or table)
-        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
+        style_dialog(self)
         self.setObjectName("column_filter")
         self.table, self.bar = table, bar
         self.key, self.title = COLUMNS[column]

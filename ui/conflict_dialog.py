@@ -39,7 +39,7 @@ class ConflictDialog(QDialog):
 
     def __init__(self, conflict: VersionConflict, parent=None):
         super().__init__(parent)
-        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
+        style_dialog(self)
         self.conflict = conflict
         self.choice = THEIRS  # closing the dialog keeps what is stored
         self.setObjectName("conflict_dialog")

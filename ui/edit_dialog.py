@@ -46,7 +46,7 @@ class EventEditDialog(QDialog):
 
     def __init__(self, store, event: dict | None = None, parent=None):
         super().__init__(parent)
-        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
+        style_dialog(self)
         self.store = store
         self.original = dict(event) if event else None
         self.setWindowTitle(f"Edit {event['id']}" if event else "Add launch event")

@@ -52,7 +52,7 @@ class HelpWindow(QDialog):
 
     def __init__(self, parent=None, folder: Path | None = None):
         super().__init__(parent)
-        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
+        style_dialog(self)
         self.setObjectName("help_window")
         self.setWindowTitle("nkbrief Help")
         self.setWindowIcon(app_icon())

@@ -122,7 +122,7 @@ class PackDialog(QDialog):
                  timing: dict | None = None, parent=None):
         super().__init__(parent)
         if _style_dialog is not None:
-            _style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
+            _style_dialog(self)
         self.setObjectName("pack_dialog")
         self.setWindowTitle("Build briefing pack")
         self.setWindowIcon(pack_icon())

@@ -120,7 +120,8 @@ def class_qcolor(missile_class: str) -> QColor:
 
 
 def style_dialog(widget) -> None:
-    """Give a dialog (or a dock built after the first paint) the app's sheet (STYLESHEET)."""
+    """Give a dialog (or a dock built after the first paint) the app's sheet (STYLESHEET):
+    the main window has none, so nothing else passes it on."""
     widget.setStyleSheet(STYLESHEET)
 
 

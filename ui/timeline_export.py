@@ -179,7 +179,7 @@ class ExportOptions(QDialog):
 
     def __init__(self, parent=None, marking: str = classification.PRESETS[0]):
         super().__init__(parent)
-        style_dialog(self)  # the app's sheet: the main window has none (ui/style.py)
+        style_dialog(self)
         self.setWindowTitle("Export timeline")
         form = QFormLayout(self)
         self.title_edit = QLineEdit("North Korean missile launches", self)

@@ -71,7 +71,7 @@ class TimingView(QWidget):
 
     def __init__(self, selection=None, visible_ids=None, parent=None):
         super().__init__(parent)
-        style_dialog(self)  # the app's sheet (built after the first paint; the main window has none)
+        style_dialog(self)
         self.setObjectName("timing_view")
         self.selection = selection
         self.visible_ids = visible_ids
